@@ -1,0 +1,36 @@
+# atlasc: `make help` lists the targets.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help setup run test test-all bench lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP) ## create the virtual environment and install atlasc with its test tools
+
+run: $(STAMP) ## set up, then run the main example
+	$(BIN)/python examples/core_demo.py
+
+test: $(STAMP) ## set up, then run the test suite (fast tier, ~minutes)
+	$(BIN)/python -m pytest -q -x -p no:cacheprovider
+
+test-all: $(STAMP) ## every test, including the slow tier
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m ''
+
+bench: $(STAMP) ## run the benchmarks and write bench/RESULTS.md
+	$(BIN)/python bench/run.py
+
+lint: $(STAMP) ## static checks
+	$(BIN)/python -m pyflakes compiler runtime tests 2>/dev/null || true
+
+clean: ## remove the virtual environment and caches
+	rm -rf $(VENV) build *.egg-info

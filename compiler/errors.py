@@ -1,0 +1,114 @@
+"""One error hierarchy.
+
+AtlasError
+  QueryError(span)            user mistakes in a .query file or on the command line
+    QuerySyntaxError
+    QueryNameError            unknown / duplicate names
+    QueryTypeError            semiring mismatches and the like
+  SourceError                 malformed model files (file, line, what is wrong)
+  OperatorError               misuse of an operator through the Python API
+  StructuralPropertyError     a tractability condition failed: operator, property, witness, fix
+  LimitExceeded               a node or time limit was passed
+InternalCompilerError is for broken invariants and is never styled as a user error.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from compiler.source import Span
+
+if TYPE_CHECKING:
+    from compiler.properties.facts import Violation
+
+
+class AtlasError(Exception):
+    exit_code = 2
+
+    def render(self) -> str:
+        return str(self)
+
+
+class QueryError(AtlasError):
+    def __init__(self, message: str, span: Span | None = None, hint: str | None = None,
+                 notes: tuple[tuple[Span, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.hint = hint
+        self.notes = notes
+
+    def render(self) -> str:
+        out = self.span.render(self.message) if self.span else f"error: {self.message}"
+        for span, note in self.notes:
+            out += "\n" + span.render(f"note: {note}")
+        if self.hint:
+            out += f"\nhint: {self.hint}"
+        return out
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class QuerySyntaxError(QueryError):
+    pass
+
+
+class QueryNameError(QueryError):
+    pass
+
+
+class QueryTypeError(QueryError):
+    pass
+
+
+class SourceError(AtlasError):
+    def __init__(self, message: str, file: str | None = None, line: int | None = None,
+                 col: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.file, self.line, self.col, self.hint = message, file, line, col, hint
+
+    def render(self) -> str:
+        loc = self.file or "<input>"
+        if self.line is not None:
+            loc += f":{self.line}"
+            if self.col is not None:
+                loc += f":{self.col}"
+        out = f"{loc}: {self.message}"
+        return out + (f"\nhint: {self.hint}" if self.hint else "")
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class OperatorError(AtlasError):
+    """An operator was called on arguments it cannot take (API misuse)."""
+
+
+class StructuralPropertyError(AtlasError):
+    """A tractability condition failed; carries what the report needs."""
+    exit_code = 3
+
+    def __init__(self, operator: str, prop: str, violation: "Violation | None", fix: str,
+                 step: Any = None) -> None:
+        self.operator, self.prop, self.violation, self.fix, self.step = \
+            operator, prop, violation, fix, step
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        out = f"{self.operator}: not certified tractable: needs {self.prop}"
+        if self.violation is not None:
+            out += f"\n  witness: {self.violation.describe()}"
+        return out + f"\n  fix: {self.fix}"
+
+
+class LimitExceeded(AtlasError):
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+    def render(self) -> str:
+        return f"error: {self.message}" + (f"\nhint: {self.hint}" if self.hint else "")
+
+
+class InternalCompilerError(Exception):
+    pass

@@ -1,0 +1,126 @@
+"""The explicit builder that creates and hash-conses circuit nodes.
+
+One builder per compilation (like a PySDD manager): its unique table makes structural equality
+identity, so memo tables keyed on nodes, DAG sharing and CSE come free.  The builder also caches
+derived facts that never change for an immutable node (scopes), computed by iterative walks.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from compiler.ir.nodes import LEAVES, Leaf, Node, Op
+from compiler.ir.variables import Var
+from compiler.semirings.base import Semiring
+
+EMPTY: frozenset[Var] = frozenset()
+
+
+class BuilderError(ValueError):
+    """An attempt to build an ill-formed node (an internal or API misuse, not a user error)."""
+
+
+class Builder:
+    def __init__(self, max_nodes: int | None = None) -> None:
+        self._table: dict[tuple[Any, ...], Node] = {}
+        self._scope: dict[int, frozenset[Var]] = {}
+        self._interned: dict[frozenset[Var], frozenset[Var]] = {EMPTY: EMPTY}
+        self.max_nodes = max_nodes
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def owns(self, n: Node) -> bool:
+        return self._table.get(_key(n.op, n.children, n.arg, n.sr)) is n
+
+    # ---- constructors -------------------------------------------------------------------
+    def _make(self, op: Op, children: tuple[Node, ...], arg: Any, sr: Semiring) -> Node:
+        key = _key(op, children, arg, sr)
+        n = self._table.get(key)
+        if n is None:
+            if self.max_nodes is not None and len(self._table) >= self.max_nodes:
+                from compiler.errors import LimitExceeded
+                raise LimitExceeded(f"the circuit passed the node limit of {self.max_nodes}")
+            n = Node(op, children, arg, sr, len(self._table))
+            self._table[key] = n
+            self._scope[n.uid] = self._compute_scope(n)
+        return n
+
+    def input(self, var: Var, weights: Sequence[Any], sr: Semiring) -> Node:
+        """The leaf x -> weights[x] over `var`."""
+        return self._make(Op.INPUT, (), self._leaf(var, weights, sr), sr)
+
+    def indicator(self, var: Var, value: str | int | bool, sr: Semiring) -> Node:
+        i = var.index(value)
+        return self.input(var, [sr.one if j == i else sr.zero for j in range(var.size)], sr)
+
+    def margin(self, var: Var, weights: Sequence[Any], sr: Semiring) -> Node:
+        """The aggregated leaf (+)_x weights[x] (empty scope; reads var's evidence)."""
+        return self._make(Op.MARGIN, (), self._leaf(var, weights, sr), sr)
+
+    def const(self, value: Any, sr: Semiring) -> Node:
+        return self._make(Op.CONST, (), sr.element(value), sr)
+
+    def zero(self, sr: Semiring) -> Node:
+        return self.const(sr.zero, sr)
+
+    def one(self, sr: Semiring) -> Node:
+        return self.const(sr.one, sr)
+
+    def sum(self, children: Iterable[Node], sr: Semiring | None = None) -> Node:
+        return self._inner(Op.SUM, tuple(children), sr)
+
+    def prod(self, children: Iterable[Node], sr: Semiring | None = None) -> Node:
+        return self._inner(Op.PROD, tuple(children), sr)
+
+    def map(self, mapping: Any, child: Node) -> Node:
+        """tau(child) for a child of empty scope (a folded constant sub-circuit)."""
+        if child.sr != mapping.src:
+            raise BuilderError(f"mapping {mapping.name} reads {mapping.src.name}, "
+                               f"the child is {child.sr.name}")
+        if self.scope(child):
+            raise BuilderError("a MAP node's child must have empty scope")
+        return self._make(Op.MAP, (child,), mapping, mapping.dst)
+
+    def _inner(self, op: Op, children: tuple[Node, ...], sr: Semiring | None) -> Node:
+        if not children:
+            if sr is None:
+                raise BuilderError(f"an empty {op.value} needs its semiring")
+            return self.zero(sr) if op is Op.SUM else self.one(sr)
+        sr = sr or children[0].sr
+        for c in children:
+            if c.sr != sr:
+                raise BuilderError(f"{op.value} node in {sr.name} has a child in {c.sr.name}")
+            if not self.owns(c):
+                raise BuilderError("a child node was made by another builder")
+        if len(children) == 1:
+            return children[0]
+        return self._make(op, children, None, sr)
+
+    @staticmethod
+    def _leaf(var: Var, weights: Sequence[Any], sr: Semiring) -> Leaf:
+        if len(weights) != var.size:
+            raise BuilderError(f"leaf over {var.name} needs {var.size} weights, "
+                               f"got {len(weights)}")
+        return Leaf(var, tuple(sr.element(w) for w in weights))
+
+    # ---- derived facts ------------------------------------------------------------------
+    def scope(self, n: Node) -> frozenset[Var]:
+        return self._scope[n.uid]
+
+    def _compute_scope(self, n: Node) -> frozenset[Var]:
+        if n.op is Op.INPUT:
+            return self._intern(frozenset((n.arg.var,)))
+        if n.op in LEAVES or n.op in (Op.CONST, Op.MAP):
+            return EMPTY
+        scopes = [self._scope[c.uid] for c in n.children]
+        first = scopes[0]
+        if all(s is first for s in scopes):
+            return first
+        return self._intern(frozenset().union(*scopes))
+
+    def _intern(self, s: frozenset[Var]) -> frozenset[Var]:
+        return self._interned.setdefault(s, s)
+
+
+def _key(op: Op, children: tuple[Node, ...], arg: Any, sr: Semiring) -> tuple[Any, ...]:
+    return (op, tuple(c.uid for c in children), arg, sr.name)

@@ -1,0 +1,46 @@
+"""Iterative traversals: no Python recursion, so 10^6-node circuits are fine."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from compiler.ir.nodes import Node
+
+
+def topo(root: Node) -> list[Node]:
+    """Every node reachable from root, children before parents (ascending uid)."""
+    seen: dict[int, Node] = {root.uid: root}
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        for c in n.children:
+            if c.uid not in seen:
+                seen[c.uid] = c
+                stack.append(c)
+    return [seen[k] for k in sorted(seen)]
+
+
+def topo_many(roots: list[Node]) -> list[Node]:
+    seen: dict[int, Node] = {}
+    for r in roots:
+        for n in topo(r):
+            seen[n.uid] = n
+    return [seen[k] for k in sorted(seen)]
+
+
+def edges(root: Node) -> int:
+    """|C|: the number of edges."""
+    return sum(len(n.children) for n in topo(root))
+
+
+def parents(root: Node) -> dict[int, list[Node]]:
+    out: dict[int, list[Node]] = {}
+    for n in topo(root):
+        for c in n.children:
+            out.setdefault(c.uid, []).append(n)
+    return out
+
+
+def iter_ops(root: Node, *ops: object) -> Iterator[Node]:
+    for n in topo(root):
+        if n.op in ops:
+            yield n

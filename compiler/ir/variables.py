@@ -1,0 +1,61 @@
+"""Variables with finite domains.
+
+A `Var` is a name and an ordered tuple of domain values (strings). Booleans use the domain
+``("false", "true")`` so value index 1 is ``true``.  Variables compare by name and domain, and
+sort by name, which fixes every ordering the compiler prints.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+BOOL_DOMAIN: tuple[str, ...] = ("false", "true")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Var:
+    name: str
+    domain: tuple[str, ...] = BOOL_DOMAIN
+
+    def __post_init__(self) -> None:
+        if len(self.domain) < 1:
+            raise ValueError(f"variable {self.name!r} has an empty domain")
+        if len(set(self.domain)) != len(self.domain):
+            raise ValueError(f"variable {self.name!r} has repeated domain values")
+
+    @property
+    def size(self) -> int:
+        return len(self.domain)
+
+    @property
+    def is_bool(self) -> bool:
+        return self.domain == BOOL_DOMAIN
+
+    def index(self, value: str | int | bool) -> int:
+        """The index of a domain value; accepts the value's name, its index, or a bool."""
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        if isinstance(value, int):
+            if 0 <= value < self.size:
+                return value
+            raise ValueError(f"{self.name} has no value index {value}")
+        try:
+            return self.domain.index(value)
+        except ValueError:
+            raise ValueError(f"{self.name} has no value {value!r}; its domain is "
+                             f"{{{', '.join(self.domain)}}}") from None
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def bool_var(name: str) -> Var:
+    return Var(name, BOOL_DOMAIN)
+
+
+def sorted_vars(vs: Iterable[Var]) -> tuple[Var, ...]:
+    return tuple(sorted(vs))
+
+
+def fmt_vars(vs: Iterable[Var]) -> str:
+    return "{" + ", ".join(v.name for v in sorted_vars(vs)) + "}"

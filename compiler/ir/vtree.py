@@ -1,0 +1,143 @@
+"""Vtrees: full binary trees whose leaves are variables (ATLAS.md 2.4).
+
+Immutable; `Vtree.leaf(v)` / `Vtree.node(l, r)`.  Constructors for common shapes live here;
+model sources add order heuristics (min-fill) and X-constrained vtrees on top.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from compiler.ir.variables import Var
+
+
+@dataclass(frozen=True, eq=False)
+class Vtree:
+    var: Var | None
+    left: "Vtree | None"
+    right: "Vtree | None"
+    vars: frozenset[Var] = field(compare=False)
+
+    @staticmethod
+    def leaf(v: Var) -> "Vtree":
+        return Vtree(v, None, None, frozenset((v,)))
+
+    @staticmethod
+    def node(left: "Vtree", right: "Vtree") -> "Vtree":
+        if left.vars & right.vars:
+            raise ValueError("vtree children share variables")
+        return Vtree(None, left, right, left.vars | right.vars)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.var is not None
+
+    def shape(self) -> object:
+        return self.var if self.is_leaf else (self.left.shape(), self.right.shape())  # type: ignore[union-attr]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Vtree) and self.shape() == other.shape()
+
+    def __hash__(self) -> int:
+        return hash(self.shape())
+
+    def order(self) -> list[Var]:
+        """The leaves left to right (iterative)."""
+        out: list[Var] = []
+        stack: list[Vtree] = [self]
+        while stack:
+            t = stack.pop()
+            if t.is_leaf:
+                out.append(t.var)  # type: ignore[arg-type]
+            else:
+                stack.append(t.right)  # type: ignore[arg-type]
+                stack.append(t.left)  # type: ignore[arg-type]
+        return out
+
+    def lca(self, vs: frozenset[Var]) -> "Vtree":
+        """The lowest vtree node whose variables include `vs` (non-empty, all in the vtree)."""
+        t = self
+        while not t.is_leaf:
+            if vs <= t.left.vars:  # type: ignore[union-attr]
+                t = t.left  # type: ignore[assignment]
+            elif vs <= t.right.vars:  # type: ignore[union-attr]
+                t = t.right  # type: ignore[assignment]
+            else:
+                break
+        return t
+
+    def restrict(self, keep: frozenset[Var]) -> "Vtree | None":
+        """The vtree with only the variables in `keep` (nodes with one side left collapse)."""
+        memo: dict[int, Vtree | None] = {}
+        for t in self._postorder():
+            if t.is_leaf:
+                memo[id(t)] = t if t.var in keep else None
+                continue
+            l, r = memo[id(t.left)], memo[id(t.right)]
+            memo[id(t)] = Vtree.node(l, r) if l and r else (l or r)
+        return memo[id(self)]
+
+    def _postorder(self) -> list["Vtree"]:
+        out: list[Vtree] = []
+        stack: list[tuple[Vtree, bool]] = [(self, False)]
+        while stack:
+            t, done = stack.pop()
+            if done or t.is_leaf:
+                out.append(t)
+                continue
+            stack.append((t, True))
+            stack.append((t.right, False))  # type: ignore[arg-type]
+            stack.append((t.left, False))  # type: ignore[arg-type]
+        return out
+
+    def __repr__(self) -> str:
+        return _fmt(self)
+
+
+def _fmt(t: Vtree) -> str:
+    parts: list[str] = []
+    stack: list[object] = [t]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, str):
+            parts.append(x)
+        elif x.is_leaf:  # type: ignore[union-attr]
+            parts.append(x.var.name)  # type: ignore[union-attr]
+        else:
+            stack.extend([")", x.right, " ", x.left, "("])  # type: ignore[union-attr]
+    return "".join(parts)
+
+
+def balanced(order: Sequence[Var]) -> Vtree:
+    if not order:
+        raise ValueError("a vtree needs at least one variable")
+    level = [Vtree.leaf(v) for v in order]
+    # build bottom-up, pairing neighbours; keeps the left-to-right order
+    while len(level) > 1:
+        nxt = [Vtree.node(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
+
+
+def right_linear(order: Sequence[Var]) -> Vtree:
+    if not order:
+        raise ValueError("a vtree needs at least one variable")
+    t = Vtree.leaf(order[-1])
+    for v in reversed(order[:-1]):
+        t = Vtree.node(Vtree.leaf(v), t)
+    return t
+
+
+def constrained(X: Iterable[Var], rest: Sequence[Var], shape: str = "balanced") -> Vtree:
+    """An X-constrained vtree: X in the root's left subtree, everything else on the right, so
+    every decision over X comes first and circuits that respect it are X-deterministic."""
+    xs = sorted(set(X))
+    others = [v for v in rest if v not in set(xs)]
+    make = balanced if shape == "balanced" else right_linear
+    if not xs:
+        return make(others)
+    if not others:
+        return make(xs)
+    return Vtree.node(make(xs), make(others))

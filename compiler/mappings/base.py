@@ -1,0 +1,61 @@
+"""Elementwise mappings tau: S -> S' with declared (or derived) properties (ATLAS.md 2.2)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from compiler.semirings.base import Semiring
+
+
+@dataclass(frozen=True)
+class MapProps:
+    """What is known of tau.  True: established; False: refuted; None: undecided (= absent)."""
+    additive: bool | None
+    multiplicative: bool | None
+    zero_preserving: bool | None      # tau(0_S) = 0_S'
+    support_preserving: bool | None   # tau(a) = 0' iff a = 0
+    scale: Any = None                 # tau(x) = x (x) scale, in S = S' (S-linear): any circuit
+    how: str = "declared"             # "declared" (builtin) or "derived with sympy"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def homomorphism(self) -> bool:
+        return bool(self.additive and self.multiplicative)
+
+
+@dataclass(frozen=True, eq=False)
+class Mapping:
+    name: str
+    src: Semiring
+    dst: Semiring
+    props: MapProps
+    fn: Callable[[np.ndarray], np.ndarray] = field(repr=False)
+    params: tuple[Any, ...] = ()
+    expr: str = ""   # a printable definition
+
+    def key(self) -> tuple[Any, ...]:
+        return (self.name, self.src.name, self.dst.name, self.params, self.expr)
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and other.key() == self.key()
+
+    def __call__(self, a: np.ndarray) -> np.ndarray:
+        return self.fn(a)
+
+    def apply_py(self, x: Any) -> Any:
+        """tau on one Python element of src."""
+        a = self.src.array([x])
+        return self.dst.to_py(self.fn(a)[0])
+
+    @property
+    def label(self) -> str:
+        p = f"({', '.join(map(str, self.params))})" if self.params else ""
+        return f"{self.name}{p}: {self.src.name} -> {self.dst.name}"
+
+    def __repr__(self) -> str:
+        return self.label

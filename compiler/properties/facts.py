@@ -1,0 +1,81 @@
+"""Property facts, witnesses and how each was established."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from compiler.ir.nodes import Node
+from compiler.ir.variables import Var, fmt_vars
+
+
+class How(Enum):
+    CONSTRUCTION = "by construction"
+    VERIFIED = "verified"
+    PROPAGATED = "propagated"
+
+
+class Kind(Enum):
+    SMOOTH = "smooth"
+    DEC = "decomposable"
+    DET = "deterministic"
+    XDET = "X-deterministic"
+    STRUCTURED = "structured-decomposable"
+
+
+@dataclass(frozen=True)
+class Prop:
+    """A property of one circuit.  XDET carries its X (a frozenset of variables).
+
+    DET is full determinism: every sum node, empty-scope ones included.  XDET with X equal to
+    the circuit's variables exempts empty-scope sums; that is what a mapping needs once constant
+    sub-circuits are folded (ATLAS.md P1)."""
+    kind: Kind
+    X: frozenset[Var] | None = None
+
+    def __str__(self) -> str:
+        if self.kind is Kind.XDET:
+            return f"{fmt_vars(self.X or ())}-deterministic"
+        return self.kind.value
+
+
+SMOOTH = Prop(Kind.SMOOTH)
+DEC = Prop(Kind.DEC)
+DET = Prop(Kind.DET)
+STRUCTURED = Prop(Kind.STRUCTURED)
+
+
+def xdet(X: frozenset[Var] | set[Var] | tuple[Var, ...]) -> Prop:
+    return Prop(Kind.XDET, frozenset(X))
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A witness that a property fails (or could not be shown): the node and why."""
+    prop: str
+    node: Node | None
+    reason: str
+    details: tuple[tuple[str, Any], ...] = ()
+    label: str = ""   # a printable name of the node in its circuit (e.g. n12)
+
+    def describe(self) -> str:
+        where = f"node {self.label or ('#' + str(self.node.uid) if self.node else '?')}"
+        kind = f" ({self.node.op.value}, {self.node.sr.name})" if self.node is not None else ""
+        return f"{where}{kind}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Fact:
+    prop: Prop
+    holds: bool | None           # None: undecided (counts as absent)
+    how: How
+    detail: str = ""
+    witness: Violation | None = field(default=None, compare=False)
+
+    def __bool__(self) -> bool:
+        return self.holds is True
+
+    def describe(self) -> str:
+        state = {True: "holds", False: "fails", None: "unknown"}[self.holds]
+        extra = f" ({self.detail})" if self.detail else ""
+        return f"{self.prop}: {state}, {self.how.value}{extra}"

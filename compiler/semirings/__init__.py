@@ -1,0 +1,9 @@
+"""Semirings: `get(name)` looks one up; see `registry` for the list."""
+from compiler.semirings.base import Semiring
+from compiler.semirings.registry import (BOOL, COUNT, COUNT2, EXPECTATION, GRAD, LOG, MAXLOG,
+                                         MAXPROD, MINSUM, PROB, PROB2, UnknownSemiring,
+                                         all_semirings, get, names, pair, register)
+
+__all__ = ["Semiring", "BOOL", "COUNT", "COUNT2", "EXPECTATION", "GRAD", "LOG", "MAXLOG",
+           "MAXPROD", "MINSUM", "PROB", "PROB2", "UnknownSemiring", "all_semirings", "get",
+           "names", "pair", "register"]
