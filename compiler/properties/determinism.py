@@ -45,7 +45,7 @@ def check_deterministic(c: Circuit, X: frozenset[Var] | None = None,
                         limit: int = DEFAULT_LIMIT) -> DetResult:
     """X=None: full determinism.  Otherwise X-determinism (X is intersected with vars(c))."""
     full = X is None
-    Xs = frozenset(c.vars) | _margin_vars(c) if full else frozenset(X) & c.vars  # type: ignore[arg-type]
+    Xs = frozenset(c.vars) if full else frozenset(X) & c.vars  # type: ignore[arg-type]
     if not full and not Xs:
         return DetResult(True, None, "structural")
     todo = [n for n in c.nodes() if n.op is Op.SUM and (full or c.scope(n) & Xs)]
@@ -61,10 +61,6 @@ def check_deterministic(c: Circuit, X: frozenset[Var] | None = None,
 
 def _name(full: bool, Xs: frozenset[Var]) -> str:
     return "deterministic" if full else f"{fmt_vars(Xs)}-deterministic"
-
-
-def _margin_vars(c: Circuit) -> frozenset[Var]:
-    return frozenset(n.arg.var for n in c.nodes() if n.op is Op.MARGIN)
 
 
 # ---- structural fast path ---------------------------------------------------------------------

@@ -21,6 +21,7 @@ class Kind(Enum):
     DET = "deterministic"
     XDET = "X-deterministic"
     STRUCTURED = "structured-decomposable"
+    COMPAT = "compatible"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ SMOOTH = Prop(Kind.SMOOTH)
 DEC = Prop(Kind.DEC)
 DET = Prop(Kind.DET)
 STRUCTURED = Prop(Kind.STRUCTURED)
+COMPAT = Prop(Kind.COMPAT)
 
 
 def xdet(X: frozenset[Var] | set[Var] | tuple[Var, ...]) -> Prop:

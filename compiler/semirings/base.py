@@ -89,6 +89,8 @@ class Semiring:
 
     def add_reduce(self, a: np.ndarray, axis: int = 0) -> np.ndarray:
         """(+) over one batch axis."""
+        if isinstance(self._add, np.ufunc) and not self.elem_shape and a.shape[axis] > 0:
+            return self._add.reduce(a, axis=axis)
         a = np.moveaxis(a, axis, 0)
         if a.shape[0] == 0:
             return self.zeros(a.shape[1:len(a.shape) - len(self.elem_shape)])
@@ -98,6 +100,8 @@ class Semiring:
         return acc
 
     def mul_reduce(self, a: np.ndarray, axis: int = 0) -> np.ndarray:
+        if isinstance(self._mul, np.ufunc) and not self.elem_shape and a.shape[axis] > 0:
+            return self._mul.reduce(a, axis=axis)
         a = np.moveaxis(a, axis, 0)
         if a.shape[0] == 0:
             return self.ones(a.shape[1:len(a.shape) - len(self.elem_shape)])

@@ -75,14 +75,6 @@ def _argmin(a: np.ndarray) -> np.ndarray:
     return np.argmin(a, axis=0)
 
 
-def _logaddexp(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.logaddexp(a, b)
-
-
-def _sum_reduce(sr: Semiring):  # fast reductions for the scalar float semirings
-    return sr
-
-
 def _scalar(name: str, word: str, zero: Any, one: Any, idem: bool, add: Any, mul: Any,
             check: Any, dtype: Any = np.float64, select: Any = None, zsf: bool = True,
             nzd: bool = True, doc: str = "") -> Semiring:
@@ -93,7 +85,7 @@ def _scalar(name: str, word: str, zero: Any, one: Any, idem: bool, add: Any, mul
 
 PROB = register(_scalar("prob", "sum", 0.0, 1.0, False, np.add, np.multiply,
                         _real(0.0, math.inf), doc="(R>=0, +, x, 0, 1)"))
-LOG = register(_scalar("log", "sum", -math.inf, 0.0, False, _logaddexp, np.add,
+LOG = register(_scalar("log", "sum", -math.inf, 0.0, False, np.logaddexp, np.add,
                        _real(-math.inf, math.inf), doc="(R u {-inf}, logsumexp, +, -inf, 0)"))
 MAXPROD = register(_scalar("maxprod", "max", 0.0, 1.0, True, np.maximum, np.multiply,
                            _real(0.0, math.inf), select=_argmax, doc="(R>=0, max, x, 0, 1)"))

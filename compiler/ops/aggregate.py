@@ -1,0 +1,77 @@
+"""Aggregation (+)_W C (ATLAS.md 3.1): replace each input leaf over a variable of W by its
+aggregated leaf.  O(|C|) on a decomposable circuit; smoothness is needed (and established by
+smoothing first) only when (+) is not idempotent (P2).
+
+Keeps smoothness and decomposability; keeps X-determinism when W and X are disjoint; the result
+is a view of the input's source (support-compatible with it, P9)."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from compiler.errors import OperatorError
+from compiler.ir.circuit import Circuit
+from compiler.ir.nodes import Node, Op
+from compiler.ir.variables import Var, fmt_vars
+from compiler.ops import smooth
+from compiler.ops.common import carry_view, rebuild, require, same_op, scope_names
+from compiler.ops.report import Step
+from compiler.properties.facts import DEC, SMOOTH, Fact, How, Kind
+
+FIX_DEC = ("the operand is not decomposable; compile the model through an SDD (logic, cnf and "
+           "bif models are) or restructure the product at the witness node")
+
+
+def aggregate(c: Circuit, W: Iterable[Var], label: str | None = None) -> Circuit:
+    W = frozenset(W)
+    if W - c.vars:
+        raise OperatorError(f"cannot aggregate {fmt_vars(W - c.vars)}: not in the scope "
+                            f"{fmt_vars(c.vars)} of {c.name or 'the operand'}")
+    sr = c.sr
+    step = Step("aggregate", label or f"{sr.add_word}[{fmt_vars(W)}]", sr.name,
+                tuple(v.name for v in sorted(c.vars - W)),
+                inputs=(c.step,) if c.step else (), cost="O(|C|)")
+    step.needs += (require(c, DEC, step, FIX_DEC),)
+    c = _smooth_if_needed(c, step)
+    b = c.builder
+
+    def visit(n: Node, kids: tuple[Node, ...]) -> Node:
+        if n.op is Op.INPUT and n.arg.var in W:
+            return b.margin(n.arg.var, n.arg.weights, n.sr)
+        return same_op(b, n, kids)
+
+    m = rebuild(c, visit)
+    out = Circuit(m[c.root.uid], b, c.name, facts=_kept(c, W), provenance=carry_view(c, m),
+                  vtree=c.vtree, step=step)
+    step.size = out.size
+    step.keeps = tuple(str(p) for p, f in out.facts.items() if f.holds) + \
+        (f"view of {out.source.name or 'the source'}",)
+    return out
+
+
+def _smooth_if_needed(c: Circuit, step: Step) -> Circuit:
+    if c.sr.idempotent:
+        step.condition = f"decomposable; smoothness not needed since {c.sr.add_word} is " \
+                         "idempotent (3.1)"
+        return c
+    step.condition = "smooth and decomposable (3.1)"
+    sm = c.fact(SMOOTH)
+    if sm.holds:
+        step.needs += (sm,)
+        return c
+    out = smooth.run(c)
+    step.needs += (out.facts[SMOOTH],)
+    step.notes += (f"{c.name or 'the operand'} was not smooth ({sm.witness.describe() if sm.witness else ''}); "
+                   "smoothed first (P2)",)
+    return out
+
+
+def _kept(c: Circuit, W: frozenset[Var]) -> dict:
+    out = {}
+    for p, f in c.facts.items():
+        if not f.holds:
+            continue
+        if p.kind in (Kind.SMOOTH, Kind.DEC, Kind.STRUCTURED):
+            out[p] = Fact(p, True, How.PROPAGATED, f"kept by aggregation ({f.how.value})")
+        elif p.kind is Kind.XDET and not (p.X or frozenset()) & W:
+            out[p] = Fact(p, True, How.PROPAGATED, f"kept: W misses X ({f.how.value})")
+    return out

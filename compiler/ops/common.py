@@ -1,0 +1,97 @@
+"""Helpers shared by the operators: precondition checks that raise with a witness, rebuilding a
+circuit through a node map, and carrying provenance (views) across a rebuild."""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from compiler.errors import StructuralPropertyError
+from compiler.ir.builder import Builder
+from compiler.ir.circuit import Circuit, Provenance
+from compiler.ir.nodes import Node, Op
+from compiler.ir.variables import fmt_vars
+from compiler.ops.report import Step
+from compiler.properties.facts import Fact, Prop
+
+Visit = Callable[[Node, tuple[Node, ...]], Node]
+
+
+def scope_names(c: Circuit) -> tuple[str, ...]:
+    return tuple(v.name for v in sorted(c.vars))
+
+
+def steps_of(cs: Iterable[Circuit]) -> tuple[Step, ...]:
+    return tuple(c.step for c in cs if c.step is not None)
+
+
+def fail(step: Step, prop: str, fact: Fact | None, fix: str, operator: str) -> None:
+    """Mark `step` failed and raise the typed error that carries it."""
+    w = fact.witness if fact is not None else None
+    step.ok = False
+    step.failure = {"operator": operator, "property": prop,
+                    "witness": w.describe() if w else None, "fix": fix}
+    raise StructuralPropertyError(operator, prop, w, fix, step)
+
+
+def require(c: Circuit, prop: Prop, step: Step, fix: str) -> Fact:
+    f = c.fact(prop)
+    if not f.holds:
+        step.needs += (f,)
+        why = "" if f.holds is False else " (undecided)"
+        fail(step, f"{prop} of {c.name or 'the input'}{why}", f, fix, step.label)
+    return f
+
+
+def rebuild(c: Circuit, visit: Visit, stop: Callable[[Node], bool] | None = None) -> dict[int, Node]:
+    """Map every node reachable from the root (not below nodes where `stop` holds) through
+    `visit(node, new_children)`, children first.  Returns old uid -> new node."""
+    order = _reachable(c.root, stop)
+    m: dict[int, Node] = {}
+    for n in order:
+        kids = () if (stop and stop(n)) else tuple(m[ch.uid] for ch in n.children)
+        m[n.uid] = visit(n, kids)
+    return m
+
+
+def _reachable(root: Node, stop: Callable[[Node], bool] | None) -> list[Node]:
+    seen = {root.uid: root}
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if stop and stop(n):
+            continue
+        for ch in n.children:
+            if ch.uid not in seen:
+                seen[ch.uid] = ch
+                stack.append(ch)
+    return [seen[k] for k in sorted(seen)]
+
+
+def same_op(b: Builder, n: Node, kids: tuple[Node, ...]) -> Node:
+    """Rebuild n with new children (same operation)."""
+    if n.op is Op.SUM:
+        return b.sum(kids, kids[0].sr if kids else n.sr)
+    if n.op is Op.PROD:
+        return b.prod(kids, kids[0].sr if kids else n.sr)
+    if n.op is Op.MAP:
+        return b.map(n.arg, kids[0])
+    return n
+
+
+def carry_view(c: Circuit, m: dict[int, Node],
+               extra_root_factors: tuple[Node, ...] = ()) -> Provenance:
+    """The provenance of a circuit rebuilt from `c` through the node map `m`."""
+    p = c.provenance
+    if c.is_source:
+        iso = {uid: n for uid, n in m.items()}
+    else:
+        assert p.iso is not None or p.source is c
+        iso = {}
+        for uid, img in (p.iso or {}).items():
+            if img.uid in m:
+                iso[uid] = m[img.uid]
+    rf = tuple(m[f.uid] for f in p.root_factors if f.uid in m) + extra_root_factors
+    return Provenance(p.source if not c.is_source else c, iso, root_factors=rf)
+
+
+def describe_vars(vs: Iterable[object]) -> str:
+    return fmt_vars(vs)  # type: ignore[arg-type]

@@ -1,0 +1,123 @@
+"""Elementwise mapping tau(C) (ATLAS.md 3.3).
+
+Sufficient conditions, tried in this order:
+  * tau is S-linear (tau(x) = x (x) c with S = S'): multiply the root by c; any circuit;
+  * tau is a homomorphism: map every leaf, read (+) and (x) in S';
+  * tau is multiplicative with tau(0) = 0' and C is deterministic once its constant
+    (empty-scope) sub-circuits are folded, i.e. vars(C)-deterministic.
+Maximal empty-scope sub-circuits are never mapped node by node: they become MAP nodes that
+evaluate the sub-circuit in S and map its single value (P1).  Constant sub-circuits that read no
+evidence are folded to a constant right away.
+
+Keeps smoothness, decomposability, X-determinism and compatibility (same structure, supports
+only shrink since tau(0) = 0'); the result is a view of the input's source."""
+from __future__ import annotations
+
+from compiler.errors import OperatorError
+from compiler.ir.builder import Builder
+from compiler.ir.circuit import Circuit
+from compiler.ir.nodes import Node, Op
+from compiler.ir.traverse import topo
+from compiler.mappings.base import Mapping
+from compiler.ops.common import carry_view, fail, rebuild, same_op, scope_names
+from compiler.ops.report import Step
+from compiler.properties.facts import Fact, How, Kind, xdet
+
+
+def apply_mapping(c: Circuit, tau: Mapping, label: str | None = None) -> Circuit:
+    if c.sr != tau.src:
+        raise OperatorError(f"mapping {tau.label} reads {tau.src.name}, but "
+                            f"{c.name or 'the operand'} is in {c.sr.name}")
+    step = Step("map", label or f"map[{tau.label}]", tau.dst.name, scope_names(c),
+                inputs=(c.step,) if c.step else (), cost="O(|C|)")
+    step.notes += _prop_notes(tau)
+    if tau.props.scale is not None and tau.src == tau.dst:
+        return _scale(c, tau, step)
+    _check(c, tau, step)
+    b = c.builder
+    m = rebuild(c, lambda n, kids: _visit(b, tau, n, kids), stop=lambda n: not b.scope(n))
+    out = Circuit(m[c.root.uid], b, c.name, facts=_kept(c, tau), provenance=carry_view(c, m),
+                  vtree=c.vtree, step=step)
+    _finish(step, out)
+    return out
+
+
+def _prop_notes(tau: Mapping) -> tuple[str, ...]:
+    p = tau.props
+    def s(x: bool | None) -> str:
+        return {True: "yes", False: "no", None: "undecided"}[x]
+    return (f"{tau.label}: additive {s(p.additive)}, multiplicative {s(p.multiplicative)}, "
+            f"tau(0)=0 {s(p.zero_preserving)}, support-preserving {s(p.support_preserving)} "
+            f"({p.how})",)
+
+
+def _check(c: Circuit, tau: Mapping, step: Step) -> None:
+    p = tau.props
+    if p.homomorphism:
+        step.condition = "tau is a homomorphism: no condition on C (3.3)"
+        return
+    if not p.multiplicative:
+        why = "not multiplicative" if p.multiplicative is False else "multiplicativity undecided"
+        fail(step, f"a homomorphism or a multiplicative mapping ({tau.label} is {why})", None,
+             "use a multiplicative mapping, or restate the query; non-multiplicative tau is "
+             "outside the mapping theorem (3.3, P3)", step.label)
+    if not p.zero_preserving:
+        fail(step, f"tau(0) = 0 ({tau.label} does not map 0 to 0)", None,
+             "define the mapping with its value at zero (e.g. `, 0 -> 0`) so that "
+             "tau(0) = 0 (P3)", step.label)
+    X = c.vars
+    f = c.fact(xdet(X))
+    step.needs += (f,)
+    step.condition = ("tau is multiplicative with tau(0) = 0 and C is deterministic once its "
+                      "constant sub-circuits are folded (3.3, P1)")
+    if not f.holds:
+        fail(step, f"{f.prop} of {c.name or 'the operand'}"
+             + (" (undecided)" if f.holds is None else ""), f, _fix_det(c), step.label)
+
+
+def _fix_det(c: Circuit) -> str:
+    names = ", ".join(v.name for v in sorted(c.vars))
+    src = c.source.name or "the model"
+    return (f"compile {src} with `with vtree constrained {{{names}}}` so it is "
+            f"{{{names}}}-deterministic, or run with --repair")
+
+
+def _visit(b: Builder, tau: Mapping, n: Node, kids: tuple[Node, ...]) -> Node:
+    if not b.scope(n):
+        return _fold(b, tau, n)
+    if n.op is Op.INPUT:
+        return b.input(n.arg.var, [tau.apply_py(w) for w in n.arg.weights], tau.dst)
+    return same_op(b, n, kids) if n.op is not Op.MAP else n
+
+
+def _fold(b: Builder, tau: Mapping, n: Node) -> Node:
+    """A constant sub-circuit: evaluate it now if it reads no evidence, else a MAP node."""
+    if any(x.op is Op.MARGIN for x in topo(n)):
+        return b.map(tau, n)
+    from runtime.reference import evaluate_node
+    return b.const(tau.apply_py(evaluate_node(n)), tau.dst)
+
+
+def _scale(c: Circuit, tau: Mapping, step: Step) -> Circuit:
+    b = c.builder
+    k = b.const(tau.props.scale, tau.dst)
+    step.condition = f"tau is S-linear (tau(x) = x * {tau.props.scale}): a product with a constant"
+    m = {n.uid: n for n in topo(c.root)}
+    out = Circuit(b.prod([k, c.root], tau.dst), b, c.name, facts=_kept(c),
+                  provenance=carry_view(c, m, (k,)), vtree=c.vtree, step=step)
+    _finish(step, out)
+    return out
+
+
+def _kept(c: Circuit, tau: Mapping | None = None) -> dict:
+    """Structure is kept; supports only shrink when tau(0) = 0', so X-determinism is kept too."""
+    keep_det = tau is None or bool(tau.props.zero_preserving)
+    kinds = {Kind.SMOOTH, Kind.DEC, Kind.STRUCTURED} | ({Kind.XDET} if keep_det else set())
+    return {p: Fact(p, True, How.PROPAGATED, f"kept by the mapping ({f.how.value})")
+            for p, f in c.facts.items() if f.holds and p.kind in kinds}
+
+
+def _finish(step: Step, out: Circuit) -> None:
+    step.size = out.size
+    step.keeps = tuple(str(p) for p, f in out.facts.items() if f.holds) + \
+        (f"view of {out.source.name or 'the source'}",)

@@ -1,0 +1,324 @@
+"""Product C (x) C' (ATLAS.md 3.2), two algorithms.
+
+* Support-compatible ("diagonal") product of views of one source S, O(k|S|): pair each source
+  node's images.  Valid when S is Y-deterministic for every set Y of variables that two of the
+  views keep in common.  At each node, views whose image is a constant are multiplied in and
+  dropped below (P7); views whose images share no variable there are multiplied as separate
+  factors (their cross terms do not vanish, so they must not be paired).
+* Compatible product, O(|C||C'|): memoised, scope-directed pairing (P8): no shared variable ->
+  a product node; a product with a single child sharing variables -> push into that child; a
+  sum -> distribute; two products -> pair children by the blocks of shared variables; two leaves
+  -> pointwise.  Needs smooth, decomposable and compatible inputs; an incompatible pair of
+  product nodes is reported (with both nodes) before any result is returned.
+"""
+from __future__ import annotations
+
+from itertools import combinations
+
+from compiler.errors import OperatorError
+from compiler.ir.builder import Builder
+from compiler.ir.circuit import Circuit
+from compiler.ir.nodes import Node, Op
+from compiler.ir.variables import Var, fmt_vars
+from compiler.ops import smooth
+from compiler.ops.common import fail, require, scope_names, steps_of
+from compiler.ops.report import Step
+from compiler.ops.transplant import transplant
+from compiler.properties.facts import COMPAT, DEC, DET, SMOOTH, Fact, How, Kind, Violation, xdet
+
+FIX_COMPAT = ("compile both models with the same vtree (or from one model, so they are views "
+              "of one circuit), or make the shared variables deterministic for a linear product")
+
+
+def multiply(*cs: Circuit, label: str | None = None) -> Circuit:
+    if not cs:
+        raise OperatorError("a product needs at least one operand")
+    if len({c.sr for c in cs}) != 1:
+        raise OperatorError("a product's operands must share a semiring, got "
+                            + ", ".join(c.sr.name for c in cs))
+    b = cs[0].builder
+    cs = tuple(transplant(c, b) for c in cs)
+    step = Step("product", label or "product", cs[0].sr.name,
+                tuple(sorted({v.name for c in cs for v in c.vars})), inputs=steps_of(cs))
+    if len(cs) == 1:
+        return cs[0]
+    views = _flatten(cs)
+    if _same_source(views):
+        tried = _try_diagonal(views, step)
+        if tried is not None:
+            return tried
+    return _compatible_chain(cs, step)
+
+
+# ---- support-compatible product ----------------------------------------------------------------
+def _flatten(cs: tuple[Circuit, ...]) -> tuple[Circuit, ...]:
+    out: list[Circuit] = []
+    for c in cs:
+        out += list(c.info.get("diagonal_of", (c,)))
+    return tuple(out)
+
+
+def _same_source(cs: tuple[Circuit, ...]) -> bool:
+    return len({id(c.source) for c in cs}) == 1
+
+
+def _shared_sets(cs: tuple[Circuit, ...]) -> list[frozenset[Var]]:
+    sets = {c1.vars & c2.vars for c1, c2 in combinations(cs, 2)}
+    return sorted((s for s in sets if s), key=lambda s: sorted(v.name for v in s))
+
+
+def _try_diagonal(views: tuple[Circuit, ...], step: Step) -> Circuit | None:
+    src = views[0].source
+    facts = [src.fact(xdet(Y)) for Y in _shared_sets(views)]
+    if not all(f.holds for f in facts):
+        bad = next(f for f in facts if not f.holds)
+        step.notes += (f"support-compatible product not applicable: the source "
+                       f"{src.name or ''} is not {bad.prop}"
+                       + (f" ({bad.witness.describe()})" if bad.witness else ""),)
+        return None
+    step.condition = ("support-compatible: all operands are views of "
+                      f"{src.name or 'one circuit'}, which is Y-deterministic for every pair's "
+                      "shared variables Y (3.2)")
+    step.cost = f"O({len(views)}|C|)"
+    step.needs += tuple(facts)
+    root = _diagonal(views, src)
+    out = Circuit(root, src.builder, src.name, facts=_diag_facts(src), vtree=src.vtree,
+                  step=step, info={"diagonal_of": views})
+    step.size = out.size
+    step.keeps = tuple(str(p) for p, f in out.facts.items() if f.holds)
+    return out
+
+
+def _diag_facts(src: Circuit) -> dict:
+    keep = {Kind.SMOOTH, Kind.DEC, Kind.XDET, Kind.STRUCTURED}
+    return {p: Fact(p, True, How.PROPAGATED, f"kept by the support-compatible product "
+                    f"({f.how.value})") for p, f in src.facts.items()
+            if f.holds and p.kind in keep}
+
+
+def _diagonal(views: tuple[Circuit, ...], src: Circuit) -> Node:
+    b = src.builder
+    provs = [v.provenance for v in views]
+    imgs = lambda n, ks: [provs[k].image(n) for k in ks]  # noqa: E731
+    todo = _plan(src, views, provs)
+    done: dict[tuple[int, frozenset[int]], Node] = {}
+    for n, E in todo:
+        done[(n.uid, E)] = _diag_node(b, n, E, provs, done)
+    core = done[(src.root.uid, frozenset(range(len(views))))]
+    rf = [f for p in provs for f in p.root_factors]
+    del imgs
+    return b.prod(rf + [core], core.sr) if rf else core
+
+
+def _active_groups(b: Builder, n: Node, E: frozenset[int], provs: list) -> tuple[list[Node], list[frozenset[int]]]:
+    """Constant images (to multiply in) and groups of active views linked by shared variables."""
+    consts, active = [], []
+    for k in sorted(E):
+        img = provs[k].image(n)
+        (active if b.scope(img) else consts).append(k if b.scope(img) else img)
+    groups: list[set[int]] = []
+    for k in active:
+        sk = b.scope(provs[k].image(n))
+        linked = [g for g in groups if any(sk & b.scope(provs[j].image(n)) for j in g)]
+        merged = {k}.union(*linked)
+        groups = [g for g in groups if g not in linked] + [merged]
+    return consts, [frozenset(g) for g in groups]
+
+
+def _plan(src: Circuit, views: tuple[Circuit, ...], provs: list) -> list[tuple[Node, frozenset[int]]]:
+    """Every (source node, entering views) pair the diagonal needs, children first."""
+    b = src.builder
+    start = (src.root, frozenset(range(len(views))))
+    seen = {(start[0].uid, start[1]): start}
+    stack = [start]
+    while stack:
+        n, E = stack.pop()
+        _, groups = _active_groups(b, n, E, provs)
+        for g in groups:
+            if len(g) < 2 or n.op not in (Op.SUM, Op.PROD):
+                continue
+            for ch in n.children:
+                key = (ch.uid, g)
+                if key not in seen:
+                    seen[key] = (ch, g)
+                    stack.append((ch, g))
+    return [seen[k] for k in sorted(seen, key=lambda k: k[0])]
+
+
+def _diag_node(b: Builder, n: Node, E: frozenset[int], provs: list,
+               done: dict[tuple[int, frozenset[int]], Node]) -> Node:
+    consts, groups = _active_groups(b, n, E, provs)
+    factors = list(consts)
+    for g in groups:
+        if len(g) == 1:
+            factors.append(provs[next(iter(g))].image(n))
+        elif n.op is Op.INPUT:
+            factors.append(_pointwise(b, [provs[k].image(n) for k in sorted(g)]))
+        else:
+            kids = [done[(ch.uid, g)] for ch in n.children]
+            sr = provs[next(iter(g))].image(n).sr
+            factors.append(b.sum(kids, sr) if n.op is Op.SUM else b.prod(kids, sr))
+    return b.prod(factors, factors[0].sr) if len(factors) != 1 else factors[0]
+
+
+def _pointwise(b: Builder, leaves: list[Node]) -> Node:
+    sr, var = leaves[0].sr, leaves[0].arg.var
+    w = sr.array(list(leaves[0].arg.weights))
+    for lf in leaves[1:]:
+        w = sr.mul(w, sr.array(list(lf.arg.weights)))
+    return b.input(var, [sr.to_py(w[i]) for i in range(var.size)], sr)
+
+
+# ---- compatible product ------------------------------------------------------------------------
+def _compatible_chain(cs: tuple[Circuit, ...], step: Step) -> Circuit:
+    step.condition = "compatible: smooth, decomposable, and compatible on the shared variables (3.2)"
+    step.cost = "O(|C||C'|)"
+    ready = [_prepare(c, step) for c in cs]
+    acc = ready[0]
+    for c in ready[1:]:
+        acc = _compatible(acc, c, step)
+    step.size = acc.size
+    step.keeps = tuple(str(p) for p, f in acc.facts.items() if f.holds)
+    return acc
+
+
+def _prepare(c: Circuit, step: Step) -> Circuit:
+    step.needs += (require(c, DEC, step, "compile the model through an SDD"),)
+    sm = c.fact(SMOOTH)
+    if not sm.holds:
+        c = smooth.run(c)
+        step.notes += (f"{c.name or 'an operand'} smoothed first",)
+        sm = c.facts[SMOOTH]
+    step.needs += (sm,)
+    return c
+
+
+class _Incompatible(Exception):
+    def __init__(self, a: Node, b: Node, why: str) -> None:
+        self.a, self.b, self.why = a, b, why
+
+
+def _compatible(c1: Circuit, c2: Circuit, step: Step) -> Circuit:
+    b = c1.builder
+    shared = c1.vars & c2.vars
+    try:
+        root = _Pairing(b).run(c1.root, c2.root)
+    except _Incompatible as e:
+        v = Violation("compatible", e.a, f"{e.why} (paired with node #{e.b.uid} of "
+                      f"{c2.name or 'the other operand'})")
+        f = Fact(COMPAT, False, How.VERIFIED, f"on {fmt_vars(shared)}", v)
+        step.needs += (f,)
+        fail(step, f"compatibility of {c1.name or 'the operands'} and {c2.name or ''} on "
+             f"{fmt_vars(shared)}", f, FIX_COMPAT, step.label)
+    step.needs += (Fact(COMPAT, True, How.VERIFIED,
+                        f"on {fmt_vars(shared)}: every paired product node splits the shared "
+                        "variables the same way"),)
+    facts = _compat_facts(c1, c2, shared)
+    vt = c1.vtree if (c1.vtree is not None and c1.vtree == c2.vtree) else None
+    name = " * ".join(x for x in (c1.name, c2.name) if x)
+    return Circuit(root, b, name, facts=facts, vtree=vt, step=step)
+
+
+def _compat_facts(c1: Circuit, c2: Circuit, shared: frozenset[Var]) -> dict:
+    out = {p: Fact(p, True, How.PROPAGATED, "kept by the compatible product")
+           for p in (SMOOTH, DEC)}
+    d1, d2 = c1.facts.get(DET), c2.facts.get(DET)
+    if d1 and d1.holds and d2 and d2.holds:
+        out[DET] = Fact(DET, True, How.PROPAGATED, "both operands are deterministic; "
+                        "distributing sums keeps children's supports disjoint")
+    for p, f in c1.facts.items():
+        if p.kind is Kind.XDET and f.holds and (p.X or frozenset()) <= shared:
+            g = c2.fact(p)
+            if g.holds:
+                out[p] = Fact(p, True, How.PROPAGATED, "both operands are X-deterministic and "
+                              "X is shared: kept by the scope-directed product (P8)")
+    return out
+
+
+class _Pairing:
+    """Iterative memoised pairing (no recursion: circuits can be deep)."""
+
+    def __init__(self, b: Builder) -> None:
+        self.b = b
+        self.memo: dict[tuple[int, int], Node] = {}
+
+    def run(self, a: Node, c: Node) -> Node:
+        stack: list[tuple[Node, Node, bool]] = [(a, c, False)]
+        while stack:
+            x, y, expanded = stack.pop()
+            key = (x.uid, y.uid)
+            if key in self.memo:
+                continue
+            plan = self._plan(x, y)
+            subs = plan[1]
+            missing = [(p, q) for p, q in subs if (p.uid, q.uid) not in self.memo]
+            if missing and not expanded:
+                stack.append((x, y, True))
+                stack.extend((p, q, False) for p, q in missing)
+                continue
+            self.memo[key] = self._build(x, y, plan)
+        return self.memo[(a.uid, c.uid)]
+
+    def _plan(self, x: Node, y: Node) -> tuple[str, list[tuple[Node, Node]], list[Node]]:
+        b = self.b
+        sx, sy = b.scope(x), b.scope(y)
+        if not sx & sy:
+            return ("leaf", [], [])
+        for first, second, flip in ((x, y, False), (y, x, True)):
+            if first.op is Op.PROD:
+                sharing = [ch for ch in first.children if b.scope(ch) & b.scope(second)]
+                if len(sharing) == 1:
+                    rest = [ch for ch in first.children if ch is not sharing[0]]
+                    pair = (second, sharing[0]) if flip else (sharing[0], second)
+                    return ("push", [pair], rest)
+        if x.op is Op.SUM:
+            return ("sum", [(ch, y) for ch in x.children], [])
+        if y.op is Op.SUM:
+            return ("sum", [(x, ch) for ch in y.children], [])
+        if x.op is Op.PROD and y.op is Op.PROD:
+            return self._blocks(x, y)
+        if x.op is Op.INPUT and y.op is Op.INPUT:
+            return ("pointwise", [], [])
+        raise _Incompatible(x, y, f"cannot pair a {x.op.value} node with a {y.op.value} node "
+                            "that share variables")
+
+    def _blocks(self, x: Node, y: Node) -> tuple[str, list[tuple[Node, Node]], list[Node]]:
+        b = self.b
+        X = b.scope(x) & b.scope(y)
+        xs = [ch for ch in x.children if b.scope(ch) & X]
+        ys = [ch for ch in y.children if b.scope(ch) & X]
+        rest = [ch for ch in x.children + y.children if not b.scope(ch) & X]
+        blocks: list[tuple[list[Node], list[Node], frozenset[Var]]] = []
+        for ch, side in [(ch, 0) for ch in xs] + [(ch, 1) for ch in ys]:
+            s = b.scope(ch) & X
+            hit = [bl for bl in blocks if bl[2] & s]
+            new: tuple[list[Node], list[Node], frozenset[Var]] = ([], [], s)
+            for bl in hit:
+                new = (new[0] + bl[0], new[1] + bl[1], new[2] | bl[2])
+            new[side].append(ch)
+            blocks = [bl for bl in blocks if bl not in hit] + [new]
+        pairs = []
+        for left, right, vs in blocks:
+            if len(left) > 1 and len(right) > 1:
+                raise _Incompatible(x, y, f"its children split {fmt_vars(vs)} as "
+                                    f"{_split(b, left, X)} but the other node splits them as "
+                                    f"{_split(b, right, X)}")
+            pairs.append((b.prod(left, x.sr), b.prod(right, y.sr)))
+        return ("blocks", pairs, rest)
+
+    def _build(self, x: Node, y: Node, plan: tuple[str, list[tuple[Node, Node]], list[Node]]) -> Node:
+        b = self.b
+        kind, subs, rest = plan
+        if kind == "leaf":
+            return b.prod([x, y], x.sr)
+        if kind == "pointwise":
+            return _pointwise(b, [x, y])
+        done = [self.memo[(p.uid, q.uid)] for p, q in subs]
+        if kind == "sum":
+            return b.sum(done, x.sr)
+        return b.prod(rest + done, x.sr)
+
+
+def _split(b: Builder, nodes: list[Node], X: frozenset[Var]) -> str:
+    return " | ".join(fmt_vars(b.scope(n) & X) for n in nodes)
+

@@ -1,0 +1,85 @@
+"""The report: one `Step` per operator, forming the query's operator tree.
+
+Each step records the operator, the sufficient condition it used (ATLAS.md 3.4), every
+precondition with how it was established, what the result keeps, and sizes.  A failed step
+carries the missing property, the witness node and a fix."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler.properties.facts import Fact
+
+
+@dataclass
+class Step:
+    kind: str                      # model | aggregate | product | map | evidence | rename
+    label: str                     # e.g. "sum[{A}]", "map[id: prob -> maxprod]"
+    semiring: str
+    scope: tuple[str, ...]
+    inputs: tuple["Step", ...] = ()
+    condition: str = ""            # the sufficient condition used
+    cost: str = ""
+    needs: tuple[Fact, ...] = ()   # preconditions, each with how it was established
+    keeps: tuple[str, ...] = ()    # what the result keeps
+    size: int = 0                  # |C| (edges) of the result
+    notes: tuple[str, ...] = ()
+    ok: bool = True
+    failure: dict[str, Any] | None = None
+    span: Any = field(default=None, compare=False)  # source span of the operator, if any
+
+    @property
+    def all_ok(self) -> bool:
+        stack, out = [self], True
+        while stack:
+            s = stack.pop()
+            out = out and s.ok
+            stack.extend(s.inputs)
+        return out
+
+    def render(self) -> str:
+        lines: list[str] = []
+        stack: list[tuple[Step, str, str]] = [(self, "", "")]
+        while stack:
+            s, head, pad = stack.pop()
+            lines += [head + s._headline()] + [pad + "    " + x for x in s._body()]
+            kids = list(s.inputs)
+            for i, k in reversed(list(enumerate(kids))):
+                last = i == len(kids) - 1
+                stack.append((k, pad + ("`-- " if last else "|-- "),
+                              pad + ("    " if last else "|   ")))
+        return "\n".join(lines)
+
+    def _headline(self) -> str:
+        status = "ok" if self.ok else "NOT CERTIFIED"
+        scope = "{" + ", ".join(self.scope) + "}"
+        size = f", |C|={self.size}" if self.ok else ""
+        return f"{self.label}  [{self.semiring} over {scope}{size}]  {status}"
+
+    def _body(self) -> list[str]:
+        out = []
+        if self.condition:
+            out.append(f"condition: {self.condition}" + (f"  ({self.cost})" if self.cost else ""))
+        out += [f"needs {f.describe()}" for f in self.needs]
+        if self.keeps:
+            out.append("keeps: " + ", ".join(self.keeps))
+        out += [f"note: {n}" for n in self.notes]
+        if self.failure:
+            out.append(f"missing: {self.failure['property']}")
+            if self.failure.get("witness"):
+                out.append(f"witness: {self.failure['witness']}")
+            out.append(f"fix: {self.failure['fix']}")
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "label": self.label, "semiring": self.semiring,
+            "scope": list(self.scope), "ok": self.ok, "condition": self.condition,
+            "cost": self.cost, "size": self.size,
+            "needs": [{"property": str(f.prop), "holds": f.holds, "how": f.how.value,
+                       "detail": f.detail,
+                       "witness": f.witness.describe() if f.witness else None}
+                      for f in self.needs],
+            "keeps": list(self.keeps), "notes": list(self.notes), "failure": self.failure,
+            "inputs": [s.to_json() for s in self.inputs],
+        }

@@ -1,0 +1,15 @@
+"""The report leaf for a model: names the circuit and records how its properties are known."""
+from __future__ import annotations
+
+from compiler.ir.circuit import Circuit
+from compiler.ops.common import scope_names
+from compiler.ops.report import Step
+
+
+def model(c: Circuit, name: str, detail: str = "") -> Circuit:
+    """Mark `c` as the model `name`: it becomes a source with a report leaf."""
+    c.name = name
+    c.step = Step("model", f"model {name}" + (f" ({detail})" if detail else ""), c.sr.name,
+                  scope_names(c), size=c.size,
+                  keeps=tuple(f.describe() for f in c.facts.values()))
+    return c

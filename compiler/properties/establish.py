@@ -1,0 +1,59 @@
+"""How a circuit's properties become known: recorded facts first, then what follows from them
+(determinism implies every X-determinism; a view inherits X-determinism from its source), and
+only then the exact checkers.  Every answer is cached on the circuit as a `Fact`."""
+from __future__ import annotations
+
+from compiler.ir.circuit import Circuit
+from compiler.properties.determinism import check_deterministic
+from compiler.properties.facts import DET, Fact, How, Kind, Prop, xdet
+from compiler.properties.structural import (check_decomposable, check_smooth,
+                                            check_structured)
+
+
+def normalise(c: Circuit, prop: Prop) -> Prop:
+    if prop.kind is Kind.XDET:
+        return xdet(frozenset(prop.X or ()) & c.vars)
+    return prop
+
+
+def establish(c: Circuit, prop: Prop) -> Fact:
+    prop = normalise(c, prop)
+    if prop in c.facts:
+        return c.facts[prop]
+    fact = _derive(c, prop) or _verify(c, prop)
+    c.facts[prop] = fact
+    return fact
+
+
+def _derive(c: Circuit, prop: Prop) -> Fact | None:
+    if prop.kind is not Kind.XDET:
+        return None
+    if not prop.X:
+        return Fact(prop, True, How.PROPAGATED, "vacuous: no variable of X is in scope")
+    full = c.facts.get(DET)
+    if full is not None and full.holds:
+        return Fact(prop, True, How.PROPAGATED, f"implied by determinism ({full.how.value})")
+    if not c.is_source:
+        src = c.source.fact(prop)
+        if src.holds:
+            return Fact(prop, True, How.PROPAGATED,
+                        f"the source {c.source.name or 'circuit'} is {prop} "
+                        f"({src.how.value}); a view keeps it")
+    return None
+
+
+def _verify(c: Circuit, prop: Prop) -> Fact:
+    if prop.kind is Kind.SMOOTH:
+        return _from_violation(prop, check_smooth(c))
+    if prop.kind is Kind.DEC:
+        return _from_violation(prop, check_decomposable(c))
+    if prop.kind is Kind.STRUCTURED:
+        if c.vtree is None:
+            return Fact(prop, None, How.VERIFIED, "no vtree is known for this circuit")
+        return _from_violation(prop, check_structured(c, c.vtree))
+    res = check_deterministic(c, None if prop.kind is Kind.DET else prop.X)
+    return Fact(prop, res.holds, How.VERIFIED, f"checked ({res.route})", res.witness)
+
+
+def _from_violation(prop: Prop, v: object) -> Fact:
+    return Fact(prop, v is None, How.VERIFIED, "checked", v)  # type: ignore[arg-type]
