@@ -1,0 +1,372 @@
+"""Parse query text into the AST of `ast.py`.
+
+The grammar (grammar/query.lark) is loaded once.  The transformer runs after the parse (so
+`meta` is available) and only shapes the tree.  Lark's errors become `QuerySyntaxError` with a
+span, the source line, a caret and what was expected.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF, UnexpectedInput,
+                             UnexpectedToken, VisitError)
+from lark.lexer import PatternStr
+
+from compiler.errors import QuerySyntaxError
+from compiler.frontend import ast as A
+from compiler.source import Span
+
+
+@lru_cache(maxsize=1)
+def parser() -> Lark:
+    path = resources.files("grammar").joinpath("query.lark")
+    with resources.as_file(path) as p:
+        return Lark.open(str(p), parser="lalr", propagate_positions=True, strict=True)
+
+
+def parse(text: str, file: str = "<string>") -> A.Module:
+    """Parse a whole `.query` text; raises QuerySyntaxError."""
+    try:
+        tree = parser().parse(text)
+    except UnexpectedInput as e:
+        raise _syntax_error(e, text, file) from None
+    try:
+        stmts = _ToAst(file, text).transform(tree)
+    except VisitError as e:
+        raise e.orig_exc from None
+    return A.Module(_whole(file, text), tuple(stmts), file, text)
+
+
+def _whole(file: str, text: str) -> Span:
+    lines = text.splitlines() or [""]
+    return Span(file, 1, 1, len(lines), len(lines[-1]) + 1, text, 0, len(text))
+
+
+# ---- spans ------------------------------------------------------------------------------------
+def token_span(tok: Token, file: str, text: str) -> Span:
+    return Span(file, tok.line or 1, tok.column or 1, tok.end_line or tok.line or 1,
+                tok.end_column or (tok.column or 1) + 1, text, tok.start_pos or 0,
+                tok.end_pos or 0)
+
+
+def point_span(file: str, text: str, offset: int, width: int = 1) -> Span:
+    """The span of `width` characters at character `offset`."""
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return Span(file, line, col, line, col + max(1, width), text, offset, offset + width)
+
+
+# ---- the transformer --------------------------------------------------------------------------
+def _items(children: list[Any]) -> list[Any]:
+    return [c for c in children if c is not None]
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):  # type: ignore[type-arg]
+    def __init__(self, file: str, text: str) -> None:
+        super().__init__()
+        self.file, self.text = file, text
+
+    def _span(self, meta: Any) -> Span:
+        if getattr(meta, "empty", True):
+            return point_span(self.file, self.text, 0)
+        return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column,
+                    self.text, meta.start_pos, meta.end_pos)
+
+    def _name(self, tok: Token) -> A.Name:
+        return A.Name(token_span(tok, self.file, self.text), str(tok))
+
+    def _value(self, tok: Token) -> A.Value:
+        return A.Value(token_span(tok, self.file, self.text), str(tok))
+
+    def _names(self, items: list[Any]) -> tuple[A.Name, ...]:
+        return tuple(self._name(t) for t in _items(items))
+
+    # -- module and variables
+    def start(self, meta: Any, c: list[Any]) -> list[Any]:
+        return c
+
+    def var_decl(self, meta: Any, c: list[Any]) -> A.VarDecl:
+        return A.VarDecl(self._span(meta), c[0], c[1] if len(c) > 1 else None)
+
+    def name_list(self, meta: Any, c: list[Any]) -> tuple[A.Name, ...]:
+        return self._names(c)
+
+    def named_domain(self, meta: Any, c: list[Any]) -> A.Domain:
+        return A.Domain(self._span(meta), "named", self._name(c[0]))
+
+    def enum_domain(self, meta: Any, c: list[Any]) -> A.Domain:
+        return A.Domain(self._span(meta), "enum", None, tuple(self._value(t) for t in c))
+
+    # -- models
+    def model_decl(self, meta: Any, c: list[Any]) -> A.ModelDecl:
+        return A.ModelDecl(self._span(meta), self._name(c[0]), c[1])
+
+    def logic_model(self, meta: Any, c: list[Any]) -> A.LogicModel:
+        return A.LogicModel(self._span(meta), c[0], c[1] if len(c) > 1 else ())
+
+    def weights_model(self, meta: Any, c: list[Any]) -> A.WeightsModel:
+        c = _items(c)
+        sr = c.pop(0) if c and isinstance(c[0], A.Name) else None
+        return A.WeightsModel(self._span(meta), sr, tuple(c))
+
+    def sr_tag(self, meta: Any, c: list[Any]) -> A.Name:
+        return self._name(c[0])
+
+    def weight(self, meta: Any, c: list[Any]) -> A.Weight:
+        return A.Weight(self._span(meta), c[0], c[1])
+
+    def pair_value(self, meta: Any, c: list[Any]) -> A.PairNumber:
+        return A.PairNumber(self._span(meta), c[0], c[1])
+
+    def bayesnet_model(self, meta: Any, c: list[Any]) -> A.BayesNetModel:
+        opts = c.pop() if c and isinstance(c[-1], tuple) else ()
+        return A.BayesNetModel(self._span(meta), tuple(_items(c)), opts)
+
+    def file_model(self, meta: Any, c: list[Any]) -> A.FileModel:
+        path_tok: Token = c[1]
+        return A.FileModel(self._span(meta), self._name(c[0]), _unquote(str(path_tok)),
+                           token_span(path_tok, self.file, self.text),
+                           c[2] if len(c) > 2 else ())
+
+    def cpt(self, meta: Any, c: list[Any]) -> A.Cpt:
+        parents: tuple[A.Name, ...] = c[1] if len(c) == 3 else ()
+        body = c[-1]
+        root = body if isinstance(body, A.Dist) else None
+        rows = body if isinstance(body, tuple) else ()
+        return A.Cpt(self._span(meta), self._name(c[0]), parents, root, rows)
+
+    def cpt_table(self, meta: Any, c: list[Any]) -> tuple[A.CptRow, ...]:
+        return tuple(c)
+
+    def cpt_row(self, meta: Any, c: list[Any]) -> A.CptRow:
+        return A.CptRow(self._span(meta), c[0], c[1])
+
+    def parent_key(self, meta: Any, c: list[Any]) -> tuple[A.Value, ...]:
+        return tuple(self._value(t) for t in c)
+
+    def dist_true(self, meta: Any, c: list[Any]) -> A.Dist:
+        return A.Dist(self._span(meta), "true", (c[0],))
+
+    def dist_list(self, meta: Any, c: list[Any]) -> A.Dist:
+        return A.Dist(self._span(meta), "list", tuple(c))
+
+    def dist_named(self, meta: Any, c: list[Any]) -> A.Dist:
+        return A.Dist(self._span(meta), "named", tuple(c[1::2]),
+                      tuple(self._value(t) for t in c[0::2]))
+
+    def options(self, meta: Any, c: list[Any]) -> tuple[A.Option, ...]:
+        return tuple(c)
+
+    def option(self, meta: Any, c: list[Any]) -> A.Option:
+        toks = [x for x in c if isinstance(x, Token)]
+        sets = [x for x in c if isinstance(x, tuple)]
+        arg = self._name(toks[1]) if len(toks) > 1 else None
+        return A.Option(self._span(meta), self._name(toks[0]), arg, sets[0] if sets else None)
+
+    def var_set(self, meta: Any, c: list[Any]) -> tuple[A.Name, ...]:
+        return self._names(c)
+
+    # -- formulas
+    def f_iff(self, meta: Any, c: list[Any]) -> A.FBinary:
+        return A.FBinary(self._span(meta), "iff", c[0], c[1])
+
+    def f_implies(self, meta: Any, c: list[Any]) -> A.FBinary:
+        return A.FBinary(self._span(meta), "implies", c[0], c[1])
+
+    def f_or(self, meta: Any, c: list[Any]) -> A.FNary:
+        return A.FNary(self._span(meta), "or", tuple(c))
+
+    def f_and(self, meta: Any, c: list[Any]) -> A.FNary:
+        return A.FNary(self._span(meta), "and", tuple(c))
+
+    def f_neg(self, meta: Any, c: list[Any]) -> A.FNot:
+        return A.FNot(self._span(meta), c[0])
+
+    def f_var(self, meta: Any, c: list[Any]) -> A.FLit:
+        return A.FLit(self._span(meta), self._name(c[0]), None)
+
+    def f_eq(self, meta: Any, c: list[Any]) -> A.FLit:
+        return A.FLit(self._span(meta), self._name(c[0]), self._value(c[1]))
+
+    def f_true(self, meta: Any, c: list[Any]) -> A.FConst:
+        return A.FConst(self._span(meta), True)
+
+    def f_false(self, meta: Any, c: list[Any]) -> A.FConst:
+        return A.FConst(self._span(meta), False)
+
+    # -- literals and numbers
+    def lit_pos(self, meta: Any, c: list[Any]) -> A.Literal:
+        return A.Literal(self._span(meta), self._name(c[0]))
+
+    def lit_neg(self, meta: Any, c: list[Any]) -> A.Literal:
+        return A.Literal(self._span(meta), self._name(c[0]), None, True)
+
+    def lit_eq(self, meta: Any, c: list[Any]) -> A.Literal:
+        return A.Literal(self._span(meta), self._name(c[0]), self._value(c[1]))
+
+    def pos_number(self, meta: Any, c: list[Any]) -> A.Number:
+        return A.Number(self._span(meta), str(c[0]))
+
+    def neg_number(self, meta: Any, c: list[Any]) -> A.Number:
+        return A.Number(self._span(meta), str(c[0]), True)
+
+    pos_inf = pos_number
+    neg_inf = neg_number
+
+    # -- mappings
+    def mapping_decl(self, meta: Any, c: list[Any]) -> A.MappingDecl:
+        name, src, dst, param = (self._name(t) for t in c[:4])
+        zero_key, at_zero = c[5] if len(c) > 5 else (None, None)
+        return A.MappingDecl(self._span(meta), name, src, dst, param, c[4], at_zero, zero_key)
+
+    def at_zero(self, meta: Any, c: list[Any]) -> tuple[A.Number, A.MExpr]:
+        return A.Number(token_span(c[0], self.file, self.text), str(c[0])), c[1]
+
+    def _bin(self, meta: Any, op: str, c: list[Any]) -> A.MBinary:
+        return A.MBinary(self._span(meta), op, c[0], c[-1])
+
+    def m_add(self, meta: Any, c: list[Any]) -> A.MBinary:
+        return self._bin(meta, "+", c)
+
+    def m_sub(self, meta: Any, c: list[Any]) -> A.MBinary:
+        return self._bin(meta, "-", c)
+
+    def m_mul(self, meta: Any, c: list[Any]) -> A.MBinary:
+        return self._bin(meta, "*", c)
+
+    def m_div(self, meta: Any, c: list[Any]) -> A.MBinary:
+        return self._bin(meta, "/", c)
+
+    def m_power(self, meta: Any, c: list[Any]) -> A.MBinary:
+        return self._bin(meta, "^", c)
+
+    def m_neg(self, meta: Any, c: list[Any]) -> A.MUnary:
+        return A.MUnary(self._span(meta), "neg", c[0])
+
+    def m_num(self, meta: Any, c: list[Any]) -> A.MNum:
+        span = self._span(meta)
+        return A.MNum(span, A.Number(span, str(c[0])))
+
+    m_inf = m_num
+
+    def m_name(self, meta: Any, c: list[Any]) -> A.MName:
+        return A.MName(self._span(meta), self._name(c[0]))
+
+    def m_call(self, meta: Any, c: list[Any]) -> A.MCall:
+        return A.MCall(self._span(meta), self._name(c[0]), tuple(c[1:]))
+
+    # -- queries
+    def query_decl(self, meta: Any, c: list[Any]) -> A.QueryDecl:
+        return A.QueryDecl(self._span(meta), self._name(c[0]), c[1])
+
+    def given(self, meta: Any, c: list[Any]) -> A.Given:
+        return A.Given(self._span(meta), c[0], c[1])
+
+    def evidence(self, meta: Any, c: list[Any]) -> tuple[A.Literal, ...]:
+        return tuple(c)
+
+    def product(self, meta: Any, c: list[Any]) -> A.Product:
+        left = c[0].factors if isinstance(c[0], A.Product) else (c[0],)
+        return A.Product(self._span(meta), left + (c[1],))
+
+    def aggregate(self, meta: Any, c: list[Any]) -> A.Aggregate:
+        return A.Aggregate(self._span(meta), c[0], c[1], c[2])
+
+    def agg_word(self, meta: Any, c: list[Any]) -> A.Name:
+        return self._name(c[0])
+
+    def map(self, meta: Any, c: list[Any]) -> A.Map:
+        return A.Map(self._span(meta), c[0], c[1])
+
+    def scope_all(self, meta: Any, c: list[Any]) -> A.Scope:
+        return A.Scope(self._span(meta), True, ())
+
+    def scope_all_but(self, meta: Any, c: list[Any]) -> A.Scope:
+        return A.Scope(self._span(meta), True, c[0])
+
+    def scope_list(self, meta: Any, c: list[Any]) -> A.Scope:
+        return A.Scope(self._span(meta), False, self._names(c))
+
+    def scope_set(self, meta: Any, c: list[Any]) -> A.Scope:
+        return A.Scope(self._span(meta), False, c[0])
+
+    def map_spec(self, meta: Any, c: list[Any]) -> A.MapSpec:
+        params: tuple[A.Number, ...] = c.pop(1) if len(c) > 1 and isinstance(c[1], tuple) else ()
+        src = self._name(c[1]) if len(c) > 1 else None
+        dst = self._name(c[2]) if len(c) > 2 else None
+        return A.MapSpec(self._span(meta), self._name(c[0]), params, src, dst)
+
+    def map_params(self, meta: Any, c: list[Any]) -> tuple[A.Number, ...]:
+        return tuple(c)
+
+    def ref(self, meta: Any, c: list[Any]) -> A.Ref:
+        return A.Ref(self._span(meta), self._name(c[0]))
+
+    def sugar(self, meta: Any, c: list[Any]) -> A.Sugar:
+        return A.Sugar(self._span(meta), self._name(c[0]), tuple(c[1:-1]), c[-1])
+
+    def sugar_vars(self, meta: Any, c: list[Any]) -> tuple[A.Name, ...]:
+        if len(c) == 1 and isinstance(c[0], tuple):
+            return c[0]
+        return self._names(c)
+
+
+def _unquote(s: str) -> str:
+    body = s[1:-1]
+    out, i = [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            i += 1
+            ch = {"n": "\n", "t": "\t"}.get(body[i], body[i])
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+# ---- syntax errors ----------------------------------------------------------------------------
+_FRIENDLY = {"NAME": "a name", "NUMBER": "a number", "STRING": "a quoted file name",
+             "$END": "the end of the file", "INF": "inf", "TRUE": "true", "FALSE": "false"}
+
+
+def describe_terminal(name: str) -> str:
+    if name in _FRIENDLY:
+        return _FRIENDLY[name]
+    try:
+        pat = parser().get_terminal(name).pattern
+    except KeyError:
+        return name
+    return f"'{pat.value}'" if isinstance(pat, PatternStr) else name.lower()
+
+
+def _expected(names: set[str] | frozenset[str] | None) -> str:
+    shown = sorted({describe_terminal(n) for n in names or ()})
+    if not shown:
+        return ""
+    if len(shown) > 12:
+        shown = shown[:12] + ["..."]
+    return "expected " + (shown[0] if len(shown) == 1 else "one of " + ", ".join(shown))
+
+
+def _syntax_error(e: UnexpectedInput, text: str, file: str) -> QuerySyntaxError:
+    if isinstance(e, UnexpectedCharacters):
+        span = point_span(file, text, e.pos_in_stream)
+        return QuerySyntaxError(f"unexpected character {text[e.pos_in_stream]!r}", span,
+                                _expected(e.allowed) or None)
+    if isinstance(e, UnexpectedToken) and e.token.type != "$END":
+        tok = e.token
+        span = token_span(tok, file, text)
+        return QuerySyntaxError(f"unexpected {describe_terminal(tok.type)} {str(tok)!r}"
+                                if tok.type in ("NAME", "NUMBER", "STRING")
+                                else f"unexpected {describe_terminal(tok.type)}", span,
+                                _expected(e.accepts or e.expected) or None)
+    expected = e.expected if isinstance(e, UnexpectedEOF) else \
+        (getattr(e, "accepts", None) or getattr(e, "expected", None))
+    end = len(text.rstrip())
+    return QuerySyntaxError("unexpected end of file", point_span(file, text, end),
+                            _expected(expected) or None)

@@ -1,0 +1,121 @@
+"""Name resolution: the declarations of a module, checked for duplicates, reserved words and
+well-formed domains.  One namespace holds variables, models, mappings and queries.
+
+The result is an `Env`; model bodies, mappings and query expressions are checked later
+(`models.py`, `usermap.py`, `typecheck.py`) against it.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from compiler.errors import QueryNameError, QueryTypeError
+from compiler.frontend import ast as A
+from compiler.ir.variables import BOOL_DOMAIN, Var
+from compiler.source import Span
+
+RESERVED = frozenset({"var", "model", "mapping", "query", "logic", "weights", "bayesnet",
+                      "with", "sum", "max", "min", "or", "agg", "map", "true", "false", "inf"})
+
+
+@dataclass
+class Env:
+    file: str
+    text: str
+    base_dir: Path
+    vars: dict[str, Var] = field(default_factory=dict)
+    models: dict[str, A.ModelDecl] = field(default_factory=dict)
+    mappings: dict[str, A.MappingDecl] = field(default_factory=dict)
+    queries: dict[str, A.QueryDecl] = field(default_factory=dict)
+    spans: dict[str, Span] = field(default_factory=dict)      # where each name is declared
+    kinds: dict[str, str] = field(default_factory=dict)       # variable | model | ...
+
+    # ---- lookups that raise user errors ---------------------------------------------------------
+    def var(self, name: A.Name, what: str = "variable") -> Var:
+        v = self.vars.get(name.text)
+        if v is None:
+            raise unknown(name, what, self.vars, self.kinds.get(name.text))
+        return v
+
+    def value(self, var: Var, value: A.Value) -> int:
+        if value.text in var.domain:
+            return var.domain.index(value.text)
+        raise QueryTypeError(f"{var.name} has no value '{value.text}'", value.span,
+                             f"expected one of {', '.join(var.domain)}")
+
+    def literal(self, lit: A.Literal) -> tuple[Var, int]:
+        """`X`, `!X` (Boolean X) or `X = v`, as (variable, value index)."""
+        v = self.var(lit.var)
+        if lit.value is not None:
+            return v, self.value(v, lit.value)
+        if not v.is_bool:
+            form = "!" if lit.negated else ""
+            raise QueryTypeError(f"{v.name} is not Boolean, so '{form}{v.name}' has no "
+                                 f"meaning", lit.span, f"write {v.name} = <value>, with a value "
+                                 f"in {{{', '.join(v.domain)}}}")
+        return v, 0 if lit.negated else 1
+
+
+def unknown(name: A.Name, what: str, known: Iterable[str], actual_kind: str | None = None
+            ) -> QueryNameError:
+    if actual_kind is not None:
+        return QueryNameError(f"'{name.text}' is a {actual_kind}, not a {what}", name.span)
+    close = difflib.get_close_matches(name.text, list(known), n=1)
+    hint = f"did you mean '{close[0]}'?" if close else None
+    return QueryNameError(f"unknown {what} '{name.text}'", name.span, hint)
+
+
+def resolve(module: A.Module, base_dir: Path) -> Env:
+    env = Env(module.file, module.text, base_dir)
+    for stmt in module.stmts:
+        if isinstance(stmt, A.VarDecl):
+            _declare_vars(env, stmt)
+        elif isinstance(stmt, A.ModelDecl):
+            _declare(env, stmt.name, "model")
+            env.models[stmt.name.text] = stmt
+        elif isinstance(stmt, A.MappingDecl):
+            _declare(env, stmt.name, "mapping")
+            env.mappings[stmt.name.text] = stmt
+        else:
+            _declare(env, stmt.name, "query")
+            env.queries[stmt.name.text] = stmt
+    return env
+
+
+def _declare(env: Env, name: A.Name, kind: str) -> None:
+    if name.text in RESERVED:
+        raise QueryNameError(f"'{name.text}' is a reserved word and cannot name a {kind}",
+                             name.span)
+    if name.text in env.spans:
+        first = env.kinds[name.text]
+        raise QueryNameError(f"duplicate name '{name.text}'", name.span,
+                             notes=((env.spans[name.text], f"first declared here as a {first}"),))
+    env.spans[name.text] = name.span
+    env.kinds[name.text] = kind
+
+
+def _declare_vars(env: Env, decl: A.VarDecl) -> None:
+    domain = _domain(decl.domain)
+    for name in decl.names:
+        _declare(env, name, "variable")
+        env.vars[name.text] = Var(name.text, domain)
+
+
+def _domain(d: A.Domain | None) -> tuple[str, ...]:
+    if d is None:
+        return BOOL_DOMAIN
+    if d.kind == "named":
+        assert d.name is not None
+        if d.name.text != "bool":
+            raise QueryTypeError(f"unknown domain '{d.name.text}'", d.name.span,
+                                 "expected bool or a set of values such as {low, high}")
+        return BOOL_DOMAIN
+    seen: dict[str, A.Value] = {}
+    for v in d.values:
+        if v.text in seen:
+            raise QueryTypeError(f"the value '{v.text}' appears twice in this domain", v.span,
+                                 notes=((seen[v.text].span, "first here"),))
+        seen[v.text] = v
+    return tuple(seen)
