@@ -136,13 +136,33 @@ class _Encoding:
         return out
 
 
+def _parts(sr: Any) -> int:
+    """Pair semirings are tracked per component: a pair is non-zero iff a component is, and the
+    components (count, prob) have no zero divisors, so supports stay exact."""
+    return len(sr.components) if sr.components else 1
+
+
+def _is_zero_part(n: Node, w: Any, k: int) -> bool:
+    if not n.sr.components:
+        return _is_zero(n, w)
+    comp = n.sr.components[k]
+    return bool(comp.is_zero(comp.array([w[k]]))[0])
+
+
 def _supports(c: Circuit, roots: list[Node], enc: _Encoding) -> dict[int, SddNode]:
-    m = enc.mgr
-    supp: dict[int, SddNode] = {}
+    """Each node's support, as one SDD per semiring component; `support()` joins them."""
+    supp: dict[int, tuple[SddNode, ...]] = {}
     for n in topo(roots[0]) if len(roots) == 1 else _topo_many(roots):
         supp[n.uid] = _support_of(c, n, enc, supp)
         enc.check()
-    return supp
+    m = enc.mgr
+    out: dict[int, SddNode] = {}
+    for uid, parts in supp.items():
+        acc = parts[0]
+        for p in parts[1:]:
+            acc = m.disjoin(acc, p)
+        out[uid] = acc
+    return out
 
 
 def _topo_many(roots: list[Node]) -> list[Node]:
@@ -150,32 +170,50 @@ def _topo_many(roots: list[Node]) -> list[Node]:
     return topo_many(roots)
 
 
-def _support_of(c: Circuit, n: Node, enc: _Encoding, supp: dict[int, SddNode]) -> SddNode:
-    m = enc.mgr
-    if n.op in (Op.INPUT, Op.MARGIN):
-        nz = [i for i, w in enumerate(n.arg.weights) if not _is_zero(n, w)]
-        if n.op is Op.MARGIN or n.arg.var not in enc.base:
-            return m.true() if nz else m.false()
-        out = m.false()
-        for i in nz:
-            out = m.disjoin(out, enc.value(n.arg.var, i))
-        return out
-    if n.op is Op.CONST:
-        return m.false() if _is_zero(n, n.arg) else m.true()
-    if n.op is Op.MAP:
-        child = supp[n.children[0].uid]
-        zero_ok = n.arg.props.zero_preserving
-        return m.false() if (child.is_false() and zero_ok) else m.true()
-    acc = m.false() if n.op is Op.SUM else m.true()
-    for ch in n.children:
-        acc = m.disjoin(acc, supp[ch.uid]) if n.op is Op.SUM else m.conjoin(acc, supp[ch.uid])
+def _join(m: SddManager, parts: tuple[SddNode, ...]) -> SddNode:
+    acc = parts[0]
+    for p in parts[1:]:
+        acc = m.disjoin(acc, p)
     return acc
+
+
+def _support_of(c: Circuit, n: Node, enc: _Encoding,
+                supp: dict[int, tuple[SddNode, ...]]) -> tuple[SddNode, ...]:
+    m, k = enc.mgr, _parts(n.sr)
+    if n.op in (Op.INPUT, Op.MARGIN):
+        return tuple(_leaf_support(n, enc, j) for j in range(k))
+    if n.op is Op.CONST:
+        return tuple(m.false() if _is_zero_part(n, n.arg, j) else m.true() for j in range(k))
+    if n.op is Op.MAP:
+        child = _join(m, supp[n.children[0].uid])
+        zero_ok = n.arg.props.zero_preserving
+        return (m.false() if (child.is_false() and zero_ok) else m.true(),) * k
+    out = []
+    for j in range(k):
+        acc = m.false() if n.op is Op.SUM else m.true()
+        for ch in n.children:
+            s = supp[ch.uid][j]
+            acc = m.disjoin(acc, s) if n.op is Op.SUM else m.conjoin(acc, s)
+        out.append(acc)
+    return tuple(out)
+
+
+def _leaf_support(n: Node, enc: _Encoding, j: int) -> SddNode:
+    m = enc.mgr
+    nz = [i for i, w in enumerate(n.arg.weights) if not _is_zero_part(n, w, j)]
+    if n.op is Op.MARGIN or n.arg.var not in enc.base:
+        return m.true() if nz else m.false()
+    out = m.false()
+    for i in nz:
+        out = m.disjoin(out, enc.value(n.arg.var, i))
+    return out
 
 
 def _exact(c: Circuit) -> bool:
     from compiler.properties.structural import check_decomposable
     srs = {n.sr for n in c.nodes() if n.op in (Op.SUM, Op.PROD)}
-    return all(s.zero_sum_free and s.no_zero_divisors for s in srs) and \
+    comps = [x for s in srs for x in (s.components or (s,))]
+    return all(s.zero_sum_free and s.no_zero_divisors for s in comps) and \
         check_decomposable(c) is None
 
 
