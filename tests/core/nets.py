@@ -1,0 +1,37 @@
+"""Hand-built circuits for the worked examples: decision trees that split variables in a given
+order (smooth, decomposable, deterministic, and X-deterministic for every prefix X)."""
+from __future__ import annotations
+
+from typing import Callable
+
+from compiler.ir.builder import Builder
+from compiler.ir.circuit import Circuit
+from compiler.ir.nodes import Node
+from compiler.ir.variables import Var
+from compiler.ops import model
+from compiler.semirings import PROB
+
+Dist = Callable[[Var, dict[Var, int]], list[float]]
+
+
+def decision_tree(b: Builder, order: list[Var], dist: Dist, name: str, sr=PROB) -> Circuit:
+    def build(i: int, ctx: dict[Var, int]) -> Node:
+        v = order[i]
+        p = dist(v, ctx)
+        if i == len(order) - 1:
+            return b.input(v, p, sr)
+        kids = []
+        for x in range(v.size):
+            w = [sr.zero] * v.size
+            w[x] = p[x]
+            kids.append(b.prod([b.input(v, w, sr), build(i + 1, {**ctx, v: x})], sr))
+        return b.sum(kids, sr)
+    return model(Circuit(build(0, {}), b), name)
+
+
+def cpt(table: dict[str, Callable[[dict[Var, int]], float]]) -> Dist:
+    """table[var name](ctx) = p(var = 1 | ctx) for Boolean variables."""
+    def dist(v: Var, ctx: dict[Var, int]) -> list[float]:
+        p1 = table[v.name](ctx)
+        return [1.0 - p1, p1]
+    return dist
