@@ -1,0 +1,42 @@
+"""The Python API: compile a `.query` file or string into a `Program`.
+
+    import compiler
+    prog = compiler.compile_file("examples/sprinkler.query")
+    print(prog.report)                      # tractability report (text); .to_json() for JSON
+    res = prog.queries["marg"].run(evidence={"Sprinkler": "true"})
+    res.rows[0].entries                     # table entries (assignment, value)
+
+`run(evidence=...)` takes one dict (variable -> value name, index or bool), a list of dicts
+(a batch, evaluated at once), or a numpy array (structured, or 2-d with `columns=`).  User
+mistakes raise `compiler.errors.QueryError` (rendered with file:line:col and a caret); a query
+whose tractability conditions fail raises `StructuralPropertyError` when run.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from compiler.errors import QueryError
+from compiler.frontend.program import (Entry, Program, ProgramReport, Progress, Query,
+                                       QueryReport, QueryResult, ResultRow, build)
+
+__all__ = ["compile_file", "compile_string", "Program", "Query", "ProgramReport",
+           "QueryReport", "QueryResult", "ResultRow", "Entry"]
+
+
+def compile_file(path: str | os.PathLike[str], *, progress: Progress | None = None) -> Program:
+    """Compile a `.query` file; model file paths in it are relative to its directory."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise QueryError(f"cannot read {os.fspath(path)}: {reason}") from None
+    return build(text, os.fspath(path), p.resolve().parent, progress)
+
+
+def compile_string(text: str, *, filename: str = "<string>", base_dir: str | None = None,
+                   progress: Progress | None = None) -> Program:
+    """Compile query text; model file paths are relative to `base_dir` (default: the current
+    directory)."""
+    return build(text, filename, Path(base_dir or os.getcwd()).resolve(), progress)

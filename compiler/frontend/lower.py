@@ -1,0 +1,77 @@
+"""Lowering: a typed query tree becomes a circuit through the operators of `compiler.ops`.
+
+Every operator checks its tractability conditions and records a report `Step`; we attach the
+source span of the query text that asked for it.  A failed condition raises
+`StructuralPropertyError`, which `program.py` records per query.  Subtrees are lowered once
+(memo by identity), so repeated uses are views of one circuit.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from compiler import ops
+from compiler.errors import (InternalCompilerError, OperatorError, QueryError, SourceError,
+                             StructuralPropertyError)
+from compiler.frontend import typed as Ty
+from compiler.frontend.adapters import source_error_at
+from compiler.frontend.models import ModelInfo
+from compiler.ir.circuit import Circuit
+
+
+class QueryFailed(Exception):
+    """A query used by another one is not certified: the user is the one that fails."""
+
+    def __init__(self, name: str, error: StructuralPropertyError) -> None:
+        super().__init__(name)
+        self.name, self.error = name, error
+
+
+class Lowerer:
+    def __init__(self, models: dict[str, ModelInfo],
+                 query: Callable[[str], Circuit]) -> None:
+        self.models = models
+        self.query = query            # the circuit of an earlier query (or raises QueryFailed)
+        self._memo: dict[int, Circuit] = {}
+        self._keep: list[Ty.T] = []   # keeps memo keys alive
+
+    def lower(self, t: Ty.T) -> Circuit:
+        key = id(t)
+        if key not in self._memo:
+            c = self._lower(t)
+            if c.step is not None and c.step.span is None:
+                c.step.span = t.span
+            self._memo[key] = c
+            self._keep.append(t)
+        return self._memo[key]
+
+    def _lower(self, t: Ty.T) -> Circuit:
+        try:
+            return self._dispatch(t)
+        except StructuralPropertyError as e:
+            if e.step is not None and getattr(e.step, "span", None) is None:
+                e.step.span = t.span
+            raise
+        except (QueryFailed, QueryError):
+            raise
+        except SourceError as e:
+            raise source_error_at(e, t.span) from None
+        except OperatorError as e:
+            raise InternalCompilerError(f"the type checker let through an operator misuse "
+                                        f"at {t.span.location()}: {e}") from e
+
+    def _dispatch(self, t: Ty.T) -> Circuit:
+        if isinstance(t, Ty.TModel):
+            return self.models[t.name].circuit()
+        if isinstance(t, Ty.TQuery):
+            return self.query(t.name)
+        if isinstance(t, Ty.TAggregate):
+            return ops.aggregate(self.lower(t.operand), t.over)
+        if isinstance(t, Ty.TMap):
+            return ops.apply_mapping(self.lower(t.operand), t.mapping)
+        if isinstance(t, Ty.TProduct):
+            return ops.multiply(*(self.lower(f) for f in t.factors))
+        if isinstance(t, Ty.TGiven):
+            return ops.condition(self.lower(t.operand), dict(t.evidence))
+        if isinstance(t, Ty.TRename):
+            return ops.rename(self.lower(t.operand), dict(t.pairs))
+        raise InternalCompilerError(f"cannot lower {type(t).__name__}")

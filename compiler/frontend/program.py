@@ -1,0 +1,368 @@
+"""A compiled `.query` program: its queries, their tractability reports, and evaluation.
+
+`build(text, file, base_dir)` runs the front end (parse, resolve, model checks, typing) and
+lowers every query through the operators.  A query whose tractability conditions fail keeps its
+`StructuralPropertyError` in its report and refuses to run.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping as TMapping, Sequence
+
+import numpy as np
+
+from compiler.errors import QueryError, QueryNameError, QueryTypeError, StructuralPropertyError
+from compiler.frontend import ast as A
+from compiler.frontend import typed as Ty
+from compiler.frontend.lower import Lowerer, QueryFailed
+from compiler.frontend.models import ModelInfo, check_models
+from compiler.frontend.parse import parse
+from compiler.frontend.resolve import Env, resolve
+from compiler.frontend.typecheck import Checker
+from compiler.ir.circuit import Circuit
+from compiler.ir.variables import Var
+from compiler.ir.serialize import encode_value
+from compiler.semirings.base import Semiring
+from compiler.source import Span
+
+Progress = Callable[[str], None]
+Row = dict[Var, "int | None"]
+
+
+# ---- reports ----------------------------------------------------------------------------------
+@dataclass
+class QueryReport:
+    name: str
+    span: Span
+    semiring: str
+    free: tuple[str, ...]
+    tractable: bool
+    step: Any = None                                  # compiler.ops.report.Step
+    error: StructuralPropertyError | None = None
+    dependency: str | None = None                     # the failing query this one uses
+
+    def headline(self) -> str:
+        status = "certified tractable" if self.tractable else "NOT certified tractable"
+        free = "{" + ", ".join(self.free) + "}"
+        return f"query {self.name}: {self.semiring} over {free}: {status}"
+
+    def render(self) -> str:
+        out = [f"{self.span.location()}: {self.headline()}"]
+        if self.dependency is not None:
+            out.append(f"  uses query {self.dependency}, which is not certified")
+        if self.error is not None:
+            out.append(_failure_text(self.error))
+        if self.step is not None:
+            out += ["  " + line for line in self.step.render().splitlines()]
+        return "\n".join(out)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def to_json(self) -> dict[str, Any]:
+        err = self.error
+        return {"name": self.name, "location": self.span.location(),
+                "semiring": self.semiring, "free": list(self.free),
+                "tractable": self.tractable,
+                "failure": None if err is None else {
+                    "operator": err.operator, "property": err.prop,
+                    "witness": err.violation.describe() if err.violation else None,
+                    "fix": err.fix, "location": _error_location(err),
+                    "dependency": self.dependency},
+                "report": self.step.to_json() if self.step is not None else None}
+
+
+def _error_location(err: StructuralPropertyError) -> str | None:
+    span = getattr(err.step, "span", None)
+    return span.location() if span is not None else None
+
+
+def _failure_text(err: StructuralPropertyError) -> str:
+    span = getattr(err.step, "span", None)
+    head = f"{err.operator}: needs {err.prop}"
+    out = span.render(head) if span is not None else head
+    if err.violation is not None:
+        out += f"\n  witness: {err.violation.describe()}"
+    return out + f"\n  fix: {err.fix}"
+
+
+@dataclass
+class ProgramReport:
+    queries: list[QueryReport]
+
+    @property
+    def tractable(self) -> bool:
+        return all(q.tractable for q in self.queries)
+
+    def render(self) -> str:
+        n_bad = sum(not q.tractable for q in self.queries)
+        tail = "all certified tractable" if not n_bad else f"{n_bad} not certified"
+        body = "\n\n".join(q.render() for q in self.queries)
+        return (body + "\n\n" if body else "") + f"{len(self.queries)} queries: {tail}"
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tractable": self.tractable, "queries": [q.to_json() for q in self.queries]}
+
+
+# ---- results ----------------------------------------------------------------------------------
+@dataclass
+class Entry:
+    assignment: dict[str, str]
+    value: Any
+    argmax: dict[str, str] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"assignment": self.assignment, "value": encode_value(self.value)}
+        if self.argmax is not None:
+            out["argmax"] = self.argmax
+        return out
+
+
+@dataclass
+class ResultRow:
+    entries: list[Entry]
+    table: bool              # False: a single value (no free variable)
+
+    @property
+    def value(self) -> Any:
+        return self.entries[0].value
+
+    def to_json(self) -> dict[str, Any]:
+        if self.table:
+            return {"table": [e.to_json() for e in self.entries]}
+        out: dict[str, Any] = {"value": encode_value(self.entries[0].value)}
+        if self.entries[0].argmax is not None:
+            out["argmax"] = self.entries[0].argmax
+        return out
+
+
+@dataclass
+class QueryResult:
+    name: str
+    semiring: str
+    free: tuple[str, ...]
+    rows: list[ResultRow]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "semiring": self.semiring,
+                "rows": [r.to_json() for r in self.rows]}
+
+
+# ---- queries ----------------------------------------------------------------------------------
+@dataclass
+class Query:
+    name: str
+    decl: A.QueryDecl
+    typed: Ty.T
+    program: "Program" = field(repr=False)
+    circuit: Circuit | None = None
+    error: StructuralPropertyError | None = None
+    dependency: str | None = None
+
+    @property
+    def semiring(self) -> Semiring:
+        return self.typed.sr
+
+    @property
+    def free(self) -> tuple[Var, ...]:
+        return tuple(sorted(self.typed.vars))
+
+    @property
+    def tractable(self) -> bool:
+        return self.circuit is not None
+
+    @property
+    def report(self) -> QueryReport:
+        step = self.circuit.step if self.circuit is not None else \
+            (self.error.step if self.error is not None else None)
+        return QueryReport(self.name, self.decl.span, self.semiring.name,
+                           tuple(v.name for v in self.free), self.tractable, step, self.error,
+                           self.dependency)
+
+    def conflict(self, v: Var) -> Ty.TAggregate | None:
+        """The aggregation that makes evidence on `v` meaningless: v is free in the result and
+        also summed away inside the query."""
+        if v in self.typed.vars and v in self.typed.summed:
+            return Ty.aggregation_of(self.typed, v)
+        return None
+
+    def argmax_vars(self) -> frozenset[Var]:
+        t = self.typed
+        while isinstance(t, Ty.TQuery):
+            t = self.program.queries[t.name].typed
+        if isinstance(t, Ty.TAggregate) and t.sr.add_word in ("max", "min") and t.over:
+            return t.over
+        return frozenset()
+
+    def run(self, evidence: Any = None, columns: Sequence[str] | None = None) -> QueryResult:
+        return self.run_rows(self.program.evidence_rows(evidence, columns))
+
+    def run_rows(self, rows: list[Row]) -> QueryResult:
+        if self.circuit is None:
+            assert self.error is not None
+            raise self.error
+        for row in rows:
+            self._check_rows(row)
+        return _evaluate(self, self.circuit, rows)
+
+    def _check_rows(self, row: Row) -> None:
+        for v, x in row.items():
+            agg = self.conflict(v) if x is not None else None
+            if agg is not None:
+                raise evidence_conflict(self, v, agg)
+
+
+def evidence_conflict(q: Query, v: Var, agg: Ty.TAggregate, span: Span | None = None
+                      ) -> QueryError:
+    return QueryTypeError(f"evidence on {v.name} is meaningless for query {q.name}: "
+                          f"{v.name} is free in its result and also aggregated inside it",
+                          span, f"read the {v.name} rows of the table instead of giving "
+                          f"evidence, or run the other queries with -q",
+                          notes=((agg.span, f"{v.name} is aggregated here"),))
+
+
+def _evaluate(q: Query, c: Circuit, rows: list[Row]) -> QueryResult:
+    from runtime.reference import evaluate
+    free, summed = q.free, q.typed.summed
+    flat_ev: list[dict[Var, int]] = []
+    flat_asg: list[dict[Var, int]] = []
+    counts = []
+    for row in rows:
+        choices = [[row[v]] if row.get(v) is not None else range(v.size) for v in free]
+        asgs = [dict(zip(free, combo)) for combo in itertools.product(*choices)]
+        ev = {v: x for v, x in row.items() if x is not None and v in summed and v not in free}
+        flat_ev += [ev] * len(asgs)
+        flat_asg += asgs
+        counts.append(len(asgs))
+    maxed = q.argmax_vars()
+    res = evaluate(c, evidence=flat_ev, assignment=flat_asg, argmax=bool(maxed))
+    entries = [Entry(_names(a), val, _names({v: i for v, i in res.argmax[k].items()
+                                             if v in maxed}) if res.argmax else None)
+               for k, (a, val) in enumerate(zip(flat_asg, res.values))]
+    out, k = [], 0
+    for n in counts:
+        out.append(ResultRow(entries[k:k + n], bool(free)))
+        k += n
+    return QueryResult(q.name, q.semiring.name, tuple(v.name for v in free), out)
+
+
+def _names(a: TMapping[Var, int]) -> dict[str, str]:
+    return {v.name: v.domain[i] for v, i in sorted(a.items())}
+
+
+# ---- the program ------------------------------------------------------------------------------
+@dataclass
+class Program:
+    file: str
+    text: str
+    env: Env
+    models: dict[str, ModelInfo]
+    queries: dict[str, Query] = field(default_factory=dict)
+
+    @property
+    def variables(self) -> dict[str, Var]:
+        return dict(self.env.vars)
+
+    @property
+    def report(self) -> ProgramReport:
+        return ProgramReport([q.report for q in self.queries.values()])
+
+    def query(self, name: str) -> Query:
+        if name not in self.queries:
+            raise QueryNameError(f"no query named '{name}'", None,
+                                 "queries: " + (", ".join(self.queries) or "(none)"))
+        return self.queries[name]
+
+    def run(self, evidence: Any = None, queries: Iterable[str] | None = None,
+            columns: Sequence[str] | None = None) -> dict[str, QueryResult]:
+        rows = self.evidence_rows(evidence, columns)
+        names = list(queries) if queries is not None else list(self.queries)
+        return {n: self.query(n).run_rows(rows) for n in names}
+
+    # ---- evidence ---------------------------------------------------------------------------
+    def evidence_rows(self, evidence: Any, columns: Sequence[str] | None = None) -> list[Row]:
+        """One dict, a list of dicts, or a numpy array (structured, or 2-d with `columns`),
+        as rows of value indices (None: unobserved)."""
+        if evidence is None:
+            return [{}]
+        if isinstance(evidence, dict):
+            return [self.evidence_row(evidence)]
+        if isinstance(evidence, np.ndarray):
+            return self._array_rows(evidence, columns)
+        return [self.evidence_row(r) for r in evidence]
+
+    def _array_rows(self, a: np.ndarray, columns: Sequence[str] | None) -> list[Row]:
+        if a.dtype.names:
+            return [self.evidence_row({n: r[n] for n in a.dtype.names}) for r in a]
+        if columns is None or a.ndim != 2 or a.shape[1] != len(columns):
+            raise QueryTypeError("a 2-d evidence array needs `columns`, one variable name per "
+                                 "column")
+        return [self.evidence_row(dict(zip(columns, r))) for r in a.tolist()]
+
+    def evidence_row(self, d: TMapping[Any, Any]) -> Row:
+        out: Row = {}
+        for k, x in d.items():
+            v = self._var(k)
+            out[v] = _value_index(v, x)
+        return out
+
+    def _var(self, k: Any) -> Var:
+        name = k.name if isinstance(k, Var) else str(k)
+        if name not in self.env.vars:
+            raise QueryNameError(f"unknown variable '{name}' in the evidence", None,
+                                 "variables: " + ", ".join(sorted(self.env.vars)))
+        return self.env.vars[name]
+
+
+def _value_index(v: Var, x: Any) -> int | None:
+    if x is None or (isinstance(x, str) and x == "") or (isinstance(x, float) and x != x):
+        return None
+    if isinstance(x, (bool, np.bool_)):
+        return v.index(bool(x))
+    if isinstance(x, (int, np.integer)):
+        if int(x) == -1:
+            return None
+        if 0 <= int(x) < v.size:
+            return int(x)
+    elif isinstance(x, str) and x in v.domain:
+        return v.domain.index(x)
+    raise QueryTypeError(f"{v.name} has no value {x!r}",
+                         None, f"expected one of {', '.join(v.domain)}")
+
+
+# ---- the driver -------------------------------------------------------------------------------
+def build(text: str, file: str, base_dir: Path, progress: Progress | None = None) -> Program:
+    module = parse(text, file)
+    env = resolve(module, base_dir)
+    models = check_models(env, progress)
+    typed = Checker(env, models).check_all()
+    program = Program(file, text, env, models)
+    for name, t in typed.items():
+        program.queries[name] = Query(name, env.queries[name], t, program)
+    _lower_all(program, progress)
+    return program
+
+
+def _lower_all(program: Program, progress: Progress | None) -> None:
+    def earlier(name: str) -> Circuit:
+        q = program.queries[name]
+        if q.circuit is None:
+            assert q.error is not None
+            raise QueryFailed(name, q.error)
+        return q.circuit
+
+    lowerer = Lowerer(program.models, earlier)
+    for q in program.queries.values():
+        if progress is not None:
+            progress(f"compiling query {q.name}")
+        try:
+            q.circuit = lowerer.lower(q.typed)
+        except StructuralPropertyError as e:
+            q.error = e
+        except QueryFailed as e:
+            q.error, q.dependency = e.error, e.name

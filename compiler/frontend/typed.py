@@ -1,0 +1,96 @@
+"""The typed query tree: every node knows its semiring, its free variables (the result's
+scope) and the variables aggregated somewhere below it.  Made by `typecheck.py` (and the sugar
+expansions), lowered to circuits by `lower.py`.
+
+Nodes compare by identity: a subtree used twice (as sugar expansions do) is lowered once, so
+its uses are views of one circuit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from compiler.ir.variables import Var
+from compiler.mappings.base import Mapping
+from compiler.semirings.base import Semiring
+from compiler.source import Span
+
+
+@dataclass(frozen=True, eq=False)
+class T:
+    span: Span
+    sr: Semiring
+    vars: frozenset[Var]        # free variables of the result
+    summed: frozenset[Var]      # variables aggregated somewhere inside
+
+    def children(self) -> tuple["T", ...]:
+        return ()
+
+
+@dataclass(frozen=True, eq=False)
+class TModel(T):
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class TQuery(T):
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class TAggregate(T):
+    word: str
+    over: frozenset[Var]
+    operand: T
+
+    def children(self) -> tuple[T, ...]:
+        return (self.operand,)
+
+
+@dataclass(frozen=True, eq=False)
+class TMap(T):
+    mapping: Mapping
+    operand: T
+
+    def children(self) -> tuple[T, ...]:
+        return (self.operand,)
+
+
+@dataclass(frozen=True, eq=False)
+class TProduct(T):
+    factors: tuple[T, ...]
+
+    def children(self) -> tuple[T, ...]:
+        return self.factors
+
+
+@dataclass(frozen=True, eq=False)
+class TGiven(T):
+    evidence: tuple[tuple[Var, int], ...]
+    operand: T
+
+    def children(self) -> tuple[T, ...]:
+        return (self.operand,)
+
+
+@dataclass(frozen=True, eq=False)
+class TRename(T):
+    pairs: tuple[tuple[Var, Var], ...]
+    operand: T
+
+    def children(self) -> tuple[T, ...]:
+        return (self.operand,)
+
+
+def walk(t: T) -> Iterator[T]:
+    """Every node below and including `t` (pre-order, iterative)."""
+    stack = [t]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children()))
+
+
+def aggregation_of(t: T, v: Var) -> TAggregate | None:
+    """The first aggregation below `t` that sums `v` away."""
+    return next((n for n in walk(t) if isinstance(n, TAggregate) and v in n.over), None)
