@@ -28,6 +28,7 @@ from compiler.source import Span
 from compiler.sources.model import BayesNet
 
 VTREE_KINDS = ("minfill", "balanced", "right", "balanced-natural", "right-natural")
+VTREE_WORDS = tuple(k.replace("-", "_") for k in VTREE_KINDS)   # as written in .query files
 FILE_KINDS = ("bif", "uai", "cnf", "nnf", "sdd")
 SOURCES_ISSUE = "the issue \"Model sources\""
 

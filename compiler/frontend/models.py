@@ -81,17 +81,18 @@ def options(env: Env, opts: tuple[A.Option, ...], scope: frozenset[Var]) -> adap
                 constrained = _option_vars(env, o, scope)
         else:
             raise QueryTypeError("this option needs a vtree kind", o.span,
-                                 f"expected one of {', '.join(adapters.VTREE_KINDS)} or "
+                                 f"expected one of {', '.join(adapters.VTREE_WORDS)} or "
                                  "constrained {X, ...}")
     return adapters.Options(kind, constrained)
 
 
 def _vtree_kind(word: A.Name) -> str:
-    if word.text not in adapters.VTREE_KINDS:
+    kind = word.text.replace("_", "-")
+    if kind not in adapters.VTREE_KINDS:
         raise QueryNameError(f"unknown vtree kind '{word.text}'", word.span,
-                             f"expected one of {', '.join(adapters.VTREE_KINDS)}, "
+                             f"expected one of {', '.join(adapters.VTREE_WORDS)}, "
                              "or constrained {X, ...}")
-    return word.text
+    return kind
 
 
 def _option_vars(env: Env, o: A.Option, scope: frozenset[Var]) -> tuple[Var, ...]:
@@ -181,7 +182,13 @@ def number(n: A.Number) -> int | float | Fraction:
     if n.is_inf:
         return -math.inf if n.negative else math.inf
     text = n.text
-    val: int | Fraction = int(text) if text.isdigit() else Fraction(text)
+    if "/" in text:
+        num, den = (Fraction(t) for t in text.split("/"))
+        if den == 0:
+            raise QueryTypeError("division by zero", n.span)
+        val: int | Fraction = num / den
+    else:
+        val = int(text) if text.isdigit() else Fraction(text)
     return -val if n.negative else val
 
 

@@ -215,6 +215,9 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def neg_number(self, meta: Any, c: list[Any]) -> A.Number:
         return A.Number(self._span(meta), str(c[0]), True)
 
+    def ratio_number(self, meta: Any, c: list[Any]) -> A.Number:
+        return A.Number(self._span(meta), f"{c[0]}/{c[1]}")
+
     pos_inf = pos_number
     neg_inf = neg_number
 

@@ -1,0 +1,230 @@
+"""`atlasc`: check, run, compile and draw `.query` programs (a thin layer over compiler.api).
+
+Exit codes: 0 success; 2 a user mistake (file:line:col, the line, a caret, what was expected);
+3 a query that is not certified tractable.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, NoReturn
+
+import click
+
+from compiler import __version__
+from compiler.errors import AtlasError, QueryError, StructuralPropertyError
+
+EXIT_USER, EXIT_INTRACTABLE, EXIT_INTERNAL = 2, 3, 4
+PROGRESS_AFTER = 1.0    # seconds before compilation progress is shown on stderr
+
+
+# ---- plumbing ---------------------------------------------------------------------------------
+def _die(e: AtlasError) -> NoReturn:
+    click.echo(e.render(), err=True)
+    sys.exit(e.exit_code)
+
+
+def _progress() -> Callable[[str], None]:
+    start = time.perf_counter()
+
+    def show(message: str) -> None:
+        if time.perf_counter() - start >= PROGRESS_AFTER:
+            click.echo(f"atlasc: {message}", err=True)
+    return show
+
+
+def _compile(path: str) -> Any:
+    from compiler.api import compile_file
+    return compile_file(path, progress=_progress())
+
+
+def _guard(fn: Callable[..., int]) -> Callable[..., None]:
+    """Run a command: user errors are rendered (never a traceback) and set the exit code."""
+    def run(*args: Any, **kw: Any) -> None:
+        try:
+            code = fn(*args, **kw)
+        except AtlasError as e:
+            _die(e)
+        except (KeyboardInterrupt, BrokenPipeError):
+            sys.exit(130)
+        except Exception as e:  # an internal error: say so, without a traceback by default
+            if os.environ.get("ATLASC_DEBUG"):
+                raise
+            click.echo(f"atlasc: internal compiler error: {type(e).__name__}: {e}\n"
+                       "(set ATLASC_DEBUG=1 for the traceback)", err=True)
+            sys.exit(EXIT_INTERNAL)
+        sys.exit(code)
+    run.__name__ = fn.__name__
+    run.__doc__ = fn.__doc__
+    return run
+
+
+def write_atomic(path: Path, data: str | bytes, protected: set[Path]) -> None:
+    """Write through a temporary file in the same directory, then rename over `path`.
+    Refuses to overwrite an input (the query file or a model file)."""
+    target = path.resolve()
+    if target in protected:
+        raise QueryError(f"refusing to overwrite the input file {path}", None,
+                         "choose another output path")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _inputs(program: Any, path: str) -> set[Path]:
+    out = {Path(path).resolve()}
+    for m in program.models.values():
+        body = m.decl.body
+        if hasattr(body, "path"):
+            out.add((program.env.base_dir / body.path).resolve())
+    return out
+
+
+# ---- commands ---------------------------------------------------------------------------------
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="atlasc")
+def main() -> None:
+    """Compile queries over semirings to algebraic circuits, with tractability certificates."""
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_guard
+def check(file: str, as_json: bool) -> int:
+    """Print the tractability report of every query (exit 3 if one is not certified)."""
+    report = _compile(file).report
+    click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.render())
+    return 0 if report.tractable else EXIT_INTRACTABLE
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-q", "--query", "names", multiple=True, help="Run only this query (repeatable).")
+@click.option("-e", "--evidence", "evidence", multiple=True, metavar="VAR=VALUE",
+              help="Evidence applied to every query run (repeatable).")
+@click.option("--data", type=click.Path(dir_okay=False), metavar="ROWS.csv",
+              help="One evaluation per CSV row (header = variables, empty cell = unobserved).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@_guard
+def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str | None,
+        as_json: bool) -> int:
+    """Evaluate the queries (all of them, or those named with -q)."""
+    from compiler.frontend import evidence as ev
+    from compiler.frontend.textout import result_text
+    program = _compile(file)
+    queries = [program.query(n) for n in names] if names else list(program.queries.values())
+    common = ev.command_line(program, evidence)
+    rows = ev.read_csv(program, Path(data))[1] if data else None
+    results, code = [], 0
+    for q in queries:
+        if not q.tractable:
+            click.echo(q.report.render(), err=True)
+            code = EXIT_INTRACTABLE
+            continue
+        results.append(q.run_rows(ev.rows_for(q, common, rows)))
+    if as_json:
+        click.echo(json.dumps({"queries": [r.to_json() for r in results]}, indent=2))
+    else:
+        click.echo("\n\n".join(result_text(r, with_rows=rows is not None) for r in results))
+    return code
+
+
+@main.command(name="compile")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
+              help="The output directory (created if needed).")
+@_guard
+def compile_cmd(file: str, out: str) -> int:
+    """Write each query's circuit (JSON), its LLVM IR when available, and the reports."""
+    from compiler.ir.serialize import dumps
+    program = _compile(file)
+    protected, outdir = _inputs(program, file), Path(out)
+    if outdir.exists() and not outdir.is_dir():
+        raise QueryError(f"{out} exists and is not a directory")
+    report = program.report
+    for q in program.queries.values():
+        rep = q.report
+        write_atomic(outdir / f"{q.name}.report.txt", rep.render() + "\n", protected)
+        write_atomic(outdir / f"{q.name}.report.json",
+                     json.dumps(rep.to_json(), indent=2) + "\n", protected)
+        if q.circuit is not None:
+            write_atomic(outdir / f"{q.name}.circuit.json", dumps(q.circuit, indent=1) + "\n",
+                         protected)
+            _write_llvm(q, outdir, protected)
+    write_atomic(outdir / "report.txt", report.render() + "\n", protected)
+    click.echo(f"wrote {len(program.queries)} queries to {out}")
+    return 0 if report.tractable else EXIT_INTRACTABLE
+
+
+def _write_llvm(q: Any, outdir: Path, protected: set[Path]) -> None:
+    try:
+        from runtime.codegen import emit_module  # type: ignore[import-not-found]
+    except ImportError:
+        return  # the LLVM back end has not landed yet
+    write_atomic(outdir / f"{q.name}.ll", str(emit_module(q.circuit)), protected)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-q", "--query", "name", required=True, help="The query to draw.")
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
+              help="OUT.dot, OUT.svg or OUT.png (svg and png need graphviz).")
+@click.option("--circuit", "show_circuit", is_flag=True,
+              help="Draw the compiled circuit instead of the operator tree.")
+@_guard
+def show(file: str, name: str, out: str, show_circuit: bool) -> int:
+    """Draw a query's operator tree with its report, or its circuit."""
+    from compiler.frontend import dot
+    program = _compile(file)
+    q = program.query(name)
+    fmt = Path(out).suffix.lower().lstrip(".")
+    if fmt not in ("dot", "svg", "png"):
+        raise QueryError(f"cannot write '{out}': the output must end in .dot, .svg or .png")
+    if show_circuit:
+        if q.circuit is None:
+            assert q.error is not None
+            click.echo(q.report.render(), err=True)
+            return EXIT_INTRACTABLE
+        try:
+            text = dot.circuit(q.circuit)
+        except ValueError as e:
+            raise QueryError(f"cannot draw query {name}: {e}") from None
+    else:
+        text = dot.operator_tree(name, q.report.step, q.report.headline())
+    data = text if fmt == "dot" else _graphviz(text, fmt)
+    write_atomic(Path(out), data, _inputs(program, file))
+    click.echo(f"wrote {out}")
+    return 0 if q.tractable else EXIT_INTRACTABLE
+
+
+def _graphviz(text: str, fmt: str) -> bytes:
+    exe = shutil.which("dot")
+    if exe is None:
+        raise QueryError(f"writing .{fmt} needs graphviz's `dot` program, which is not "
+                         "installed", None, "install graphviz, or write a .dot file (-o OUT.dot)"
+                         " and convert it elsewhere")
+    done = subprocess.run([exe, f"-T{fmt}"], input=text.encode(), capture_output=True,
+                          timeout=120, check=False)
+    if done.returncode != 0:
+        raise QueryError(f"graphviz failed: {done.stderr.decode(errors='replace').strip()}")
+    return done.stdout
+
+
+if __name__ == "__main__":
+    main()

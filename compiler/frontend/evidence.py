@@ -1,0 +1,145 @@
+"""Evidence from the command line (`-e VAR=VALUE`) and from CSV files (`--data ROWS.csv`),
+checked against a program with spans, so mistakes point at the argument or the cell.
+
+Semantics per query (docs/language.md): evidence on a variable that is free in the query's
+result selects table entries; on a variable the query aggregates it conditions the models; on a
+variable that is both (free, and aggregated inside) it is an error.  A variable the query does
+not mention is ignored for that query.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from compiler.errors import QueryError, QueryNameError, QueryTypeError
+from compiler.frontend.program import Program, Query, Row, evidence_conflict
+from compiler.frontend.resolve import unknown
+from compiler.frontend import ast as A
+from compiler.ir.variables import Var
+from compiler.source import Span
+
+CMDLINE = "<command line>"
+
+
+@dataclass(frozen=True)
+class Observed:
+    var: Var
+    value: int | None
+    span: Span          # where the variable was named (the -e argument, the CSV header cell)
+
+
+def _span(file: str, text: str, line: int, col: int, width: int) -> Span:
+    return Span(file, line, col, line, col + max(1, width), text)
+
+
+def parse_assignment(program: Program, arg: str) -> Observed:
+    """One `-e VAR=VALUE` argument."""
+    text = arg
+    if "=" not in arg:
+        raise QueryError("evidence must look like VAR=VALUE", _span(CMDLINE, text, 1, 1,
+                                                                    len(arg)),
+                         "for example -e Rain=true")
+    name, value = arg.split("=", 1)
+    name_span = _span(CMDLINE, text, 1, 1, len(name))
+    var = _var(program, name.strip(), name_span)
+    val_span = _span(CMDLINE, text, 1, len(name) + 2, len(value))
+    return Observed(var, _value(var, value.strip(), val_span), name_span)
+
+
+def _var(program: Program, name: str, span: Span) -> Var:
+    if name not in program.env.vars:
+        raise unknown(A.Name(span, name), "variable", program.env.vars,
+                      program.env.kinds.get(name))
+    return program.env.vars[name]
+
+
+def _value(var: Var, value: str, span: Span) -> int | None:
+    if value == "":
+        return None
+    if value in var.domain:
+        return var.domain.index(value)
+    raise QueryTypeError(f"{var.name} has no value '{value}'", span,
+                         f"expected one of {', '.join(var.domain)}")
+
+
+def command_line(program: Program, args: tuple[str, ...]) -> list[Observed]:
+    out: list[Observed] = []
+    seen: dict[Var, Observed] = {}
+    for arg in args:
+        ob = parse_assignment(program, arg)
+        if ob.var in seen:
+            raise QueryNameError(f"{ob.var.name} is observed twice", ob.span,
+                                 notes=((seen[ob.var].span, "first here"),))
+        seen[ob.var] = ob
+        out.append(ob)
+    return out
+
+
+def read_csv(program: Program, path: Path) -> tuple[list[Observed], list[list[Observed]]]:
+    """The header (one Observed per column, value None) and the rows."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise QueryError(f"cannot read {path}: {reason}") from None
+    file = str(path)
+    lines = text.splitlines()
+    if not lines:
+        raise QueryError(f"{file}: the data file is empty", None,
+                         "the first line names the variables")
+    header = _header(program, file, text, lines[0])
+    rows = []
+    for no, line in enumerate(lines[1:], start=2):
+        if line.strip():
+            rows.append(_row(file, text, no, line, header))
+    return header, rows
+
+
+def _cells(line: str) -> list[tuple[str, int]]:
+    """The cells of one CSV line with their 1-based columns."""
+    cells = next(csv.reader(io.StringIO(line)), [])
+    out, col = [], 1
+    for c in cells:
+        at = line.find(c, col - 1) + 1 if c else col
+        out.append((c, at if at > 0 else col))
+        col = max(col, at) + len(c) + 1
+    return out
+
+
+def _header(program: Program, file: str, text: str, line: str) -> list[Observed]:
+    out: list[Observed] = []
+    for name, col in _cells(line):
+        span = _span(file, text, 1, col, len(name))
+        var = _var(program, name.strip(), span)
+        if any(o.var == var for o in out):
+            raise QueryNameError(f"the column {var.name} appears twice", span)
+        out.append(Observed(var, None, span))
+    return out
+
+
+def _row(file: str, text: str, no: int, line: str, header: list[Observed]) -> list[Observed]:
+    cells = _cells(line)
+    if len(cells) != len(header):
+        raise QueryError(f"this row has {len(cells)} cells, the header has {len(header)}",
+                         _span(file, text, no, 1, len(line)))
+    return [Observed(h.var, _value(h.var, c.strip(), _span(file, text, no, col, len(c))),
+                     h.span) for h, (c, col) in zip(header, cells)]
+
+
+def rows_for(q: Query, common: list[Observed], data: list[list[Observed]] | None
+             ) -> list[Row]:
+    """The evidence rows for one query; raises where evidence is meaningless for it."""
+    table = data if data is not None else [[]]
+    rows = []
+    for r in table:
+        row: Row = {}
+        for ob in list(common) + list(r):
+            agg = q.conflict(ob.var) if ob.value is not None else None
+            if agg is not None:
+                raise evidence_conflict(q, ob.var, agg, ob.span)
+            if ob.value is not None or ob.var not in row:
+                row[ob.var] = ob.value
+        rows.append(row)
+    return rows

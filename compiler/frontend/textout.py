@@ -1,0 +1,39 @@
+"""Readable tables of query results (the text form of `atlasc run`)."""
+from __future__ import annotations
+
+from typing import Any
+
+from compiler.frontend.program import Entry, QueryResult
+from compiler.ir.printer import fmt_value
+
+
+def value_text(x: Any) -> str:
+    if isinstance(x, float):
+        return f"{x:.10g}"
+    return fmt_value(x)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return [fmt.format(*header).rstrip()] + [fmt.format(*r).rstrip() for r in rows]
+
+
+def _argmax_text(e: Entry) -> str:
+    return ", ".join(f"{k}={v}" for k, v in (e.argmax or {}).items())
+
+
+def result_text(r: QueryResult, with_rows: bool = False) -> str:
+    """One query's results: a line per value, or a table over its free variables."""
+    title = f"query {r.name} ({r.semiring})"
+    has_argmax = any(e.argmax is not None for row in r.rows for e in row.entries)
+    header = (["row"] if with_rows else []) + list(r.free) + ["value"] + \
+        (["argmax"] if has_argmax else [])
+    lines = []
+    for i, row in enumerate(r.rows, start=1):
+        for e in row.entries:
+            cells = ([str(i)] if with_rows else []) + [e.assignment[v] for v in r.free] + \
+                [value_text(e.value)] + ([_argmax_text(e)] if has_argmax else [])
+            lines.append(cells)
+    return "\n".join([title] + ["  " + s for s in _table(header, lines)])
