@@ -1,0 +1,79 @@
+"""Property checkers return witnesses; facts record how they were established."""
+from __future__ import annotations
+
+from compiler.ir.builder import Builder
+from compiler.ir.circuit import Circuit
+from compiler.ir.variables import Var
+from compiler.ir.vtree import balanced, constrained
+from compiler.ops import aggregate, model
+from compiler.properties.determinism import check_deterministic
+from compiler.properties.facts import DET, How, xdet
+from compiler.properties.structural import (check_decomposable, check_smooth,
+                                            check_structured)
+from compiler.semirings import PROB
+
+A, B, C = Var("A"), Var("B"), Var("C")
+
+
+def test_smooth_witness_names_the_missing_variables():
+    b = Builder()
+    s = b.sum([b.input(A, [1, 1], PROB), b.prod([b.input(A, [1, 1], PROB), b.input(B, [1, 2], PROB)])])
+    v = check_smooth(Circuit(s, b))
+    assert v.node is s and "missing {B}" in v.reason
+
+
+def test_decomposable_witness_names_the_shared_variable():
+    b = Builder()
+    p = b.prod([b.input(A, [1, 1], PROB), b.prod([b.input(A, [1, 2], PROB), b.input(B, [1, 2], PROB)])])
+    v = check_decomposable(Circuit(p, b))
+    assert v.node is p and "both depend on A" in v.reason
+
+
+def test_determinism_witness_gives_an_overlapping_assignment():
+    b = Builder()
+    s = b.sum([b.prod([b.indicator(A, 1, PROB), b.input(B, [1, 1], PROB)]),
+               b.prod([b.input(A, [1, 1], PROB), b.indicator(B, 1, PROB)])])
+    res = check_deterministic(Circuit(s, b))
+    assert res.holds is False and res.route == "SDD"
+    assert "A=true, B=true" in res.witness.reason
+    assert check_deterministic(Circuit(s, b), frozenset({C})).holds is True   # vacuous
+
+
+def test_structural_fast_path():
+    b = Builder()
+    s = b.sum([b.prod([b.indicator(A, x, PROB), b.input(B, [1, 2], PROB)]) for x in (0, 1)])
+    res = check_deterministic(Circuit(s, b), frozenset({A}))
+    assert res.holds and res.route == "structural"
+
+
+def test_size_limit_gives_unknown_never_yes():
+    b = Builder()
+    s = b.sum([b.prod([b.indicator(A, 1, PROB), b.input(B, [1, 1], PROB)]),
+               b.prod([b.input(A, [1, 1], PROB), b.indicator(B, 1, PROB)])])
+    res = check_deterministic(Circuit(s, b), limit=1)
+    assert res.holds is None and "undecided" in res.witness.reason
+
+
+def test_structured_decomposability_against_a_vtree():
+    b = Builder()
+    p = b.prod([b.input(A, [1, 2], PROB), b.input(B, [1, 2], PROB), b.input(C, [1, 2], PROB)])
+    c = Circuit(p, b)
+    assert check_structured(c, balanced([A, B, C])) is None
+    q = b.prod([b.prod([b.input(A, [1, 3], PROB), b.input(C, [1, 3], PROB)]), b.input(B, [1, 3], PROB)])
+    v = check_structured(Circuit(q, b), balanced([A, B, C]))
+    assert v is not None and "straddles" in v.reason
+    assert check_structured(Circuit(q, b), constrained([B], [A, C])) is None
+
+
+def test_facts_record_how_they_were_established():
+    b = Builder()
+    s = b.sum([b.prod([b.indicator(A, x, PROB), b.input(B, [1, 2], PROB)]) for x in (0, 1)])
+    c = model(Circuit(s, b), "m")
+    assert c.fact(xdet({A})).how is How.VERIFIED
+    view = aggregate(c, [B])
+    f = view.fact(xdet({A}))
+    assert f.holds and f.how is How.PROPAGATED and "W misses X" in f.detail
+    view.facts.clear()
+    assert "source m" in view.fact(xdet({A})).detail
+    c.facts[DET] = c.fact(DET)
+    assert c.fact(xdet({B})).detail.startswith("implied by determinism")
