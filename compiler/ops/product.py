@@ -13,8 +13,6 @@
 """
 from __future__ import annotations
 
-from itertools import combinations
-
 from compiler.errors import OperatorError
 from compiler.ir.builder import Builder
 from compiler.ir.circuit import Circuit
@@ -24,6 +22,7 @@ from compiler.ops import smooth
 from compiler.ops.common import fail, require, scope_names, steps_of
 from compiler.ops.report import Step
 from compiler.ops.transplant import transplant
+from compiler.properties.compat import support_compatible_facts
 from compiler.properties.facts import COMPAT, DEC, DET, SMOOTH, Fact, How, Kind, Violation, xdet
 
 FIX_COMPAT = ("compile both models with the same vtree (or from one model, so they are views "
@@ -62,14 +61,9 @@ def _same_source(cs: tuple[Circuit, ...]) -> bool:
     return len({id(c.source) for c in cs}) == 1
 
 
-def _shared_sets(cs: tuple[Circuit, ...]) -> list[frozenset[Var]]:
-    sets = {c1.vars & c2.vars for c1, c2 in combinations(cs, 2)}
-    return sorted((s for s in sets if s), key=lambda s: sorted(v.name for v in s))
-
-
 def _try_diagonal(views: tuple[Circuit, ...], step: Step) -> Circuit | None:
     src = views[0].source
-    facts = [src.fact(xdet(Y)) for Y in _shared_sets(views)]
+    facts = support_compatible_facts(views)
     if not all(f.holds for f in facts):
         bad = next(f for f in facts if not f.holds)
         step.notes += (f"support-compatible product not applicable: the source "

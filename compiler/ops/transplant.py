@@ -9,12 +9,18 @@ from compiler.ir.nodes import Node, Op
 from compiler.ir.traverse import topo
 
 
-def transplant(c: Circuit, b: Builder) -> Circuit:
-    if c.builder is b:
-        return c
+def copy_nodes(c: Circuit, b: Builder) -> dict[int, Node]:
+    """uid in c -> the same node made by builder b."""
     m: dict[int, Node] = {}
     for n in topo(c.root):
         m[n.uid] = _copy(b, n, tuple(m[ch.uid] for ch in n.children))
+    return m
+
+
+def transplant(c: Circuit, b: Builder) -> Circuit:
+    if c.builder is b:
+        return c
+    m = copy_nodes(c, b)
     out = Circuit(m[c.root.uid], b, c.name, facts=dict(c.facts), vtree=c.vtree, step=c.step,
                   info=dict(c.info))
     return out

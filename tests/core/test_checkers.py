@@ -77,3 +77,27 @@ def test_facts_record_how_they_were_established():
     assert "source m" in view.fact(xdet({A})).detail
     c.facts[DET] = c.fact(DET)
     assert c.fact(xdet({B})).detail.startswith("implied by determinism")
+
+
+def test_compatibility_checker_returns_the_two_nodes():
+    from compiler.properties.compat import check_compatible
+    b = Builder()
+    leaf = lambda v: b.input(v, [1, 2], PROB)  # noqa: E731
+    left = Circuit(b.prod([b.prod([leaf(A), leaf(B)]), leaf(C)]), b, "left")
+    right = Circuit(b.prod([leaf(A), b.prod([leaf(B), leaf(C)])]), b, "right")
+    flat = Circuit(b.prod([leaf(A), leaf(B), leaf(C)]), b, "flat")
+    assert check_compatible(left, flat) is None
+    v = check_compatible(left, right)
+    assert v is not None and "split {A, B, C}" in v.reason and v.node is left.root
+
+
+def test_support_compatibility_needs_one_source_and_shared_determinism():
+    from compiler.properties.compat import check_support_compatible
+    b = Builder()
+    s = b.sum([b.prod([b.indicator(A, x, PROB), b.input(B, [1, 2], PROB)]) for x in (0, 1)])
+    c = model(Circuit(s, b), "m")
+    assert check_support_compatible([c, aggregate(c, [B])]) is None
+    other = model(Circuit(s, b), "m2")
+    assert "different circuits" in check_support_compatible([c, other]).reason
+    mix = model(Circuit(b.sum([b.input(A, [1, 2], PROB), b.input(A, [2, 1], PROB)]), b), "mix")
+    assert "not {A}-deterministic" in check_support_compatible([mix, mix]).reason
