@@ -154,7 +154,7 @@ def _readable(env: Env, body: A.FileModel) -> Path:
     except OSError as e:
         raise QueryError(f"cannot read the model file '{body.path}': "
                          f"{e.strerror or e}", body.path_span,
-                         f"the path is relative to {env.base_dir}") from None
+                         "a relative path is read from the query file's directory") from None
     return path
 
 

@@ -364,8 +364,8 @@ def _syntax_error(e: UnexpectedInput, text: str, file: str) -> QuerySyntaxError:
     if isinstance(e, UnexpectedToken) and e.token.type != "$END":
         tok = e.token
         span = token_span(tok, file, text)
-        return QuerySyntaxError(f"unexpected {describe_terminal(tok.type)} {str(tok)!r}"
-                                if tok.type in ("NAME", "NUMBER", "STRING")
+        kind = {"NAME": "name", "NUMBER": "number", "STRING": "string"}.get(tok.type)
+        return QuerySyntaxError(f"unexpected {kind} {str(tok)!r}" if kind
                                 else f"unexpected {describe_terminal(tok.type)}", span,
                                 _expected(e.accepts or e.expected) or None)
     expected = e.expected if isinstance(e, UnexpectedEOF) else \
