@@ -1,6 +1,6 @@
 """How a circuit's properties become known: recorded facts first, then what follows from them
-(determinism implies every X-determinism; a view inherits X-determinism from its source), and
-only then the exact checkers.  Every answer is cached on the circuit as a `Fact`."""
+(determinism implies X-determinism for X = all variables; a view inherits X-determinism from its
+source), and only then the exact checkers.  Every answer is cached on the circuit as a `Fact`."""
 from __future__ import annotations
 
 from compiler.ir.circuit import Circuit
@@ -31,8 +31,11 @@ def _derive(c: Circuit, prop: Prop) -> Fact | None:
     if not prop.X:
         return Fact(prop, True, How.PROPAGATED, "vacuous: no variable of X is in scope")
     full = c.facts.get(DET)
-    if full is not None and full.holds:
-        return Fact(prop, True, How.PROPAGATED, f"implied by determinism ({full.how.value})")
+    if full is not None and full.holds and prop.X == c.vars:
+        # Determinism gives X-determinism only for X covering every variable (P4): projecting
+        # disjoint supports onto fewer variables can make them overlap.
+        return Fact(prop, True, How.PROPAGATED, f"implied by determinism ({full.how.value}), "
+                    "X being every variable")
     if not c.is_source:
         src = c.source.fact(prop)
         if src.holds:

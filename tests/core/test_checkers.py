@@ -76,7 +76,18 @@ def test_facts_record_how_they_were_established():
     view.facts.clear()
     assert "source m" in view.fact(xdet({A})).detail
     c.facts[DET] = c.fact(DET)
-    assert c.fact(xdet({B})).detail.startswith("implied by determinism")
+    assert c.fact(xdet({A, B})).detail.startswith("implied by determinism")
+
+
+def test_determinism_does_not_imply_x_determinism():
+    """P4: split on B first, deterministic, but not {A}-deterministic; recording DET must not
+    make the fact engine claim {A}-determinism."""
+    b = Builder()
+    s = b.sum([b.prod([b.indicator(B, x, PROB), b.input(A, [.3, .4], PROB)]) for x in (0, 1)])
+    c = model(Circuit(s, b), "bfirst")
+    c.facts[DET] = c.fact(DET)
+    assert c.facts[DET].holds
+    assert c.fact(xdet({A})).holds is False
 
 
 def test_compatibility_checker_returns_the_two_nodes():

@@ -34,8 +34,6 @@ def test_mmap_vs_mpe() -> None:
     assert mpe.value == pytest.approx(0.40) and mpe.argmax == {"A": "true", "B": "false"}
 
 
-@pytest.mark.xfail(reason="compiler/properties/establish.py derives X-determinism from "
-                          "determinism (ATLAS.md P4: it does not follow); reported to the lead")
 def test_mmap_on_b_first_circuit_is_refused() -> None:
     prog = compile_file(EX / "mmap.query")
     assert not prog.queries["mmap_b"].tractable
