@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup run test test-all bench lint clean
+.PHONY: help setup run demo test test-all bench lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -17,7 +17,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## create the virtual environment and install atlasc with its test tools
 
-run: $(STAMP) ## set up, then run the main example
+run: $(STAMP) ## set up, then run the main example (examples/sprinkler.query)
+	$(BIN)/atlasc run examples/sprinkler.query
+
+demo: $(STAMP) ## the operators from Python: reports and values (examples/core_demo.py)
 	$(BIN)/python examples/core_demo.py
 
 test: $(STAMP) ## set up, then run the test suite (fast tier, ~minutes)
