@@ -132,6 +132,8 @@ def loads(text: str, builder: Builder | None = None, *, mappings: MappingTable =
         d = json.loads(text)
     except json.JSONDecodeError as e:
         raise SourceError(f"not valid JSON: {e.msg}", file, e.lineno, e.colno) from None
+    except RecursionError:
+        raise SourceError("not valid circuit JSON: nested too deeply", file) from None
     return from_json(d, builder, mappings=mappings, file=file)
 
 
@@ -239,7 +241,7 @@ class _Reader:
             where = f"nodes[{i}]"
             try:
                 nodes.append(self.node(item, where, nodes, b))
-            except (BuilderError, ValueError) as e:
+            except (BuilderError, ValueError, TypeError, OverflowError) as e:
                 raise self.fail(where, str(e)) from None
         return nodes
 
@@ -278,8 +280,8 @@ class _Reader:
     def value(self, x: Any, sr: Semiring, where: str) -> Any:
         try:
             return sr.element(decode_value(x))
-        except (ValueError, TypeError) as e:
-            raise self.fail(where, f"{x!r} is not an element of {sr.name}: {e}") from None
+        except (ValueError, TypeError, OverflowError) as e:
+            raise self.fail(where, f"{_short(x)} is not an element of {sr.name}: {e}") from None
 
     # ---- mappings -----------------------------------------------------------------------
     def map_node(self, item: Any, where: str, sr: Semiring, kids: list[Node],
@@ -366,7 +368,13 @@ class _Reader:
 def decode_value(x: Any) -> Any:
     """The inverse of `encode_value` (before the semiring's own check)."""
     if isinstance(x, list):
-        return tuple(decode_value(y) for y in x)
+        return tuple(_decode_scalar(y) for y in x)
+    return _decode_scalar(x)
+
+
+def _decode_scalar(x: Any) -> Any:
+    if isinstance(x, (list, dict)):
+        raise ValueError(f"expected a number, got {_kind(x)}")
     if isinstance(x, str):
         if x in ("inf", "-inf"):
             return float(x)
@@ -379,6 +387,11 @@ def _unknown_user_mapping(name: str, src: Semiring, dst: Semiring, expr: str) ->
     what = f"{name}: {src.name} -> {dst.name}" + (f" = {expr}" if expr else "")
     return (f"unknown mapping {what}; user-defined mappings must be supplied to the importer "
             f"(mappings=...)")
+
+
+def _short(x: Any) -> str:
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _tuple(t: Any) -> tuple[Any, ...]:
