@@ -14,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compiler.errors import SourceError
-from compiler.ir import serialize
 from compiler.ir.builder import Builder
 from compiler.ir.circuit import Circuit
 from compiler.ir.nodes import Node

@@ -79,6 +79,8 @@ def test_value_at_zero():
     assert from_expr("nl", -sp.log(x), x, PROB, MINSUM).apply_py(0.0) == math.inf
     assert from_expr("rc", 1 / x, x, PROB, PROB, at_zero=0).apply_py(0.0) == 0.0
     assert from_expr("ex", sp.exp(x), x, LOG, PROB).apply_py(-math.inf) == 0.0
+    sym = from_expr("nl", -sp.log(x), x, PROB, MINSUM, at_zero=sp.oo)   # a sympy at_zero
+    assert sym.apply_py(0.0) == math.inf and sym.props.zero_preserving is True
 
 
 def test_fn_vectorised_and_typed():
@@ -107,6 +109,9 @@ def test_fn_rejects_values_outside_the_carrier():
     (sp.sqrt(x - 2), PROB, PROB, None, "undefined"),
     (sp.Symbol("y") * x, PROB, PROB, None, "only use x, not y"),
     (x + sp.I, PROB, PROB, None, "not a real number"),
+    (1 / x, PROB, PROB, x, "at_zero must be a real number"),
+    (1 / x, PROB, PROB, -1, "outside prob"),
+    (-sp.log(x), PROB, MINSUM, -sp.oo, "outside minsum"),
 ])
 def test_rejections(expr, src, dst, at_zero, match):
     with pytest.raises(ValueError, match=match):

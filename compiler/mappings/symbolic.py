@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import signal
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
@@ -33,7 +34,6 @@ from sympy.calculus.util import continuous_domain
 from sympy.functions.elementary.piecewise import ExprCondPair
 
 from compiler.mappings.base import MapProps, Mapping
-from compiler.semirings import registry
 from compiler.semirings.base import Semiring
 
 GUARD_SECONDS = 0.25   # per sympy call
@@ -112,16 +112,22 @@ def _can_guard() -> bool:
 
 @contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise _Timeout in this (main) thread after `seconds`; an outer timer is kept."""
     def handler(signum: int, frame: Any) -> None:
         signal.setitimer(signal.ITIMER_REAL, 0.02)   # again, if this one is swallowed
         raise _Timeout()
+    outer_left = signal.getitimer(signal.ITIMER_REAL)[0]
+    start = time.monotonic()
     old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer_left) if outer_left else seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+        if outer_left:
+            rest = outer_left - (time.monotonic() - start)
+            signal.setitimer(signal.ITIMER_REAL, max(rest, 1e-3))
 
 
 def guarded(f: Callable[..., Any], *args: Any, heavy: bool = True, **kw: Any) -> Any:
@@ -369,7 +375,6 @@ def _remaining() -> float:
 
 
 def _now() -> float:
-    import time
     return time.monotonic()
 
 
@@ -653,7 +658,10 @@ def value_at_zero(expr: sp.Expr, x: sp.Symbol, src: Algebra, at_zero: Any) -> tu
                                                                                         str]:
     """tau(0_S) and how it was found."""
     if at_zero is not None:
-        return to_exact(at_zero), "given by at_zero"
+        z = to_exact(at_zero)
+        if not _is_value(z):
+            raise ValueError(f"at_zero must be a real number (or +-oo), not {sp.sstr(z)}")
+        return z, "given by at_zero"
     v = guarded(lambda: expr.subs(x, src.zero), heavy=False)
     if _is_value(v):
         return v, "by substitution"
@@ -734,7 +742,8 @@ def _ok_values(out: np.ndarray, carrier: str) -> np.ndarray:
     ok = ~np.isnan(out) & (out >= -1e-12)
     if carrier == "nonneg":
         return ok
-    return ok & np.isfinite(out) & (np.abs(out - np.rint(out)) <= 1e-9 * np.maximum(1.0, np.abs(out)))
+    near_int = np.abs(out - np.rint(out)) <= 1e-9 * np.maximum(1.0, np.abs(out))
+    return ok & np.isfinite(out) & near_int
 
 
 def _to_dst(out: np.ndarray, dst: Semiring) -> np.ndarray:
