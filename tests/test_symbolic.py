@@ -67,11 +67,22 @@ def test_homomorphism_and_notes():
 
 
 def test_undecided_is_none_and_noted():
-    # a non-decreasing threshold is max-additive, but sympy cannot show it (a jump): None
-    m = from_expr("thr", THRESHOLD, x, MAXPROD, MAXPROD)
+    # floor is non-decreasing, so max-additive, but sympy cannot show it (jumps): None
+    m = from_expr("fl", sp.floor(x), x, MAXPROD, MAXPROD)
     assert m.props.additive is None
     assert any("additive: undecided" in n for n in m.props.notes)
     assert m.props.multiplicative is False and m.props.support_preserving is False
+
+
+def test_piecewise_monotonicity():
+    # a threshold is max-additive (non-decreasing, checked piece by piece) but not
+    # multiplicative; a downward jump is refuted
+    up = from_expr("thr", THRESHOLD, x, MAXPROD, MAXPROD)
+    assert (up.props.additive, up.props.multiplicative) == (True, False)
+    steps = sp.Piecewise((x, x < 1), (x + 1, x <= 2), (2 * x + 5, True))
+    assert from_expr("steps", steps, x, MAXPROD, MAXPROD).props.additive is True
+    down = sp.Piecewise((x, x < 1), (x - R(1, 2), True))
+    assert from_expr("down", down, x, MAXPROD, MAXPROD).props.additive is False
 
 
 def test_value_at_zero():

@@ -494,12 +494,18 @@ def _mono_symbol(carrier: str) -> sp.Symbol:
 
 def prove_monotone(tau: Tau, direction: int) -> bool:
     """tau is non-decreasing (direction 1) or non-increasing (-1) on the carrier minus 0_S:
-    continuity on the interior, then the sign of the derivative."""
+    continuity and the sign of the derivative, piece by piece for a Piecewise."""
     t = _mono_symbol(tau.src.carrier)
     f = tau.at(t)
+    interval = _interior_set(tau.src.carrier)
+    if isinstance(f, sp.Piecewise):
+        return _piecewise_monotone(f, t, interval, direction)
+    return _monotone_on(f, t, interval, direction)
+
+
+def _monotone_on(f: sp.Expr, t: sp.Symbol, interval: sp.Set, direction: int) -> bool:
     if not f.has(t):
         return True
-    interval = _interior_set(tau.src.carrier)
     cd = guarded(continuous_domain, f, t, interval)
     if cd is None or guarded(lambda: interval.is_subset(cd)) is not True:
         return False
@@ -508,6 +514,40 @@ def prove_monotone(tau: Tau, direction: int) -> bool:
         return True
     test = is_increasing if direction > 0 else is_decreasing
     return guarded(test, f, interval, t) is True
+
+
+def _pieces(f: sp.Piecewise, t: sp.Symbol, interval: sp.Set) -> list[tuple[sp.Expr, Any]] | None:
+    """The pieces of f with the interval where each one applies, left to right."""
+    out, rest = [], interval
+    for e, cond in f.args:
+        region = guarded(lambda: cond.as_set().intersect(rest))
+        rest = guarded(lambda: rest - region) if region is not None else None
+        if region is None or rest is None or not isinstance(region, (sp.Interval,
+                                                                     type(sp.S.EmptySet))):
+            return None
+        if region is not sp.S.EmptySet:
+            out.append((e, region))
+    return sorted(out, key=lambda p: p[1].start) if rest is sp.S.EmptySet else None
+
+
+def _piecewise_monotone(f: sp.Piecewise, t: sp.Symbol, interval: sp.Set,
+                        direction: int) -> bool:
+    pieces = _pieces(f, t, interval)
+    if pieces is None or not all(_monotone_on(e, t, r, direction) for e, r in pieces):
+        return False
+    for (e1, r1), (e2, r2) in zip(pieces, pieces[1:]):
+        if r1.end != r2.start:
+            return False
+        left = _side_value(e1, t, r1.end, r1.right_open, "-")
+        right = _side_value(e2, t, r2.start, r2.left_open, "+")
+        if left is None or right is None or not prove_nonneg_quick(direction * (right - left)):
+            return False
+    return True
+
+
+def _side_value(e: sp.Expr, t: sp.Symbol, at: sp.Expr, open_: bool, side: str) -> Any:
+    value = guarded(sp.limit, e, t, at, side) if open_ else guarded(e.subs, t, at)
+    return value if _is_value(value) else None
 
 
 def prove_nonneg_quick(d: sp.Expr) -> bool:
