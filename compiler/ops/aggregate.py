@@ -13,9 +13,9 @@ from compiler.ir.circuit import Circuit
 from compiler.ir.nodes import Node, Op
 from compiler.ir.variables import Var, fmt_vars
 from compiler.ops import smooth
-from compiler.ops.common import carry_view, rebuild, require, same_op, scope_names
+from compiler.ops.common import carry_view, rebuild, require, same_op
 from compiler.ops.report import Step
-from compiler.properties.facts import DEC, SMOOTH, Fact, How, Kind
+from compiler.properties.facts import DEC, SMOOTH, Kind, carry
 
 FIX_DEC = ("the operand is not decomposable; compile the model through an SDD (logic, cnf and "
            "bif models are) or restructure the product at the witness node")
@@ -71,7 +71,7 @@ def _kept(c: Circuit, W: frozenset[Var]) -> dict:
         if not f.holds:
             continue
         if p.kind in (Kind.SMOOTH, Kind.DEC, Kind.STRUCTURED):
-            out[p] = Fact(p, True, How.PROPAGATED, f"kept by aggregation ({f.how.value})")
+            out[p] = carry(f, "kept by aggregation")
         elif p.kind is Kind.XDET and not (p.X or frozenset()) & W:
-            out[p] = Fact(p, True, How.PROPAGATED, f"kept: W misses X ({f.how.value})")
+            out[p] = carry(f, "kept by aggregation: W misses X")
     return out

@@ -15,7 +15,7 @@ from compiler.ir.variables import Var, fmt_vars
 from compiler.ops import smooth
 from compiler.ops.common import carry_view, rebuild, same_op, scope_names
 from compiler.ops.report import Step
-from compiler.properties.facts import SMOOTH, Fact, How
+from compiler.properties.facts import SMOOTH, carry
 
 
 def condition(c: Circuit, evidence: MappingT[Var, int | frozenset[int]],
@@ -47,8 +47,8 @@ def condition(c: Circuit, evidence: MappingT[Var, int | frozenset[int]],
         return same_op(b, n, kids)
 
     m = rebuild(c, visit)
-    facts = {p: Fact(p, True, How.PROPAGATED, f"kept: evidence only shrinks supports "
-                     f"({f.how.value})") for p, f in c.facts.items() if f.holds}
+    facts = {p: carry(f, "kept: evidence only shrinks supports") for p, f in c.facts.items()
+             if f.holds}
     out = Circuit(m[c.root.uid], b, c.name, facts=facts, provenance=carry_view(c, m),
                   vtree=c.vtree, step=step)
     step.size = out.size

@@ -21,7 +21,7 @@ from compiler.ir.traverse import topo
 from compiler.mappings.base import Mapping
 from compiler.ops.common import carry_view, fail, rebuild, same_op, scope_names
 from compiler.ops.report import Step
-from compiler.properties.facts import Fact, How, Kind, xdet
+from compiler.properties.facts import Kind, carry, xdet
 
 
 def apply_mapping(c: Circuit, tau: Mapping, label: str | None = None) -> Circuit:
@@ -113,8 +113,8 @@ def _kept(c: Circuit, tau: Mapping | None = None) -> dict:
     """Structure is kept; supports only shrink when tau(0) = 0', so X-determinism is kept too."""
     keep_det = tau is None or bool(tau.props.zero_preserving)
     kinds = {Kind.SMOOTH, Kind.DEC, Kind.STRUCTURED} | ({Kind.XDET} if keep_det else set())
-    return {p: Fact(p, True, How.PROPAGATED, f"kept by the mapping ({f.how.value})")
-            for p, f in c.facts.items() if f.holds and p.kind in kinds}
+    return {p: carry(f, "kept by the mapping") for p, f in c.facts.items()
+            if f.holds and p.kind in kinds}
 
 
 def _finish(step: Step, out: Circuit) -> None:

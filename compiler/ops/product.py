@@ -19,11 +19,12 @@ from compiler.ir.circuit import Circuit
 from compiler.ir.nodes import Node, Op
 from compiler.ir.variables import Var, fmt_vars
 from compiler.ops import smooth
-from compiler.ops.common import fail, require, scope_names, steps_of
+from compiler.ops.common import fail, require, steps_of
 from compiler.ops.report import Step
 from compiler.ops.transplant import transplant
 from compiler.properties.compat import support_compatible_facts
-from compiler.properties.facts import COMPAT, DEC, DET, SMOOTH, Fact, How, Kind, Violation, xdet
+from compiler.properties.facts import (COMPAT, DEC, DET, SMOOTH, Fact, How, Kind, Violation,
+                                       carry)
 
 FIX_COMPAT = ("compile both models with the same vtree (or from one model, so they are views "
               "of one circuit), or make the shared variables deterministic for a linear product")
@@ -85,8 +86,7 @@ def _try_diagonal(views: tuple[Circuit, ...], step: Step) -> Circuit | None:
 
 def _diag_facts(src: Circuit) -> dict:
     keep = {Kind.SMOOTH, Kind.DEC, Kind.XDET, Kind.STRUCTURED}
-    return {p: Fact(p, True, How.PROPAGATED, f"kept by the support-compatible product "
-                    f"({f.how.value})") for p, f in src.facts.items()
+    return {p: carry(f, "kept by the support-compatible product") for p, f in src.facts.items()
             if f.holds and p.kind in keep}
 
 

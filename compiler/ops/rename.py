@@ -11,7 +11,7 @@ from compiler.ir.variables import Var
 from compiler.ir.vtree import Vtree
 from compiler.ops.common import rebuild, same_op, scope_names
 from compiler.ops.report import Step
-from compiler.properties.facts import Fact, How, Kind, Prop
+from compiler.properties.facts import Fact, Kind, Prop, carry
 
 
 def rename(c: Circuit, mapping: MappingT[Var, Var], label: str | None = None) -> Circuit:
@@ -49,7 +49,7 @@ def _facts(c: Circuit, ren: dict[Var, Var]) -> dict[Prop, Fact]:
     out = {}
     for p, f in c.facts.items():
         q = Prop(p.kind, frozenset(ren.get(v, v) for v in p.X)) if p.kind is Kind.XDET else p
-        out[q] = Fact(q, f.holds, How.PROPAGATED, f"renamed ({f.how.value})", f.witness)
+        out[q] = carry(f, "renamed", q)
     return out
 
 

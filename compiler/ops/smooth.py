@@ -11,7 +11,7 @@ from compiler.ir.circuit import Circuit
 from compiler.ir.nodes import Node, Op
 from compiler.ir.variables import Var
 from compiler.ops.common import rebuild, same_op
-from compiler.properties.facts import SMOOTH, Fact, How, Kind
+from compiler.properties.facts import SMOOTH, Fact, How, Kind, carry
 
 NAME = "smooth"
 
@@ -27,8 +27,7 @@ def run(c: Circuit, only: frozenset[Var] | None = None) -> Circuit:
         return b.sum([_pad(b, k, full - b.scope(k), only) for k in kids], n.sr)
 
     m = rebuild(c, visit)
-    facts = {p: Fact(p, f.holds, How.PROPAGATED, f"kept by smoothing ({f.how.value})", f.witness)
-             for p, f in c.facts.items()
+    facts = {p: carry(f, "kept by smoothing") for p, f in c.facts.items()
              if f.holds and p.kind in (Kind.DEC, Kind.DET, Kind.XDET)}
     if only is None:
         facts[SMOOTH] = Fact(SMOOTH, True, How.CONSTRUCTION, "made smooth by the smooth pass")

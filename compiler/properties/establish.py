@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from compiler.ir.circuit import Circuit
 from compiler.properties.determinism import check_deterministic
-from compiler.properties.facts import DET, Fact, How, Kind, Prop, xdet
+from compiler.properties.facts import DET, Fact, How, Kind, Prop, carry, xdet
 from compiler.properties.structural import (check_decomposable, check_smooth,
                                             check_structured)
 
@@ -34,14 +34,11 @@ def _derive(c: Circuit, prop: Prop) -> Fact | None:
     if full is not None and full.holds and prop.X == c.vars:
         # Determinism gives X-determinism only for X covering every variable (P4): projecting
         # disjoint supports onto fewer variables can make them overlap.
-        return Fact(prop, True, How.PROPAGATED, f"implied by determinism ({full.how.value}), "
-                    "X being every variable")
+        return carry(full, "implied by determinism, X being every variable", prop)
     if not c.is_source:
         src = c.source.fact(prop)
         if src.holds:
-            return Fact(prop, True, How.PROPAGATED,
-                        f"the source {c.source.name or 'circuit'} is {prop} "
-                        f"({src.how.value}); a view keeps it")
+            return carry(src, f"the source {c.source.name or 'circuit'} is {prop}; a view keeps it")
     return None
 
 

@@ -73,11 +73,22 @@ class Fact:
     how: How
     detail: str = ""
     witness: Violation | None = field(default=None, compare=False)
+    origin: str = field(default="", compare=False)   # for propagated facts: the first "how"
 
     def __bool__(self) -> bool:
         return self.holds is True
 
     def describe(self) -> str:
         state = {True: "holds", False: "fails", None: "unknown"}[self.holds]
-        extra = f" ({self.detail})" if self.detail else ""
+        notes = [x for x in (self.detail, f"established {self.origin}" if self.origin else "")
+                 if x]
+        extra = f" ({'; '.join(notes)})" if notes else ""
         return f"{self.prop}: {state}, {self.how.value}{extra}"
+
+
+def carry(f: Fact, why: str, prop: Prop | None = None) -> Fact:
+    """`f` kept through an operation: a propagated fact that remembers how it was first
+    established."""
+    origin = f.origin if f.how is How.PROPAGATED else \
+        f.how.value + (f": {f.detail}" if f.detail else "")
+    return Fact(prop or f.prop, f.holds, How.PROPAGATED, why, f.witness, origin)

@@ -139,11 +139,13 @@ class Semiring:
         return bool(abs(x - y) <= abs_ + rel * max(abs(x), abs(y)))
 
     def _component(self, i: int) -> "Semiring":
-        return self.components[i] if self.components else _REAL_COMPONENT
+        comp = self.components[i] if self.components else _REAL_COMPONENT
+        assert comp is not None
+        return comp
 
     @property
     def is_scalar(self) -> bool:
         return not self.elem_shape
 
 
-_REAL_COMPONENT: Semiring  # set by the registry module
+_REAL_COMPONENT: Semiring | None = None  # the real numbers' semiring, set by the registry

@@ -8,7 +8,7 @@ from compiler.errors import StructuralPropertyError
 from compiler.ir.builder import Builder
 from compiler.mappings import builtin as M
 from compiler.ops import aggregate, apply_mapping, condition, multiply
-from compiler.properties.facts import xdet
+
 from compiler.semirings import registry as R
 from runtime import brute
 from runtime.reference import evaluate

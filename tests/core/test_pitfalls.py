@@ -101,7 +101,7 @@ def test_p6_indicator_into_idempotent_semiring_needs_no_determinism():
 def test_p7_p9_constant_views_are_multiplied_in_and_dropped():
     """Backdoor-shaped diagonal product where p(Z) becomes a constant below the Z split."""
     b = Builder()
-    from tests.core.test_atlas_examples import X, Y, Z, _backdoor_model
+    from tests.core.test_atlas_examples import X, Y, _backdoor_model
     p = _backdoor_model(b)
     prod = multiply(p, aggregate(p, [X, Y]), apply_mapping(aggregate(p, [Y]), M.recip()))
     assert prod.step.condition.startswith("support-compatible")
@@ -141,7 +141,7 @@ def test_p11_reciprocal_maps_zero_to_zero():
 
 
 def test_p12_causal_formulas_need_normalised_models():
-    from tests.core.test_atlas_examples import X, Y, Z, _backdoor_model
+    from tests.core.test_atlas_examples import X, Y, _backdoor_model
     b = Builder()
     p = _backdoor_model(b)
     scaled = model(Circuit(b.prod([b.const(2.0, PROB), p.root]), b), "2p")
