@@ -141,7 +141,7 @@ def test_p11_reciprocal_maps_zero_to_zero():
 
 
 def test_p12_causal_formulas_need_normalised_models():
-    from tests.core.test_atlas_examples import X, Y, _backdoor_model
+    from tests.core.test_atlas_examples import X, Y, Z, _backdoor_model
     b = Builder()
     p = _backdoor_model(b)
     scaled = model(Circuit(b.prod([b.const(2.0, PROB), p.root]), b), "2p")
