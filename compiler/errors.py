@@ -89,9 +89,11 @@ class StructuralPropertyError(AtlasError):
     exit_code = 3
 
     def __init__(self, operator: str, prop: str, violation: "Violation | None", fix: str,
-                 step: Any = None) -> None:
+                 step: Any = None, needs: Any = None, circuits: tuple[Any, ...] = ()) -> None:
         self.operator, self.prop, self.violation, self.fix, self.step = \
             operator, prop, violation, fix, step
+        self.needs = needs            # the missing Prop, when it is a circuit property
+        self.circuits = circuits      # the circuit(s) that lack it
         super().__init__(self.render())
 
     def render(self) -> str:

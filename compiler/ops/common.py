@@ -23,13 +23,17 @@ def steps_of(cs: Iterable[Circuit]) -> tuple[Step, ...]:
     return tuple(c.step for c in cs if c.step is not None)
 
 
-def fail(step: Step, prop: str, fact: Fact | None, fix: str, operator: str) -> None:
-    """Mark `step` failed and raise the typed error that carries it."""
+def fail(step: Step, prop: str, fact: Fact | None, fix: str, operator: str,
+         circuits: tuple[Circuit, ...] = ()) -> None:
+    """Mark `step` failed and raise the typed error that carries it.  `fact.prop` and
+    `circuits` (whose property is missing) let a caller repair the models (--repair)."""
     w = fact.witness if fact is not None else None
     step.ok = False
     step.failure = {"operator": operator, "property": prop,
                     "witness": w.describe() if w else None, "fix": fix}
-    raise StructuralPropertyError(operator, prop, w, fix, step)
+    raise StructuralPropertyError(operator, prop, w, fix, step,
+                                  needs=fact.prop if fact is not None else None,
+                                  circuits=circuits)
 
 
 def require(c: Circuit, prop: Prop, step: Step, fix: str) -> Fact:
@@ -37,7 +41,7 @@ def require(c: Circuit, prop: Prop, step: Step, fix: str) -> Fact:
     if not f.holds:
         step.needs += (f,)
         why = "" if f.holds is False else " (undecided)"
-        fail(step, f"{prop} of {c.name or 'the input'}{why}", f, fix, step.label)
+        fail(step, f"{prop} of {c.name or 'the input'}{why}", f, fix, step.label, (c,))
     return f
 
 

@@ -72,7 +72,7 @@ def _check(c: Circuit, tau: Mapping, step: Step) -> None:
                       "constant sub-circuits are folded (3.3, P1)")
     if not f.holds:
         fail(step, f"{f.prop} of {c.name or 'the operand'}"
-             + (" (undecided)" if f.holds is None else ""), f, _fix_det(c), step.label)
+             + (" (undecided)" if f.holds is None else ""), f, _fix_det(c), step.label, (c,))
 
 
 def _fix_det(c: Circuit) -> str:

@@ -203,7 +203,7 @@ def _compatible(c1: Circuit, c2: Circuit, step: Step) -> Circuit:
         f = Fact(COMPAT, False, How.VERIFIED, f"on {fmt_vars(shared)}", v)
         step.needs += (f,)
         fail(step, f"compatibility of {c1.name or 'the operands'} and {c2.name or ''} on "
-             f"{fmt_vars(shared)}", f, FIX_COMPAT, step.label)
+             f"{fmt_vars(shared)}", f, FIX_COMPAT, step.label, (c1, c2))
     step.needs += (Fact(COMPAT, True, How.VERIFIED,
                         f"on {fmt_vars(shared)}: every paired product node splits the shared "
                         "variables the same way"),)
