@@ -24,19 +24,22 @@ __all__ = ["compile_file", "compile_string", "Program", "Query", "ProgramReport"
            "QueryReport", "QueryResult", "ResultRow", "Entry"]
 
 
-def compile_file(path: str | os.PathLike[str], *, progress: Progress | None = None) -> Program:
-    """Compile a `.query` file; model file paths in it are relative to its directory."""
+def compile_file(path: str | os.PathLike[str], *, progress: Progress | None = None,
+                 repair: bool = False) -> Program:
+    """Compile a `.query` file; model file paths in it are relative to its directory.  With
+    `repair=True`, a model that lacks a property a query needs (X-determinism,
+    compatibility) is recompiled with a vtree that establishes it; the report says so."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         raise QueryError(f"cannot read {os.fspath(path)}: {reason}") from None
-    return build(text, os.fspath(path), p.resolve().parent, progress)
+    return build(text, os.fspath(path), p.resolve().parent, progress, repair)
 
 
 def compile_string(text: str, *, filename: str = "<string>", base_dir: str | None = None,
-                   progress: Progress | None = None) -> Program:
+                   progress: Progress | None = None, repair: bool = False) -> Program:
     """Compile query text; model file paths are relative to `base_dir` (default: the current
     directory)."""
-    return build(text, filename, Path(base_dir or os.getcwd()).resolve(), progress)
+    return build(text, filename, Path(base_dir or os.getcwd()).resolve(), progress, repair)

@@ -39,9 +39,13 @@ def _progress() -> Callable[[str], None]:
     return show
 
 
-def _compile(path: str) -> Any:
+def _compile(path: str, repair: bool = False) -> Any:
     from compiler.api import compile_file
-    return compile_file(path, progress=_progress())
+    return compile_file(path, progress=_progress(), repair=repair)
+
+
+REPAIR_HELP = ("Recompile a model whose vtree lacks what a query needs (X-determinism, "
+               "compatibility) with one that establishes it; the report says what changed.")
 
 
 def _guard(fn: Callable[..., int]) -> Callable[..., None]:
@@ -105,10 +109,11 @@ def main() -> None:
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--repair", is_flag=True, help=REPAIR_HELP)
 @_guard
-def check(file: str, as_json: bool) -> int:
+def check(file: str, as_json: bool, repair: bool) -> int:
     """Print the tractability report of every query (exit 3 if one is not certified)."""
-    report = _compile(file).report
+    report = _compile(file, repair).report
     click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.render())
     return 0 if report.tractable else EXIT_INTRACTABLE
 
@@ -121,13 +126,14 @@ def check(file: str, as_json: bool) -> int:
 @click.option("--data", type=click.Path(dir_okay=False), metavar="ROWS.csv",
               help="One evaluation per CSV row (header = variables, empty cell = unobserved).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--repair", is_flag=True, help=REPAIR_HELP)
 @_guard
 def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str | None,
-        as_json: bool) -> int:
+        as_json: bool, repair: bool) -> int:
     """Evaluate the queries (all of them, or those named with -q)."""
     from compiler.frontend import evidence as ev
     from compiler.frontend.textout import result_text
-    program = _compile(file)
+    program = _compile(file, repair)
     queries = [program.query(n) for n in names] if names else list(program.queries.values())
     common = ev.command_line(program, evidence)
     rows = ev.read_csv(program, Path(data))[1] if data else None

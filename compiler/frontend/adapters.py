@@ -19,7 +19,7 @@ from compiler.frontend.resolve import Env
 from compiler.ir.builder import Builder
 from compiler.ir.circuit import Circuit
 from compiler.ir.variables import Var
-from compiler.ir.vtree import right_linear
+from compiler.ir.vtree import Vtree, right_linear
 from compiler.ops import model as as_model
 from compiler.properties.facts import DEC, DET, SMOOTH, Fact, How
 from compiler.semirings import registry as R
@@ -37,13 +37,23 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Options:
-    vtree: str | None = None
+    """How to compile a model: a vtree kind (or an explicit vtree, from --repair) and the
+    variables it is constrained on; `nested` lists further constraint sets, each inside the
+    next, that an explicit vtree also establishes (a repair can need several)."""
+    vtree: "str | Vtree | None" = None
     constrained: tuple[Var, ...] | None = None
+    nested: tuple[frozenset[Var], ...] = ()
 
     def describe(self) -> str:
-        parts = [f"vtree {self.vtree}"] if self.vtree else []
-        if self.constrained:
-            parts.append("constrained {" + ", ".join(v.name for v in self.constrained) + "}")
+        parts = []
+        if isinstance(self.vtree, Vtree):
+            parts.append(f"vtree {self.vtree!r}")
+        elif self.vtree:
+            parts.append(f"vtree {self.vtree}")
+        sets = [frozenset(self.constrained)] if self.constrained else []
+        sets += [s for s in self.nested if s not in sets]
+        for s in sorted(sets, key=len):
+            parts.append("constrained {" + ", ".join(v.name for v in sorted(s)) + "}")
         return ", ".join(parts)
 
 

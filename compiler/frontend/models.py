@@ -35,13 +35,19 @@ class ModelInfo:
     kind: str
     sr: Semiring
     vars: frozenset[Var]
-    build: Callable[[], Circuit] = field(repr=False)
+    build: Callable[[adapters.Options], Circuit] = field(repr=False)
+    opts: adapters.Options = field(default_factory=adapters.Options)
     _circuit: Circuit | None = field(default=None, repr=False)
 
     def circuit(self) -> Circuit:
         if self._circuit is None:
-            self._circuit = self.build()
+            self._circuit = self.build(self.opts)
         return self._circuit
+
+    def recompile(self, opts: adapters.Options) -> Circuit:
+        """Compile again with other options (--repair); later uses get the new circuit."""
+        self.opts, self._circuit = opts, None
+        return self.circuit()
 
 
 def check_models(env: Env, progress: Callable[[str], None] | None = None
@@ -60,7 +66,7 @@ def _check_model(env: Env, decl: A.ModelDecl, progress: Callable[[str], None] | 
         bn = inline_bayesnet(env, body, name)
         opts = options(env, body.options, frozenset(bn.variables))
         return ModelInfo(name, decl, "bayesnet", R.PROB, frozenset(bn.variables),
-                         lambda: adapters.compile_bayesnet(bn, opts, name, progress))
+                         lambda o: adapters.compile_bayesnet(bn, o, name, progress), opts)
     return _file(env, decl, body, progress)
 
 
@@ -117,7 +123,8 @@ def _logic(env: Env, decl: A.ModelDecl, body: A.LogicModel,
     opts = options(env, body.options, scope)
     name = decl.name.text
     return ModelInfo(name, decl, "logic", R.BOOL, scope,
-                     lambda: adapters.compile_formula(expr, tuple(used), opts, name, progress))
+                     lambda o: adapters.compile_formula(expr, tuple(used), o, name, progress),
+                     opts)
 
 
 def formula(env: Env, f: A.Formula, used: dict[Var, None]) -> tuple[Any, ...]:
@@ -160,7 +167,7 @@ def _weights(env: Env, decl: A.ModelDecl, body: A.WeightsModel) -> ModelInfo:
     name = decl.name.text
     rows = {v: [ws[i] for i in range(v.size)] for v, ws in table.items()}
     return ModelInfo(name, decl, "weights", sr, frozenset(rows),
-                     lambda: adapters.compile_weights(rows, sr, name))
+                     lambda o: adapters.compile_weights(rows, sr, name))
 
 
 def _lit_text(v: Var, i: int) -> str:
@@ -352,7 +359,7 @@ def _file(env: Env, decl: A.ModelDecl, body: A.FileModel,
         _declare_file_var(env, v, body)
     opts = options(env, body.options, scope)
     return ModelInfo(name, decl, body.kind.text, loaded.semiring, scope,
-                     lambda: loaded.compile(opts, progress))
+                     lambda o: loaded.compile(o, progress), opts)
 
 
 def _declare_file_var(env: Env, v: Var, body: A.FileModel) -> None:

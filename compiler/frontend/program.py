@@ -19,6 +19,7 @@ from compiler.frontend import typed as Ty
 from compiler.frontend.lower import Lowerer, QueryFailed
 from compiler.frontend.models import ModelInfo, check_models
 from compiler.frontend.parse import parse
+from compiler.frontend.repair import plan as repair_plan
 from compiler.frontend.resolve import Env, resolve
 from compiler.frontend.typecheck import Checker
 from compiler.ir.circuit import Circuit
@@ -42,6 +43,7 @@ class QueryReport:
     step: Any = None                                  # compiler.ops.report.Step
     error: StructuralPropertyError | None = None
     dependency: str | None = None                     # the failing query this one uses
+    repairs: tuple[str, ...] = ()                     # what --repair recompiled, and why
 
     def headline(self) -> str:
         status = "certified tractable" if self.tractable else "NOT certified tractable"
@@ -50,6 +52,7 @@ class QueryReport:
 
     def render(self) -> str:
         out = [f"{self.span.location()}: {self.headline()}"]
+        out += [f"  repair: {r}" for r in self.repairs]
         if self.dependency is not None:
             out.append(f"  uses query {self.dependency}, which is not certified")
         if self.error is not None:
@@ -65,7 +68,7 @@ class QueryReport:
         err = self.error
         return {"name": self.name, "location": self.span.location(),
                 "semiring": self.semiring, "free": list(self.free),
-                "tractable": self.tractable,
+                "tractable": self.tractable, "repairs": list(self.repairs),
                 "failure": None if err is None else {
                     "operator": err.operator, "property": err.prop,
                     "witness": err.violation.describe() if err.violation else None,
@@ -163,6 +166,8 @@ class Query:
     circuit: Circuit | None = None
     error: StructuralPropertyError | None = None
     dependency: str | None = None
+    repairs: list[str] = field(default_factory=list)
+    repaired: list[Any] = field(default_factory=list, repr=False)   # the Repair objects
 
     @property
     def semiring(self) -> Semiring:
@@ -182,7 +187,7 @@ class Query:
             (self.error.step if self.error is not None else None)
         return QueryReport(self.name, self.decl.span, self.semiring.name,
                            tuple(v.name for v in self.free), self.tractable, step, self.error,
-                           self.dependency)
+                           self.dependency, tuple(self.repairs))
 
     def conflict(self, v: Var) -> Ty.TAggregate | None:
         """The aggregation that makes evidence on `v` meaningless: v is free in the result and
@@ -336,7 +341,8 @@ def _value_index(v: Var, x: Any) -> int | None:
 
 
 # ---- the driver -------------------------------------------------------------------------------
-def build(text: str, file: str, base_dir: Path, progress: Progress | None = None) -> Program:
+def build(text: str, file: str, base_dir: Path, progress: Progress | None = None,
+          repair: bool = False) -> Program:
     module = parse(text, file)
     env = resolve(module, base_dir)
     models = check_models(env, progress)
@@ -344,11 +350,14 @@ def build(text: str, file: str, base_dir: Path, progress: Progress | None = None
     program = Program(file, text, env, models)
     for name, t in typed.items():
         program.queries[name] = Query(name, env.queries[name], t, program)
-    _lower_all(program, progress)
+    _lower_all(program, progress, repair)
     return program
 
 
-def _lower_all(program: Program, progress: Progress | None) -> None:
+MAX_REPAIRS = 4
+
+
+def _lower_all(program: Program, progress: Progress | None, repair: bool = False) -> None:
     def earlier(name: str) -> Circuit:
         q = program.queries[name]
         if q.circuit is None:
@@ -356,13 +365,34 @@ def _lower_all(program: Program, progress: Progress | None) -> None:
             raise QueryFailed(name, q.error)
         return q.circuit
 
-    lowerer = Lowerer(program.models, earlier)
     for q in program.queries.values():
         if progress is not None:
             progress(f"compiling query {q.name}")
-        try:
-            q.circuit = lowerer.lower(q.typed)
-        except StructuralPropertyError as e:
-            q.error = e
-        except QueryFailed as e:
-            q.error, q.dependency = e.error, e.name
+        for attempt in range(MAX_REPAIRS + 1):
+            try:
+                q.circuit, q.error = Lowerer(program.models, earlier).lower(q.typed), None
+                break
+            except StructuralPropertyError as e:
+                q.error = e
+                if not repair or attempt == MAX_REPAIRS or not _repair(program, q, e):
+                    break
+            except QueryFailed as e:
+                q.error, q.dependency = e.error, e.name
+                break
+
+
+def _repair(program: Program, q: Query, e: StructuralPropertyError) -> bool:
+    """Recompile a model so that the failed condition can hold; False if there is no repair."""
+    earlier = tuple(s for r in q.repaired for s in r.opts.nested)
+    fix = repair_plan(e, program.models, earlier)
+    if isinstance(fix, str):
+        q.repairs.append(f"not repaired: {fix}")
+        return False
+    model = program.models[fix.model]
+    if model.opts == fix.opts:
+        q.repairs.append(f"not repaired: {fix.model} already has {fix.opts.describe()}")
+        return False
+    model.recompile(fix.opts)
+    q.repairs.append(fix.describe())
+    q.repaired.append(fix)
+    return True

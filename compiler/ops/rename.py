@@ -28,7 +28,7 @@ def rename(c: Circuit, mapping: MappingT[Var, Var], label: str | None = None) ->
     m = rebuild(c, visit)
     text = ", ".join(f"{a.name} -> {z.name}" for a, z in sorted(ren.items()))
     out = Circuit(m[c.root.uid], b, c.name, facts=_facts(c, ren),
-                  vtree=_vtree(c.vtree, ren), info={"renamed_from": c})
+                  vtree=_vtree(c.vtree, ren), info={"renamed_from": c, "renaming": ren})
     out.step = Step("rename", label or f"rename[{text}]", c.sr.name, scope_names(out),
                     inputs=(c.step,) if c.step else (), condition="a bijective renaming keeps "
                     "every property", cost="O(|C|)", size=out.size)

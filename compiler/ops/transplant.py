@@ -22,7 +22,7 @@ def transplant(c: Circuit, b: Builder) -> Circuit:
         return c
     m = copy_nodes(c, b)
     out = Circuit(m[c.root.uid], b, c.name, facts=dict(c.facts), vtree=c.vtree, step=c.step,
-                  info=dict(c.info))
+                  info={**c.info, "copied_from": c})
     return out
 
 
