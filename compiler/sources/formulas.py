@@ -1,0 +1,175 @@
+"""Boolean formulas and CNFs -> BOOL (or weighted PROB) circuits through SDDs.
+
+`compile_formula(expr, variables)` takes a nested tuple:
+    ("and", a, b, ...)   ("or", a, b, ...)   ("not", a)
+    ("lit", var, value_index)   ("true",)   ("false",)
+`compile_cnf_clauses(clauses, variables)` takes DIMACS-style clauses (non-zero ints, variable
+k is variables[k-1], Boolean).  With `weights` (var -> (w(false), w(true))) the result is a
+PROB circuit computing the weight of each model (0 elsewhere): its sum is the WMC.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from pysdd.sdd import SddNode
+
+from compiler.errors import OperatorError
+from compiler.ir.circuit import Circuit
+from compiler.ir.variables import Var, fmt_vars
+from compiler.ir.vtree import Vtree
+from compiler.semirings import BOOL, PROB
+from compiler.sources.convert import VarMap, project_vtree
+from compiler.sources.knowledge import (Minimizer, SddCompiler, make_layout, manager_for,
+                                        repaired_shape, sdd_shape, Placement)
+from compiler.sources.limits import Budget, Limits
+from compiler.sources.networks import construction_facts, convert_rows, sdd_rows
+from compiler.sources.vtrees import choose_vtree, is_constrained
+
+HINT = "try another vtree (balanced / right-linear), or a weaker constraint"
+
+
+class _Session:
+    """A manager over the variables' indicator groups, with limits."""
+
+    def __init__(self, variables: Sequence[Var], vtree: Vtree | str | None,
+                 families: list[Sequence[Var]], X: frozenset[Var], limits: Limits | None,
+                 what: str) -> None:
+        if len(set(variables)) != len(variables):
+            raise OperatorError("the variable list has duplicates")
+        self.variables, self.X = tuple(variables), X
+        self.vt = vtree if isinstance(vtree, Vtree) else choose_vtree(
+            list(variables), families or [[v] for v in variables], vtree or "minfill", X)
+        if self.vt.vars != frozenset(variables):
+            raise OperatorError("the vtree's variables differ from the formula's: "
+                                f"{fmt_vars(self.vt.vars ^ frozenset(variables))}")
+        if X and not is_constrained(self.vt, X):
+            raise OperatorError(f"the given vtree is not {fmt_vars(X)}-constrained")
+        self.lay = make_layout(variables)
+        self.budget = Budget(limits, what, HINT)
+        self.c = SddCompiler(self.lay, manager_for(sdd_shape(self.vt, self.lay, Placement()),
+                                                   self.lay.count), self.budget)
+
+    def lit(self, v: Var, i: int) -> SddNode:
+        if v not in self.lay.groups:
+            raise OperatorError(f"{v.name} is not among the formula's variables")
+        return self.c.eq(v, i)
+
+    def finish(self, root: SddNode, weights: dict[Var, tuple[float, float]] | None,
+               name: str, info: dict[str, Any]) -> Circuit:
+        m = self.c.mgr
+        for v in self.variables:
+            if v.size > 2:
+                root = m.conjoin(root, self.c.exactly_one(v))
+        rows, top, svt = sdd_rows(m, root)
+        out_vt = project_vtree(svt, self.lay.owner)
+        sr = PROB if weights is not None else BOOL
+        vm = VarMap(dict(self.lay.owner), {}, {v: tuple(w) for v, w in (weights or {}).items()})
+        croot, b = convert_rows(rows, top, svt, vm, sr, self.variables, self.budget)
+        meta = {"sdd_size": root.size(), "sdd_nodes": root.count(), "circuit_nodes": len(b),
+                "compile_seconds": self.budget.elapsed, **info}
+        return Circuit(croot, b, name=name, facts=construction_facts(out_vt, self.X),
+                       vtree=out_vt, info=meta)
+
+
+def compile_formula(expr: tuple[Any, ...], variables: Sequence[Var], vtree: Vtree | str | None
+                    = None, *, constrained: Iterable[Var] | None = None,
+                    limits: Limits | None = None, name: str = "formula") -> Circuit:
+    """A BOOL circuit that is true exactly on the formula's models (over `variables`)."""
+    X = frozenset(constrained or ())
+    s = _Session(variables, vtree, [], X, limits, name)
+    root = _formula_sdd(s, expr)
+    return s.finish(root, None, name, {"source": "formula", "expr": expr,
+                                       "variables": tuple(variables),
+                                       "options": {"vtree": vtree, "constrained": X}})
+
+
+def _formula_sdd(s: _Session, expr: tuple[Any, ...]) -> SddNode:
+    """Post-order over the expression tree with an explicit stack (deep formulas are fine)."""
+    m = s.c.mgr
+    done: dict[int, SddNode] = {}
+    stack: list[tuple[tuple[Any, ...], bool]] = [(expr, False)]
+    while stack:
+        e, expanded = stack.pop()
+        op = _op(e)
+        if op in ("lit", "true", "false"):
+            done[id(e)] = _atom(s, e)
+        elif not expanded:
+            stack.append((e, True))
+            stack.extend((a, False) for a in e[1:])
+        else:
+            done[id(e)] = _apply(m, op, [done[id(a)] for a in e[1:]], s)
+    return done[id(expr)]
+
+
+def _op(e: Any) -> str:
+    if not isinstance(e, tuple) or not e or e[0] not in ("and", "or", "not", "lit", "true",
+                                                         "false"):
+        raise OperatorError(f"not a formula node: {e!r} (expected ('and', ...), ('or', ...), "
+                            "('not', a), ('lit', var, value), ('true',) or ('false',))")
+    if e[0] == "not" and len(e) != 2:
+        raise OperatorError(f"'not' takes one argument: {e!r}")
+    return e[0]
+
+
+def _atom(s: _Session, e: tuple[Any, ...]) -> SddNode:
+    m = s.c.mgr
+    if e[0] == "true":
+        return m.true()
+    if e[0] == "false":
+        return m.false()
+    if len(e) != 3 or not isinstance(e[1], Var):
+        raise OperatorError(f"a literal is ('lit', Var, value_index), got {e!r}")
+    try:
+        return s.lit(e[1], e[1].index(e[2]))
+    except ValueError as err:
+        raise OperatorError(str(err)) from None
+
+
+def _apply(m: Any, op: str, args: list[SddNode], s: _Session) -> SddNode:
+    if op == "not":
+        return m.negate(args[0])
+    acc = m.true() if op == "and" else m.false()
+    for a in args:
+        acc = m.conjoin(acc, a) if op == "and" else m.disjoin(acc, a)
+        s.budget.check(m.size())
+    return acc
+
+
+def compile_cnf_clauses(clauses: Iterable[Sequence[int]], variables: Sequence[Var], *,
+                        weights: dict[Var, tuple[float, float]] | None = None,
+                        vtree: Vtree | str | None = None,
+                        constrained: Iterable[Var] | None = None,
+                        limits: Limits | None = None, name: str = "cnf",
+                        info: dict[str, Any] | None = None) -> Circuit:
+    """A BOOL circuit of the CNF (PROB with literal weights when `weights` is given)."""
+    cls = [tuple(c) for c in clauses]
+    for v in variables:
+        if v.size != 2:
+            raise OperatorError(f"CNF variables are Boolean; {v.name} has {v.size} values")
+    X = frozenset(constrained or ())
+    fams = [[variables[abs(l) - 1] for l in c] for c in cls if c]
+    s = _Session(variables, vtree, fams, X, limits, name)
+    root = _cnf_sdd(s, cls, variables)
+    meta = {"source": "cnf", "clauses": cls, "variables": tuple(variables),
+            "weights": weights, "options": {"vtree": vtree, "constrained": X}, **(info or {})}
+    return s.finish(root, weights, name, meta)
+
+
+def _cnf_sdd(s: _Session, clauses: list[tuple[int, ...]], variables: Sequence[Var]) -> SddNode:
+    m = s.c.mgr
+    pos = {v: i for i, v in enumerate(s.vt.order())}
+    order = sorted(range(len(clauses)), key=lambda j: max(
+        (pos[variables[abs(l) - 1]] for l in clauses[j]), default=-1))
+    acc = m.true()
+    acc.ref()
+    for k, j in enumerate(order, 1):
+        cl = m.false()
+        for l in clauses[j]:
+            cl = m.disjoin(cl, s.lit(variables[abs(l) - 1], 1 if l > 0 else 0))
+        acc = s.c.conjoin_into(acc, cl)
+        if k % 500 == 0:
+            s.budget.report(f"{k}/{len(clauses)} clauses, SDD size {acc.size()}")
+    return acc
+
+
+__all__ = ["compile_formula", "compile_cnf_clauses", "Minimizer", "repaired_shape"]

@@ -1,0 +1,50 @@
+"""Compilation limits: a node budget, a time budget and a progress callback.
+
+A `Limits` is a frozen value; `Budget` is the running clock one compilation carries.  Every
+limit ends in `LimitExceeded` with a hint (another vtree, a weaker constraint), never in an
+out-of-memory crash: the SDD size is checked after every apply.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from compiler.errors import LimitExceeded
+
+DEFAULT_MAX_NODES = 20_000_000
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_nodes: int | None = DEFAULT_MAX_NODES   # SDD size and circuit nodes
+    max_seconds: float | None = None
+    progress: Progress | None = None
+
+
+class Budget:
+    """The clock and counters of one compilation."""
+
+    def __init__(self, limits: Limits | None, what: str, hint: str) -> None:
+        self.limits = limits or Limits()
+        self.what, self.hint = what, hint
+        self.start = time.perf_counter()
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def check(self, size: int) -> None:
+        lim = self.limits
+        if lim.max_nodes is not None and size > lim.max_nodes:
+            raise LimitExceeded(f"compiling {self.what}: the SDD passed the node limit of "
+                                f"{lim.max_nodes} (size {size})", hint=self.hint)
+        if lim.max_seconds is not None and self.elapsed > lim.max_seconds:
+            raise LimitExceeded(f"compiling {self.what}: passed the time limit of "
+                                f"{lim.max_seconds:g}s", hint=self.hint)
+
+    def report(self, message: str) -> None:
+        if self.limits.progress is not None:
+            self.limits.progress(f"[{self.elapsed:7.2f}s] {self.what}: {message}")

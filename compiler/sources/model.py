@@ -1,0 +1,191 @@
+"""Graphical models as data: `BayesNet` (CPTs) and `MarkovNet` (factors), validated.
+
+Tables are numpy arrays with one axis per variable of the family, in the family's order; a CPT
+for X with parents U has shape (*sizes(U), size(X)) and ``table[u][x] = p(x | u)``.  Every
+object may carry the file and line it came from, so validation errors point into the file.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from compiler.errors import SourceError
+from compiler.ir.variables import Var
+
+ROW_TOL = 1e-6
+
+
+@dataclass(frozen=True, eq=False)
+class Factor:
+    """A non-negative table over `vars` (one axis each, in order)."""
+    vars: tuple[Var, ...]
+    table: np.ndarray
+    line: int | None = None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(v.size for v in self.vars)
+
+
+@dataclass(frozen=True, eq=False)
+class CPT:
+    child: Var
+    parents: tuple[Var, ...]
+    table: np.ndarray
+    line: int | None = None
+
+    @property
+    def family(self) -> tuple[Var, ...]:
+        return self.parents + (self.child,)
+
+    def factor(self) -> Factor:
+        return Factor(self.family, self.table, self.line)
+
+
+@dataclass(frozen=True, eq=False)
+class BayesNet:
+    variables: tuple[Var, ...]
+    cpts: tuple[CPT, ...]
+    name: str = ""
+    file: str | None = None
+    decl_lines: dict[str, int] = field(default_factory=dict)
+
+    kind = "bayes"
+
+    def factors(self) -> list[Factor]:
+        return [c.factor() for c in self.cpts]
+
+    def cpt(self, name: str) -> CPT:
+        return next(c for c in self.cpts if c.child.name == name)
+
+    def var(self, name: str) -> Var:
+        return next(v for v in self.variables if v.name == name)
+
+    def parents(self) -> dict[Var, tuple[Var, ...]]:
+        return {c.child: c.parents for c in self.cpts}
+
+
+@dataclass(frozen=True, eq=False)
+class MarkovNet:
+    variables: tuple[Var, ...]
+    fs: tuple[Factor, ...]
+    name: str = ""
+    file: str | None = None
+    decl_lines: dict[str, int] = field(default_factory=dict)
+
+    kind = "markov"
+
+    def factors(self) -> list[Factor]:
+        return list(self.fs)
+
+
+Model = BayesNet | MarkovNet
+
+
+def cpt(child: Var, parents: Sequence[Var], table: Iterable[object]) -> CPT:
+    """A CPT from nested rows (or a flat list): rows over parent configurations, last parent
+    fastest, each row a distribution over the child."""
+    shape = tuple(p.size for p in parents) + (child.size,)
+    arr = np.asarray(table, dtype=float)
+    if arr.size != int(np.prod(shape)):
+        raise SourceError(f"the CPT of {child.name} needs {int(np.prod(shape))} numbers, "
+                          f"got {arr.size}")
+    return CPT(child, tuple(parents), arr.reshape(shape))
+
+
+def bayesnet(cpts: Sequence[CPT], name: str = "") -> BayesNet:
+    """A validated network whose variables are the CPTs' children, in the CPTs' order."""
+    bn = BayesNet(tuple(c.child for c in cpts), tuple(cpts), name)
+    validate(bn)
+    return bn
+
+
+# ---- validation --------------------------------------------------------------------------
+def validate(m: Model) -> None:
+    _check_duplicates(m)
+    if isinstance(m, BayesNet):
+        _check_cpts(m)
+        topological(m)
+    else:
+        for f in m.fs:
+            _check_factor(m, f)
+
+
+def _err(m: Model, msg: str, line: int | None, hint: str | None = None) -> SourceError:
+    return SourceError(msg, file=m.file, line=line, hint=hint)
+
+
+def _check_duplicates(m: Model) -> None:
+    seen: set[str] = set()
+    for v in m.variables:
+        if v.name in seen:
+            raise _err(m, f"variable {v.name!r} is declared twice", m.decl_lines.get(v.name))
+        seen.add(v.name)
+
+
+def _check_cpts(bn: BayesNet) -> None:
+    known = {v.name: v for v in bn.variables}
+    have: dict[str, CPT] = {}
+    for c in bn.cpts:
+        if c.child.name in have:
+            raise _err(bn, f"variable {c.child.name!r} has two CPTs", c.line)
+        have[c.child.name] = c
+        for v in c.family:
+            if known.get(v.name) != v:
+                raise _err(bn, f"the CPT of {c.child.name} mentions unknown variable "
+                           f"{v.name!r}", c.line)
+        _check_table(bn, c.factor(), f"the CPT of {c.child.name}")
+        _check_rows(bn, c)
+    for v in bn.variables:
+        if v.name not in have:
+            raise _err(bn, f"variable {v.name!r} has no CPT", bn.decl_lines.get(v.name))
+
+
+def _check_factor(m: Model, f: Factor) -> None:
+    known = {v.name: v for v in m.variables}
+    for v in f.vars:
+        if known.get(v.name) != v:
+            raise _err(m, f"a factor mentions unknown variable {v.name!r}", f.line)
+    if len(set(f.vars)) != len(f.vars):
+        raise _err(m, "a factor mentions a variable twice", f.line)
+    _check_table(m, f, "a factor")
+
+
+def _check_table(m: Model, f: Factor, what: str) -> None:
+    if f.table.shape != f.shape:
+        raise _err(m, f"{what} has shape {f.table.shape}, expected {f.shape} "
+                   f"({int(np.prod(f.shape))} numbers)", f.line)
+    bad = ~np.isfinite(f.table) | (f.table < 0)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise _err(m, f"{what} has an invalid entry {f.table[idx]!r} at {idx} "
+                   "(entries must be finite and non-negative)", f.line)
+
+
+def _check_rows(bn: BayesNet, c: CPT) -> None:
+    sums = c.table.sum(axis=-1)
+    bad = np.abs(sums - 1.0) > ROW_TOL * np.maximum(1.0, np.abs(sums))
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0]) if c.parents else ()
+        cfg = ", ".join(f"{p.name}={p.domain[i]}" for p, i in zip(c.parents, idx))
+        raise _err(bn, f"the CPT of {c.child.name} has a row that sums to "
+                   f"{float(sums[idx]):.9g}, not 1" + (f" (at {cfg})" if cfg else ""), c.line,
+                   hint="each row p(. | parents) must sum to 1 (relative tolerance 1e-6)")
+
+
+def topological(bn: BayesNet) -> list[Var]:
+    """The variables, parents first; a cycle is a `SourceError` at one of its CPTs."""
+    pa = {c.child: set(c.parents) for c in bn.cpts}
+    done: list[Var] = []
+    placed: set[Var] = set()
+    while len(done) < len(pa):
+        ready = [v for v in bn.variables if v not in placed and pa[v] <= placed]
+        if not ready:
+            stuck = next(c for c in bn.cpts if c.child not in placed)
+            raise _err(bn, f"the network has a directed cycle through {stuck.child.name}",
+                       stuck.line, hint="a Bayesian network's parent relation must be acyclic")
+        done += ready
+        placed.update(ready)
+    return done

@@ -1,0 +1,148 @@
+"""Graphical models -> network-polynomial circuits through SDDs.
+
+`compile_model(m, vtree=..., constrained=X)` returns a PROB circuit over the model's variables
+computing p(x) (a product of factors, unnormalised for Markov networks) at each full
+assignment; evidence is applied later through the leaves.  Smoothness, decomposability,
+determinism, structured decomposability (for `circuit.vtree`) and, for a constrained compile,
+X-determinism hold by construction and are recorded as such.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Iterable, Sequence
+
+from pysdd.sdd import SddManager, SddNode
+
+from compiler.errors import InternalCompilerError, OperatorError
+from compiler.ir.builder import Builder
+from compiler.ir.circuit import Circuit
+from compiler.ir.variables import Var, fmt_vars
+from compiler.ir.vtree import Vtree
+from compiler.properties.facts import DEC, DET, SMOOTH, STRUCTURED, Fact, How, Prop, xdet
+from compiler.semirings import PROB
+from compiler.semirings.base import Semiring
+from compiler.sources.convert import Converter, VarMap, project_vtree
+from compiler.sources.knowledge import (Layout, Minimizer, SddCompiler, compile_factors,
+                                        make_layout, manager_for, param_classes, place_params,
+                                        repaired_shape, sdd_shape)
+from compiler.sources.limits import Budget, Limits
+from compiler.sources.model import BayesNet, Factor, Model, validate
+from compiler.sources.sddfiles import SddRow, VtreeTable, parse_sdd, parse_vtree
+from compiler.sources.vtrees import choose_vtree, is_constrained, min_fill_order
+
+HINT = ("try another vtree (vtree='balanced' or 'right'), a weaker constraint (fewer "
+        "constrained variables), or raise the limits")
+
+
+def compile_model(m: Model, *, vtree: Vtree | str | None = None,
+                  constrained: Iterable[Var] | None = None, limits: Limits | None = None,
+                  minimize: bool = True, info: dict[str, Any] | None = None) -> Circuit:
+    """Compile in two phases: (1) from a min-fill vtree with parameters at their families'
+    lowest common nodes, conjoin the factors in bucket order with a vtree search between
+    them (each side separately when constrained); (2) if the search split a variable's
+    indicators, recompile without search on the search's vtree with the groups repaired."""
+    X = frozenset(constrained or ())
+    facs = m.factors()
+    vt = _vtree_for(m, facs, vtree, X)
+    budget = Budget(limits, m.name or f"the {m.kind} network", HINT)
+    lay = make_layout(m.variables)
+    classes = [param_classes(lay, f) for f in facs]
+    shape = sdd_shape(vt, lay, place_params(vt, [f.vars for f in facs], classes, X))
+    seq = _sequence(m, facs)
+    mgr, root = _run(shape, lay, facs, classes, seq, budget, bool(X), minimize)
+    rows, top, svt = sdd_rows(mgr, root)
+    out_vt = project_vtree(svt, lay.owner)
+    if out_vt is None:
+        budget.report("the vtree search split a variable's indicators; recompiling on the "
+                      "repaired vtree")
+        mgr, root = _run(repaired_shape(svt, lay), lay, facs, classes, seq, budget, False,
+                         False)
+        rows, top, svt = sdd_rows(mgr, root)
+        out_vt = project_vtree(svt, lay.owner)
+    if out_vt is None or (X and not is_constrained(out_vt, X)):
+        raise InternalCompilerError("the compiled SDD's vtree lost its groups or constraint")
+    vm = VarMap(dict(lay.owner), dict(lay.params))
+    circ_root, b = convert_rows(rows, top, svt, vm, PROB, m.variables, budget)
+    stats = {"sdd_size": root.size(), "sdd_nodes": root.count(), "circuit_nodes": len(b)}
+    budget.report(f"circuit built: {stats['circuit_nodes']} nodes")
+    meta = {"source": m.kind, "model": m, "path": m.file,
+            "options": {"vtree": vtree, "constrained": X, "minimize": minimize},
+            "compile_seconds": budget.elapsed, **stats, **(info or {})}
+    return Circuit(circ_root, b, name=m.name, facts=construction_facts(out_vt, X),
+                   vtree=out_vt, info=meta)
+
+
+def _run(shape: object, lay: Layout, facs: list[Factor], classes: list[dict[float, int]],
+         seq: list[int], budget: Budget, split: bool, minimize: bool) -> tuple[Any, Any]:
+    mgr = manager_for(shape, lay.count)
+    c = SddCompiler(lay, mgr, budget)
+    pos = {v: i for i, v in enumerate(sorted(lay.variables, key=lambda v: lay.groups[v][0]))}
+    root = compile_factors(c, facs, classes, pos, seq, Minimizer(mgr, split, minimize))
+    return mgr, root
+
+
+def _vtree_for(m: Model, facs: list[Factor], vtree: Vtree | str | None,
+               X: frozenset[Var]) -> Vtree:
+    unknown = X - set(m.variables)
+    if unknown:
+        raise OperatorError(f"cannot constrain on {fmt_vars(unknown)}: not variables of "
+                            f"{m.name or 'the model'}")
+    if isinstance(vtree, Vtree):
+        if vtree.vars != frozenset(m.variables):
+            raise OperatorError("the vtree's variables differ from the model's: "
+                                f"{fmt_vars(vtree.vars ^ frozenset(m.variables))}")
+        if X and not is_constrained(vtree, X):
+            raise OperatorError(f"the given vtree is not {fmt_vars(X)}-constrained")
+        return vtree
+    return choose_vtree(list(m.variables), [f.vars for f in facs], vtree or "minfill", X)
+
+
+def _sequence(m: Model, facs: list[Factor]) -> list[int]:
+    """Factors in bucket order: by the earliest min-fill position in their family."""
+    order = min_fill_order(list(m.variables), [f.vars for f in facs])
+    pos = {v: i for i, v in enumerate(order)}
+    return sorted(range(len(facs)), key=lambda j: min((pos[v] for v in facs[j].vars),
+                                                      default=-1))
+
+
+def construction_facts(vt: Vtree | None, X: frozenset[Var]) -> dict[Prop, Fact]:
+    how = How.CONSTRUCTION
+    facts = {SMOOTH: Fact(SMOOTH, True, how, "SDD conversion adds filler leaves"),
+             DEC: Fact(DEC, True, how, "SDD elements split the vtree"),
+             DET: Fact(DET, True, how, "SDD primes are disjoint; parameters are functional")}
+    if vt is not None:
+        facts[STRUCTURED] = Fact(STRUCTURED, True, how, f"respects vtree {vt!r}")
+    if X:
+        facts[xdet(X)] = Fact(xdet(X), True, how, f"compiled with an {fmt_vars(X)}-constrained "
+                              "vtree")
+    return facts
+
+
+def sdd_rows(mgr: SddManager, node: SddNode) -> tuple[dict[int, SddRow], int, VtreeTable]:
+    """The SDD and the manager's vtree in their parsed text form (via pysdd's writers)."""
+    with tempfile.TemporaryDirectory() as d:
+        sp, vp = os.path.join(d, "f.sdd"), os.path.join(d, "f.vtree")
+        mgr.save(sp.encode(), node)
+        mgr.vtree().save(vp.encode())
+        with open(sp) as fs, open(vp) as fv:
+            rows, root = parse_sdd(fs.read(), sp)
+            vt = parse_vtree(fv.read(), vp)
+    return rows, root, vt
+
+
+def convert_rows(rows: dict[int, SddRow], top: int, svt: VtreeTable, vm: VarMap, sr: Semiring,
+                 variables: Sequence[Var], budget: Budget) -> tuple[Any, Builder]:
+    b = Builder(max_nodes=budget.limits.max_nodes)
+    conv = Converter(rows, svt, vm, sr, b, check=lambda: budget.check(0))
+    return conv.run(top, frozenset(variables)), b
+
+
+def compile_bayesnet(bn: BayesNet, *, vtree: Vtree | str | None = None,
+                     constrained: Iterable[Var] | None = None,
+                     limits: Limits | None = None) -> Circuit:
+    validate(bn)
+    return compile_model(bn, vtree=vtree, constrained=constrained, limits=limits)
+
+
+__all__ = ["compile_model", "compile_bayesnet", "construction_facts", "convert_rows"]

@@ -1,0 +1,85 @@
+"""The UAI format (BAYES and MARKOV) into a `BayesNet` or a `MarkovNet`.
+
+    BAYES | MARKOV
+    <n>  <card_0> ... <card_n-1>
+    <m>  then m scopes: <size> <var> ... (BAYES: the child last)
+    then m tables: <count> <values> (the last scope variable fastest)
+
+Variables are v0..v{n-1} with values "0".."k-1".
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+
+from compiler.ir.variables import Var
+from compiler.sources.model import CPT, BayesNet, Factor, MarkovNet, Model, validate
+from compiler.sources.text import Tokens, read_text, tokenize
+
+_TOKEN = re.compile(r"(\S+)")
+
+
+def load_uai_model(path: str | os.PathLike[str]) -> Model:
+    file = os.fspath(path)
+    return parse_uai(read_text(file), file)
+
+
+def parse_uai(text: str, file: str = "<uai>") -> Model:
+    ts = Tokens(tokenize(text, _TOKEN), file)
+    kind_tok = ts.next("BAYES or MARKOV")
+    kind = kind_tok.text.upper()
+    if kind not in ("BAYES", "MARKOV"):
+        raise ts.error(f"expected BAYES or MARKOV, found {kind_tok.text!r}", kind_tok)
+    n = ts.integer("the number of variables")
+    cards = [ts.integer("a domain size") for _ in range(n)]
+    vs = tuple(Var(f"v{i}", tuple(str(k) for k in range(c))) if c > 0 else _bad(ts, c)
+               for i, c in enumerate(cards))
+    m = ts.integer("the number of factors")
+    scopes = [_scope(ts, vs) for _ in range(m)]
+    tables = [_table(ts, sc) for sc, _ in scopes]
+    if not ts.done:
+        raise ts.error(f"unexpected trailing token {ts.peek()!r}")
+    model = _build(kind, vs, scopes, tables, file)
+    validate(model)
+    return model
+
+
+def _bad(ts: Tokens, c: int) -> Var:
+    raise ts.error(f"a domain size must be positive, got {c}")
+
+
+def _scope(ts: Tokens, vs: tuple[Var, ...]) -> tuple[tuple[Var, ...], int]:
+    t = ts.peek_tok()
+    k = ts.integer("a scope size")
+    idx = [ts.integer("a variable index") for _ in range(k)]
+    for i in idx:
+        if not 0 <= i < len(vs):
+            raise ts.error(f"variable index {i} is outside 0..{len(vs) - 1}", t)
+    return tuple(vs[i] for i in idx), t.line if t else 0
+
+
+def _table(ts: Tokens, scope: tuple[Var, ...]) -> tuple[np.ndarray, int]:
+    t = ts.peek_tok()
+    k = ts.integer("a table size")
+    want = int(np.prod([v.size for v in scope]))
+    if k != want:
+        raise ts.error(f"the table over ({', '.join(v.name for v in scope)}) needs {want} "
+                       f"entries, the file says {k}", t)
+    vals = [ts.number("a table entry") for _ in range(k)]
+    return np.asarray(vals).reshape(tuple(v.size for v in scope)), t.line if t else 0
+
+
+def _build(kind: str, vs: tuple[Var, ...], scopes: list[tuple[tuple[Var, ...], int]],
+           tables: list[tuple[np.ndarray, int]], file: str) -> Model:
+    if kind == "MARKOV":
+        fs = tuple(Factor(sc, tb, line) for (sc, _), (tb, line) in zip(scopes, tables))
+        return MarkovNet(vs, fs, os.path.basename(file), file)
+    cpts = []
+    for (sc, sline), (tb, line) in zip(scopes, tables):
+        if not sc:
+            from compiler.errors import SourceError
+            raise SourceError("a BAYES factor needs a child variable", file=file, line=sline)
+        cpts.append(CPT(sc[-1], sc[:-1], tb, line))
+    return BayesNet(vs, tuple(cpts), os.path.basename(file), file)

@@ -1,0 +1,113 @@
+"""Vtrees for model sources: orders (min-fill on the moral graph), shapes, X-constraints.
+
+`choose_vtree(model_vars, families, kind, constrained)` returns our `Vtree` over the model's
+variables.  Kinds: "minfill" (a dtree-like vtree built along a min-fill elimination order: the
+variables eliminated together sit together), "balanced" and "right" (right-linear) over the
+min-fill order, or "balanced-natural"/"right-natural" over the declaration order.  With
+`constrained=X`, X goes in the root's left subtree (ATLAS.md 2.4), each side shaped by `kind`.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from compiler.ir.variables import Var
+from compiler.ir.vtree import Vtree, balanced, right_linear
+
+KINDS = ("minfill", "balanced", "right", "balanced-natural", "right-natural")
+
+
+def moral_graph(variables: Sequence[Var], families: Iterable[Sequence[Var]]
+                ) -> dict[Var, set[Var]]:
+    g: dict[Var, set[Var]] = {v: set() for v in variables}
+    for fam in families:
+        for a in fam:
+            g[a].update(b for b in fam if b != a)
+    return g
+
+
+def min_fill_order(variables: Sequence[Var], families: Iterable[Sequence[Var]]) -> list[Var]:
+    """A greedy min-fill elimination order (ties: fewer neighbours, then declaration order)."""
+    g = moral_graph(variables, families)
+    pos = {v: i for i, v in enumerate(variables)}
+    order: list[Var] = []
+    while g:
+        v = min(g, key=lambda u: (_fill(g, u), len(g[u]), pos[u]))
+        nb = g.pop(v)
+        for a in nb:
+            g[a].discard(v)
+            g[a].update(b for b in nb if b != a)
+        order.append(v)
+    return order
+
+
+def _fill(g: dict[Var, set[Var]], v: Var) -> int:
+    nb = list(g[v])
+    return sum(1 for i, a in enumerate(nb) for b in nb[i + 1:] if b not in g[a])
+
+
+def elimination_vtree(order: Sequence[Var], families: Iterable[Sequence[Var]]) -> Vtree:
+    """Eliminating v joins the sub-vtrees of every cluster that mentions v, with v last: the
+    vtree mirrors the elimination tree, so its cuts follow the order's separators."""
+    clusters: list[tuple[Vtree | None, set[Var]]] = [(None, set(f)) for f in families]
+    known = set(order)
+    for v in order:
+        hit = [c for c in clusters if v in c[1]]
+        clusters = [c for c in clusters if v not in c[1]]
+        vt = _join([t for t, _ in hit if t is not None] + [Vtree.leaf(v)])
+        clusters.append((vt, set().union(*(s for _, s in hit)) - {v} if hit else set()))
+    rest = [t for t, _ in clusters if t is not None]
+    assert set().union(*(t.vars for t in rest)) == known
+    return _join(rest)
+
+
+def _join(ts: list[Vtree]) -> Vtree:
+    """Right-linear over sub-vtrees: ((t1, (t2, ... tk)))."""
+    out = ts[-1]
+    for t in reversed(ts[:-1]):
+        out = Vtree.node(t, out)
+    return out
+
+
+def shape_vtree(kind: str, variables: Sequence[Var], families: list[Sequence[Var]]) -> Vtree:
+    if kind.endswith("natural"):
+        order = list(variables)
+    else:
+        order = min_fill_order(variables, families)
+    if kind == "minfill":
+        keep = set(variables)
+        return elimination_vtree(order, [[v for v in f if v in keep] for f in families
+                                         if any(v in keep for v in f)] or [[v] for v in order])
+    if kind.startswith("balanced"):
+        return balanced(order)
+    if kind.startswith("right"):
+        return right_linear(order)
+    raise ValueError(f"unknown vtree kind {kind!r}; choose one of {', '.join(KINDS)}")
+
+
+def choose_vtree(variables: Sequence[Var], families: list[Sequence[Var]], kind: str = "minfill",
+                 constrained: Iterable[Var] | None = None) -> Vtree:
+    xs = set(constrained or ())
+    if not xs or xs >= set(variables):
+        return shape_vtree(kind, variables, families)
+    left = [v for v in variables if v in xs]
+    right = [v for v in variables if v not in xs]
+    return Vtree.node(_side(kind, left, families), _side(kind, right, families))
+
+
+def _side(kind: str, vs: list[Var], families: list[Sequence[Var]]) -> Vtree:
+    keep = set(vs)
+    fams = [[v for v in f if v in keep] for f in families]
+    return shape_vtree(kind, vs, [f for f in fams if f] + [[v] for v in vs])
+
+
+def is_constrained(vt: Vtree, X: Iterable[Var]) -> bool:
+    """X-constrained: some node on the right spine has exactly the variables outside X (so
+    every node above it splits off X-variables only), or X covers the vtree."""
+    xs = frozenset(X)
+    rest = vt.vars - xs
+    t: Vtree | None = vt
+    while t is not None:
+        if t.vars == rest or not rest:
+            return True
+        t = t.right
+    return False

@@ -1,0 +1,91 @@
+"""Test helpers: a tiny circuit evaluator and brute-force network semantics."""
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import os
+from typing import Any
+
+import numpy as np
+
+from compiler.ir.circuit import Circuit
+from compiler.ir.nodes import Op
+from compiler.ir.variables import Var
+from compiler.sources.model import Model
+
+
+def evaluate(c: Circuit, evidence: dict[Var, Any] | None = None) -> float:
+    """The circuit summed over all assignments consistent with `evidence` (var -> value index
+    or a set of indices): each leaf's weights are masked by the evidence and summed, which is
+    right for smooth, decomposable, deterministic-or-not circuits with + and x."""
+    ev = evidence or {}
+    val: dict[int, Any] = {}
+    for n in c.nodes():
+        if n.op is Op.INPUT:
+            keep = _keep(ev.get(n.arg.var), n.arg.var)
+            ws = [w for i, w in enumerate(n.arg.weights) if i in keep]
+            val[n.uid] = _total(ws, n.sr.name)
+        elif n.op is Op.CONST:
+            val[n.uid] = n.arg
+        elif n.op is Op.SUM:
+            val[n.uid] = _total([val[k.uid] for k in n.children], n.sr.name)
+        elif n.op is Op.PROD:
+            out: Any = 1
+            for k in n.children:
+                out = out * val[k.uid] if n.sr.name != "bool" else (out and val[k.uid])
+            val[n.uid] = out
+        else:
+            raise AssertionError(n.op)
+    return val[c.root.uid]
+
+
+def _keep(e: Any, v: Var) -> set[int]:
+    if e is None:
+        return set(range(v.size))
+    return {e} if isinstance(e, int) else set(e)
+
+
+def _total(ws: list[Any], sr: str) -> Any:
+    if sr == "bool":
+        return any(ws)
+    return sum(ws) if ws else 0
+
+
+def value_at(c: Circuit, x: dict[Var, int]) -> float:
+    return evaluate(c, {v: x.get(v, None) for v in c.vars} | x)
+
+
+def brute_joint(m: Model, x: dict[Var, int]) -> float:
+    p = 1.0
+    for f in m.factors():
+        p *= float(f.table[tuple(x[v] for v in f.vars)])
+    return p
+
+
+def brute_evidence(m: Model, ev: dict[Var, int]) -> float:
+    vs = list(m.variables)
+    total = 0.0
+    for vals in itertools.product(*(range(v.size) for v in vs)):
+        x = dict(zip(vs, vals))
+        if all(x[v] == i for v, i in ev.items()):
+            total += brute_joint(m, x)
+    return total
+
+
+def all_assignments(vs: list[Var]):
+    for vals in itertools.product(*(range(v.size) for v in vs)):
+        yield dict(zip(vs, vals))
+
+
+def pgmpy_models_dir() -> str:
+    spec = importlib.util.find_spec("pgmpy")
+    assert spec and spec.origin
+    return os.path.join(os.path.dirname(spec.origin), "utils", "example_models")
+
+
+def bnlearn(name: str) -> str:
+    return os.path.join(pgmpy_models_dir(), f"{name}.bif.gz")
+
+
+def close(a: float, b: float, rel: float = 1e-7, abs_: float = 1e-12) -> bool:
+    return bool(np.isclose(a, b, rtol=rel, atol=abs_))
