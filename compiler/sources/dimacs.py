@@ -70,7 +70,7 @@ def parse_dimacs(text: str, file: str = "<cnf>") -> Cnf:
 
 
 def _finish(cnf: Cnf | None, current: list[int], declared: int, file: str, text: str) -> Cnf:
-    last = text.count("\n") + 1
+    last = max(1, len(text.splitlines()))
     if cnf is None:
         raise SourceError("no 'p cnf <vars> <clauses>' header", file=file, line=1)
     if current:

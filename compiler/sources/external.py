@@ -96,10 +96,11 @@ def _check_structure(rows: dict[int, SddRow], svt: VtreeTable, file: str) -> Non
     right (what the converter relies on to place filler leaves)."""
     below: dict[int, frozenset[int]] = {}
     for i, r in rows.items():
-        if r.kind in ("L", "T", "D") and r.vtree not in svt.below:
+        psdd_true = r.kind == "T" and bool(r.thetas)
+        if (r.kind in ("L", "D") or psdd_true) and r.vtree not in svt.below:
             raise SourceError(f"node {i} names vtree node {r.vtree}, which the vtree lacks",
                               file=file, line=r.line)
-        if r.kind in ("L", "T") and r.vtree not in svt.var:
+        if (r.kind == "L" or psdd_true) and r.vtree not in svt.var:
             raise SourceError(f"node {i} sits on vtree node {r.vtree}, not a leaf", file=file,
                               line=r.line)
         if r.kind == "L" and svt.var[r.vtree] != abs(r.lit):
@@ -107,8 +108,7 @@ def _check_structure(rows: dict[int, SddRow], svt: VtreeTable, file: str) -> Non
                               f"{svt.var[r.vtree]}", file=file, line=r.line)
         if r.kind == "D":
             _check_decision(i, r, rows, svt, below, file)
-        below[i] = svt.below[r.vtree] if r.kind in ("L", "D", "T") and r.vtree >= 0 \
-            else frozenset()
+        below[i] = svt.below[r.vtree] if r.kind in ("L", "D") or psdd_true else frozenset()
 
 
 def _check_decision(i: int, r: SddRow, rows: dict[int, SddRow], svt: VtreeTable,

@@ -250,13 +250,13 @@ class Minimizer:
         m = self.mgr
         if not self.enabled or (m.live_size() <= 2 * self.last and not final):
             return
-        if self.split:
+        if self.split and not m.vtree().is_leaf():
             for side in ("left", "right"):
                 sub = getattr(m.vtree(), side)()
                 if not sub.is_leaf():
                     # pysdd wraps the result as an owner and would free the manager's vtree
                     m.vtree_minimize(sub).is_ref = True
-        else:
+        elif not self.split:
             m.minimize_limited()
         self.last = m.live_size()
 

@@ -50,7 +50,8 @@ def compile_model(m: Model, *, vtree: Vtree | str | None = None,
     classes = [param_classes(lay, f) for f in facs]
     shape = sdd_shape(vt, lay, place_params(vt, [f.vars for f in facs], classes, X))
     seq = _sequence(m, facs)
-    mgr, root = _run(shape, lay, facs, classes, seq, budget, bool(X), minimize)
+    split = bool(X) and not X >= frozenset(m.variables)
+    mgr, root = _run(shape, lay, facs, classes, seq, budget, split, minimize)
     rows, top, svt = sdd_rows(mgr, root)
     out_vt = project_vtree(svt, lay.owner)
     if out_vt is None:
