@@ -1,20 +1,19 @@
 """The one place where the front end meets the model sources (compiler/sources).
 
-Inline `logic` formulas and Bayesian networks go through the SDD compilers of
-`compiler.sources` when they are installed, and through the small decision-diagram compilers of
-`fallback.py` otherwise.  File models (`bif`, `uai`, `cnf`, ...) need the sources' loaders; a
-format without one is reported as not available yet.
+Inline `logic` formulas and Bayesian networks, and model files (bif, uai, xmlbif, cnf, and the
+circuits of other tools: nnf, sdd, psdd), are compiled or loaded through `compiler.sources`.
 """
 from __future__ import annotations
 
-import importlib
+import dataclasses
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from compiler import sources
 from compiler.errors import QueryError, QueryNameError, SourceError
 from compiler.frontend import ast as A
-from compiler.frontend import fallback
 from compiler.frontend.resolve import Env
 from compiler.ir.builder import Builder
 from compiler.ir.circuit import Circuit
@@ -29,8 +28,7 @@ from compiler.sources.model import BayesNet
 
 VTREE_KINDS = ("minfill", "balanced", "right", "balanced-natural", "right-natural")
 VTREE_WORDS = tuple(k.replace("-", "_") for k in VTREE_KINDS)   # as written in .query files
-FILE_KINDS = ("bif", "uai", "cnf", "nnf", "sdd")
-SOURCES_ISSUE = "the issue \"Model sources\""
+FILE_KINDS = ("bif", "uai", "xmlbif", "cnf", "nnf", "sdd", "psdd")
 
 Progress = Callable[[str], None]
 
@@ -57,22 +55,8 @@ class Options:
         return ", ".join(parts)
 
 
-def _sources(module: str, name: str) -> Any:
-    """`compiler.sources.<module>.<name>` if that part of the sources is installed."""
-    try:
-        return getattr(importlib.import_module(f"compiler.sources.{module}"), name)
-    except (ImportError, AttributeError):
-        return None
-
-
-def _limits(progress: Progress | None) -> Any:
-    cls = _sources("limits", "Limits")
-    return cls(progress=progress) if cls is not None and progress is not None else None
-
-
-def _order(variables: Sequence[Var], opts: Options) -> list[Var]:
-    first = list(opts.constrained or ())
-    return first + [v for v in variables if v not in first]
+def _limits(progress: Progress | None) -> sources.Limits | None:
+    return sources.Limits(progress=progress) if progress is not None else None
 
 
 def _detail(how: str, opts: Options) -> str:
@@ -83,37 +67,18 @@ def _detail(how: str, opts: Options) -> str:
 # ---- inline models ----------------------------------------------------------------------------
 def compile_formula(expr: tuple[Any, ...], variables: Sequence[Var], opts: Options, name: str,
                     progress: Progress | None = None) -> Circuit:
-    fn = _sources("logic", "compile_formula") or _sources("formula", "compile_formula")
-    if fn is not None:
-        c = fn(expr, list(variables), vtree=opts.vtree, constrained=opts.constrained,
-               limits=_limits(progress))
-        how = "SDD"
-    else:
-        c = fallback.compile_formula(expr, _order(variables, opts), name)
-        how = "decision diagram"
-    return as_model(c, name, _detail(f"logic, {how}", opts))
+    c = sources.compile_formula(expr, list(variables), opts.vtree,
+                                constrained=opts.constrained, limits=_limits(progress),
+                                name=name)
+    return as_model(c, name, _detail("logic, SDD", opts))
 
 
 def compile_bayesnet(bn: BayesNet, opts: Options, name: str,
                      progress: Progress | None = None) -> Circuit:
-    fn = _sources("networks", "compile_bayesnet")
-    if fn is not None:
-        c = fn(bn, vtree=opts.vtree, constrained=opts.constrained, limits=_limits(progress))
-        how = "SDD"
-    else:
-        c = fallback.compile_bayesnet(bn, _order(_topological(bn), opts), name)
-        how = "decision diagram"
-    return as_model(c, name, _detail(f"bayesnet, {how}", opts))
-
-
-def _topological(bn: BayesNet) -> list[Var]:
-    placed: list[Var] = []
-    pending = list(bn.cpts)
-    while pending:
-        ready = [c for c in pending if set(c.parents) <= set(placed)]
-        placed += [c.child for c in ready]
-        pending = [c for c in pending if c not in ready]
-    return placed
+    c = sources.compile_model(bn, vtree=opts.vtree, constrained=opts.constrained,
+                              limits=_limits(progress), nested=opts.nested)
+    kind = {"bayes": "bayesnet", "markov": "markov network"}.get(bn.kind, bn.kind)
+    return as_model(c, name, _detail(f"{kind}, SDD", opts))
 
 
 def compile_weights(rows: dict[Var, list[Any]], sr: Semiring, name: str) -> Circuit:
@@ -141,50 +106,115 @@ def load_file(env: Env, body: A.FileModel, name: str) -> LoadedModel:
         raise QueryNameError(f"unknown model kind '{kind}'", body.kind.span,
                              "expected logic, weights, bayesnet, or a file format: "
                              + ", ".join(FILE_KINDS))
-    path = _readable(env, body)
-    if kind == "bif":
-        loader = _sources("bif", "load_bif_model")
-        if loader is not None:
-            bn = _read(loader, path, body)
-            bn = BayesNet(bn.variables, bn.cpts, name, bn.file, bn.decl_lines)
-            return LoadedModel(bn.variables, R.PROB,
-                               lambda o, p: compile_bayesnet(bn, o, name, p))
-    raise QueryError(f"'{kind}' model files are not available yet", body.kind.span,
-                     f"they come with {SOURCES_ISSUE}; write the model inline meanwhile "
-                     "(logic, weights or bayesnet)")
+    path = _readable(env, body.path, body.path_span)
+    if kind in ("bif", "uai", "xmlbif"):
+        return _network(kind, path, body, name, env.base_dir)
+    if kind == "cnf":
+        return _cnf(path, body, name, env.base_dir)
+    return _circuit_file(env, kind, path, body, name)
 
 
-def _readable(env: Env, body: A.FileModel) -> Path:
-    path = Path(body.path)
+def _network(kind: str, path: Path, body: A.FileModel, name: str, base: Path) -> LoadedModel:
+    from compiler.sources.bif import load_bif_model
+    from compiler.sources.uai import load_uai_model
+    from compiler.sources.xmlbif import load_xmlbif_model
+    loader = {"bif": load_bif_model, "uai": load_uai_model, "xmlbif": load_xmlbif_model}[kind]
+    m = dataclasses.replace(_read(lambda: loader(path), body, base), name=name)
+    return LoadedModel(tuple(m.variables), R.PROB,
+                       lambda o, p: compile_bayesnet(m, o, name, p))
+
+
+def _cnf(path: Path, body: A.FileModel, name: str, base: Path) -> LoadedModel:
+    from compiler.sources.dimacs import load_dimacs
+    cnf = _read(lambda: load_dimacs(path), body, base)
+    vs = cnf.variables
+    weighted = bool(cnf.weights)
+    show = tuple(vs[i - 1] for i in cnf.show)
+
+    def build(o: Options, p: Progress | None) -> Circuit:
+        constrained = o.constrained if o.constrained or o.vtree else (show or None)
+        c = _read(lambda: sources.compile_cnf_clauses(
+            cnf.clauses, vs, weights=cnf.var_weights() if weighted else None, vtree=o.vtree,
+            constrained=constrained, limits=_limits(p), name=name,
+            info={"path": os.fspath(path), "show": show}), body, base)
+        return as_model(c, name, _detail("cnf, SDD" + (", weighted" if weighted else ""), o))
+    return LoadedModel(tuple(vs), R.PROB if weighted else R.BOOL, build)
+
+
+def _circuit_file(env: Env, kind: str, path: Path, body: A.FileModel,
+                  name: str) -> LoadedModel:
+    """A circuit made by another tool: verified on load, recompiled only if options ask."""
+    base = env.base_dir
+    if kind == "nnf":
+        loaded = _read(lambda: sources.load_nnf(path), body, base)
+    else:
+        vpath = _vtree_path(env, path, body, base)
+        load = sources.load_sdd if kind == "sdd" else sources.load_psdd
+        loaded = _read(lambda: load(path, vpath), body, base)
+
+    def build(o: Options, p: Progress | None) -> Circuit:
+        c = loaded
+        if o.vtree is not None or o.constrained:
+            c = _read(lambda: sources.recompile(loaded, constrained=o.constrained,
+                                                vtree=o.vtree, limits=_limits(p)), body, base)
+        return as_model(c, name, _detail(f"{kind} file, {sources.describe_facts(c)}", o))
+    return LoadedModel(tuple(sorted(loaded.vars)), loaded.sr, build)
+
+
+def _vtree_path(env: Env, path: Path, body: A.FileModel) -> Path:
+    if body.extra_path is not None:
+        return _readable(env, body.extra_path, body.extra_span or body.path_span)
+    guess = path.with_suffix(".vtree")
+    if not guess.exists():
+        raise QueryError(f"'{body.kind.text}' models need their vtree file", body.path_span,
+                         f"write: {body.kind.text} \"{body.path}\" \"{guess.name}\" "
+                         "(or put the vtree next to it with the suffix .vtree)")
+    return guess
+
+
+def _readable(env: Env, name: str, span: Span) -> Path:
+    path = Path(name)
     if not path.is_absolute():
         path = env.base_dir / path
     try:
         with open(path, "rb"):
             pass
     except OSError as e:
-        raise QueryError(f"cannot read the model file '{body.path}': "
-                         f"{e.strerror or e}", body.path_span,
+        raise QueryError(f"cannot read the model file '{name}': {e.strerror or e}", span,
                          "a relative path is read from the query file's directory") from None
     return path
 
 
-def _read(loader: Callable[[Any], Any], path: Path, body: A.FileModel) -> Any:
+def _read(load: Callable[[], Any], body: A.FileModel, base_dir: Path) -> Any:
     try:
-        return loader(path)
+        return load()
     except SourceError as e:
-        raise source_error_at(e, body.path_span) from None
+        raise source_error_at(e, body.path_span, base_dir) from None
 
 
-def source_error_at(e: SourceError, declared: Span) -> QueryError:
+def source_error_at(e: SourceError, declared: Span, base_dir: Path | None = None) -> QueryError:
     """A model file's error as a QueryError at the file's line, with a note at the model."""
     file = e.file or "<model file>"
     try:
         text = Path(file).read_text(errors="replace") if e.file else ""
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         text = ""
+    if text.startswith("\x1f\x8b") or "\x00" in text[:1000]:
+        text = ""                   # compressed or binary: no source line to show
     line, col = e.line or 1, e.col or 1
     lines = text.splitlines()
     end = len(lines[line - 1]) + 1 if 0 < line <= len(lines) and e.col is None else col + 1
-    span = Span(file, line, col, line, max(end, col + 1), text)
-    return QueryError(e.message, span if e.line else None, e.hint,
+    shown = _shown(file, declared, base_dir)
+    span = Span(shown, line, col, line, max(end, col + 1), text)
+    message = e.message if e.line else f"{shown}: {e.message}"
+    return QueryError(message, span if e.line else None, e.hint,
                       notes=((declared, "the model is read from here"),))
+
+
+def _shown(file: str, declared: Span, base_dir: Path | None) -> str:
+    """A model file's name as the user would write it: relative to the query file's folder,
+    prefixed the way the query file itself was named."""
+    base = os.fspath(base_dir) if base_dir is not None else ""
+    if base and os.path.isabs(file) and file.startswith(base + os.sep):
+        return os.path.join(os.path.dirname(declared.file), os.path.relpath(file, base))
+    return file

@@ -178,6 +178,8 @@ class FileModel:
     path: str
     path_span: Span
     options: tuple[Option, ...]
+    extra_path: str | None = None          # sdd/psdd: the vtree file
+    extra_span: Span | None = None
 
 
 ModelBody = Union[LogicModel, WeightsModel, BayesNetModel, FileModel]

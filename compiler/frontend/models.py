@@ -20,6 +20,7 @@ from compiler.frontend import ast as A
 from compiler.frontend.resolve import Env
 from compiler.ir.circuit import Circuit
 from compiler.ir.variables import Var
+from compiler.ir.vtree import nested as nested_vtree
 from compiler.semirings import registry as R
 from compiler.semirings.base import Semiring
 from compiler.source import Span
@@ -72,8 +73,11 @@ def _check_model(env: Env, decl: A.ModelDecl, progress: Callable[[str], None] | 
 
 # ---- options ----------------------------------------------------------------------------------
 def options(env: Env, opts: tuple[A.Option, ...], scope: frozenset[Var]) -> adapters.Options:
+    """`with vtree KIND`, `with vtree constrained {X}`; several constraints must nest
+    (`with vtree constrained {X}, vtree constrained {X, Z}`) and give one vtree for all."""
     kind: str | None = None
     constrained: tuple[Var, ...] | None = None
+    sets: list[tuple[frozenset[Var], A.Option]] = []
     for o in opts:
         if o.key.text not in ("vtree", "constrained"):
             raise QueryNameError(f"unknown model option '{o.key.text}'", o.key.span,
@@ -81,15 +85,35 @@ def options(env: Env, opts: tuple[A.Option, ...], scope: frozenset[Var]) -> adap
         word = o.arg.text if o.arg is not None else None
         if o.key.text == "constrained" or word == "constrained":
             constrained = _option_vars(env, o, scope)
+            sets.append((frozenset(constrained), o))
         elif word is not None and o.key.text == "vtree":
             kind = _vtree_kind(o.arg)  # type: ignore[arg-type]
             if o.vars is not None:
                 constrained = _option_vars(env, o, scope)
+                sets.append((frozenset(constrained), o))
         else:
             raise QueryTypeError("this option needs a vtree kind", o.span,
                                  f"expected one of {', '.join(adapters.VTREE_WORDS)} or "
                                  "constrained {X, ...}")
-    return adapters.Options(kind, constrained)
+    if len(sets) < 2:
+        return adapters.Options(kind, constrained)
+    return _nested(sets, scope, kind)
+
+
+def _nested(sets: list[tuple[frozenset[Var], A.Option]], scope: frozenset[Var],
+            kind: str | None) -> adapters.Options:
+    chain = sorted(sets, key=lambda p: len(p[0]))
+    for (small, _), (big, o) in zip(chain, chain[1:]):
+        if not small <= big:
+            raise QueryTypeError("these constraints do not nest, so no single vtree gives "
+                                 "both", o.span, "each constrained set must contain the "
+                                 "previous one, e.g. constrained {X}, constrained {X, Z}")
+    if kind is not None:
+        raise QueryTypeError("a vtree kind cannot be combined with nested constraints",
+                             chain[-1][1].span, "drop the kind: the constraints fix the vtree")
+    order = sorted(scope)
+    vt = nested_vtree(order, [s for s, _ in chain])
+    return adapters.Options(vt, tuple(sorted(chain[-1][0])), tuple(s for s, _ in chain))
 
 
 def _vtree_kind(word: A.Name) -> str:

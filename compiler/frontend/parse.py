@@ -129,9 +129,13 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
 
     def file_model(self, meta: Any, c: list[Any]) -> A.FileModel:
         path_tok: Token = c[1]
+        extra: Token | None = c[2] if len(c) > 2 and isinstance(c[2], Token) else None
+        opts = c[-1] if isinstance(c[-1], tuple) else ()
         return A.FileModel(self._span(meta), self._name(c[0]), _unquote(str(path_tok)),
-                           token_span(path_tok, self.file, self.text),
-                           c[2] if len(c) > 2 else ())
+                           token_span(path_tok, self.file, self.text), opts,
+                           _unquote(str(extra)) if extra is not None else None,
+                           token_span(extra, self.file, self.text) if extra is not None
+                           else None)
 
     def cpt(self, meta: Any, c: list[Any]) -> A.Cpt:
         parents: tuple[A.Name, ...] = c[1] if len(c) == 3 else ()

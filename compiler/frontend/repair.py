@@ -18,7 +18,7 @@ from compiler.frontend.adapters import Options
 from compiler.frontend.models import ModelInfo
 from compiler.ir.circuit import Circuit
 from compiler.ir.variables import Var, fmt_vars
-from compiler.ir.vtree import Vtree, balanced
+from compiler.ir.vtree import Vtree, balanced, is_constrained, nested
 from compiler.properties.facts import Kind
 
 
@@ -90,7 +90,7 @@ def _for_xdet(c: Circuit, X: frozenset[Var], models: dict[str, ModelInfo],
                     f"({', '.join(fmt_vars(s) for s in sorted(set(earlier) | {X}, key=len))}); "
                     "no single vtree gives them all")
         why += f" (replacing its {m.opts.describe()})"
-    vt = nested_vtree(sorted(m.vars), sets)
+    vt = nested(sorted(m.vars), sets)
     return Repair(m.name, Options(vt, tuple(sorted(sets[-1])), tuple(sets)), why)
 
 
@@ -105,22 +105,6 @@ def _chain(sets: set[frozenset[Var]]) -> list[frozenset[Var]] | None:
     chain = sorted(sets, key=len)
     ok = all(a <= b for a, b in zip(chain, chain[1:]))
     return chain if ok else None
-
-
-def nested_vtree(order: list[Var], sets: list[frozenset[Var]]) -> Vtree:
-    """Split off sets[0], then sets[1] minus sets[0], ..., then the rest, along the right
-    spine: the vtree is constrained for every set."""
-    blocks, seen = [], frozenset()
-    for s in sets:
-        block = [v for v in order if v in s and v not in seen]
-        if block:
-            blocks.append(balanced(block))
-        seen |= s
-    rest = [v for v in order if v not in seen]
-    t = balanced(rest) if rest else blocks.pop()
-    for b in reversed(blocks):
-        t = Vtree.node(b, t)
-    return t
 
 
 def _for_compat(c1: Circuit, c2: Circuit, models: dict[str, ModelInfo]) -> Repair | str:
@@ -141,17 +125,6 @@ def _for_compat(c1: Circuit, c2: Circuit, models: dict[str, ModelInfo]) -> Repai
     if lost:
         why += f" (replacing its {m2.opts.describe()})"
     return Repair(m2.name, Options(vt), why)
-
-
-def is_constrained(vt: Vtree, X: frozenset[Var]) -> bool:
-    """Some node on the right spine has exactly the variables outside X."""
-    rest, t = vt.vars - X, vt
-    while True:
-        if t.vars == rest or not rest:
-            return True
-        if t.is_leaf:
-            return False
-        t = t.right  # type: ignore[assignment]
 
 
 def _agreeing_vtree(vt1: Vtree, shared: frozenset[Var], others: list[Var]) -> Vtree | None:

@@ -130,6 +130,38 @@ def right_linear(order: Sequence[Var]) -> Vtree:
     return t
 
 
+def nested(order: Sequence[Var], sets: Sequence[frozenset[Var]]) -> Vtree:
+    """A vtree constrained for every set of a chain X1 within X2 within ...: split off X1, then
+    X2 minus X1, and so on, along the right spine, then the rest."""
+    blocks: list[Vtree] = []
+    seen: frozenset[Var] = frozenset()
+    for s in sorted(sets, key=len):
+        if not seen <= s:
+            raise ValueError("the constraint sets do not nest")
+        block = [v for v in order if v in s and v not in seen]
+        if block:
+            blocks.append(balanced(block))
+        seen |= s
+    rest = [v for v in order if v not in seen]
+    t = balanced(rest) if rest else blocks.pop()
+    for blk in reversed(blocks):
+        t = Vtree.node(blk, t)
+    return t
+
+
+def is_constrained(vt: Vtree, X: Iterable[Var]) -> bool:
+    """X-constrained: some node on the right spine has exactly the variables outside X (so
+    every node above it splits off X-variables only), or X covers the vtree."""
+    rest = vt.vars - frozenset(X)
+    t = vt
+    while True:
+        if t.vars == rest or not rest:
+            return True
+        if t.is_leaf:
+            return False
+        t = t.right  # type: ignore[assignment]
+
+
 def constrained(X: Iterable[Var], rest: Sequence[Var], shape: str = "balanced") -> Vtree:
     """An X-constrained vtree: X in the root's left subtree, everything else on the right, so
     every decision over X comes first and circuits that respect it are X-deterministic."""

@@ -23,7 +23,8 @@ from compiler.sources.knowledge import (Minimizer, SddCompiler, make_layout, man
                                         repaired_shape, sdd_shape, Placement)
 from compiler.sources.limits import Budget, Limits
 from compiler.sources.networks import construction_facts, convert_rows, sdd_rows
-from compiler.sources.vtrees import choose_vtree, is_constrained
+from compiler.ir.vtree import is_constrained
+from compiler.sources.vtrees import choose_vtree
 
 HINT = "try another vtree (balanced / right-linear), or a weaker constraint"
 

@@ -81,24 +81,28 @@ class Placement:
 
 
 def place_params(vt: Vtree, families: list[tuple[Var, ...]], classes: list[dict[float, int]],
-                 X: frozenset[Var] = frozenset()) -> Placement:
+                 X: frozenset[Var] = frozenset(),
+                 chain: Sequence[frozenset[Var]] = ()) -> Placement:
     """Each factor's parameters go right above the lowest vtree node holding its family, so no
     vtree node's boundary gains parameter variables.  With an X-constrained vtree (spine node
-    s with vars(s) = V - X), parameters of a family that straddles X go above s, and those of
+    s with vars(s) = V - X), parameters of a family that straddles X go at s, and those of
     a family inside X that meets at a spine node go on that node's left: every decision above
-    s is then over X-variables and parameters functional in them."""
+    s is then over X-variables and parameters functional in them.  For a chain of nested
+    constraints X1 within X2 within ..., a family goes at or below the node s_i of every set
+    X_i it straddles, and on the left of its node on the spine of the first set holding it."""
+    sets = sorted(set(chain) | ({X} if X else set()), key=len)
+    spines = [_spine(vt, S) for S in sets]
     pl = Placement()
-    spine = _spine(vt, X)
-    on_spine = {id(t) for t in spine}
     for fam, cls in zip(families, classes):
         if not cls or not fam:
             continue
-        w = vt.lca(frozenset(fam))
-        if id(w) in on_spine:
-            if not frozenset(fam) <= X:
-                w = spine[-1]
-            else:
-                pl.before.add(id(w))
+        F = frozenset(fam)
+        w = vt.lca(F)
+        k = next((i for i, S in enumerate(sets) if F <= S), len(sets))
+        if k > 0 and spines[k - 1] and id(w) in {id(t) for t in spines[k - 1]}:
+            w = spines[k - 1][-1]
+        if k < len(sets) and id(w) in {id(t) for t in spines[k][:-1]}:
+            pl.before.add(id(w))
         pl.at.setdefault(id(w), []).extend(cls.values())
     return pl
 

@@ -29,7 +29,8 @@ from compiler.sources.knowledge import (Layout, Minimizer, SddCompiler, compile_
 from compiler.sources.limits import Budget, Limits
 from compiler.sources.model import BayesNet, Factor, Model, validate
 from compiler.sources.sddfiles import SddRow, VtreeTable, parse_sdd, parse_vtree
-from compiler.sources.vtrees import choose_vtree, is_constrained, min_fill_order
+from compiler.ir.vtree import is_constrained
+from compiler.sources.vtrees import choose_vtree, min_fill_order
 
 HINT = ("try another vtree (vtree='balanced' or 'right'), a weaker constraint (fewer "
         "constrained variables), or raise the limits")
@@ -37,18 +38,29 @@ HINT = ("try another vtree (vtree='balanced' or 'right'), a weaker constraint (f
 
 def compile_model(m: Model, *, vtree: Vtree | str | None = None,
                   constrained: Iterable[Var] | None = None, limits: Limits | None = None,
-                  minimize: bool = True, info: dict[str, Any] | None = None) -> Circuit:
+                  minimize: bool | None = None, info: dict[str, Any] | None = None,
+                  nested: Iterable[frozenset[Var]] = ()) -> Circuit:
     """Compile in two phases: (1) from a min-fill vtree with parameters at their families'
     lowest common nodes, conjoin the factors in bucket order with a vtree search between
     them (each side separately when constrained); (2) if the search split a variable's
-    indicators, recompile without search on the search's vtree with the groups repaired."""
+    indicators, recompile without search on the search's vtree with the groups repaired.
+    By default the search runs only for the default (min-fill) vtree: a vtree the caller
+    asked for (a kind or an explicit `Vtree`) is kept.  `nested`: further constraint sets,
+    each within the next, that an explicit vtree is constrained for; each holds by
+    construction too (parameters are placed for all of them)."""
     X = frozenset(constrained or ())
+    chain = sorted({frozenset(s) for s in nested} | ({X} if X else set()), key=len)
+    if minimize is None:
+        minimize = (vtree is None or vtree == "minfill") and len(chain) < 2
     facs = m.factors()
     vt = _vtree_for(m, facs, vtree, X)
     budget = Budget(limits, m.name or f"the {m.kind} network", HINT)
     lay = make_layout(m.variables)
     classes = [param_classes(lay, f) for f in facs]
-    shape = sdd_shape(vt, lay, place_params(vt, [f.vars for f in facs], classes, X))
+    for S in chain:
+        if not is_constrained(vt, S):
+            raise OperatorError(f"the vtree is not {fmt_vars(S)}-constrained")
+    shape = sdd_shape(vt, lay, place_params(vt, [f.vars for f in facs], classes, X, chain))
     seq = _sequence(m, facs)
     split = bool(X) and not X >= frozenset(m.variables)
     mgr, root = _run(shape, lay, facs, classes, seq, budget, split, minimize)
@@ -61,17 +73,20 @@ def compile_model(m: Model, *, vtree: Vtree | str | None = None,
                          False)
         rows, top, svt = sdd_rows(mgr, root)
         out_vt = project_vtree(svt, lay.owner)
-    if out_vt is None or (X and not is_constrained(out_vt, X)):
+    if out_vt is None or any(not is_constrained(out_vt, S) for S in chain):
         raise InternalCompilerError("the compiled SDD's vtree lost its groups or constraint")
     vm = VarMap(dict(lay.owner), dict(lay.params))
     circ_root, b = convert_rows(rows, top, svt, vm, PROB, m.variables, budget)
     stats = {"sdd_size": root.size(), "sdd_nodes": root.count(), "circuit_nodes": len(b)}
     budget.report(f"circuit built: {stats['circuit_nodes']} nodes")
     meta = {"source": m.kind, "model": m, "path": m.file,
-            "options": {"vtree": vtree, "constrained": X, "minimize": minimize},
+            "options": {"vtree": vtree, "constrained": X, "nested": tuple(chain),
+                        "minimize": minimize},
             "compile_seconds": budget.elapsed, **stats, **(info or {})}
-    return Circuit(circ_root, b, name=m.name, facts=construction_facts(out_vt, X),
-                   vtree=out_vt, info=meta)
+    facts = construction_facts(out_vt, X)
+    for S in chain:
+        facts.update(construction_facts(None, S))
+    return Circuit(circ_root, b, name=m.name, facts=facts, vtree=out_vt, info=meta)
 
 
 def _run(shape: object, lay: Layout, facs: list[Factor], classes: list[dict[float, int]],

@@ -161,7 +161,6 @@ def _k(s: object) -> object:
 def parse_psdd(text: str, file: str = "<psdd>") -> tuple[dict[int, SddRow], int]:
     """The PSDD package's format: 'psdd N', 'L id vtree lit', 'T id vtree var log(theta)',
     'D id vtree k {prime sub log(theta)}*' (children first, the root last)."""
-    import math
     rows = _lines(text)
     if not rows or rows[0][1][0] != "psdd":
         raise SourceError("a PSDD file starts with 'psdd <count>'", file=file,

@@ -100,14 +100,3 @@ def _side(kind: str, vs: list[Var], families: list[Sequence[Var]]) -> Vtree:
     return shape_vtree(kind, vs, [f for f in fams if f] + [[v] for v in vs])
 
 
-def is_constrained(vt: Vtree, X: Iterable[Var]) -> bool:
-    """X-constrained: some node on the right spine has exactly the variables outside X (so
-    every node above it splits off X-variables only), or X covers the vtree."""
-    xs = frozenset(X)
-    rest = vt.vars - xs
-    t: Vtree | None = vt
-    while t is not None:
-        if t.vars == rest or not rest:
-            return True
-        t = t.right
-    return False

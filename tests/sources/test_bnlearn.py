@@ -10,7 +10,7 @@ from compiler.properties.determinism import check_deterministic
 from compiler.properties.structural import check_decomposable, check_smooth
 from compiler.sources.bif import load_bif_model
 from compiler.sources.networks import compile_model
-from compiler.sources.vtrees import is_constrained
+from compiler.ir.vtree import is_constrained
 from helpers import bnlearn, close, evaluate
 
 FAST = ["asia", "cancer", "earthquake", "sachs", "survey", "child", "alarm"]

@@ -13,7 +13,8 @@ from compiler.properties.facts import DEC, DET, SMOOTH, STRUCTURED, How, xdet
 from compiler.properties.structural import check_decomposable, check_smooth, check_structured
 from compiler.sources import (Limits, bayesnet, compile_bayesnet, cpt, load_bif, load_uai,
                               load_xmlbif, recompile)
-from compiler.sources.vtrees import is_constrained
+from compiler.ir.vtree import is_constrained, nested
+from compiler.sources.networks import compile_model
 from conftest import DATA
 from helpers import all_assignments, brute_evidence, brute_joint, close, evaluate, value_at
 
@@ -67,6 +68,22 @@ def test_random_networks_match_brute_force(bn, data) -> None:
     ev = {v: data.draw(st.integers(0, v.size - 1)) for v in
           data.draw(st.lists(st.sampled_from(list(bn.variables)), max_size=2, unique=True))}
     assert close(evaluate(c, ev), brute_evidence(bn, ev))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_bns(), st.data())
+def test_nested_constraints_give_every_set(bn, data) -> None:
+    """A vtree constrained for X1 within X2 makes the circuit X1- and X2-deterministic by
+    construction; the exact checker agrees."""
+    order = list(bn.variables)
+    X2 = frozenset(data.draw(st.lists(st.sampled_from(order), min_size=1, unique=True)))
+    X1 = frozenset(data.draw(st.lists(st.sampled_from(sorted(X2)), min_size=1, unique=True)))
+    vt = nested(order, [X1, X2])
+    c = compile_model(bn, vtree=vt, constrained=X2, nested=[X1, X2])
+    _assert_poly(c, bn)
+    for X in (X1, X2):
+        assert c.facts[xdet(X)].how is How.CONSTRUCTION
+        assert check_deterministic(c, X).holds is True, sorted(v.name for v in X)
 
 
 @pytest.mark.parametrize("vt", ["minfill", "balanced", "right", "right-natural"])
