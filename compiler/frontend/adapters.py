@@ -148,7 +148,7 @@ def _circuit_file(env: Env, kind: str, path: Path, body: A.FileModel,
     if kind == "nnf":
         loaded = _read(lambda: sources.load_nnf(path), body, base)
     else:
-        vpath = _vtree_path(env, path, body, base)
+        vpath = _vtree_path(env, path, body)
         load = sources.load_sdd if kind == "sdd" else sources.load_psdd
         loaded = _read(lambda: load(path, vpath), body, base)
 

@@ -57,8 +57,9 @@ class Converter:
             if k % 4096 == 0:
                 self.check()
         top = self.out[root]
-        if top is None:
-            return self.b.zero(self.sr)
+        if top is None:       # the false function still ranges over every variable
+            zeros = [self.b.input(v, [self.sr.zero] * v.size, self.sr) for v in sorted(all_vars)]
+            return self._prod(zeros) if zeros else self.b.zero(self.sr)
         return self._prod([top] + self.fillers(all_vars - self.b.scope(top)))
 
     def _node(self, row: SddRow) -> Node | None:
