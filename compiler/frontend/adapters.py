@@ -157,7 +157,7 @@ def _circuit_file(env: Env, kind: str, path: Path, body: A.FileModel,
         if o.vtree is not None or o.constrained:
             c = _read(lambda: sources.recompile(loaded, constrained=o.constrained,
                                                 vtree=o.vtree, limits=_limits(p)), body, base)
-        return as_model(c, name, _detail(f"{kind} file, {sources.describe_facts(c)}", o))
+        return as_model(c, name, _detail(f"{kind} file, properties verified on load", o))
     return LoadedModel(tuple(sorted(loaded.vars)), loaded.sr, build)
 
 

@@ -16,8 +16,11 @@ from compiler.properties.facts import SMOOTH, Fact, How, Kind, carry
 NAME = "smooth"
 
 
-def run(c: Circuit, only: frozenset[Var] | None = None) -> Circuit:
-    """Smooth `c` (with respect to the variables in `only`, or all)."""
+def run(c: Circuit, only: frozenset[Var] | None = None,
+        all_vars: frozenset[Var] | None = None) -> Circuit:
+    """Smooth `c` (with respect to the variables in `only`, or all); with `all_vars`, the root
+    also gets filler leaves for the variables in `all_vars` it lacks (a loaded circuit whose
+    file declares more variables than it mentions)."""
     b = c.builder
 
     def visit(n: Node, kids: tuple[Node, ...]) -> Node:
@@ -27,11 +30,12 @@ def run(c: Circuit, only: frozenset[Var] | None = None) -> Circuit:
         return b.sum([_pad(b, k, full - b.scope(k), only) for k in kids], n.sr)
 
     m = rebuild(c, visit)
+    root = _pad(b, m[c.root.uid], (all_vars or frozenset()) - b.scope(m[c.root.uid]), None)
     facts = {p: carry(f, "kept by smoothing") for p, f in c.facts.items()
              if f.holds and p.kind in (Kind.DEC, Kind.DET, Kind.XDET)}
     if only is None:
         facts[SMOOTH] = Fact(SMOOTH, True, How.CONSTRUCTION, "made smooth by the smooth pass")
-    return Circuit(m[c.root.uid], b, c.name, facts=facts, step=c.step,
+    return Circuit(root, b, c.name, facts=facts, step=c.step,
                    info={**c.info, "smoothed_from": c})
 
 

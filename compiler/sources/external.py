@@ -15,11 +15,12 @@ from typing import Any
 from compiler.errors import SourceError
 from compiler.ir.builder import Builder
 from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node, Op
+from compiler.ir.nodes import Node
 from compiler.ir.variables import Var, bool_var
 from compiler.properties.determinism import check_deterministic
 from compiler.properties.facts import DEC, DET, SMOOTH, STRUCTURED, Fact, How, Prop
 from compiler.properties.structural import check_decomposable, check_smooth, check_structured
+from compiler.ops import smooth
 from compiler.semirings import BOOL, PROB
 from compiler.semirings.base import Semiring
 from compiler.sources.convert import Converter, VarMap, project_vtree
@@ -194,28 +195,7 @@ def _kid(k: int, nodes: list[Node], file: str, no: int) -> Node:
 def smooth_circuit(c: Circuit, all_vars: frozenset[Var] | None = None) -> Circuit:
     """Each sum child gets filler (all-ones) leaves for the variables it misses; the root gets
     them for `all_vars`.  Keeps the function, decomposability and determinism."""
-    b, sr = Builder(), c.sr
-    out: dict[int, Node] = {}
-    one = lambda v: b.input(v, [sr.one] * v.size, sr)  # noqa: E731
-    for n in c.nodes():
-        kids = [out[k.uid] for k in n.children]
-        if n.op is Op.SUM:
-            full = frozenset().union(*(b.scope(k) for k in kids))
-            kids = [b.prod([k] + [one(v) for v in sorted(full - b.scope(k))], sr) for k in kids]
-        out[n.uid] = _rebuild(b, n, kids)
-    top = out[c.root.uid]
-    missing = sorted((all_vars or frozenset()) - b.scope(top))
-    top = b.prod([top] + [one(v) for v in missing], sr) if missing else top
-    return Circuit(top, b, name=c.name, facts=dict(c.facts), info=dict(c.info))
+    out = smooth.run(c, all_vars=all_vars)
+    out.facts, out.info = dict(c.facts), dict(c.info)
+    return out
 
-
-def _rebuild(b: Builder, n: Node, kids: list[Node]) -> Node:
-    if n.op is Op.SUM:
-        return b.sum(kids, n.sr)
-    if n.op is Op.PROD:
-        return b.prod(kids, n.sr)
-    if n.op is Op.INPUT:
-        return b.input(n.arg.var, n.arg.weights, n.sr)
-    if n.op is Op.CONST:
-        return b.const(n.arg, n.sr)
-    raise SourceError(f"cannot smooth a {n.op.value} node")
