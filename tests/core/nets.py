@@ -9,7 +9,7 @@ from compiler.ir.circuit import Circuit
 from compiler.ir.nodes import Node
 from compiler.ir.variables import Var
 from compiler.ops import model
-from compiler.semirings import PROB
+from compiler.semirings import BOOL, PROB
 
 Dist = Callable[[Var, dict[Var, int]], list[float]]
 
@@ -35,3 +35,11 @@ def cpt(table: dict[str, Callable[[dict[Var, int]], float]]) -> Dist:
         p1 = table[v.name](ctx)
         return [1.0 - p1, p1]
     return dist
+
+
+def or_not_deterministic(b: Builder, A: Var, B: Var) -> Circuit:
+    """A or B built as ([A] and T_B) or (T_A and [B]): smooth, decomposable, not
+    deterministic (ATLAS.md 5.2)."""
+    top = lambda v: b.input(v, [True, True], BOOL)  # noqa: E731
+    return model(Circuit(b.sum([b.prod([b.indicator(A, 1, BOOL), top(B)]),
+                                b.prod([top(A), b.indicator(B, 1, BOOL)])]), b), "phi")

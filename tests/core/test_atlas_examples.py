@@ -12,7 +12,7 @@ from compiler.ops import aggregate, apply_mapping, condition, model, multiply, r
 from compiler.semirings import BOOL, COUNT, COUNT2, MAXPROD, PROB
 from runtime import brute
 from runtime.reference import evaluate
-from tests.core.nets import cpt, decision_tree
+from tests.core.nets import cpt, decision_tree, or_not_deterministic
 
 A, B, X, Y, Z, Q = (Var(n) for n in "ABXYZQ")
 
@@ -38,16 +38,14 @@ def test_5_1_non_smooth_aggregation():
 
 def test_5_2_sharp_sat_needs_determinism():
     b = Builder()
-    top = lambda v: b.input(v, [True, True], BOOL)  # noqa: E731
-    phi = model(Circuit(b.sum([b.prod([b.indicator(A, 1, BOOL), top(B)]),
-                               b.prod([top(A), b.indicator(B, 1, BOOL)])]), b), "phi")
+    phi = or_not_deterministic(b, A, B)
     with pytest.raises(StructuralPropertyError) as e:
         apply_mapping(phi, M.indicator(COUNT))
     assert "deterministic" in e.value.prop and e.value.violation is not None
     # the naive evaluation (indicator on every leaf, + and x in N) gives 4; the count is 3
     assert brute.aggregate(brute.apply(brute.table_of(phi), M.indicator(COUNT)),
                            [A, B]).at({}) == 3
-    det = model(Circuit(b.sum([b.prod([b.indicator(A, 1, BOOL), top(B)]),
+    det = model(Circuit(b.sum([b.prod([b.indicator(A, 1, BOOL), b.input(B, [True, True], BOOL)]),
                                b.prod([b.indicator(A, 0, BOOL), b.indicator(B, 1, BOOL)])]), b),
                 "phi_det")
     out = aggregate(apply_mapping(det, M.indicator(COUNT)), [A, B])

@@ -15,9 +15,10 @@ from compiler.mappings import builtin as M
 from compiler.mappings.base import MapProps, Mapping
 from compiler.ops import aggregate, apply_mapping, model, multiply
 from compiler.properties.facts import xdet
-from compiler.semirings import BOOL, COUNT, GRAD, MAXPROD, PROB
+from compiler.semirings import COUNT, GRAD, MAXPROD, PROB
 from runtime import brute
 from runtime.reference import evaluate
+from tests.core.nets import or_not_deterministic
 from tests.core.oracle import brute_xdet
 
 Q, H, A, B, C = (Var(n) for n in "QHABC")
@@ -88,9 +89,7 @@ def test_p4_mmap_needs_q_determinism_not_determinism():
 
 def test_p6_indicator_into_idempotent_semiring_needs_no_determinism():
     b = Builder()
-    top = lambda v: b.input(v, [True, True], BOOL)  # noqa: E731
-    phi = model(Circuit(b.sum([b.prod([b.indicator(A, 1, BOOL), top(B)]),
-                               b.prod([top(A), b.indicator(B, 1, BOOL)])]), b), "phi")
+    phi = or_not_deterministic(b, A, B)
     with pytest.raises(StructuralPropertyError):
         apply_mapping(phi, M.indicator(COUNT))
     out = aggregate(apply_mapping(phi, M.indicator(MAXPROD)), [A, B])
