@@ -96,6 +96,17 @@ class Gen:
         perm = self.draw(st.permutations(order))
         return frozenset(perm[:k]), frozenset(perm[k:])
 
+    def split_chain(self, order: list[Var]) -> Node:
+        """Split on order[0], then order[1], ...: X-deterministic for every prefix X."""
+        if len(order) == 1:
+            return self.leaf(order[0])
+        v, kids = order[0], []
+        for x in range(v.size):
+            w = [self.sr.zero] * v.size
+            w[x] = weight(self.draw, self.sr)
+            kids.append(self.b.prod([self.b.input(v, w, self.sr), self.split_chain(order[1:])]))
+        return self.b.sum(kids)
+
     def split(self, v: Var, S: frozenset[Var], depth: int) -> Node:
         """(+)_x [v = x] (x) w_x (x) C_x: deterministic on v."""
         rest = S - {v}

@@ -98,7 +98,7 @@ def test_mapping_never_wrong(sr, data):
     assert_matches(out, want)
 
 
-@pytest.mark.parametrize("sr", SCALAR + [R.COUNT2], ids=[s.name for s in SCALAR + [R.COUNT2]])
+@pytest.mark.parametrize("sr", ALL, ids=ids)
 @given(data=st.data())
 def test_compatible_product(sr, data):
     vt = shared_vtree()
@@ -125,8 +125,7 @@ def test_any_product_never_wrong(sr, data):
     assert_matches(out, brute.multiply(brute.table_of(c1), brute.table_of(c2)))
 
 
-@pytest.mark.parametrize("sr", [R.PROB, R.COUNT, R.MAXPROD, R.LOG],
-                         ids=["prob", "count", "maxprod", "log"])
+@pytest.mark.parametrize("sr", ALL, ids=ids)
 @given(data=st.data())
 def test_support_compatible_product_of_views(sr, data):
     c = data.draw(circuits(sr))
@@ -188,3 +187,21 @@ def test_argmax_attains_the_value(sr, data):
     for a, val, am in zip(rows, res.values, res.argmax):
         full = {**a, **am}
         assert sr.close(t.at(full), val), (full, t.at(full), val)
+
+
+@pytest.mark.parametrize("sr", ALL, ids=ids)
+@given(data=st.data())
+def test_diagonal_product_is_taken_and_right(sr, data):
+    """Views that keep prefixes of the split order of a circuit that decides A, B, C, D
+    first are support-compatible: the linear product must be used, and be right."""
+    from tests.core.gen import Gen
+    from compiler.ir.circuit import Circuit
+    b = Builder()
+    g = Gen(data.draw, b, sr, frozenset(VARS), mix=data.draw(st.booleans()))
+    c = Circuit(g.split_chain(list(VARS)), b, "C")
+    ks = data.draw(st.lists(st.integers(0, 4), min_size=2, max_size=3))
+    views = [aggregate(c, VARS[k:]) for k in ks]
+    out = multiply(*views)
+    assert out.step.condition.startswith(("support-compatible", "the operands share no"))
+    t = brute.table_of(c)
+    assert_matches(out, brute.multiply(*[brute.aggregate(t, VARS[k:]) for k in ks]))
