@@ -11,9 +11,9 @@ forces, so the SDD is "parameter-functional": conversion with weights (theta -> 
 not theta -> 1) keeps determinism over the network variables (see docs/sources.md).
 
 The SDD vtree is our `Vtree` with each variable's leaf replaced by the subtree of its
-indicators (kept together) and each factor's parameter variables attached next to the family
-member that comes last in the vtree's order: after X for an X-constrained vtree whenever the
-family leaves X, so the constraint still gives X-determinism.
+indicators (kept together) and each factor's parameter variables attached right after the leaf
+of the family member that comes last in the vtree's order: after X for an X-constrained vtree
+whenever the family leaves X, so the constraint still gives X-determinism.
 """
 from __future__ import annotations
 
@@ -83,41 +83,24 @@ class Placement:
 def place_params(vt: Vtree, families: list[tuple[Var, ...]], classes: list[dict[float, int]],
                  X: frozenset[Var] = frozenset(),
                  chain: Sequence[frozenset[Var]] = ()) -> Placement:
-    """Each factor's parameters go right above the lowest vtree node holding its family, so no
-    vtree node's boundary gains parameter variables.  With an X-constrained vtree (spine node
-    s with vars(s) = V - X), parameters of a family that straddles X go at s, and those of
-    a family inside X that meets at a spine node go on that node's left: every decision above
-    s is then over X-variables and parameters functional in them.  For a chain of nested
-    constraints X1 within X2 within ..., a family goes at or below the node s_i of every set
-    X_i it straddles, and on the left of its node on the spine of the first set holding it."""
-    sets = sorted(set(chain) | ({X} if X else set()), key=len)
-    spines = [_spine(vt, S) for S in sets]
+    """Each factor's parameters go right after the leaf of its family member that comes last
+    in the vtree's left-to-right order: the leaf l becomes (l, params).  Every other family
+    member is then inside the same node or left of it (in a prime above it), so below any
+    decision the parameters are functions of the node's variables and the context fixed
+    above: the SDD stays parameter-functional node by node.  For an X-constrained vtree (spine
+    node s, vars(s) = V - X) a parameter left of s has its whole family in X, since all that
+    precedes s in the order is X; hence every decision above s is over X and parameters that
+    are functions of X (X-determinism), and likewise for each set of a nested chain.  `X` and
+    `chain` need no special case and are accepted for the callers' sake."""
+    leaves = {t.var: t for t in vt._postorder() if t.is_leaf}
+    rank = {v: i for i, v in enumerate(vt.order())}
     pl = Placement()
     for fam, cls in zip(families, classes):
         if not cls or not fam:
             continue
-        F = frozenset(fam)
-        w = vt.lca(F)
-        k = next((i for i, S in enumerate(sets) if F <= S), len(sets))
-        if k > 0 and spines[k - 1] and id(w) in {id(t) for t in spines[k - 1]}:
-            w = spines[k - 1][-1]
-        if k < len(sets) and id(w) in {id(t) for t in spines[k][:-1]}:
-            pl.before.add(id(w))
-        pl.at.setdefault(id(w), []).extend(cls.values())
+        last = max(fam, key=rank.__getitem__)
+        pl.at.setdefault(id(leaves[last]), []).extend(cls.values())
     return pl
-
-
-def _spine(vt: Vtree, X: frozenset[Var]) -> list[Vtree]:
-    """The right-spine nodes from the root down to s (vars(s) = V - X); empty without X."""
-    rest = vt.vars - X
-    if not X or not rest:
-        return []
-    out: list[Vtree] = []
-    t: Vtree | None = vt
-    while t is not None and t.vars != rest:
-        out.append(t)
-        t = t.right
-    return out + [t] if t is not None else []
 
 
 def sdd_shape(vt: Vtree, lay: Layout, pl: Placement) -> object:
@@ -241,28 +224,61 @@ class _ThetaLeaves:
         return self.memo[w]
 
 
-class Minimizer:
-    """Dynamic vtree search between factors, when the SDD has doubled since the last search.
-    Unconstrained: the whole vtree.  Constrained: each side of the root separately, so the
-    root's split (X left) is never undone."""
+SEARCH_SECONDS = 5.0      # CPU seconds for libsdd's (limited) search of the whole vtree
+SEARCH_MAX_SIZE = 60_000  # largest live SDD size under a sub-vtree searched without a limit
 
-    def __init__(self, mgr: SddManager, split: bool, enabled: bool = True) -> None:
-        self.mgr, self.split, self.enabled = mgr, split, enabled
-        self.last = 2_000
+
+class Minimizer:
+    """A bounded vtree search, once, on the compiled SDD (the factors are conjoined on the
+    static vtree first: with parameters next to their families, that is fast and of moderate
+    size; the search then shrinks it).  Unconstrained: libsdd's limited search of the whole
+    vtree, within `seconds` of CPU time.  Constrained: each side of the root separately, so the
+    root's split (X left) is never undone; libsdd has no time limit for a sub-vtree's search,
+    so a side larger than `max_size` is searched in its largest sub-vtrees under `max_size`
+    (a search's time grows with the size it works on).  No search once half of the time
+    limit is spent."""
+
+    def __init__(self, mgr: SddManager, split: bool, enabled: bool = True,
+                 budget: Budget | None = None, seconds: float = SEARCH_SECONDS,
+                 max_size: int = SEARCH_MAX_SIZE) -> None:
+        self.mgr, self.split, self.enabled, self.budget = mgr, split, enabled, budget
+        self.seconds, self.max_size = seconds, max_size
+
+    def _allowed(self) -> float:
+        """Seconds the search may still take (0: none)."""
+        lim = self.budget.limits.max_seconds if self.budget else None
+        if lim is None:
+            return self.seconds
+        return max(0.0, min(self.seconds, lim / 2 - self.budget.elapsed))  # type: ignore[union-attr]
 
     def __call__(self, final: bool = False) -> None:
         m = self.mgr
-        if not self.enabled or (m.live_size() <= 2 * self.last and not final):
+        if not self.enabled or not final or m.vtree().is_leaf() or self._allowed() < 0.5:
             return
-        if self.split and not m.vtree().is_leaf():
+        m.garbage_collect()
+        if self.split:
             for side in ("left", "right"):
-                sub = getattr(m.vtree(), side)()
-                if not sub.is_leaf():
-                    # pysdd wraps the result as an owner and would free the manager's vtree
-                    m.vtree_minimize(sub).is_ref = True
-        elif not self.split:
+                self._bounded(getattr(m.vtree(), side)())
+        else:
+            m.set_vtree_search_time_limit(max(1, int(self._allowed())))
             m.minimize_limited()
-        self.last = m.live_size()
+
+    def _bounded(self, t: SddVtree) -> None:
+        todo, pick = [t], []
+        while todo:
+            u = todo.pop()
+            if u.is_leaf():
+                continue
+            if u.live_size() <= self.max_size:
+                pick.append(u)
+            else:
+                todo += [u.left(), u.right()]
+        for u in pick:   # disjoint sub-vtrees: searching one leaves the others in place
+            if self._allowed() < 0.5:
+                return
+            if u.live_size() > 0:
+                # pysdd wraps the result as an owner and would free the manager's vtree
+                self.mgr.vtree_minimize(u).is_ref = True
 
 
 def compile_factors(c: SddCompiler, factors: Sequence[Factor], classes: list[dict[float, int]],
@@ -276,8 +292,6 @@ def compile_factors(c: SddCompiler, factors: Sequence[Factor], classes: list[dic
     todo = list(sequence)
     for k, j in enumerate(todo, 1):
         acc = c.conjoin_into(acc, c.factor(factors[j], classes[j], pos))
-        if minimize:
-            minimize()
         c.budget.report(f"factor {k}/{len(todo)} compiled, SDD size {acc.size()}")
     if minimize:
         minimize(final=True)

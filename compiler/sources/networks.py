@@ -40,10 +40,11 @@ def compile_model(m: Model, *, vtree: Vtree | str | None = None,
                   constrained: Iterable[Var] | None = None, limits: Limits | None = None,
                   minimize: bool | None = None, info: dict[str, Any] | None = None,
                   nested: Iterable[frozenset[Var]] = ()) -> Circuit:
-    """Compile in two phases: (1) from a min-fill vtree with parameters at their families'
-    lowest common nodes, conjoin the factors in bucket order with a vtree search between
-    them (each side separately when constrained); (2) if the search split a variable's
-    indicators, recompile without search on the search's vtree with the groups repaired.
+    """Compile in two phases: (1) on a min-fill (elimination-tree) vtree with parameters
+    next to their families' last member, conjoin the factors bottom-up along the vtree, then
+    run one bounded vtree search (each side separately when constrained); (2) if the search
+    split a variable's indicators, recompile without search on the search's vtree with the
+    groups repaired.
     By default the search runs only for the default (min-fill) vtree: a vtree the caller
     asked for (a kind or an explicit `Vtree`) is kept.  `nested`: further constraint sets,
     each within the next, that an explicit vtree is constrained for; each holds by
@@ -53,7 +54,7 @@ def compile_model(m: Model, *, vtree: Vtree | str | None = None,
     if minimize is None:
         minimize = (vtree is None or vtree == "minfill") and len(chain) < 2
     facs = m.factors()
-    vt = _vtree_for(m, facs, vtree, X)
+    vt = _vtree_for(m, facs, vtree, X, chain)
     budget = Budget(limits, m.name or f"the {m.kind} network", HINT)
     lay = make_layout(m.variables)
     classes = [param_classes(lay, f) for f in facs]
@@ -61,7 +62,7 @@ def compile_model(m: Model, *, vtree: Vtree | str | None = None,
         if not is_constrained(vt, S):
             raise OperatorError(f"the vtree is not {fmt_vars(S)}-constrained")
     shape = sdd_shape(vt, lay, place_params(vt, [f.vars for f in facs], classes, X, chain))
-    seq = _sequence(m, facs)
+    seq = _sequence(vt, facs)
     split = bool(X) and not X >= frozenset(m.variables)
     mgr, root = _run(shape, lay, facs, classes, seq, budget, split, minimize)
     rows, top, svt = sdd_rows(mgr, root)
@@ -94,12 +95,12 @@ def _run(shape: object, lay: Layout, facs: list[Factor], classes: list[dict[floa
     mgr = manager_for(shape, lay.count)
     c = SddCompiler(lay, mgr, budget)
     pos = {v: i for i, v in enumerate(sorted(lay.variables, key=lambda v: lay.groups[v][0]))}
-    root = compile_factors(c, facs, classes, pos, seq, Minimizer(mgr, split, minimize))
+    root = compile_factors(c, facs, classes, pos, seq, Minimizer(mgr, split, minimize, budget))
     return mgr, root
 
 
 def _vtree_for(m: Model, facs: list[Factor], vtree: Vtree | str | None,
-               X: frozenset[Var]) -> Vtree:
+               X: frozenset[Var], chain: list[frozenset[Var]] | None = None) -> Vtree:
     unknown = X - set(m.variables)
     if unknown:
         raise OperatorError(f"cannot constrain on {fmt_vars(unknown)}: not variables of "
@@ -111,15 +112,16 @@ def _vtree_for(m: Model, facs: list[Factor], vtree: Vtree | str | None,
         if X and not is_constrained(vtree, X):
             raise OperatorError(f"the given vtree is not {fmt_vars(X)}-constrained")
         return vtree
-    return choose_vtree(list(m.variables), [f.vars for f in facs], vtree or "minfill", X)
+    return choose_vtree(list(m.variables), [f.vars for f in facs], vtree or "minfill", X,
+                        chain or ())
 
 
-def _sequence(m: Model, facs: list[Factor]) -> list[int]:
-    """Factors in bucket order: by the earliest min-fill position in their family."""
-    order = min_fill_order(list(m.variables), [f.vars for f in facs])
-    pos = {v: i for i, v in enumerate(order)}
-    return sorted(range(len(facs)), key=lambda j: min((pos[v] for v in facs[j].vars),
-                                                      default=-1))
+def _sequence(vt: Vtree, facs: list[Factor]) -> list[int]:
+    """Factors bottom-up along the vtree: by the right-to-left position of the family member
+    that comes last in the vtree's order (where the factor's parameters are placed)."""
+    rank = {v: i for i, v in enumerate(vt.order())}
+    return sorted(range(len(facs)), key=lambda j: -max((rank[v] for v in facs[j].vars),
+                                                       default=-1))
 
 
 def construction_facts(vt: Vtree | None, X: frozenset[Var]) -> dict[Prop, Fact]:

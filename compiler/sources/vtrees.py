@@ -46,14 +46,17 @@ def _fill(g: dict[Var, set[Var]], v: Var) -> int:
 
 
 def elimination_vtree(order: Sequence[Var], families: Iterable[Sequence[Var]]) -> Vtree:
-    """Eliminating v joins the sub-vtrees of every cluster that mentions v, with v last: the
-    vtree mirrors the elimination tree, so its cuts follow the order's separators."""
+    """Eliminating v makes the node (v, join(sub-vtrees of every cluster that mentions v)):
+    the vtree mirrors the elimination (pseudo) tree with v decided before the variables
+    eliminated earlier, which are independent given v and its separator, so the SDD at v's
+    node is bounded by the separator's domain."""
     clusters: list[tuple[Vtree | None, set[Var]]] = [(None, set(f)) for f in families]
     known = set(order)
     for v in order:
         hit = [c for c in clusters if v in c[1]]
         clusters = [c for c in clusters if v not in c[1]]
-        vt = _join([t for t, _ in hit if t is not None] + [Vtree.leaf(v)])
+        kids = [t for t, _ in hit if t is not None]
+        vt = Vtree.node(Vtree.leaf(v), _join(kids)) if kids else Vtree.leaf(v)
         clusters.append((vt, set().union(*(s for _, s in hit)) - {v} if hit else set()))
     rest = [t for t, _ in clusters if t is not None]
     assert set().union(*(t.vars for t in rest)) == known
@@ -85,13 +88,27 @@ def shape_vtree(kind: str, variables: Sequence[Var], families: list[Sequence[Var
 
 
 def choose_vtree(variables: Sequence[Var], families: list[Sequence[Var]], kind: str = "minfill",
-                 constrained: Iterable[Var] | None = None) -> Vtree:
-    xs = set(constrained or ())
-    if not xs or xs >= set(variables):
+                 constrained: Iterable[Var] | None = None,
+                 nested: Iterable[frozenset[Var]] = ()) -> Vtree:
+    """A vtree of the given kind; constrained for X (X in the root's left subtree), or for
+    every set of a chain X1 within X2 within ... (X1, then X2 minus X1, ..., then the rest
+    along the right spine), each part shaped by `kind` on the families restricted to it."""
+    chain = sorted({frozenset(s) for s in nested} | ({frozenset(constrained)} if constrained
+                                                      else set()), key=len)
+    chain = [s for s in chain if s and not s >= set(variables)]
+    if not chain:
         return shape_vtree(kind, variables, families)
-    left = [v for v in variables if v in xs]
-    right = [v for v in variables if v not in xs]
-    return Vtree.node(_side(kind, left, families), _side(kind, right, families))
+    parts, seen = [], frozenset()
+    for s in chain:
+        block = [v for v in variables if v in s and v not in seen]
+        if block:
+            parts.append(_side(kind, block, families))
+        seen |= s
+    rest = [v for v in variables if v not in seen]
+    t = _side(kind, rest, families) if rest else parts.pop()
+    for part in reversed(parts):
+        t = Vtree.node(part, t)
+    return t
 
 
 def _side(kind: str, vs: list[Var], families: list[Sequence[Var]]) -> Vtree:

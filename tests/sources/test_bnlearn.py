@@ -17,7 +17,8 @@ FAST = ["asia", "cancer", "earthquake", "sachs", "survey", "child", "alarm"]
 SLOW = ["insurance", "water", "hailfinder", "hepar2", "win95pts"]
 
 
-def _check_against_pgmpy(name: str, seed: int = 0, queries: int = 3) -> None:
+def _check_against_pgmpy(name: str, seed: int = 0, queries: int = 3,
+                         full_det: bool = False) -> None:
     from pgmpy.inference import VariableElimination
     from pgmpy.utils import get_example_model
     bn = load_bif_model(bnlearn(name))
@@ -27,6 +28,8 @@ def _check_against_pgmpy(name: str, seed: int = 0, queries: int = 3) -> None:
     for X in (None, roots):
         c = compile_model(bn, constrained=X)
         assert check_smooth(c) is None and check_decomposable(c) is None
+        if full_det:   # after the vtree search, parameters may sit anywhere: still exact
+            assert check_deterministic(c).holds is True
         if X:   # the vtree search ran on each side only: the constraint survived it
             assert is_constrained(c.vtree, X)
             assert check_deterministic(c, frozenset(X)).holds is True
@@ -53,10 +56,24 @@ def _one_query(bn, c, ve, rng) -> None:
 
 @pytest.mark.parametrize("name", FAST)
 def test_fast_networks(name) -> None:
-    _check_against_pgmpy(name)
+    _check_against_pgmpy(name, full_det=True)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SLOW)
 def test_slow_networks(name) -> None:
     _check_against_pgmpy(name, queries=2)
+
+
+def test_time_limit_stops_with_a_hint() -> None:
+    """A compile past `Limits(max_seconds=...)` stops with LimitExceeded and a hint, soon."""
+    import time
+
+    from compiler.errors import LimitExceeded
+    from compiler.sources.limits import Limits
+    bn = load_bif_model(bnlearn("water"))
+    t = time.perf_counter()
+    with pytest.raises(LimitExceeded) as e:
+        compile_model(bn, limits=Limits(max_seconds=0.3))
+    assert e.value.hint and time.perf_counter() - t < 5
+
