@@ -8,6 +8,7 @@ X-determinism hold by construction and are recorded as such.
 """
 from __future__ import annotations
 
+import graphlib
 import os
 import tempfile
 from typing import Any, Iterable, Sequence
@@ -30,7 +31,7 @@ from compiler.sources.limits import Budget, Limits
 from compiler.sources.model import BayesNet, Factor, Model, validate
 from compiler.sources.sddfiles import SddRow, VtreeTable, parse_sdd, parse_vtree
 from compiler.ir.vtree import is_constrained
-from compiler.sources.vtrees import choose_vtree, min_fill_order
+from compiler.sources.vtrees import choose_vtree
 
 HINT = ("try another vtree (vtree='balanced' or 'right'), a weaker constraint (fewer "
         "constrained variables), or raise the limits")
@@ -117,11 +118,24 @@ def _vtree_for(m: Model, facs: list[Factor], vtree: Vtree | str | None,
 
 
 def _sequence(vt: Vtree, facs: list[Factor]) -> list[int]:
-    """Factors bottom-up along the vtree: by the right-to-left position of the family member
-    that comes last in the vtree's order (where the factor's parameters are placed)."""
-    rank = {v: i for i, v in enumerate(vt.order())}
-    return sorted(range(len(facs)), key=lambda j: -max((rank[v] for v in facs[j].vars),
-                                                       default=-1))
+    """The order the factors are conjoined in: topological (a factor after those of its
+    first variables' ancestors; for a Bayesian network every prefix is then the product of
+    a sub-network's CPTs, with its determinism, so the SDD grows steadily: water 3 s rather
+    than 12 s bottom-up along the vtree).  Without such an order (Markov networks with
+    cycles): bottom-up along the vtree, by the right-to-left position of the family member
+    that comes last in the vtree's order."""
+    ts: graphlib.TopologicalSorter[Var] = graphlib.TopologicalSorter()
+    for f in facs:
+        if f.vars:
+            ts.add(f.vars[-1], *f.vars[:-1])
+    try:
+        topo = {v: i for i, v in enumerate(ts.static_order())}
+        return sorted(range(len(facs)), key=lambda j: max((topo[v] for v in facs[j].vars),
+                                                          default=-1))
+    except graphlib.CycleError:
+        rank = {v: i for i, v in enumerate(vt.order())}
+        return sorted(range(len(facs)), key=lambda j: -max((rank[v] for v in facs[j].vars),
+                                                           default=-1))
 
 
 def construction_facts(vt: Vtree | None, X: frozenset[Var]) -> dict[Prop, Fact]:

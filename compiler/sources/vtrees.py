@@ -25,13 +25,18 @@ def moral_graph(variables: Sequence[Var], families: Iterable[Sequence[Var]]
     return g
 
 
-def min_fill_order(variables: Sequence[Var], families: Iterable[Sequence[Var]]) -> list[Var]:
-    """A greedy min-fill elimination order (ties: fewer neighbours, then declaration order)."""
+def min_fill_order(variables: Sequence[Var], families: Iterable[Sequence[Var]],
+                   first: Iterable[Var] | None = None) -> list[Var]:
+    """A greedy min-fill elimination order (ties: fewer neighbours, then declaration order);
+    with `first`, those variables are eliminated before all others."""
     g = moral_graph(variables, families)
     pos = {v: i for i, v in enumerate(variables)}
+    todo = set(first) if first is not None else set()
     order: list[Var] = []
     while g:
-        v = min(g, key=lambda u: (_fill(g, u), len(g[u]), pos[u]))
+        pool = [u for u in g if u in todo] or list(g)
+        v = min(pool, key=lambda u: (_fill(g, u), len(g[u]), pos[u]))
+        todo.discard(v)
         nb = g.pop(v)
         for a in nb:
             g[a].discard(v)
@@ -102,16 +107,28 @@ def choose_vtree(variables: Sequence[Var], families: list[Sequence[Var]], kind: 
     for s in chain:
         block = [v for v in variables if v in s and v not in seen]
         if block:
-            parts.append(_side(kind, block, families))
+            parts.append(_side(kind, block, families, seen))
         seen |= s
     rest = [v for v in variables if v not in seen]
-    t = _side(kind, rest, families) if rest else parts.pop()
+    t = _side(kind, rest, families, seen) if rest else parts.pop()
     for part in reversed(parts):
         t = Vtree.node(part, t)
     return t
 
 
-def _side(kind: str, vs: list[Var], families: list[Sequence[Var]]) -> Vtree:
+def _side(kind: str, vs: list[Var], families: list[Sequence[Var]],
+          above: frozenset[Var] = frozenset()) -> Vtree:
+    """The part of a constrained vtree over `vs`, below the spine nodes that decide `above`.
+    For "minfill": the elimination tree of `vs` eliminated first in the moral graph over
+    `vs` and `above`, so the separators count the variables decided above (every function
+    below is conditioned on them)."""
+    if kind == "minfill" and above:
+        keep = set(vs) | above
+        ctx = sorted(above, key=lambda v: v.name)
+        fams = [[v for v in f if v in keep] for f in families]
+        fams = [f for f in fams if f] + [[v] for v in vs]
+        order = min_fill_order(vs + ctx, fams, first=vs)[:len(vs)]
+        return elimination_vtree(order, fams)
     keep = set(vs)
     fams = [[v for v in f if v in keep] for f in families]
     return shape_vtree(kind, vs, [f for f in fams if f] + [[v] for v in vs])
