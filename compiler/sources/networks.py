@@ -20,6 +20,7 @@ from compiler.ir.builder import Builder
 from compiler.ir.circuit import Circuit
 from compiler.ir.variables import Var, fmt_vars
 from compiler.ir.vtree import Vtree
+from compiler.properties.determinism import check_deterministic
 from compiler.properties.facts import DEC, DET, SMOOTH, STRUCTURED, Fact, How, Prop, xdet
 from compiler.semirings import PROB
 from compiler.semirings.base import Semiring
@@ -88,7 +89,44 @@ def compile_model(m: Model, *, vtree: Vtree | str | None = None,
     facts = construction_facts(out_vt, X)
     for S in chain:
         facts.update(construction_facts(None, S))
-    return Circuit(circ_root, b, name=m.name, facts=facts, vtree=out_vt, info=meta)
+    c = Circuit(circ_root, b, name=m.name, facts=facts, vtree=out_vt, info=meta)
+    _audit_placement(c, svt, lay, facs, classes, chain)
+    return c
+
+
+def _audit_placement(c: Circuit, svt: VtreeTable, lay: Layout, facs: list[Factor],
+                     classes: list[dict[float, int]], chain: list[frozenset[Var]]) -> None:
+    """Full determinism needs no condition on where parameters sit: every SDD node's function
+    admits, for each assignment of its network variables, at most one assignment of its
+    parameters (true of the root, where parameters are defined by equivalences, and kept by
+    taking primes and subs), so disjoint primes stay disjoint once parameters become weights.
+    X-determinism also needs the parameters above the V - X node to belong to families inside
+    X.  The vtree search may move parameters; where the final vtree breaks that, the property
+    is checked exactly instead of claimed."""
+    fam = {i: frozenset(g for v in f.vars for g in lay.groups[v])
+           for f, cls in zip(facs, classes) for i in cls.values()}
+    for S in chain:
+        if not placement_respects(svt, fam, lay, S):
+            res = check_deterministic(c, S)
+            c.facts[xdet(S)] = Fact(xdet(S), res.holds, How.VERIFIED, "checked: the vtree "
+                                    f"search moved a parameter across the constraint "
+                                    f"({res.route})", res.witness)
+
+
+def placement_respects(svt: VtreeTable, fam: dict[int, frozenset[int]], lay: Layout,
+                       S: frozenset[Var]) -> bool:
+    """Parameters outside the SDD vtree node holding exactly V - S (network variables)
+    belong to families inside S, so decisions above it stay functions of S."""
+    inside = frozenset(g for v in S for g in lay.groups[v])
+    network = frozenset(lay.owner)
+    rest = network - inside
+    node: int | None = svt.root
+    while node is not None and (svt.below[node] & network) != rest:
+        node = svt.kids[node][1] if node in svt.kids else None
+    if node is None:
+        return not rest
+    below = svt.below[node]
+    return all(vars_ <= inside for theta, vars_ in fam.items() if theta not in below)
 
 
 def _run(shape: object, lay: Layout, facs: list[Factor], classes: list[dict[float, int]],

@@ -148,3 +148,37 @@ def test_progress_and_limits() -> None:
     with pytest.raises(LimitExceeded) as e:
         load_bif(os.path.join(DATA, "small.bif"), limits=Limits(max_nodes=3))
     assert e.value.hint
+
+
+def test_placement_audit_catches_a_parameter_above_the_constraint() -> None:
+    """X-determinism by construction needs parameters above the V - X node to belong to
+    families inside X; a parameter of a family straddling X placed there is caught."""
+    from compiler.sources.knowledge import make_layout
+    from compiler.sources.networks import placement_respects
+    from compiler.sources.sddfiles import VtreeTable
+    A, B = Var("A"), Var("B")
+    lay = make_layout([A, B])             # SDD vars 1 (A), 2 (B); parameter 3
+    fam = {3: frozenset({1, 2})}          # the family {A, B} straddles X = {A}
+
+    def table(shape):                     # nested pairs of SDD variable ids -> VtreeTable
+        t, stack, ids = VtreeTable(), [(shape, None, 0)], iter(range(100))
+        built = {}
+        order = []
+        while stack:
+            s, parent, side = stack.pop()
+            i = next(ids)
+            order.append((i, s, parent, side))
+            if isinstance(s, tuple):
+                stack += [(s[1], i, 1), (s[0], i, 0)]
+            else:
+                t.var[i] = s
+        kids: dict = {}
+        for i, s, parent, side in order:
+            if parent is not None:
+                kids.setdefault(parent, [None, None])[side] = i
+        t.kids = {k: (v[0], v[1]) for k, v in kids.items()}
+        return t.finish("<test>", 1)
+    good = table((1, (2, 3)))             # A | (B, theta): theta below the V - X node {B}
+    bad = table(((1, 3), 2))              # (A, theta) | B: theta above it
+    assert placement_respects(good, fam, lay, frozenset({A}))
+    assert not placement_respects(bad, fam, lay, frozenset({A}))
