@@ -21,6 +21,7 @@ from compiler import __version__
 from compiler.errors import AtlasError, QueryError, StructuralPropertyError
 
 EXIT_USER, EXIT_INTRACTABLE, EXIT_INTERNAL = 2, 3, 4
+PROGRESS_EVERY = 1.0
 PROGRESS_AFTER = 1.0    # seconds before compilation progress is shown on stderr
 
 
@@ -31,11 +32,18 @@ def _die(e: AtlasError) -> NoReturn:
 
 
 def _progress() -> Callable[[str], None]:
+    """Progress on stderr once the work has taken PROGRESS_AFTER seconds, at most one line
+    every PROGRESS_EVERY seconds (lines naming a new stage always show)."""
     start = time.perf_counter()
+    last = [start, ""]
 
     def show(message: str) -> None:
-        if time.perf_counter() - start >= PROGRESS_AFTER:
+        now = time.perf_counter()
+        stage = message.split(":")[0]
+        if now - start >= PROGRESS_AFTER and (now - last[0] >= PROGRESS_EVERY or
+                                              stage != last[1]):
             click.echo(f"atlasc: {message}", err=True)
+            last[0], last[1] = now, stage
     return show
 
 

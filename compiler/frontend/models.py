@@ -20,7 +20,6 @@ from compiler.frontend import ast as A
 from compiler.frontend.resolve import Env
 from compiler.ir.circuit import Circuit
 from compiler.ir.variables import Var
-from compiler.ir.vtree import nested as nested_vtree
 from compiler.semirings import registry as R
 from compiler.semirings.base import Semiring
 from compiler.source import Span
@@ -102,18 +101,14 @@ def options(env: Env, opts: tuple[A.Option, ...], scope: frozenset[Var]) -> adap
 
 def _nested(sets: list[tuple[frozenset[Var], A.Option]], scope: frozenset[Var],
             kind: str | None) -> adapters.Options:
+    """One vtree for a chain of constraints; the model source shapes each part."""
     chain = sorted(sets, key=lambda p: len(p[0]))
     for (small, _), (big, o) in zip(chain, chain[1:]):
         if not small <= big:
             raise QueryTypeError("these constraints do not nest, so no single vtree gives "
                                  "both", o.span, "each constrained set must contain the "
                                  "previous one, e.g. constrained {X}, constrained {X, Z}")
-    if kind is not None:
-        raise QueryTypeError("a vtree kind cannot be combined with nested constraints",
-                             chain[-1][1].span, "drop the kind: the constraints fix the vtree")
-    order = sorted(scope)
-    vt = nested_vtree(order, [s for s, _ in chain])
-    return adapters.Options(vt, tuple(sorted(chain[-1][0])), tuple(s for s, _ in chain))
+    return adapters.Options(kind, tuple(sorted(chain[-1][0])), tuple(s for s, _ in chain))
 
 
 def _vtree_kind(word: A.Name) -> str:

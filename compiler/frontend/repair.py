@@ -18,7 +18,7 @@ from compiler.frontend.adapters import Options
 from compiler.frontend.models import ModelInfo
 from compiler.ir.circuit import Circuit
 from compiler.ir.variables import Var, fmt_vars
-from compiler.ir.vtree import Vtree, balanced, is_constrained, nested
+from compiler.ir.vtree import Vtree, balanced, is_constrained
 from compiler.properties.facts import Kind
 
 
@@ -90,8 +90,8 @@ def _for_xdet(c: Circuit, X: frozenset[Var], models: dict[str, ModelInfo],
                     f"({', '.join(fmt_vars(s) for s in sorted(set(earlier) | {X}, key=len))}); "
                     "no single vtree gives them all")
         why += f" (replacing its {m.opts.describe()})"
-    vt = nested(sorted(m.vars), sets)
-    return Repair(m.name, Options(vt, tuple(sorted(sets[-1])), tuple(sets)), why)
+    kind = m.opts.vtree if isinstance(m.opts.vtree, str) else None
+    return Repair(m.name, Options(kind, tuple(sorted(sets[-1])), tuple(sets)), why)
 
 
 def _current(opts: Options) -> set[frozenset[Var]]:
