@@ -130,25 +130,6 @@ def right_linear(order: Sequence[Var]) -> Vtree:
     return t
 
 
-def nested(order: Sequence[Var], sets: Sequence[frozenset[Var]]) -> Vtree:
-    """A vtree constrained for every set of a chain X1 within X2 within ...: split off X1, then
-    X2 minus X1, and so on, along the right spine, then the rest."""
-    blocks: list[Vtree] = []
-    seen: frozenset[Var] = frozenset()
-    for s in sorted(sets, key=len):
-        if not seen <= s:
-            raise ValueError("the constraint sets do not nest")
-        block = [v for v in order if v in s and v not in seen]
-        if block:
-            blocks.append(balanced(block))
-        seen |= s
-    rest = [v for v in order if v not in seen]
-    t = balanced(rest) if rest else blocks.pop()
-    for blk in reversed(blocks):
-        t = Vtree.node(blk, t)
-    return t
-
-
 def is_constrained(vt: Vtree, X: Iterable[Var]) -> bool:
     """X-constrained: some node on the right spine has exactly the variables outside X (so
     every node above it splits off X-variables only), or X covers the vtree."""

@@ -13,7 +13,7 @@ from compiler.properties.facts import DEC, DET, SMOOTH, STRUCTURED, How, xdet
 from compiler.properties.structural import check_decomposable, check_smooth, check_structured
 from compiler.sources import (Limits, bayesnet, compile_bayesnet, cpt, load_bif, load_uai,
                               load_xmlbif, recompile)
-from compiler.ir.vtree import is_constrained, nested
+from compiler.ir.vtree import is_constrained
 from compiler.sources.networks import compile_model
 from conftest import DATA
 from helpers import all_assignments, brute_evidence, brute_joint, close, evaluate, value_at
@@ -78,8 +78,7 @@ def test_nested_constraints_give_every_set(bn, data) -> None:
     order = list(bn.variables)
     X2 = frozenset(data.draw(st.lists(st.sampled_from(order), min_size=1, unique=True)))
     X1 = frozenset(data.draw(st.lists(st.sampled_from(sorted(X2)), min_size=1, unique=True)))
-    vt = nested(order, [X1, X2])
-    c = compile_model(bn, vtree=vt, constrained=X2, nested=[X1, X2])
+    c = compile_model(bn, constrained=X2, nested=[X1, X2])
     _assert_poly(c, bn)
     for X in (X1, X2):
         assert c.facts[xdet(X)].how is How.CONSTRUCTION
@@ -162,7 +161,6 @@ def test_placement_audit_catches_a_parameter_above_the_constraint() -> None:
 
     def table(shape):                     # nested pairs of SDD variable ids -> VtreeTable
         t, stack, ids = VtreeTable(), [(shape, None, 0)], iter(range(100))
-        built = {}
         order = []
         while stack:
             s, parent, side = stack.pop()
