@@ -18,7 +18,7 @@ from typing import Any, Callable, NoReturn
 import click
 
 from compiler import __version__
-from compiler.errors import AtlasError, QueryError, StructuralPropertyError
+from compiler.errors import AtlasError, QueryError
 
 EXIT_USER, EXIT_INTRACTABLE, EXIT_INTERNAL = 2, 3, 4
 PROGRESS_EVERY = 1.0

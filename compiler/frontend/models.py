@@ -96,10 +96,10 @@ def options(env: Env, opts: tuple[A.Option, ...], scope: frozenset[Var]) -> adap
                                  "constrained {X, ...}")
     if len(sets) < 2:
         return adapters.Options(kind, constrained)
-    return _nested(sets, scope, kind)
+    return _nested(sets, kind)
 
 
-def _nested(sets: list[tuple[frozenset[Var], A.Option]], scope: frozenset[Var],
+def _nested(sets: list[tuple[frozenset[Var], A.Option]],
             kind: str | None) -> adapters.Options:
     """One vtree for a chain of constraints; the model source shapes each part."""
     chain = sorted(sets, key=lambda p: len(p[0]))

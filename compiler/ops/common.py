@@ -8,7 +8,6 @@ from compiler.errors import StructuralPropertyError
 from compiler.ir.builder import Builder
 from compiler.ir.circuit import Circuit, Provenance
 from compiler.ir.nodes import Node, Op
-from compiler.ir.variables import fmt_vars
 from compiler.ops.report import Step
 from compiler.properties.facts import Fact, Prop
 
@@ -96,6 +95,3 @@ def carry_view(c: Circuit, m: dict[int, Node],
     rf = tuple(m[f.uid] for f in p.root_factors if f.uid in m) + extra_root_factors
     return Provenance(p.source if not c.is_source else c, iso, root_factors=rf)
 
-
-def describe_vars(vs: Iterable[object]) -> str:
-    return fmt_vars(vs)  # type: ignore[arg-type]

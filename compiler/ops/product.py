@@ -122,14 +122,12 @@ def _diag_facts(src: Circuit) -> dict:
 def _diagonal(views: tuple[Circuit, ...], src: Circuit) -> Node:
     b = src.builder
     provs = [v.provenance for v in views]
-    imgs = lambda n, ks: [provs[k].image(n) for k in ks]  # noqa: E731
     todo = _plan(src, views, provs)
     done: dict[tuple[int, frozenset[int]], Node] = {}
     for n, E in todo:
         done[(n.uid, E)] = _diag_node(b, n, E, provs, done)
     core = done[(src.root.uid, frozenset(range(len(views))))]
     rf = [f for p in provs for f in p.root_factors]
-    del imgs
     return b.prod(rf + [core], core.sr) if rf else core
 
 

@@ -13,7 +13,7 @@ from typing import Sequence
 
 from compiler.ir.builder import Builder
 from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var, fmt_vars
+from compiler.ir.variables import Var
 from compiler.properties.facts import Fact, Violation, xdet
 
 
@@ -57,6 +57,3 @@ def check_support_compatible(views: Sequence[Circuit]) -> Violation | None:
                              f"the source is not {f.prop}: {why}")
     return None
 
-
-def describe(Y: frozenset[Var]) -> str:
-    return fmt_vars(Y)

@@ -80,9 +80,8 @@ class Placement:
     before: set[int] = field(default_factory=set)
 
 
-def place_params(vt: Vtree, families: list[tuple[Var, ...]], classes: list[dict[float, int]],
-                 X: frozenset[Var] = frozenset(),
-                 chain: Sequence[frozenset[Var]] = ()) -> Placement:
+def place_params(vt: Vtree, families: list[tuple[Var, ...]],
+                 classes: list[dict[float, int]]) -> Placement:
     """Each factor's parameters go right after the leaf of its family member that comes last
     in the vtree's left-to-right order: the leaf l becomes (l, params).  Every other family
     member is then inside the same node or left of it (in a prime above it), so below any

@@ -63,7 +63,7 @@ def compile_model(m: Model, *, vtree: Vtree | str | None = None,
     for S in chain:
         if not is_constrained(vt, S):
             raise OperatorError(f"the vtree is not {fmt_vars(S)}-constrained")
-    shape = sdd_shape(vt, lay, place_params(vt, [f.vars for f in facs], classes, X, chain))
+    shape = sdd_shape(vt, lay, place_params(vt, [f.vars for f in facs], classes))
     seq = _sequence(vt, facs)
     split = bool(X) and not X >= frozenset(m.variables)
     mgr, root = _run(shape, lay, facs, classes, seq, budget, split, minimize)
