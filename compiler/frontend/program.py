@@ -232,7 +232,7 @@ def evidence_conflict(q: Query, v: Var, agg: Ty.TAggregate, span: Span | None = 
 
 
 def _evaluate(q: Query, c: Circuit, rows: list[Row]) -> QueryResult:
-    from runtime.reference import evaluate
+    from runtime.evaluator import evaluate
     free, summed = q.free, q.typed.summed
     flat_ev: list[dict[Var, int]] = []
     flat_asg: list[dict[Var, int]] = []

