@@ -18,3 +18,16 @@ def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
              assignment: Sequence[Row] | None = None, argmax: bool = False) -> EvalResult:
     from runtime.reference import evaluate as ref
     return ref(c, evidence=evidence, assignment=assignment, argmax=argmax)
+
+
+# ---- all single-variable marginals (one upward + one downward pass) ----------------------------
+import numpy as np  # noqa: E402
+
+from compiler.ir.variables import Var  # noqa: E402
+
+
+def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]) -> dict[Var, np.ndarray]:
+    """P(X = x, e) for every X in `vars`, arrays of shape (rows, |dom X|): the derivative of
+    the root with respect to X's leaves (numpy: runtime.backward)."""
+    from runtime.backward import marginals as backward
+    return backward(c, evidence, vars)

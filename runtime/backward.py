@@ -1,0 +1,179 @@
+"""All single-variable marginals at once: one upward and one downward pass (numpy).
+
+Darwiche's differential approach (J. ACM 2003): read the circuit as a polynomial f in the
+indicators lambda_{X=x}; an input leaf L over X is sum_x lambda_{X=x} w_L[x].  If the circuit is
+smooth and decomposable (ATLAS.md 2.4, the conditions of aggregation in 3.1), every term of f
+holds exactly one leaf of X, so f is linear in lambda_X and
+
+    df/dlambda_{X=x} = sum_{leaves L of X} w_L[x] * df/dL = f(lambda_X = [X = x])
+                     = (sum over every variable but X of the circuit, with the evidence)(x).
+
+One upward pass computes every node's value under the evidence, one downward pass every
+node's derivative df/dn (the chain rule over sums and products); the marginal of each listed
+variable is then a small matrix product over its leaves.  The derivative does not read X's own
+evidence: for an observed X the result is the retraction P(X = x, e without X), whose entry at
+the observed value is P(e).
+
+The circuit's root must be in prob.  MAP nodes (constant sub-circuits in other semirings) and
+aggregated leaves are values of the upward pass only (their scope is empty).  Inner nodes are
+grouped by height, so each pass is a few numpy reductions per height, not a loop over nodes.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from compiler.ir.circuit import Circuit
+from compiler.ir.nodes import Node, Op
+from compiler.ir.variables import Var
+from compiler.semirings import PROB
+
+Row = dict[Var, "int | None"]
+
+
+@dataclass(frozen=True)
+class _Edges:
+    """Inner nodes of one operation at one height, with their children flattened."""
+    parents: np.ndarray       # node indices
+    children: np.ndarray      # child indices, parent after parent
+    starts: np.ndarray        # offset of each parent's first child in `children`
+    owner: np.ndarray         # for each edge, the position of its parent in `parents`
+
+
+@dataclass
+class _Plan:
+    size: int
+    root: int
+    inputs: dict[Var, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    margins: dict[Var, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    consts: list[tuple[int, float]] = field(default_factory=list)
+    maps: list[tuple[int, Node]] = field(default_factory=list)
+    layers: list[tuple[_Edges | None, _Edges | None]] = field(default_factory=list)
+
+
+def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]) -> dict[Var, np.ndarray]:
+    """P(X = x, e) for each X in `vars` and each evidence row: arrays of shape (B, |dom X|)."""
+    if c.sr != PROB:
+        raise ValueError(f"marginals need a prob circuit, not {c.sr.name}")
+    plan = _plan(c.root)
+    rows = list(evidence) or [{}]
+    missing = [v for v in vars if v not in plan.inputs]
+    if missing:
+        raise ValueError(f"no input leaf over {', '.join(v.name for v in missing)}")
+    vals, zeros, nonzero = _upward(plan, rows)
+    grad = _downward(plan, vals, zeros, nonzero)
+    return {v: grad[plan.inputs[v][0]].T @ plan.inputs[v][1] for v in vars}
+
+
+# ---- the plan: nodes indexed, leaves grouped by variable, inner nodes by height ----------------
+@functools.lru_cache(maxsize=16)
+def _plan(root: Node) -> _Plan:
+    order = _order(root)
+    index = {n.uid: i for i, n in enumerate(order)}
+    plan = _Plan(len(order), index[root.uid])
+    height = np.zeros(len(order), dtype=np.int64)
+    inner: dict[tuple[int, Op], list[int]] = {}
+    leaves: dict[tuple[Var, Op], list[int]] = {}
+    for i, n in enumerate(order):
+        if n.op in (Op.SUM, Op.PROD):
+            height[i] = 1 + max(height[index[ch.uid]] for ch in n.children)
+            inner.setdefault((int(height[i]), n.op), []).append(i)
+        elif n.op in (Op.INPUT, Op.MARGIN):
+            leaves.setdefault((n.arg.var, n.op), []).append(i)
+        elif n.op is Op.CONST:
+            plan.consts.append((i, float(n.arg)))
+        else:
+            plan.maps.append((i, n))
+    for (v, op), idx in leaves.items():
+        w = np.array([order[i].arg.weights for i in idx], dtype=float).reshape(len(idx), v.size)
+        (plan.inputs if op is Op.INPUT else plan.margins)[v] = (np.array(idx), w)
+    top = int(height.max()) if len(order) else 0
+    plan.layers = [(_edges(inner.get((h, Op.SUM)), order, index),
+                    _edges(inner.get((h, Op.PROD)), order, index)) for h in range(1, top + 1)]
+    return plan
+
+
+def _order(root: Node) -> list[Node]:
+    """Every prob node reachable from root without entering a MAP node, children first."""
+    seen = {root.uid: root}
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        if n.op is Op.MAP:
+            continue
+        for ch in n.children:
+            if ch.uid not in seen:
+                seen[ch.uid] = ch
+                stack.append(ch)
+    return [seen[k] for k in sorted(seen)]
+
+
+def _edges(idx: list[int] | None, order: list[Node], index: dict[int, int]) -> _Edges | None:
+    if not idx:
+        return None
+    kids = [[index[ch.uid] for ch in order[i].children] for i in idx]
+    counts = np.array([len(k) for k in kids])
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    return _Edges(np.array(idx), np.array([j for k in kids for j in k]), starts,
+                  np.repeat(np.arange(len(idx)), counts))
+
+
+# ---- the two passes ---------------------------------------------------------------------------
+def _mask(v: Var, rows: list[Row]) -> np.ndarray:
+    m = np.ones((len(rows), v.size))
+    for b, r in enumerate(rows):
+        x = r.get(v)
+        if x is not None:
+            m[b] = 0.0
+            m[b, x] = 1.0
+    return m
+
+
+def _upward(plan: _Plan, rows: list[Row]) -> tuple[np.ndarray, dict, dict]:
+    vals = np.empty((plan.size, len(rows)))
+    for group in (plan.inputs, plan.margins):
+        for v, (idx, w) in group.items():
+            vals[idx] = w @ _mask(v, rows).T
+    for i, x in plan.consts:
+        vals[i] = x
+    for i, n in plan.maps:
+        from runtime.evaluator import evaluate
+        vals[i] = np.asarray(evaluate(n, evidence=rows).raw, dtype=float)
+    zeros: dict[int, np.ndarray] = {}
+    nonzero: dict[int, np.ndarray] = {}
+    for h, (sums, prods) in enumerate(plan.layers):
+        if sums is not None:
+            vals[sums.parents] = np.add.reduceat(vals[sums.children], sums.starts, axis=0)
+        if prods is not None:
+            kids = vals[prods.children]
+            zeros[h] = np.add.reduceat(kids == 0.0, prods.starts, axis=0)
+            nonzero[h] = np.multiply.reduceat(np.where(kids == 0.0, 1.0, kids), prods.starts,
+                                              axis=0)
+            vals[prods.parents] = np.where(zeros[h] > 0, 0.0, nonzero[h])
+    return vals, zeros, nonzero
+
+
+def _downward(plan: _Plan, vals: np.ndarray, zeros: dict, nonzero: dict) -> np.ndarray:
+    grad = np.zeros_like(vals)
+    grad[plan.root] = 1.0
+    for h in range(len(plan.layers) - 1, -1, -1):
+        sums, prods = plan.layers[h]
+        if sums is not None:
+            np.add.at(grad, sums.children, grad[sums.parents][sums.owner])
+        if prods is not None:
+            others = _others(vals[prods.children], zeros[h][prods.owner],
+                             nonzero[h][prods.owner])
+            np.add.at(grad, prods.children, grad[prods.parents][prods.owner] * others)
+    return grad
+
+
+def _others(kid: np.ndarray, zeros: np.ndarray, nonzero: np.ndarray) -> np.ndarray:
+    """The product of a product node's other children, per edge, without dividing by zero:
+    the non-zero product over the child when no child is zero, the non-zero product when the
+    child is the only zero one, and 0 when another child is zero."""
+    safe = np.where(kid == 0.0, 1.0, kid)
+    return np.where(zeros == 0, nonzero / safe,
+                    np.where((zeros == 1) & (kid == 0.0), nonzero, 0.0))
