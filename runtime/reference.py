@@ -28,6 +28,7 @@ class EvalResult:
     values: list[Any]
     raw: np.ndarray
     argmax: list[Row] | None = None
+    engine: str = "numpy"
 
 
 def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,

@@ -1,0 +1,301 @@
+"""The LLVM kernels: fixed-size code, compiled once per semiring, that interpret instruction
+tables (`runtime.llvm.linear`).
+
+`stage` runs instructions [start, end) of one semiring over a tile of n rows; every inner loop
+runs over the rows with unit stride, so LLVM vectorises it (runtime alias checks included).
+
+    i32 stage(i64 start, i64 end, i32* op, i32* slot, i64* cptr, i32* cslot, i32* lrow,
+              i32* wbase, i32* arank, T* W, i32* E, i64 ld, i64 n, T* vals, i64 stride,
+              i32* choice, T* tmp)
+
+returns 1 when a checked (count) operation overflowed.  `backtrack` (one per process, no
+semiring) follows the recorded choices of SUM_ARG instructions from the root, per row, and
+writes the values of the maximised variables.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from llvmlite import ir
+
+from runtime.llvm.elems import F64, I1, I32, I64, Ctx, Spec
+from runtime.llvm.linear import LEAF, PROD, SUM, SUM_ARG
+
+KERNEL_VERSION = "3"
+
+
+def ptr(t: ir.Type) -> ir.PointerType:
+    return t.as_pointer()
+
+
+def c64(v: int) -> ir.Constant:
+    return ir.Constant(I64, v)
+
+
+def c32(v: int) -> ir.Constant:
+    return ir.Constant(I32, v)
+
+
+def loop(b: ir.IRBuilder, lo: ir.Value, hi: ir.Value, body: Callable[[ir.Value], None],
+         name: str = "r") -> None:
+    """for (i = lo; i < hi; ++i) body(i), with a phi counter."""
+    pre = b.block
+    head = b.append_basic_block(name + ".head")
+    loop_b = b.append_basic_block(name + ".body")
+    done = b.append_basic_block(name + ".done")
+    b.branch(head)
+    b.position_at_end(head)
+    i = b.phi(lo.type, name=name)
+    i.add_incoming(lo, pre)
+    b.cbranch(b.icmp_signed("<", i, hi), loop_b, done)
+    b.position_at_end(loop_b)
+    body(i)
+    i.add_incoming(b.add(i, ir.Constant(lo.type, 1)), b.block)
+    b.branch(head)
+    b.position_at_end(done)
+
+
+def load_at(b: ir.IRBuilder, base: ir.Value, idx: ir.Value) -> ir.Value:
+    return b.load(b.gep(base, [idx]))
+
+
+def store_at(b: ir.IRBuilder, v: ir.Value, base: ir.Value, idx: ir.Value) -> None:
+    b.store(v, b.gep(base, [idx]))
+
+
+def stage_module(sp: Spec, triple: str) -> ir.Module:
+    mod = ir.Module(name=f"atlasc_{sp.key}")
+    mod.triple = triple
+    T = sp.ty
+    args = [I64, I64, ptr(I32), ptr(I32), ptr(I64), ptr(I32), ptr(I32), ptr(I32), ptr(I32),
+            ptr(T), ptr(I32), I64, I64, ptr(T), I64, ptr(I32), ptr(F64)]
+    fn = ir.Function(mod, ir.FunctionType(I32, args), name="stage")
+    for a, nm in zip(fn.args, "start end op slot cptr cslot lrow wbase arank W E ld n vals "
+                              "stride choice tmp".split()):
+        a.name = nm
+    _StageEmitter(sp, mod, fn).emit()
+    return mod
+
+
+class _StageEmitter:
+    def __init__(self, sp: Spec, mod: ir.Module, fn: ir.Function) -> None:
+        self.sp, self.mod, self.fn = sp, mod, fn
+        self.a = {a.name: a for a in fn.args}
+        self.b = ir.IRBuilder(fn.append_basic_block("entry"))
+        self.flag = self.b.alloca(I32, name="flag")
+        self.b.store(c32(0), self.flag)
+        self.cx = Ctx(self.b, mod, self.flag)
+
+    # ---- addressing ---------------------------------------------------------------------
+    def rows(self, slot: ir.Value) -> list[ir.Value]:
+        """Pointers to the component rows of a slot."""
+        b, a, k = self.b, self.a, self.sp.ncomp
+        base = b.mul(b.sext(slot, I64), b.mul(a["stride"], c64(k)))
+        return [b.gep(a["vals"], [b.add(base, b.mul(a["stride"], c64(c)))]) for c in range(k)]
+
+    def get(self, rows: list[ir.Value], r: ir.Value) -> list[ir.Value]:
+        return [load_at(self.b, p, r) for p in rows]
+
+    def put(self, vals: list[ir.Value], rows: list[ir.Value], r: ir.Value) -> None:
+        for v, p in zip(vals, rows):
+            store_at(self.b, v, p, r)
+
+    def child_rows(self, k: ir.Value) -> list[ir.Value]:
+        return self.rows(load_at(self.b, self.a["cslot"], k))
+
+    # ---- the instruction loop -------------------------------------------------------------
+    def emit(self) -> None:
+        b, a = self.b, self.a
+        loop(b, a["start"], a["end"], self.instruction, "i")
+        b.ret(b.load(self.flag))
+
+    def instruction(self, i: ir.Value) -> None:
+        b, a = self.b, self.a
+        opc = load_at(b, a["op"], i)
+        dst = self.rows(load_at(b, a["slot"], i))
+        k0 = load_at(b, a["cptr"], i)
+        k1 = load_at(b, a["cptr"], b.add(i, c64(1)))
+        after = b.append_basic_block("after")
+        sw = b.switch(opc, after)
+        cases = [(LEAF, lambda: self.leaf(i, dst)),
+                 (SUM, lambda: self.sum(dst, k0, k1)),
+                 (PROD, lambda: self.fold(dst, k0, k1, self.sp.mul, self.const(self.sp.one))),
+                 (SUM_ARG, lambda: self.sum_arg(i, dst, k0, k1))]
+        for code, body in cases:
+            blk = b.append_basic_block(f"op{code}")
+            sw.add_case(c32(code), blk)
+            b.position_at_end(blk)
+            body()
+            b.branch(after)
+        b.position_at_end(after)
+
+    def const(self, vals: tuple) -> list[ir.Value]:
+        return [ir.Constant(self.sp.ty, v) for v in vals]
+
+    def leaf(self, i: ir.Value, dst: list[ir.Value]) -> None:
+        b, a, k = self.b, self.a, self.sp.ncomp
+        erow = b.gep(a["E"], [b.mul(b.sext(load_at(b, a["lrow"], i), I64), a["ld"])])
+        wb = b.sext(load_at(b, a["wbase"], i), I64)
+
+        def body(r: ir.Value) -> None:
+            e = b.sext(load_at(b, erow, r), I64)
+            at = b.mul(b.add(wb, e), c64(k))
+            vals = [load_at(b, a["W"], b.add(at, c64(c))) for c in range(k)]
+            self.put(vals, dst, r)
+        loop(b, c64(0), a["n"], body)
+
+    def copy_first(self, dst: list[ir.Value], k0: ir.Value, k1: ir.Value,
+                   empty: list[ir.Value]) -> None:
+        """dst = first child (or `empty` when there is none)."""
+        b, a = self.b, self.a
+        with b.if_else(b.icmp_signed("<", k0, k1)) as (has, hasnt):
+            with has:
+                src = self.child_rows(k0)
+                loop(b, c64(0), a["n"], lambda r: self.put(self.get(src, r), dst, r))
+            with hasnt:
+                loop(b, c64(0), a["n"], lambda r: self.put(empty, dst, r))
+
+    def fold(self, dst: list[ir.Value], k0: ir.Value, k1: ir.Value, op, empty) -> None:
+        b, a = self.b, self.a
+        self.copy_first(dst, k0, k1, empty)
+
+        def child(k: ir.Value) -> None:
+            src = self.child_rows(k)
+
+            def body(r: ir.Value) -> None:
+                self.put(op(self.cx, self.get(dst, r), self.get(src, r)), dst, r)
+            loop(b, c64(0), a["n"], body)
+        loop(b, b.add(k0, c64(1)), k1, child, "k")
+
+    def sum(self, dst: list[ir.Value], k0: ir.Value, k1: ir.Value) -> None:
+        sp = self.sp
+        if not sp.logsumexp:
+            self.fold(dst, k0, k1, sp.add, self.const(sp.zero))
+            return
+        self.log_sum(dst, k0, k1)
+
+    def log_sum(self, dst: list[ir.Value], k0: ir.Value, k1: ir.Value) -> None:
+        """m = max of the children; dst = m + log(sum exp(c - m)); infinite m stays."""
+        b, a = self.b, self.a
+
+        def mx(cx: Ctx, x: list, y: list) -> list:
+            return [b.select(b.fcmp_ordered(">", y[0], x[0]), y[0], x[0])]
+        self.fold(dst, k0, k1, mx, self.const(self.sp.zero))
+        exp = self.cx.intrinsic("llvm.exp.f64", F64, [F64])
+        log = self.cx.intrinsic("llvm.log.f64", F64, [F64])
+        fabs = self.cx.intrinsic("llvm.fabs.f64", F64, [F64])
+        tmp = a["tmp"]
+        loop(b, c64(0), a["n"], lambda r: store_at(b, ir.Constant(F64, 0.0), tmp, r))
+
+        def child(k: ir.Value) -> None:
+            src = self.child_rows(k)
+
+            def body(r: ir.Value) -> None:
+                d = b.fsub(load_at(b, src[0], r), load_at(b, dst[0], r))
+                store_at(b, b.fadd(load_at(b, tmp, r), b.call(exp, [d])), tmp, r)
+            loop(b, c64(0), a["n"], body)
+        loop(b, k0, k1, child, "k")
+
+        def fin(r: ir.Value) -> None:
+            m = load_at(b, dst[0], r)
+            inf = b.fcmp_ordered("==", b.call(fabs, [m]), ir.Constant(F64, float("inf")))
+            res = b.fadd(m, b.call(log, [load_at(b, tmp, r)]))
+            store_at(b, b.select(inf, m, res), dst[0], r)
+        loop(b, c64(0), a["n"], fin)
+
+    def sum_arg(self, i: ir.Value, dst: list[ir.Value], k0: ir.Value, k1: ir.Value) -> None:
+        """A selecting (+) that records, per row, the first child attaining it."""
+        b, a, sp = self.b, self.a, self.sp
+        ch = b.gep(a["choice"], [b.mul(b.sext(load_at(b, a["arank"], i), I64), a["stride"])])
+        self.copy_first(dst, k0, k1, self.const(sp.zero))
+        loop(b, c64(0), a["n"], lambda r: store_at(b, c32(0), ch, r))
+        better = sp.better
+
+        def child(k: ir.Value) -> None:
+            src = self.child_rows(k)
+            idx = b.trunc(b.sub(k, k0), I32)
+
+            def body(r: ir.Value) -> None:
+                new, cur = load_at(b, src[0], r), load_at(b, dst[0], r)
+                win = better(self.cx, new, cur) if better else ir.Constant(I1, 0)
+                store_at(b, b.select(win, new, cur), dst[0], r)
+                store_at(b, b.select(win, idx, load_at(b, ch, r)), ch, r)
+            loop(b, c64(0), a["n"], body)
+        loop(b, b.add(k0, c64(1)), k1, child, "k")
+
+
+def backtrack_module(triple: str) -> ir.Module:
+    """void backtrack(i64 root, i32* op, i64* cptr, i32* cinstr, i32* arank, i32* choice,
+    i64 stride, i64 n, i32* lrow, i32* lvar, i32* best, i32* vsize, i32* E, i64 ld,
+    i32* out, i32* stack, i32* stamp, i32 stamp0)"""
+    mod = ir.Module(name="atlasc_backtrack")
+    mod.triple = triple
+    P = ptr(I32)
+    args = [I64, P, ptr(I64), P, P, P, I64, I64, P, P, P, P, P, I64, P, P, P, I32]
+    fn = ir.Function(mod, ir.FunctionType(ir.VoidType(), args), name="backtrack")
+    names = ("root op cptr cinstr arank choice stride n lrow lvar best vsize E ld out stack "
+             "stamp stamp0").split()
+    a = dict(zip(names, fn.args))
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    sp = b.alloca(I64, name="sp")
+
+    def push(v: ir.Value) -> None:
+        top = b.load(sp)
+        store_at(b, v, a["stack"], top)
+        b.store(b.add(top, c64(1)), sp)
+
+    def row(r: ir.Value) -> None:
+        mark = b.add(a["stamp0"], b.trunc(r, I32))
+        b.store(c64(0), sp)
+        push(b.trunc(a["root"], I32))
+        head = b.append_basic_block("pop.head")
+        body = b.append_basic_block("pop.body")
+        done = b.append_basic_block("pop.done")
+        b.branch(head)
+        b.position_at_end(head)
+        b.cbranch(b.icmp_signed(">", b.load(sp), c64(0)), body, done)
+        b.position_at_end(body)
+        top = b.sub(b.load(sp), c64(1))
+        b.store(top, sp)
+        i = b.sext(load_at(b, a["stack"], top), I64)
+        fresh = b.icmp_signed("!=", load_at(b, a["stamp"], i), mark)
+        with b.if_then(fresh):
+            store_at(b, mark, a["stamp"], i)
+            visit(i, r)
+        b.branch(head)
+        b.position_at_end(done)
+
+    def visit(i: ir.Value, r: ir.Value) -> None:
+        opc = load_at(b, a["op"], i)
+        k0 = load_at(b, a["cptr"], i)
+        after = b.append_basic_block("v.after")
+        sw = b.switch(opc, after)
+        blk = b.append_basic_block("v.arg")
+        sw.add_case(c32(SUM_ARG), blk)
+        b.position_at_end(blk)
+        chrow = b.mul(b.sext(load_at(b, a["arank"], i), I64), a["stride"])
+        j = b.sext(load_at(b, a["choice"], b.add(chrow, r)), I64)
+        push(load_at(b, a["cinstr"], b.add(k0, j)))
+        b.branch(after)
+        blk = b.append_basic_block("v.prod")
+        sw.add_case(c32(PROD), blk)
+        b.position_at_end(blk)
+        k1 = load_at(b, a["cptr"], b.add(i, c64(1)))
+        loop(b, k0, k1, lambda k: push(load_at(b, a["cinstr"], k)), "c")
+        b.branch(after)
+        blk = b.append_basic_block("v.leaf")
+        sw.add_case(c32(LEAF), blk)
+        b.position_at_end(blk)
+        v = load_at(b, a["lvar"], i)
+        with b.if_then(b.icmp_signed(">=", v, c32(0))):
+            e = load_at(b, a["E"], b.add(b.mul(b.sext(load_at(b, a["lrow"], i), I64), a["ld"]),
+                                         r))
+            known = b.icmp_signed("<", e, load_at(b, a["vsize"], b.sext(v, I64)))
+            val = b.select(known, e, load_at(b, a["best"], i))
+            store_at(b, val, a["out"], b.add(b.mul(b.sext(v, I64), a["stride"]), r))
+        b.branch(after)
+        b.position_at_end(after)
+
+    loop(b, c64(0), a["n"], row)
+    b.ret_void()
+    return mod

@@ -1,0 +1,187 @@
+"""Running a linearised program with the compiled kernels, tile by tile.
+
+Rows are processed in tiles of T rows, T chosen so a tile's value buffers stay near the cache
+(`TILE_BYTES`), and at least `MIN_TILE` rows so the per-instruction dispatch is amortised.
+"""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from compiler.ir.circuit import Circuit
+from compiler.ir.nodes import Node
+from compiler.semirings.base import Semiring
+from runtime.llvm.elems import spec
+from runtime.llvm.engine import engine
+from runtime.llvm.linear import Program, linearize
+
+TILE_BYTES = 1 << 22
+MIN_TILE = 64
+
+
+class Overflow(ArithmeticError):
+    """A count left int64: the caller recomputes exactly."""
+
+
+def _ptr(a: np.ndarray) -> int:
+    return a.ctypes.data
+
+
+@dataclass
+class Tile:
+    bufs: list[np.ndarray]
+    choice: np.ndarray
+    tmp: np.ndarray
+    T: int
+
+
+class Compiled:
+    """A program bound to its kernels; `run(E)` evaluates a batch of evidence codes."""
+
+    def __init__(self, prog: Program) -> None:
+        self.prog = prog
+        self.specs = [spec(sr) for sr in prog.semirings]
+        eng = engine()
+        self.kernels = [eng.stage(sp) for sp in self.specs]
+        self.backtrack = eng.backtrack() if prog.n_arg else None
+        p = prog
+        self.vsize = np.asarray([v.size for v in p.vars] or [0], np.int32)
+        self.table_ptrs = [_ptr(x) for x in (p.op, p.slot, p.cptr, p.cslot, p.lrow, p.wbase,
+                                             p.arank)]
+        self.row_bytes = sum(n * sp.ncomp * sp.itemsize for n, sp in
+                             zip(p.nslots, self.specs)) + 4 * p.n_arg + 8
+        self._tiles: dict[int, Tile] = {}
+
+    def tile(self, B: int) -> Tile:
+        T = max(MIN_TILE, TILE_BYTES // max(self.row_bytes, 1))
+        T = min(T, B)
+        if T not in self._tiles:
+            bufs = [np.empty((max(n, 1), sp.ncomp, T), sp.np_dtype)
+                    for n, sp in zip(self.prog.nslots, self.specs)]
+            self._tiles = {T: Tile(bufs, np.empty((max(self.prog.n_arg, 1), T), np.int32),
+                                   np.empty(T, np.float64), T)}
+        return self._tiles[T]
+
+    def run(self, E: np.ndarray, argmax: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """E: int32 (2V+1, B) evidence codes.  Returns the root's values in the buffer layout
+        (ncomp, B) and, with argmax, the maximised values (V, B) (-1: not on the path)."""
+        p = self.prog
+        E = np.ascontiguousarray(E, dtype=np.int32)
+        B = E.shape[1]
+        root_sp = self.specs[p.sr_id[p.root]]
+        out = np.empty((root_sp.ncomp, B), root_sp.np_dtype)
+        am = np.full((len(p.vars), B), -1, np.int32) if argmax else None
+        t = self.tile(B)
+        for r0 in range(0, B, t.T):
+            n = min(t.T, B - r0)
+            self._stages(E, r0, n, t)
+            root = t.bufs[p.sr_id[p.root]][p.slot[p.root]]
+            out[:, r0:r0 + n] = root[:, :n]
+            if am is not None:
+                self._backtrack(E, r0, n, t, am)
+        return out, am
+
+    def _stages(self, E: np.ndarray, r0: int, n: int, t: Tile) -> None:
+        p = self.prog
+        eptr = _ptr(E) + 4 * r0
+        ld = E.shape[1]
+        for st in p.stages:
+            if st.maps:
+                self._maps(st.maps, n, t)
+            s = p.sr_id[st.start]
+            ov = self.kernels[s](st.start, st.end, *self.table_ptrs, _ptr(p.weights[s]), eptr,
+                                 ld, n, _ptr(t.bufs[s]), t.T, _ptr(t.choice), _ptr(t.tmp))
+            if ov:
+                raise Overflow(f"a count exceeded int64 in {p.semirings[s].name}")
+
+    def _maps(self, maps: list[int], n: int, t: Tile) -> None:
+        """tau applied elementwise to each MAP node's source value (grouped by mapping)."""
+        p = self.prog
+        groups: dict[Any, list[int]] = {}
+        for i in maps:
+            groups.setdefault(p.mappings[i], []).append(i)
+        for tau, instrs in groups.items():
+            src = [int(p.lrow[i]) for i in instrs]
+            ssr, dsr = p.sr_id[src[0]], p.sr_id[instrs[0]]
+            vals = t.bufs[ssr][p.slot[src], :, :n]                 # (m, ncomp, n)
+            mapped = tau(to_semiring(tau.src, vals))
+            t.bufs[dsr][p.slot[instrs], :, :n] = from_semiring(tau.dst, mapped, len(instrs))
+
+    def _backtrack(self, E: np.ndarray, r0: int, n: int, t: Tile, am: np.ndarray) -> None:
+        p = self.prog
+        V = len(p.vars)
+        out = np.full((max(V, 1), t.T), -1, np.int32)
+        stack = np.empty(p.edges + 1, np.int32)
+        stamp = np.zeros(p.n, np.int32)
+        assert self.backtrack is not None
+        self.backtrack(p.root, _ptr(p.op), _ptr(p.cptr), _ptr(p.cinstr), _ptr(p.arank),
+                       _ptr(t.choice), t.T, n, _ptr(p.lrow), _ptr(p.lvar), _ptr(p.best),
+                       _ptr(self.vsize), _ptr(E) + 4 * r0, E.shape[1], _ptr(out),
+                       _ptr(stack), _ptr(stamp), 1)
+        am[:, r0:r0 + n] = out[:V, :n]
+
+
+def to_semiring(sr: Semiring, vals: np.ndarray) -> np.ndarray:
+    """(m, ncomp, n) buffer values as the semiring's numpy values, shape (m, n, *elem)."""
+    a = vals[:, 0, :] if not sr.elem_shape else np.moveaxis(vals, 1, -1)
+    if sr.dtype is bool:
+        return a.astype(bool)
+    if sr.dtype is object:
+        return a.astype(object)
+    return np.array(a, dtype=sr.dtype)
+
+
+def from_semiring(sr: Semiring, a: np.ndarray, m: int) -> np.ndarray:
+    """The inverse of `to_semiring`, into the buffer's number type (checks count range)."""
+    sp = spec(sr)
+    if sr.dtype is object:
+        flat = [int(x) for x in np.asarray(a).ravel()]
+        if any(abs(x) > 2 ** 63 - 1 for x in flat):
+            raise Overflow(f"a mapped count exceeds int64 in {sr.name}")
+    arr = np.asarray(a).astype(sp.np_dtype)
+    arr = arr.reshape((m, -1) + sr.elem_shape)
+    return arr[:, None, :] if not sr.elem_shape else np.moveaxis(arr, -1, 1)
+
+
+# ---- evidence ----------------------------------------------------------------------------------
+def evidence_codes(prog: Program, ev: Sequence[dict], asg: Sequence[dict], B: int
+                   ) -> np.ndarray:
+    """The (2V+1, B) code matrix of `runtime.llvm.linear` from rows of value indices."""
+    V = len(prog.vars)
+    vidx = {v: i for i, v in enumerate(prog.vars)}
+    sizes = np.asarray([v.size for v in prog.vars], np.int32)
+    E = np.empty((2 * V + 1, B), np.int32)
+    E[:V] = sizes[:, None]
+    E[V:2 * V] = sizes[:, None]
+    E[2 * V] = 0
+    for b in range(B):
+        e = ev[b] if len(ev) > 1 else ev[0]
+        for v, x in e.items():
+            if x is not None and v in vidx:
+                E[vidx[v], b] = x
+                E[V + vidx[v], b] = x
+    for b in range(B):
+        a = asg[b] if len(asg) > 1 else asg[0]
+        for v, x in a.items():
+            if x is None or v not in vidx:
+                continue
+            k = V + vidx[v]
+            E[k, b] = x if E[k, b] in (x, sizes[vidx[v]]) else sizes[vidx[v]] + 1
+    return E
+
+
+# ---- circuits ---------------------------------------------------------------------------------
+_COMPILED: "weakref.WeakKeyDictionary[Circuit, dict[bool, Compiled]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def compiled(c: Circuit | Node, argmax: bool) -> Compiled:
+    if isinstance(c, Node):
+        return Compiled(linearize(c, argmax))
+    per = _COMPILED.setdefault(c, {})
+    if argmax not in per:
+        per[argmax] = Compiled(linearize(c.root, argmax))
+    return per[argmax]
