@@ -1,9 +1,10 @@
 """The one entry point production code evaluates circuits through.
 
 `evaluate(c, evidence=rows, assignment=rows, argmax=bool)` returns an `EvalResult` (values,
-raw array, argmax rows).  It runs the LLVM-compiled evaluator (`runtime.jit`) when that back
-end supports the circuit, and otherwise says why and stops; the numpy evaluator of
-`runtime.reference` is the test oracle, not a fallback.
+raw array, argmax rows, the engine that ran).  It runs the LLVM-compiled evaluator
+(`runtime.llvm`); the numpy evaluator of `runtime.reference` is the test oracle, not a fallback.
+The one exception is exactness: counts that leave int64 are recomputed with Python integers
+(`engine` says so), never returned wrapped.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from runtime.reference import EvalResult, Row
 
 def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
              assignment: Sequence[Row] | None = None, argmax: bool = False) -> EvalResult:
-    from runtime.reference import evaluate as ref
-    return ref(c, evidence=evidence, assignment=assignment, argmax=argmax)
+    from runtime.llvm import evaluate as jit
+    return jit(c, evidence=evidence, assignment=assignment, argmax=argmax)
 
 
 # ---- all single-variable marginals (one upward + one downward pass) ----------------------------
