@@ -74,4 +74,6 @@ class Lowerer:
             return ops.condition(self.lower(t.operand), dict(t.evidence))
         if isinstance(t, Ty.TRename):
             return ops.rename(self.lower(t.operand), dict(t.pairs))
+        if isinstance(t, Ty.TMarginals):
+            return ops.marginals(self.lower(t.operand), t.targets)
         raise InternalCompilerError(f"cannot lower {type(t).__name__}")

@@ -16,6 +16,7 @@ import numpy as np
 from compiler.errors import QueryError, QueryNameError, QueryTypeError, StructuralPropertyError
 from compiler.frontend import ast as A
 from compiler.frontend import typed as Ty
+from compiler.frontend import marginals
 from compiler.frontend.lower import Lowerer, QueryFailed
 from compiler.frontend.models import ModelInfo, check_models
 from compiler.frontend.parse import parse
@@ -157,6 +158,9 @@ class QueryResult:
 
 
 # ---- queries ----------------------------------------------------------------------------------
+Result = QueryResult | marginals.MarginalsResult
+
+
 @dataclass
 class Query:
     name: str
@@ -204,15 +208,17 @@ class Query:
             return t.over
         return frozenset()
 
-    def run(self, evidence: Any = None, columns: Sequence[str] | None = None) -> QueryResult:
+    def run(self, evidence: Any = None, columns: Sequence[str] | None = None) -> Result:
         return self.run_rows(self.program.evidence_rows(evidence, columns))
 
-    def run_rows(self, rows: list[Row]) -> QueryResult:
+    def run_rows(self, rows: list[Row]) -> Result:
         if self.circuit is None:
             assert self.error is not None
             raise self.error
         for row in rows:
             self._check_rows(row)
+        if isinstance(self.typed, Ty.TMarginals):
+            return marginals.evaluate(self, rows)
         return _evaluate(self, self.circuit, rows)
 
     def _check_rows(self, row: Row) -> None:
@@ -284,7 +290,7 @@ class Program:
         return self.queries[name]
 
     def run(self, evidence: Any = None, queries: Iterable[str] | None = None,
-            columns: Sequence[str] | None = None) -> dict[str, QueryResult]:
+            columns: Sequence[str] | None = None) -> dict[str, Result]:
         rows = self.evidence_rows(evidence, columns)
         names = list(queries) if queries is not None else list(self.queries)
         return {n: self.query(n).run_rows(rows) for n in names}
@@ -347,6 +353,7 @@ def build(text: str, file: str, base_dir: Path, progress: Progress | None = None
     env = resolve(module, base_dir)
     models = check_models(env, progress)
     typed = Checker(env, models).check_all()
+    marginals.check_placement(typed)
     program = Program(file, text, env, models)
     for name, t in typed.items():
         program.queries[name] = Query(name, env.queries[name], t, program)

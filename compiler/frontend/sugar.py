@@ -5,7 +5,8 @@ operand and the resolved variable groups and builds the typed tree through the c
 usual type errors apply, pointing at the sugar call).  Expanded subtrees that are used several
 times are one object, so they lower to one circuit and their uses are views of it.
 
-Registered here: mmap (ATLAS.md 4.1), backdoor (4.4), frontdoor (4.5); maxent and credal
+Registered here: mmap (ATLAS.md 4.1), backdoor (4.4), frontdoor (4.5), marginals (every
+single-variable marginal at once, `ops.marginals`); maxent and credal
 (4.2) are reserved for the PASP issue and report that they are not available yet.
 """
 from __future__ import annotations
@@ -65,14 +66,16 @@ class Sugar:
     groups: tuple[str, ...]       # the names of the variable groups, in order
     doc: str
     expand: Expansion
+    optional: bool = False        # the groups may be left out together
 
 
 REGISTRY: dict[str, Sugar] = {}
 
 
-def register(name: str, groups: tuple[str, ...], doc: str) -> Callable[[Expansion], Expansion]:
+def register(name: str, groups: tuple[str, ...], doc: str, optional: bool = False
+             ) -> Callable[[Expansion], Expansion]:
     def deco(fn: Expansion) -> Expansion:
-        REGISTRY[name] = Sugar(name, groups, doc, fn)
+        REGISTRY[name] = Sugar(name, groups, doc, fn, optional)
         return fn
     return deco
 
@@ -83,7 +86,7 @@ def expand(checker: "Checker", e: A.Sugar) -> Ty.T:
         raise QueryNameError(f"unknown query form '{e.name.text}'", e.name.span,
                              "known forms: " + ", ".join(f"{s.name}({'; '.join(s.groups)}; "
                                                           "model)" for s in REGISTRY.values()))
-    if len(e.var_groups) != len(sugar.groups):
+    if len(e.var_groups) != len(sugar.groups) and not (sugar.optional and not e.var_groups):
         raise QueryTypeError(f"{sugar.name} takes {len(sugar.groups)} variable group(s) before "
                              f"the model, not {len(e.var_groups)}", e.span,
                              f"write {sugar.name}({'; '.join(sugar.groups)}; model)")
@@ -174,6 +177,20 @@ def frontdoor(call: Call) -> Ty.T:
     Xq = frozenset(primed.values())
     f = call.sum(Xq, call.product(call.sum(Y | Z, q), q, call.map("recip", call.sum(Y, q))))
     return _normalised(call, p, call.sum(Z, call.product(g, f)))
+
+
+@register("marginals", ("X",), "every single-variable marginal sum[* \\ {X}] e for X in the "
+                               "list (default: every free variable), from one upward and one "
+                               "downward pass", optional=True)
+def marginals(call: Call) -> Ty.T:
+    _need_prob(call)
+    t = call.operand
+    if call.groups:
+        _disjoint(call, (0,))
+    X = call.groups[0] if call.groups else t.vars
+    if not X:
+        raise call.fail("the model has no free variable")
+    return Ty.TMarginals(call.span, t.sr, X, t.summed | (t.vars - X), tuple(sorted(X)), t)
 
 
 def _not_yet(issue: str) -> Expansion:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from compiler.frontend.marginals import PASSES, MarginalsResult
 from compiler.frontend.program import Entry, QueryResult
 from compiler.ir.printer import fmt_value
 
@@ -24,8 +25,10 @@ def _argmax_text(e: Entry) -> str:
     return ", ".join(f"{k}={v}" for k, v in (e.argmax or {}).items())
 
 
-def result_text(r: QueryResult, with_rows: bool = False) -> str:
+def result_text(r: QueryResult | MarginalsResult, with_rows: bool = False) -> str:
     """One query's results: a line per value, or a table over its free variables."""
+    if isinstance(r, MarginalsResult):
+        return marginals_text(r, with_rows)
     title = f"query {r.name} ({r.semiring})"
     has_argmax = any(e.argmax is not None for row in r.rows for e in row.entries)
     header = (["row"] if with_rows else []) + list(r.free) + ["value"] + \
@@ -37,3 +40,20 @@ def result_text(r: QueryResult, with_rows: bool = False) -> str:
                 [value_text(e.value)] + ([_argmax_text(e)] if has_argmax else [])
             lines.append(cells)
     return "\n".join([title] + ["  " + s for s in _table(header, lines)])
+
+
+def marginals_text(r: MarginalsResult, with_rows: bool = False) -> str:
+    """Every listed variable's table, P(X = x, e) and P(X = x | e); an observed variable is
+    starred: its table is the retraction P(X = x, e without X)."""
+    title = f"query {r.name} ({r.semiring}): {len(r.vars)} marginals, {PASSES}"
+    header = (["row"] if with_rows else []) + ["var", "value", "P(X=x, e)", "P(X=x | e)"]
+    lines, starred = [], False
+    for b, seen in enumerate(r.observed):
+        for v in r.vars:
+            name = v.name + ("*" if v.name in seen else "")
+            starred = starred or v.name in seen
+            for i, (x, (j, c)) in enumerate(r.table(v.name, b).items()):
+                lines.append(([str(b + 1)] if with_rows else []) + [name if i == 0 else "", x,
+                             value_text(j), value_text(c)])
+    note = ["  * observed: P(X=x, e without X), the evidence on X retracted"] if starred else []
+    return "\n".join([title] + ["  " + s for s in _table(header, lines)] + note)

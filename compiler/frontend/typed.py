@@ -82,6 +82,17 @@ class TRename(T):
         return (self.operand,)
 
 
+@dataclass(frozen=True, eq=False)
+class TMarginals(T):
+    """Every table sum[* \\ {X}] operand for X in `targets`, computed together (a family of
+    tables, so only a whole query can be one)."""
+    targets: tuple[Var, ...]
+    operand: T
+
+    def children(self) -> tuple[T, ...]:
+        return (self.operand,)
+
+
 def walk(t: T) -> Iterator[T]:
     """Every node below and including `t` (pre-order, iterative)."""
     stack = [t]

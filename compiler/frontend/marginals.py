@@ -1,0 +1,97 @@
+"""Running a `marginals(...)` query: every listed variable's table P(X = x, e) and its normalised
+form P(X = x | e), from one upward and one downward pass over the circuit for the whole batch
+of evidence rows (runtime.evaluator.marginals).
+
+Evidence on a listed variable X does not select a row of X's table: X's table is the
+retraction P(X = x, e without X) (its entry at the observed value is P(e)), and the normalised
+column is P(X = x | e without X).  A marginals query is a family of tables, so it must be a
+whole query: it cannot be an operand, nor be used by a later query.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from compiler.errors import QueryTypeError
+from compiler.frontend import typed as Ty
+from compiler.ir.variables import Var
+
+if TYPE_CHECKING:
+    from compiler.frontend.program import Query, Row
+
+PASSES = "one upward and one downward pass"
+
+
+@dataclass
+class MarginalsResult:
+    name: str
+    semiring: str
+    vars: tuple[Var, ...]
+    joint: dict[str, np.ndarray]              # X -> (rows, |dom X|): P(X = x, e)
+    observed: list[dict[str, str]]            # per row: the listed variables with evidence
+
+    @property
+    def free(self) -> tuple[str, ...]:
+        return tuple(v.name for v in self.vars)
+
+    @property
+    def conditional(self) -> dict[str, np.ndarray]:
+        """P(X = x | e): each row of each table divided by its sum (NaN where that is 0)."""
+        out = {}
+        for x, p in self.joint.items():
+            total = p.sum(axis=1, keepdims=True)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[x] = np.where(total > 0, p / np.where(total > 0, total, 1.0), np.nan)
+        return out
+
+    @property
+    def rows(self) -> list[dict[str, dict[str, tuple[float, float]]]]:
+        """Per evidence row: variable -> value -> (P(X = x, e), P(X = x | e))."""
+        return [{v.name: self.table(v.name, b) for v in self.vars}
+                for b in range(len(self.observed))]
+
+    def table(self, var: str, row: int = 0) -> dict[str, tuple[float, float]]:
+        """value -> (P(X = x, e), P(X = x | e)) for one variable and one evidence row."""
+        v = next(v for v in self.vars if v.name == var)
+        cond = self.conditional[var][row]
+        return {x: (float(self.joint[var][row, i]), float(cond[i]))
+                for i, x in enumerate(v.domain)}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "semiring": self.semiring, "passes": PASSES,
+                "rows": [{"marginals": [self._var_json(v, b) for v in self.vars]}
+                         for b in range(len(self.observed))]}
+
+    def _var_json(self, v: Var, b: int) -> dict[str, Any]:
+        t = self.table(v.name, b)
+        return {"var": v.name, "observed": self.observed[b].get(v.name),
+                "table": [{"value": x, "joint": j, "conditional": None if c != c else c}
+                          for x, (j, c) in t.items()]}
+
+
+def evaluate(q: "Query", rows: list["Row"]) -> MarginalsResult:
+    from runtime.evaluator import marginals
+    assert q.circuit is not None and isinstance(q.typed, Ty.TMarginals)
+    targets = q.typed.targets
+    ev = [{v: x for v, x in r.items() if x is not None} for r in rows] or [{}]
+    joint = marginals(q.circuit, ev, list(targets))
+    observed = [{v.name: v.domain[r[v]] for v in targets if v in r} for r in ev]
+    return MarginalsResult(q.name, q.semiring.name, targets,
+                           {v.name: joint[v] for v in targets}, observed)
+
+
+def check_placement(typed: dict[str, Ty.T]) -> None:
+    """A marginals(...) form is a whole query, and no later query uses one."""
+    for t in typed.values():
+        for n in Ty.walk(t):
+            if isinstance(n, Ty.TMarginals) and n is not t:
+                raise QueryTypeError("marginals(...) is a family of tables, one per variable: "
+                                     "it must be a whole query, not an operand", n.span,
+                                     "give it its own query; put evidence inside: "
+                                     "marginals(bn | Wet = true)")
+            if isinstance(n, Ty.TQuery) and isinstance(typed.get(n.name), Ty.TMarginals):
+                raise QueryTypeError(f"query {n.name} is a marginals(...) query, a family of "
+                                     "tables: other queries cannot use it", n.span,
+                                     f"use the model of {n.name} instead")

@@ -1,0 +1,50 @@
+"""All single-variable marginals of a prob circuit: the tables sum[* \\ {X}] C for every X in a
+list, from one upward and one downward pass (runtime.backward; Darwiche 2003).
+
+Each table is the aggregation of C over every variable but X (ATLAS.md 3.1), so the conditions
+are aggregation's: smooth and decomposable (2.4).  Then every term of the circuit's polynomial
+holds exactly one leaf of X, and the derivative of the root with respect to X's indicator is
+that aggregation.  Determinism is not needed.  The circuit is smoothed first if it is not.
+Nothing is built: the result is the operand's circuit (same properties, same view), with the
+listed variables in `info["marginals"]` and its own report step."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from compiler.errors import OperatorError
+from compiler.ir.circuit import Circuit
+from compiler.ir.variables import Var, fmt_vars
+from compiler.ops import smooth
+from compiler.ops.aggregate import FIX_DEC
+from compiler.ops.common import require
+from compiler.ops.report import Step
+from compiler.properties.facts import DEC, SMOOTH
+
+CONDITION = ("smooth and decomposable (ATLAS.md 2.4 and 3.1): each table is sum[* \\ {X}] C, "
+             "read as the derivative of the root with respect to X's leaves (Darwiche 2003); "
+             "determinism is not needed")
+
+
+def marginals(c: Circuit, X: Iterable[Var], label: str | None = None) -> Circuit:
+    X = tuple(sorted(frozenset(X)))
+    if c.sr.name != "prob":
+        raise OperatorError(f"marginals need a prob circuit, not {c.sr.name}")
+    if not X or frozenset(X) - c.vars:
+        raise OperatorError(f"marginals of {fmt_vars(X)}: not a non-empty subset of the scope "
+                            f"{fmt_vars(c.vars)}")
+    step = Step("marginals", label or f"marginals[{fmt_vars(X)}]", c.sr.name,
+                tuple(v.name for v in X), inputs=(c.step,) if c.step else (),
+                condition=CONDITION,
+                cost=f"O(|C|): one upward and one downward pass for all {len(X)} variables")
+    step.needs += (require(c, DEC, step, FIX_DEC),)
+    sm = c.fact(SMOOTH)
+    if not sm.holds:
+        c = smooth.run(c)
+        step.notes += ("smoothed first (P2)",)
+        sm = c.facts[SMOOTH]
+    step.needs += (sm,)
+    out = Circuit(c.root, c.builder, c.name, facts=dict(c.facts), provenance=c.provenance,
+                  vtree=c.vtree, step=step, info={**c.info, "marginals": X})
+    step.size = out.size
+    step.keeps = tuple(str(p) for p, f in out.facts.items() if f.holds)
+    return out
