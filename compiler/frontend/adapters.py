@@ -98,6 +98,7 @@ class LoadedModel:
     variables: tuple[Var, ...]
     semiring: Semiring
     compile: Callable[[Options, Progress | None], Circuit]
+    parents: dict[Var, tuple[Var, ...]] | None = None     # a Bayesian network's graph
 
 
 def load_file(env: Env, body: A.FileModel, name: str) -> LoadedModel:
@@ -121,7 +122,8 @@ def _network(kind: str, path: Path, body: A.FileModel, name: str, base: Path) ->
     loader = {"bif": load_bif_model, "uai": load_uai_model, "xmlbif": load_xmlbif_model}[kind]
     m = dataclasses.replace(_read(lambda: loader(path), body, base), name=name)
     return LoadedModel(tuple(m.variables), R.PROB,
-                       lambda o, p: compile_bayesnet(m, o, name, p))
+                       lambda o, p: compile_bayesnet(m, o, name, p),
+                       m.parents() if m.kind == "bayes" else None)
 
 
 def _cnf(path: Path, body: A.FileModel, name: str, base: Path) -> LoadedModel:

@@ -295,12 +295,23 @@ class Given:
 
 
 @dataclass(frozen=True)
+class Keyword:
+    """`key = {A, B}`, `key = A` (names) or `key = 0.5` (number) in a sugar call."""
+    span: Span
+    key: Name
+    names: tuple[Name, ...] = ()
+    number: Number | None = None
+
+
+@dataclass(frozen=True)
 class Sugar:
-    """`name(vars; vars; ...; expr)`: query-level sugar expanded by `sugar.py`."""
+    """`name(vars; vars; ...; expr)` or `name(model, key = value, ...)`: query-level sugar
+    expanded by `sugar.py`."""
     span: Span
     name: Name
     var_groups: tuple[tuple[Name, ...], ...]
     operand: "Expr"
+    keywords: tuple[Keyword, ...] = ()
 
 
 @dataclass(frozen=True)

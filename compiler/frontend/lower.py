@@ -7,6 +7,7 @@ source span of the query text that asked for it.  A failed condition raises
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 from compiler import ops
@@ -16,6 +17,7 @@ from compiler.frontend import typed as Ty
 from compiler.frontend.adapters import source_error_at
 from compiler.frontend.models import ModelInfo
 from compiler.ir.circuit import Circuit
+from compiler.source import Span
 
 
 class QueryFailed(Exception):
@@ -26,6 +28,14 @@ class QueryFailed(Exception):
         self.name, self.error = name, error
 
 
+@dataclass(frozen=True)
+class Guard:
+    """An empty-scope circuit that must not be zero under a run's evidence."""
+    circuit: Circuit
+    message: str
+    span: Span
+
+
 class Lowerer:
     def __init__(self, models: dict[str, ModelInfo],
                  query: Callable[[str], Circuit]) -> None:
@@ -33,6 +43,7 @@ class Lowerer:
         self.query = query            # the circuit of an earlier query (or raises QueryFailed)
         self._memo: dict[int, Circuit] = {}
         self._keep: list[Ty.T] = []   # keeps memo keys alive
+        self.guards: list[Guard] = []  # normalisers that must not be zero at run time
 
     def lower(self, t: Ty.T) -> Circuit:
         key = id(t)
@@ -74,6 +85,17 @@ class Lowerer:
             return ops.condition(self.lower(t.operand), dict(t.evidence))
         if isinstance(t, Ty.TRename):
             return ops.rename(self.lower(t.operand), dict(t.pairs))
+        if isinstance(t, Ty.TNote):
+            return self._note(t)
         if isinstance(t, Ty.TMarginals):
             return ops.marginals(self.lower(t.operand), t.targets)
         raise InternalCompilerError(f"cannot lower {type(t).__name__}")
+
+    def _note(self, t: Ty.TNote) -> Circuit:
+        """The operand's circuit under a step that names the sugar and what it checked."""
+        c = self.lower(t.operand)
+        self.guards += [Guard(self.lower(g), msg, t.span) for g, msg in t.guards]
+        step = ops.Step("sugar", t.label, c.sr.name, c.step.scope if c.step else (),
+                        inputs=(c.step,) if c.step else (), notes=t.notes, size=c.size)
+        return Circuit(c.root, c.builder, c.name, facts=c.facts, provenance=c.provenance,
+                       vtree=c.vtree, step=step, info=c.info)

@@ -37,6 +37,7 @@ class ModelInfo:
     vars: frozenset[Var]
     build: Callable[[adapters.Options], Circuit] = field(repr=False)
     opts: adapters.Options = field(default_factory=adapters.Options)
+    parents: dict[Var, tuple[Var, ...]] | None = None   # the graph, for Bayesian networks
     _circuit: Circuit | None = field(default=None, repr=False)
 
     def circuit(self) -> Circuit:
@@ -66,7 +67,8 @@ def _check_model(env: Env, decl: A.ModelDecl, progress: Callable[[str], None] | 
         bn = inline_bayesnet(env, body, name)
         opts = options(env, body.options, frozenset(bn.variables))
         return ModelInfo(name, decl, "bayesnet", R.PROB, frozenset(bn.variables),
-                         lambda o: adapters.compile_bayesnet(bn, o, name, progress), opts)
+                         lambda o: adapters.compile_bayesnet(bn, o, name, progress), opts,
+                         bn.parents())
     return _file(env, decl, body, progress)
 
 
@@ -378,7 +380,7 @@ def _file(env: Env, decl: A.ModelDecl, body: A.FileModel,
         _declare_file_var(env, v, body)
     opts = options(env, body.options, scope)
     return ModelInfo(name, decl, body.kind.text, loaded.semiring, scope,
-                     lambda o: loaded.compile(o, progress), opts)
+                     lambda o: loaded.compile(o, progress), opts, loaded.parents)
 
 
 def _declare_file_var(env: Env, v: Var, body: A.FileModel) -> None:

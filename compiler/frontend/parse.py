@@ -317,6 +317,17 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     def sugar(self, meta: Any, c: list[Any]) -> A.Sugar:
         return A.Sugar(self._span(meta), self._name(c[0]), tuple(c[1:-1]), c[-1])
 
+    def sugar_kw(self, meta: Any, c: list[Any]) -> A.Sugar:
+        model = self._name(c[1])
+        return A.Sugar(self._span(meta), self._name(c[0]), (), A.Ref(model.span, model),
+                       tuple(c[2:]))
+
+    def keyword(self, meta: Any, c: list[Any]) -> A.Keyword:
+        span, key, value = self._span(meta), self._name(c[0]), c[1]
+        if isinstance(value, A.Number):
+            return A.Keyword(span, key, number=value)
+        return A.Keyword(span, key, value if isinstance(value, tuple) else (self._name(value),))
+
     def sugar_vars(self, meta: Any, c: list[Any]) -> tuple[A.Name, ...]:
         if len(c) == 1 and isinstance(c[0], tuple):
             return c[0]

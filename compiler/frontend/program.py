@@ -16,8 +16,8 @@ import numpy as np
 from compiler.errors import QueryError, QueryNameError, QueryTypeError, StructuralPropertyError
 from compiler.frontend import ast as A
 from compiler.frontend import typed as Ty
+from compiler.frontend.lower import Guard, Lowerer, QueryFailed
 from compiler.frontend import marginals
-from compiler.frontend.lower import Lowerer, QueryFailed
 from compiler.frontend.models import ModelInfo, check_models
 from compiler.frontend.parse import parse
 from compiler.frontend.repair import plan as repair_plan
@@ -172,6 +172,7 @@ class Query:
     dependency: str | None = None
     repairs: list[str] = field(default_factory=list)
     repaired: list[Any] = field(default_factory=list, repr=False)   # the Repair objects
+    guards: list[Guard] = field(default_factory=list, repr=False)   # normalisers (run time)
 
     @property
     def semiring(self) -> Semiring:
@@ -202,8 +203,8 @@ class Query:
 
     def argmax_vars(self) -> frozenset[Var]:
         t = self.typed
-        while isinstance(t, Ty.TQuery):
-            t = self.program.queries[t.name].typed
+        while isinstance(t, (Ty.TQuery, Ty.TNote)):
+            t = self.program.queries[t.name].typed if isinstance(t, Ty.TQuery) else t.operand
         if isinstance(t, Ty.TAggregate) and t.sr.add_word in ("max", "min") and t.over:
             return t.over
         return frozenset()
@@ -217,6 +218,7 @@ class Query:
             raise self.error
         for row in rows:
             self._check_rows(row)
+        check_guards(self, rows)
         if isinstance(self.typed, Ty.TMarginals):
             return marginals.evaluate(self, rows)
         return _evaluate(self, self.circuit, rows)
@@ -235,6 +237,27 @@ def evidence_conflict(q: Query, v: Var, agg: Ty.TAggregate, span: Span | None = 
                           span, f"read the {v.name} rows of the table instead of giving "
                           f"evidence, or run the other queries with -q",
                           notes=((agg.span, f"{v.name} is aggregated here"),))
+
+
+def check_guards(q: Query, rows: list[Row]) -> None:
+    """A normaliser that is zero under a row's evidence (p(e) = 0) makes the result undefined:
+    an error naming the row, never a silent number."""
+    from runtime.evaluator import evaluate
+    summed = q.typed.summed
+    evs = [{v: x for v, x in r.items() if x is not None and v in summed} for r in rows]
+    for g in q.guards:
+        for k, val in enumerate(evaluate(g.circuit, evidence=evs).values):
+            if val == 0:
+                shown = ", ".join(f"{v.name} = {v.domain[x]}" for v, x in sorted(evs[k].items()))
+                raise QueryError(f"{g.message} under the evidence "
+                                 f"{{{shown}}}" + (f" (row {k + 1})" if len(rows) > 1 else ""),
+                                 g.span, "the conditional is undefined there: give evidence "
+                                 "with non-zero probability")
+
+
+def _used_guards(program: Program, q: Query) -> list[Guard]:
+    names = {t.name for t in Ty.walk(q.typed) if isinstance(t, Ty.TQuery)}
+    return [g for n in sorted(names) for g in program.queries[n].guards]
 
 
 def _evaluate(q: Query, c: Circuit, rows: list[Row]) -> QueryResult:
@@ -377,7 +400,9 @@ def _lower_all(program: Program, progress: Progress | None, repair: bool = False
             progress(f"compiling query {q.name}")
         for attempt in range(MAX_REPAIRS + 1):
             try:
-                q.circuit, q.error = Lowerer(program.models, earlier).lower(q.typed), None
+                lowerer = Lowerer(program.models, earlier)
+                q.circuit, q.error = lowerer.lower(q.typed), None
+                q.guards = lowerer.guards + _used_guards(program, q)
                 break
             except StructuralPropertyError as e:
                 q.error = e

@@ -11,8 +11,8 @@ single-variable marginal at once, `ops.marginals`); maxent and credal
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
 
 from compiler.errors import QueryError, QueryNameError, QueryTypeError
 from compiler.frontend import ast as A
@@ -35,6 +35,14 @@ class Call:
     groups: list[frozenset[Var]]
     group_spans: list[Span]
     operand: Ty.T
+    extras: dict[str, A.Keyword] = field(default_factory=dict)   # keyword arguments
+    keyword_form: bool = False
+    shared: dict[Any, Ty.T] = field(default_factory=dict)   # subtrees built once per call
+
+    def extra(self, key: str) -> A.Keyword:
+        if key not in self.extras:
+            raise self.fail(f"needs {key} = ...", hint=usage(REGISTRY[self.name]))
+        return self.extras[key]
 
     # typed-tree builders (the checker's, at the call's span)
     def sum(self, over: frozenset[Var], t: Ty.T, word: str | None = None) -> Ty.T:
@@ -67,17 +75,27 @@ class Sugar:
     doc: str
     expand: Expansion
     optional: bool = False        # the groups may be left out together
+    keywords: tuple[str, ...] = ()  # the groups' keywords: name(model, kw = {..}, ...)
+    extras: tuple[str, ...] = ()    # further keywords (models, numbers, mapping names)
 
 
 REGISTRY: dict[str, Sugar] = {}
 
 
-def register(name: str, groups: tuple[str, ...], doc: str, optional: bool = False
+def register(name: str, groups: tuple[str, ...], doc: str, optional: bool = False,
+             keywords: tuple[str, ...] = (), extras: tuple[str, ...] = ()
              ) -> Callable[[Expansion], Expansion]:
     def deco(fn: Expansion) -> Expansion:
-        REGISTRY[name] = Sugar(name, groups, doc, fn, optional)
+        REGISTRY[name] = Sugar(name, groups, doc, fn, optional, keywords, extras)
         return fn
     return deco
+
+
+def usage(s: Sugar) -> str:
+    if s.keywords or s.extras:
+        args = [f"{k} = {{...}}" for k in s.keywords] + [f"{k} = ..." for k in s.extras]
+        return f"write {s.name}(model, {', '.join(args)})"
+    return f"write {s.name}({'; '.join(s.groups)}; model)"
 
 
 def expand(checker: "Checker", e: A.Sugar) -> Ty.T:
@@ -86,16 +104,47 @@ def expand(checker: "Checker", e: A.Sugar) -> Ty.T:
         raise QueryNameError(f"unknown query form '{e.name.text}'", e.name.span,
                              "known forms: " + ", ".join(f"{s.name}({'; '.join(s.groups)}; "
                                                           "model)" for s in REGISTRY.values()))
-    if len(e.var_groups) != len(sugar.groups) and not (sugar.optional and not e.var_groups):
+    if e.keywords:
+        return _expand_keywords(checker, e, sugar)
+    if sugar.extras or (len(e.var_groups) != len(sugar.groups)
+                        and not (sugar.optional and not e.var_groups)):
         raise QueryTypeError(f"{sugar.name} takes {len(sugar.groups)} variable group(s) before "
-                             f"the model, not {len(e.var_groups)}", e.span,
-                             f"write {sugar.name}({'; '.join(sugar.groups)}; model)")
+                             f"the model, not {len(e.var_groups)}", e.span, usage(sugar))
     operand = checker.expr(e.operand)
     groups, spans = [], []
     for names in e.var_groups:
         groups.append(frozenset(_group_var(checker, n, operand) for n in names))
         spans.append(_group_span(names, e.span))
     return sugar.expand(Call(checker, e.span, sugar.name, groups, spans, operand))
+
+
+def _expand_keywords(checker: "Checker", e: A.Sugar, sugar: Sugar) -> Ty.T:
+    """`name(model, key = value, ...)`: groups by keyword (a missing one is empty)."""
+    operand = checker.expr(e.operand)
+    given: dict[str, A.Keyword] = {}
+    for k in e.keywords:
+        key = k.key.text
+        if key not in sugar.keywords + sugar.extras:
+            known = ", ".join(sugar.keywords + sugar.extras) or "none"
+            raise QueryNameError(f"{sugar.name} has no argument '{key}'", k.key.span,
+                                 f"its keyword arguments: {known}")
+        if key in given:
+            raise QueryNameError(f"a second '{key}' argument", k.key.span,
+                                 notes=((given[key].span, "first given here"),))
+        given[key] = k
+    groups, spans = [], []
+    for key in sugar.keywords:
+        k = given.get(key)
+        if k is not None and k.number is not None:
+            raise QueryTypeError(f"{key} is a set of variables, not a number", k.span)
+        names = k.names if k is not None else ()
+        groups.append(frozenset(_group_var(checker, n, operand) for n in names))
+        spans.append(_group_span(names, k.span if k is not None else e.span))
+    if sugar.optional and not any(k in given for k in sugar.keywords):
+        groups, spans = [], []
+    extras = {k: v for k, v in given.items() if k in sugar.extras}
+    return sugar.expand(Call(checker, e.span, sugar.name, groups, spans, operand, extras,
+                             True))
 
 
 def _group_var(checker: "Checker", n: A.Name, t: Ty.T) -> Var:
@@ -116,7 +165,10 @@ def _group_span(names: tuple[A.Name, ...], default: Span) -> Span:
 def _disjoint(call: Call, nonempty: tuple[int, ...]) -> None:
     for i in nonempty:
         if not call.groups[i]:
-            raise call.fail(f"the group {REGISTRY[call.name].groups[i]} is empty", i)
+            sugar = REGISTRY[call.name]
+            what = f"{sugar.keywords[i]} = {{...}}" if call.keyword_form \
+                else f"the group {sugar.groups[i]}"
+            raise call.fail(f"{what} is empty", i, usage(sugar))
     for i, g in enumerate(call.groups):
         for j in range(i):
             if g & call.groups[j]:
@@ -150,22 +202,92 @@ def _marginal(call: Call, keep: frozenset[Var]) -> Ty.T:
 
 def _normalised(call: Call, p: Ty.T, result: Ty.T) -> Ty.T:
     """result / (sum of p): causal formulas scale with p (ATLAS.md P12)."""
-    return call.product(result, call.map("recip", call.sum(p.vars, p)))
+    return call.product(result, call.map("recip", total(call, p)))
+
+
+def total(call: Call, p: Ty.T) -> Ty.T:
+    """The total mass of p (one object per p, so its guard and its use are one circuit)."""
+    key = ("total", id(p))
+    if key not in call.shared:
+        call.shared[key] = call.sum(p.vars, p)
+    return call.shared[key]
+
+
+def noted(call: Call, label: str, notes: tuple[str, ...], result: Ty.T,
+          normaliser: Ty.T | None = None) -> Ty.T:
+    """The expansion under a report step `label` with `notes`; a normaliser that is zero
+    under a run's evidence is an error then (check_guards in program.py)."""
+    guards = ((normaliser, f"{call.name}: the evidence has probability zero"),) \
+        if normaliser is not None else ()
+    return Ty.TNote(call.span, result.sr, result.vars, result.summed, label, notes, guards,
+                    result)
+
+
+def _groups_label(call: Call) -> str:
+    sugar = REGISTRY[call.name]
+    return f"{call.name}(" + ", ".join(f"{k} {fmt_vars(g)}" for k, g in
+                                       zip(sugar.keywords, call.groups)) + ")"
+
+
+def _causal(call: Call, which: str, cost: str, result: Ty.T, p: Ty.T) -> Ty.T:
+    """Check the graphical criterion where the operand is a Bayesian network (a violation is
+    an error naming the open path), and say in the report what was checked."""
+    from compiler.frontend.causal import CRITERIA
+    X, Y, Z = call.groups
+    graph, why = network_graph(call)
+    if graph is None:
+        note = f"the {which} criterion was not checked: {why} (graph unknown)"
+    else:
+        bad = CRITERIA[which](graph, X, Y, Z)
+        if bad is not None:
+            raise call.fail(f"{fmt_vars(Z)} does not satisfy the {which} criterion in the "
+                            f"graph of {call.operand.name}: {bad}",  # type: ignore[attr-defined]
+                            2, _criterion_hint(which, graph, X, Y))
+        note = (f"the {which} criterion holds in the graph of "
+                f"{call.operand.name}")  # type: ignore[attr-defined]
+    return noted(call, _groups_label(call), (note, cost), result, total(call, p))
+
+
+def network_graph(call: Call) -> tuple[dict[Var, tuple[Var, ...]] | None, str]:
+    t = call.operand
+    if not isinstance(t, Ty.TModel):
+        return None, "the operand is an expression, not a Bayesian network model"
+    info = call.checker.models[t.name]
+    if info.parents is None:
+        return None, f"{t.name} is a {info.kind} model, not a Bayesian network"
+    return info.parents, ""
+
+
+def _criterion_hint(which: str, graph: dict[Var, tuple[Var, ...]], X: frozenset[Var],
+                    Y: frozenset[Var]) -> str:
+    from compiler.frontend.causal import backdoor_violation
+    pa = frozenset(p for x in X for p in graph[x]) - X
+    if which == "backdoor" and not pa & Y and backdoor_violation(graph, X, Y, pa) is None:
+        return f"the parents of the treatment satisfy it: adjust = {fmt_vars(pa)}"
+    return f"choose a set that satisfies the {which} criterion (docs/language.md)"
+
+
+BACKDOOR_COST = ("ATLAS.md 4.4: (X u Z)-det and Z-det of the model give O(|C|) (every product "
+                 "support-compatible); (X u Z)-det and structured decomposability O(|C|^2)")
+FRONTDOOR_COST = ("ATLAS.md 4.5: X-det and (X u Z)-det for the reciprocals, structured "
+                  "decomposability for the final product over Z: O(|C|^2)")
 
 
 @register("backdoor", ("X", "Y", "Z"), "p_do(X)(Y) adjusting for Z: sum_Z p(X,Y,Z) p(Z) / "
-                                       "p(X,Z) (ATLAS.md 4.4)")
+                                       "p(X,Z) (ATLAS.md 4.4)",
+          keywords=("treatment", "outcome", "adjust"))
 def backdoor(call: Call) -> Ty.T:
     _need_prob(call)
     _disjoint(call, (0, 1))
     X, Y, Z = call.groups
     p = _marginal(call, X | Y | Z)
     inner = call.product(p, call.sum(X | Y, p), call.map("recip", call.sum(Y, p)))
-    return _normalised(call, p, call.sum(Z, inner))
+    return _causal(call, "backdoor", BACKDOOR_COST, _normalised(call, p, call.sum(Z, inner)), p)
 
 
 @register("frontdoor", ("X", "Y", "Z"), "p_do(X)(Y) through the mediators Z: sum_Z p(Z|X) "
-                                        "sum_X' p(X') p(Y|X',Z) (ATLAS.md 4.5)")
+                                        "sum_X' p(X') p(Y|X',Z) (ATLAS.md 4.5)",
+          keywords=("treatment", "outcome", "mediator"))
 def frontdoor(call: Call) -> Ty.T:
     _need_prob(call)
     _disjoint(call, (0, 1, 2))
@@ -176,7 +298,8 @@ def frontdoor(call: Call) -> Ty.T:
     q = call.rename(primed, p)
     Xq = frozenset(primed.values())
     f = call.sum(Xq, call.product(call.sum(Y | Z, q), q, call.map("recip", call.sum(Y, q))))
-    return _normalised(call, p, call.sum(Z, call.product(g, f)))
+    result = _normalised(call, p, call.sum(Z, call.product(g, f)))
+    return _causal(call, "frontdoor", FRONTDOOR_COST, result, p)
 
 
 @register("marginals", ("X",), "every single-variable marginal sum[* \\ {X}] e for X in the "

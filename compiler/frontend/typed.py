@@ -93,6 +93,20 @@ class TMarginals(T):
         return (self.operand,)
 
 
+@dataclass(frozen=True, eq=False)
+class TNote(T):
+    """The operand, with what a sugar expansion adds to the report: a headline, the
+    conditions it checked, and guards: empty-scope expressions that must not be zero under a
+    run's evidence (a normaliser), each with the error to give when one is."""
+    label: str
+    notes: tuple[str, ...]
+    guards: tuple[tuple[T, str], ...]
+    operand: T
+
+    def children(self) -> tuple[T, ...]:
+        return (self.operand,)
+
+
 def walk(t: T) -> Iterator[T]:
     """Every node below and including `t` (pre-order, iterative)."""
     stack = [t]
