@@ -251,8 +251,8 @@ def _compat_facts(c1: Circuit, c2: Circuit, shared: frozenset[Var]) -> dict:
         if p.kind is Kind.XDET and f.holds and (p.X or frozenset()) <= shared:
             g = c2.fact(p)
             if g.holds:
-                out[p] = Fact(p, True, How.PROPAGATED, "both operands are X-deterministic and "
-                              "X is shared: kept by the scope-directed product (P8)")
+                out[p] = carry(f, "both operands are X-deterministic and X is shared: kept by "
+                               "the scope-directed product (P8)")
     return out
 
 
