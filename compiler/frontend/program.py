@@ -249,8 +249,8 @@ def check_guards(q: Query, rows: list[Row]) -> None:
         for k, val in enumerate(evaluate(g.circuit, evidence=evs).values):
             if val == 0:
                 shown = ", ".join(f"{v.name} = {v.domain[x]}" for v, x in sorted(evs[k].items()))
-                raise QueryError(f"{g.message} under the evidence "
-                                 f"{{{shown}}}" + (f" (row {k + 1})" if len(rows) > 1 else ""),
+                raise QueryError(f"{g.message}: {{{shown}}}"
+                                 + (f" (row {k + 1})" if len(rows) > 1 else ""),
                                  g.span, "the conditional is undefined there: give evidence "
                                  "with non-zero probability")
 

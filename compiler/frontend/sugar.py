@@ -329,3 +329,7 @@ register("maxent", ("X",), "PASP MaxEnt semantics (ATLAS.md 4.2)")(
 register("credal", ("X",), "PASP credal semantics (ATLAS.md 4.2)")(
     _not_yet("the issue on PASP queries"))
 
+
+# normalize, meu, sdp and twoamc (ATLAS.md 4.0, 4.3) register themselves on import
+from compiler.frontend import queries  # noqa: E402,F401
+

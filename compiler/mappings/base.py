@@ -34,6 +34,9 @@ class Mapping:
     fn: Callable[[np.ndarray], np.ndarray] = field(repr=False)
     params: tuple[Any, ...] = ()
     expr: str = ""   # a printable definition
+    # For a tau that is not multiplicative: the values w it passes, tau(w (x) v) = tau(w) (x)'
+    # tau(v) for every v (ops/mapping.py: the single-factor route, ATLAS.md 3.3).
+    passes: Callable[[Any], bool] | None = field(default=None, repr=False, compare=False)
 
     def key(self) -> tuple[Any, ...]:
         return (self.name, self.src.name, self.dst.name, self.params, self.expr)

@@ -2,6 +2,7 @@
 brute force in tests/test_mappings.py)."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable
 
 import numpy as np
@@ -132,6 +133,48 @@ def credal_upper() -> Mapping:
     return _mk("credal_upper", R.COUNT2, R.PROB, fn, False, True, True, False)
 
 
+def lift() -> Mapping:
+    """p -> (p, 0), prob -> expectation: a probability carrying no utility; a homomorphism."""
+    return _mk("lift", R.PROB, R.EXPECTATION,
+               lambda a: np.stack([a, np.zeros_like(a)], axis=-1), True, True, True, True)
+
+
+def dup() -> Mapping:
+    """p -> (p, p), prob -> prob2: a homomorphism (the second copy is the normaliser)."""
+    return _mk("dup", R.PROB, R.PROB2, lambda a: np.stack([a, a], axis=-1), True, True, True,
+               True)
+
+
+def eu() -> Mapping:
+    """(p, s) -> s/p, expectation -> maxlog, (0, s) -> -inf: the expected utility given what
+    fixed p.  (p1 p2, p1 s2 + p2 s1) -> s1/p1 + s2/p2, so it is multiplicative into maxlog's
+    (x) = + (ATLAS.md 4.3, MEU); not additive."""
+    def fn(a: np.ndarray) -> np.ndarray:
+        p, s = a[..., 0], a[..., 1]
+        out = np.full(p.shape, -np.inf)
+        nz = p != 0
+        out[nz] = s[nz] / p[nz]
+        return out
+    return _mk("eu", R.EXPECTATION, R.MAXLOG, fn, False, True, True, False,
+               notes=("s/p, with p = 0 -> -inf",))
+
+
+def threshold(t: float) -> Mapping:
+    """(a, b) -> b [a >= t b], prob2 -> prob: the mass b of a case whose conditional a/b reaches
+    t (same-decision probability, ATLAS.md 4.3).  Not multiplicative; it passes the diagonal
+    values (c, c) when t <= 1, so it is exact where every product has at most one other
+    factor (ops/mapping.py)."""
+    if not 0.0 <= t <= 1.0:
+        raise UnknownMapping(f"threshold({t:g}): the threshold is a probability in [0, 1]")
+
+    def fn(a: np.ndarray) -> np.ndarray:
+        num, den = a[..., 0], a[..., 1]
+        return np.where((num >= t * den) & (den > 0), den, 0.0)
+    m = _mk("threshold", R.PROB2, R.PROB, fn, False, False, True, False, params=(_num(t),),
+            notes=("b if a >= t b, else 0",))
+    return dataclasses.replace(m, passes=lambda w: w[0] == w[1])
+
+
 def _need(sr: Semiring, ok: tuple[str, ...], name: str) -> None:
     if sr.name not in ok:
         raise UnknownMapping(f"{name} is defined on {', '.join(ok)}, not on {sr.name}")
@@ -141,7 +184,8 @@ def _num(k: float) -> float | int:
     return int(k) if float(k).is_integer() else k
 
 
-BUILTIN_NAMES = ("id", "support", "indicator", "recip", "pow", "log", "neglog", "maxent",
+BUILTIN_NAMES = ("id", "support", "indicator", "recip", "pow", "log", "neglog", "lift", "dup",
+                 "eu", "threshold", "maxent",
                  "credal_lower", "credal_upper")
 
 
@@ -175,7 +219,12 @@ def _build(name: str, src: Semiring | None, dst: Semiring | None,
         return log(src or R.PROB)
     if name == "neglog":
         return neglog(src or R.PROB)
-    simple = {"maxent": maxent, "credal_lower": credal_lower, "credal_upper": credal_upper}
+    if name == "threshold":
+        if len(params) != 1:
+            raise UnknownMapping("threshold needs one number: threshold(t)")
+        return threshold(params[0])
+    simple = {"maxent": maxent, "credal_lower": credal_lower, "credal_upper": credal_upper,
+              "lift": lift, "dup": dup, "eu": eu}
     if name in simple:
         return simple[name]()
     raise UnknownMapping(name)

@@ -21,7 +21,7 @@ from compiler.ir.traverse import topo
 from compiler.mappings.base import Mapping
 from compiler.ops.common import carry_view, fail, rebuild, same_op, scope_names
 from compiler.ops.report import Step
-from compiler.properties.facts import Kind, carry, xdet
+from compiler.properties.facts import Fact, How, Kind, carry, xdet
 
 
 def apply_mapping(c: Circuit, tau: Mapping, label: str | None = None) -> Circuit:
@@ -56,6 +56,8 @@ def _check(c: Circuit, tau: Mapping, step: Step) -> None:
     if p.homomorphism:
         step.condition = "tau is a homomorphism: no condition on C (3.3)"
         return
+    if not p.multiplicative and tau.passes is not None and p.zero_preserving:
+        return _check_single_factor(c, tau, step)
     if not p.multiplicative:
         why = "not multiplicative" if p.multiplicative is False else "multiplicativity undecided"
         fail(step, f"a homomorphism or a multiplicative mapping ({tau.label} is {why})", None,
@@ -73,6 +75,28 @@ def _check(c: Circuit, tau: Mapping, step: Step) -> None:
     if not f.holds:
         fail(step, f"{f.prop} of {c.name or 'the operand'}"
              + (" (undecided)" if f.holds is None else ""), f, _fix_det(c), step.label, (c,))
+
+
+def _check_single_factor(c: Circuit, tau: Mapping, step: Step) -> None:
+    """tau is not multiplicative but passes some values (e.g. the SDP threshold passes the
+    diagonal pairs): exact when C is deterministic on its variables and every product has at
+    most one factor tau does not pass (compiler/properties/factors.py, ATLAS.md 3.3)."""
+    from compiler.properties.factors import single_factor_violation
+    f = c.fact(xdet(c.vars))
+    step.needs += (f,)
+    step.condition = ("tau is not multiplicative, but it passes every factor of a product "
+                      "except at most one, C is deterministic once its constant sub-circuits "
+                      "are folded, and tau(0) = 0 (3.3: a single inner sub-circuit per "
+                      "assignment)")
+    if not f.holds:
+        fail(step, f"{f.prop} of {c.name or 'the operand'}", f, _fix_det(c), step.label, (c,))
+    w = single_factor_violation(c, tau.passes)  # type: ignore[arg-type]
+    if w is not None:
+        fail(step, "at most one factor per product that the mapping does not pass",
+             Fact(xdet(c.vars), False, How.VERIFIED, "", w),
+             "compile the model with `with vtree constrained {...}` on the outer variables "
+             "(the result's), so each of their assignments reaches one inner sub-circuit",
+             step.label, (c,))
 
 
 def _fix_det(c: Circuit) -> str:

@@ -46,7 +46,9 @@ class Compiled:
         self.specs = [spec(sr) for sr in prog.semirings]
         eng = engine()
         self.kernels = [eng.stage(sp) for sp in self.specs]
-        self.backtrack = eng.backtrack() if prog.n_arg else None
+        # argmax reads the recorded choices and the maximised MARGIN leaves (a max absorbed
+        # into leaves leaves no choice at all, yet the leaves still name the maximiser)
+        self.backtrack = eng.backtrack() if prog.n_arg or (prog.lvar >= 0).any() else None
         p = prog
         self.vsize = np.asarray([v.size for v in p.vars] or [0], np.int32)
         self.table_ptrs = [_ptr(x) for x in (p.op, p.slot, p.cptr, p.cslot, p.lrow, p.wbase,

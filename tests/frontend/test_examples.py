@@ -8,7 +8,8 @@ import pytest
 from compiler.api import compile_file
 
 EX = Path(__file__).resolve().parents[2] / "examples"
-INTRACTABLE = {"incompatible": {"both"}, "mmap": {"mmap_b"}, "core": {"mmap", "both"}}
+INTRACTABLE = {"incompatible": {"both"}, "mmap": {"mmap_b"}, "core": {"mmap", "both"},
+               "sdp": {"sdp_refused"}, "twoamc": {"naive"}}
 
 
 @pytest.mark.parametrize("path", sorted(EX.glob("*.query")), ids=lambda p: p.stem)
