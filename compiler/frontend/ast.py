@@ -182,7 +182,18 @@ class FileModel:
     extra_span: Span | None = None
 
 
-ModelBody = Union[LogicModel, WeightsModel, BayesNetModel, FileModel]
+@dataclass(frozen=True)
+class PaspModel:
+    """`pasp "prog.lp"` or `pasp { 0.3::a. b ; c :- a. }`: the program text (inline) or its
+    file name, and where it is written (a clingo error is shown there)."""
+    span: Span
+    source: str
+    source_span: Span
+    inline: bool
+    options: tuple[Option, ...]
+
+
+ModelBody = Union[LogicModel, WeightsModel, BayesNetModel, PaspModel, FileModel]
 
 
 @dataclass(frozen=True)

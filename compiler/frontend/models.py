@@ -69,6 +69,9 @@ def _check_model(env: Env, decl: A.ModelDecl, progress: Callable[[str], None] | 
         return ModelInfo(name, decl, "bayesnet", R.PROB, frozenset(bn.variables),
                          lambda o: adapters.compile_bayesnet(bn, o, name, progress), opts,
                          bn.parents())
+    if isinstance(body, A.PaspModel):
+        from compiler.frontend.pasp import check_pasp
+        return check_pasp(env, decl, body, progress)
     return _file(env, decl, body, progress)
 
 

@@ -127,6 +127,14 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         opts = c.pop() if c and isinstance(c[-1], tuple) else ()
         return A.BayesNetModel(self._span(meta), tuple(_items(c)), opts)
 
+    def pasp_model(self, meta: Any, c: list[Any]) -> A.PaspModel:
+        tok: Token = c[0]
+        opts = c[-1] if isinstance(c[-1], tuple) else ()
+        inline = tok.type == "PASP_BLOCK"
+        text = str(tok)[1:-1] if inline else _unquote(str(tok))
+        return A.PaspModel(self._span(meta), text, token_span(tok, self.file, self.text),
+                           inline, opts)
+
     def file_model(self, meta: Any, c: list[Any]) -> A.FileModel:
         path_tok: Token = c[1]
         extra: Token | None = c[2] if len(c) > 2 and isinstance(c[2], Token) else None

@@ -228,6 +228,8 @@ class Query:
             agg = self.conflict(v) if x is not None else None
             if agg is not None:
                 raise evidence_conflict(self, v, agg)
+        from compiler.frontend.pasp import check_run_evidence
+        check_run_evidence(self, row)
 
 
 def evidence_conflict(q: Query, v: Var, agg: Ty.TAggregate, span: Span | None = None

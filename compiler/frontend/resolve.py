@@ -17,7 +17,8 @@ from compiler.ir.variables import BOOL_DOMAIN, Var
 from compiler.source import Span
 
 RESERVED = frozenset({"var", "model", "mapping", "query", "logic", "weights", "bayesnet",
-                      "with", "sum", "max", "min", "or", "agg", "map", "true", "false", "inf"})
+                      "pasp", "with", "sum", "max", "min", "or", "agg", "map", "true", "false",
+                      "inf"})
 
 
 @dataclass

@@ -6,8 +6,8 @@ usual type errors apply, pointing at the sugar call).  Expanded subtrees that ar
 times are one object, so they lower to one circuit and their uses are views of it.
 
 Registered here: mmap (ATLAS.md 4.1), backdoor (4.4), frontdoor (4.5), marginals (every
-single-variable marginal at once, `ops.marginals`); maxent and credal
-(4.2) are reserved for the PASP issue and report that they are not available yet.
+single-variable marginal at once, `ops.marginals`); maxent and credal (4.2) register
+themselves from compiler/frontend/pasp.py.
 """
 from __future__ import annotations
 
@@ -316,20 +316,7 @@ def marginals(call: Call) -> Ty.T:
     return Ty.TMarginals(call.span, t.sr, X, t.summed | (t.vars - X), tuple(sorted(X)), t)
 
 
-def _not_yet(issue: str) -> Expansion:
-    def expand_later(call: Call) -> Ty.T:
-        raise QueryError(f"{call.name}(...) is not available yet", call.span,
-                         f"its expansion comes with {issue}; meanwhile write the composition "
-                         "with sum/map/* directly (docs/language.md)")
-    return expand_later
-
-
-register("maxent", ("X",), "PASP MaxEnt semantics (ATLAS.md 4.2)")(
-    _not_yet("the issue on PASP queries"))
-register("credal", ("X",), "PASP credal semantics (ATLAS.md 4.2)")(
-    _not_yet("the issue on PASP queries"))
-
+from compiler.frontend import pasp as _pasp  # noqa: E402,F401  (registers maxent, credal)
 
 # normalize, meu, sdp and twoamc (ATLAS.md 4.0, 4.3) register themselves on import
 from compiler.frontend import queries  # noqa: E402,F401
-

@@ -68,7 +68,7 @@ def _safe_recip(a: np.ndarray) -> np.ndarray:
 
 
 def recip(sr: Semiring = R.PROB) -> Mapping:
-    _need(sr, ("prob", "maxprod"), "recip")
+    _need(sr, ("prob", "maxprod", R.PROB2.name), "recip")
     return _mk("recip", sr, sr, _safe_recip, False, True, True, True,
                notes=("1/a, with 0 -> 0 (P11)",))
 
@@ -175,6 +175,16 @@ def threshold(t: float) -> Mapping:
     return dataclasses.replace(m, passes=lambda w: w[0] == w[1])
 
 
+def credal() -> Mapping:
+    """(a, b) -> ([a = b > 0], [a > 0]), count2 -> prob2: both credal bounds in one pass;
+    each component is multiplicative on the reachable values a <= b."""
+    def fn(a: np.ndarray) -> np.ndarray:
+        lo = (a[..., 0] == a[..., 1]) & (a[..., 1] > 0)
+        return np.stack([lo, a[..., 0] > 0], axis=-1).astype(np.float64)
+    return _mk("credal", R.COUNT2, R.PROB2, fn, False, True, True, False,
+               notes=("multiplicative on the reachable domain a <= b",))
+
+
 def _need(sr: Semiring, ok: tuple[str, ...], name: str) -> None:
     if sr.name not in ok:
         raise UnknownMapping(f"{name} is defined on {', '.join(ok)}, not on {sr.name}")
@@ -186,7 +196,7 @@ def _num(k: float) -> float | int:
 
 BUILTIN_NAMES = ("id", "support", "indicator", "recip", "pow", "log", "neglog", "lift", "dup",
                  "eu", "threshold", "maxent",
-                 "credal_lower", "credal_upper")
+                 "credal_lower", "credal_upper", "credal")
 
 
 def lookup(name: str, src: Semiring | None = None, dst: Semiring | None = None,
@@ -224,7 +234,7 @@ def _build(name: str, src: Semiring | None, dst: Semiring | None,
             raise UnknownMapping("threshold needs one number: threshold(t)")
         return threshold(params[0])
     simple = {"maxent": maxent, "credal_lower": credal_lower, "credal_upper": credal_upper,
-              "lift": lift, "dup": dup, "eu": eu}
+              "lift": lift, "dup": dup, "eu": eu, "credal": credal}
     if name in simple:
         return simple[name]()
     raise UnknownMapping(name)

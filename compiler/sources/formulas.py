@@ -91,6 +91,8 @@ def _formula_sdd(s: _Session, expr: tuple[Any, ...]) -> SddNode:
     stack: list[tuple[tuple[Any, ...], bool]] = [(expr, False)]
     while stack:
         e, expanded = stack.pop()
+        if id(e) in done:
+            continue                  # a shared sub-formula (the expression is a DAG)
         op = _op(e)
         if op in ("lit", "true", "false"):
             done[id(e)] = _atom(s, e)

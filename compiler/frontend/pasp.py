@@ -1,0 +1,284 @@
+"""PASP models (`model p = pasp "prog.lp"` or `pasp { ... }`) and their queries
+`maxent(q; p)` and `credal(q; p)`, with evidence written `p | e, !f` (docs/pasp.md).
+
+The model is phi(X, Y), X the probabilistic atoms, compiled X-constrained (compiler.pasp).  The
+queries expand into the compositions of ATLAS.md 4.2 over models made here: the facts'
+weights omega_X and the count-pair labels lambda of the query and evidence literals:
+  maxent:  sum_X omega maxent(sum_Y lambda_qe [phi])  *  recip(sum_X omega maxent(sum_Y
+           lambda_e [phi]))   = P(q, e | consistent) / P(e | consistent): inconsistent total
+           choices are dropped and the rest renormalised;
+  credal:  sum_X omega credal(sum_Y lambda_q [phi])  *  recip(sum_X omega), in prob2 as
+           (lower, upper); inconsistent choices count for neither bound (and are reported).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from compiler import pasp as P
+from compiler.errors import QueryError, QueryNameError, QueryTypeError, SourceError
+from compiler.frontend import adapters
+from compiler.frontend import ast as A
+from compiler.frontend import typed as Ty
+from compiler.frontend.models import ModelInfo, options
+from compiler.frontend.resolve import Env
+from compiler.frontend.sugar import Call, noted, register
+from compiler.ir.circuit import Circuit
+from compiler.ir.variables import Var, fmt_vars
+from compiler.semirings import registry as R
+from compiler.source import Span
+
+if TYPE_CHECKING:
+    from compiler.frontend.program import Query, Row
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class PaspInfo(ModelInfo):
+    program: P.Pasp | None = field(default=None, repr=False)
+
+    @property
+    def X(self) -> frozenset[Var]:
+        assert self.program is not None
+        return frozenset(self.program.X)
+
+
+# ---- the model --------------------------------------------------------------------------------
+def check_pasp(env: Env, decl: A.ModelDecl, body: A.PaspModel,
+               progress: Progress | None) -> PaspInfo:
+    name = decl.name.text
+    prog = _load(env, body)
+    for v in prog.X + prog.Y:
+        _declare(env, v, body)
+    scope = frozenset(prog.X + prog.Y)
+    opts = options(env, body.options, scope)
+    if opts.constrained and frozenset(opts.constrained) != frozenset(prog.X):
+        raise QueryTypeError("a pasp model is always constrained on its probabilistic facts",
+                             body.options[0].span, "write only `with vtree <kind>`")
+    opts = adapters.Options(opts.vtree, tuple(prog.X) or None)
+    return PaspInfo(name, decl, "pasp", R.BOOL, scope,
+                    lambda o: _build(prog, o, name, progress), opts, program=prog)
+
+
+def _load(env: Env, body: A.PaspModel) -> P.Pasp:
+    if body.inline:
+        try:
+            return P.load(body.source, body.source_span.file)
+        except SourceError as e:
+            raise _inline_error(e, body) from None
+    path = Path(body.source)
+    path = path if path.is_absolute() else env.base_dir / path
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise QueryError(f"cannot read the program '{body.source}': {e.strerror or e}",
+                         body.source_span, "a relative path is read from the query file's "
+                         "directory") from None
+    try:
+        return P.load(text, str(path))
+    except SourceError as e:
+        e.file = str(path)
+        raise adapters.source_error_at(e, body.source_span, env.base_dir) from None
+
+
+def _inline_error(e: SourceError, body: A.PaspModel) -> QueryError:
+    """A clingo error inside `pasp { ... }`, at its line and column of the .query file."""
+    s = body.source_span
+    if e.line is None:
+        return QueryError(e.message, s, e.hint)
+    line = s.line + e.line - 1
+    col = (s.col + 1 + (e.col or 1) - 1) if e.line == 1 else (e.col or 1)
+    lines = s.text.splitlines()
+    end = len(lines[line - 1]) + 1 if 0 < line <= len(lines) else col + 1
+    width = col + 1 if e.col is not None else max(end, col + 1)
+    return QueryError(e.message, Span(s.file, line, col, line, width, s.text), e.hint)
+
+
+def _declare(env: Env, v: Var, body: A.PaspModel) -> None:
+    have = env.vars.get(v.name)
+    if have is None:
+        if v.name in env.kinds:
+            raise QueryNameError(f"the program has an atom '{v.name}', which is already a "
+                                 f"{env.kinds[v.name]} here", body.source_span,
+                                 notes=((env.spans[v.name], "declared here"),))
+        env.vars[v.name], env.kinds[v.name], env.spans[v.name] = v, "variable", body.source_span
+    elif have.domain != v.domain:
+        raise QueryTypeError(f"the atom {v.name} is Boolean, but it is declared with "
+                             f"{{{', '.join(have.domain)}}}", body.source_span,
+                             notes=((env.spans[v.name], "declared here"),))
+
+
+def _build(prog: P.Pasp, o: adapters.Options, name: str, progress: Progress | None
+           ) -> Circuit:
+    limits = adapters._limits(progress)
+    c, enc = P.compile_pasp(prog, o.vtree, limits, name)
+    how = "tight: Clark's completion" if enc.tight else \
+        f"Clark's completion and the unfolded least fixpoint on {enc.components} positive cycle(s)"
+    shifted = f", {enc.shifted} head-cycle-free disjunctive rule(s) shifted" if enc.shifted \
+        else ""
+    X = ", ".join(v.name for v in prog.X)
+    detail = (f"pasp, clingo-grounded: {len(prog.X)} probabilistic and {len(prog.Y)} other "
+              f"atoms; {how}{shifted}; SDD constrained on {{{X}}}")
+    out = adapters.as_model(c, name, detail)
+    bad = inconsistent_mass(prog, c)
+    if out.step is not None:
+        out.step.notes += (f"inconsistent total choices (no answer set): mass {bad:.6g} "
+                           "(1 - P(consistent), by composition)",)
+    out.info["inconsistent"] = bad
+    return out
+
+
+def inconsistent_mass(prog: P.Pasp, phi: Circuit) -> float:
+    """1 - sum_X omega [sum_Y [phi] > 0], composed from the operators and evaluated."""
+    from compiler import ops
+    from compiler.mappings import builtin
+    from runtime.evaluator import evaluate
+    w = adapters.compile_weights(_omega_rows(prog), R.PROB, "omega")
+    counts = ops.apply_mapping(phi, builtin.lookup("indicator", R.BOOL, R.COUNT2))
+    inner = ops.apply_mapping(ops.aggregate(counts, frozenset(prog.Y)), builtin.maxent())
+    cons = ops.aggregate(ops.multiply(w, inner), frozenset(prog.X))
+    return max(0.0, 1.0 - float(evaluate(cons, evidence=[{}]).values[0]))
+
+
+def _omega_rows(prog: P.Pasp, pair: bool = False) -> dict[Var, list[object]]:
+    ps = prog.probabilities
+    if pair:
+        return {v: [(1.0 - p, 1.0 - p), (p, p)] for v, p in ps.items()}
+    return {v: [1.0 - p, p] for v, p in ps.items()}
+
+
+# ---- the queries ------------------------------------------------------------------------------
+def _operand(call: Call) -> tuple[PaspInfo, Ty.TModel, tuple[tuple[Var, int], ...]]:
+    t = call.operand
+    ev: tuple[tuple[Var, int], ...] = ()
+    if isinstance(t, Ty.TGiven):
+        t, ev = t.operand, t.evidence
+    info = call.checker.models.get(t.name) if isinstance(t, Ty.TModel) else None
+    if not isinstance(info, PaspInfo):
+        raise call.fail("needs a pasp model (optionally with evidence: p | e, !f)",
+                        hint="declare it with model p = pasp \"prog.lp\" or pasp { ... }")
+    assert isinstance(t, Ty.TModel)
+    return info, t, ev
+
+
+def _synthetic(call: Call, info: PaspInfo, name: str, sr: R.Semiring,
+               rows: dict[Var, list[object]]) -> Ty.TModel:
+    """A weights model made for the expansion (omega or lambda), shared by name."""
+    models = call.checker.models
+    if name not in models:
+        models[name] = ModelInfo(name, info.decl, "weights", sr, frozenset(rows),
+                                 lambda o: adapters.compile_weights(rows, sr, name))
+    return Ty.TModel(call.span, sr, frozenset(rows), frozenset(), name)
+
+
+def _lambda(call: Call, info: PaspInfo, lits: tuple[tuple[Var, int], ...]) -> Ty.TModel:
+    """(1, 1) where every literal holds, (0, 1) elsewhere: the inner count is (#answer sets
+    with the literals, #answer sets)."""
+    rows = {v: [(1, 1) if i == x else (0, 1) for i in range(2)] for v, x in lits}
+    text = ",".join(("" if x else "!") + v.name for v, x in sorted(lits))
+    return _synthetic(call, info, f"{info.name}.lambda[{text}]", R.COUNT2, rows)
+
+
+def _inner(call: Call, info: PaspInfo, phi: Ty.T, lits: tuple[tuple[Var, int], ...],
+           mapping: str) -> Ty.T:
+    Y = phi.vars - info.X
+    counts = call.shared.get(("counts", id(phi)))
+    if counts is None:
+        counts = call.shared[("counts", id(phi))] = call.map("indicator", phi, "count2")
+    body = call.product(_lambda(call, info, lits), counts) if lits else counts
+    return call.map(mapping, call.sum(Y, body))
+
+
+def _split(info: PaspInfo, ev: tuple[tuple[Var, int], ...]
+           ) -> tuple[tuple[tuple[Var, int], ...], tuple[tuple[Var, int], ...]]:
+    return tuple(p for p in ev if p[0] in info.X), tuple(p for p in ev if p[0] not in info.X)
+
+
+def _omega(call: Call, info: PaspInfo, ev_x: tuple[tuple[Var, int], ...], pair: bool) -> Ty.T:
+    assert info.program is not None
+    sr = R.PROB2 if pair else R.PROB
+    w: Ty.T = _synthetic(call, info, f"{info.name}.facts" + ("2" if pair else ""), sr,
+                         _omega_rows(info.program, pair))
+    if ev_x:
+        w = Ty.TGiven(call.span, sr, w.vars, w.summed, ev_x, w)
+    return w
+
+
+def _query(call: Call) -> tuple[tuple[Var, int], ...]:
+    (Q,) = call.groups
+    if not Q:
+        raise call.fail("the query group is empty", 0)
+    return tuple((v, 1) for v in sorted(Q))
+
+
+def _notes(info: PaspInfo, extra: str) -> tuple[str, ...]:
+    return ("ATLAS.md 4.2: phi smooth, decomposable, deterministic and X-deterministic "
+            f"(X = {fmt_vars(info.X)}, by the constrained compile) gives O(|C|)", extra)
+
+
+@register("maxent", ("Q",), "PASP MaxEnt semantics: P(Q | e) over the consistent total "
+                            "choices (ATLAS.md 4.2)", keywords=("query",))
+def maxent(call: Call) -> Ty.T:
+    info, phi, ev = _operand(call)
+    q = _query(call)
+    ev_x, ev_y = _split(info, ev)
+    w = _omega(call, info, ev_x, False)
+    X = info.X
+    num = call.sum(X, call.product(w, _inner(call, info, phi, q + ev_y, "maxent")))
+    den = call.sum(X, call.product(w, _inner(call, info, phi, ev_y, "maxent")))
+    result = call.product(num, call.map("recip", den))
+    note = ("inconsistent total choices are dropped and the rest renormalised: the "
+            "denominator is P(e, consistent)")
+    return _sealed(call, info, noted(call, f"maxent({fmt_vars(frozenset(v for v, _ in q))})",
+                                     _notes(info, note), result, den))
+
+
+@register("credal", ("Q",), "PASP credal semantics: (lower, upper) of P(Q | e) in prob2, e on "
+                            "probabilistic facts (ATLAS.md 4.2)", keywords=("query",))
+def credal(call: Call) -> Ty.T:
+    info, phi, ev = _operand(call)
+    q = _query(call)
+    ev_x, ev_y = _split(info, ev)
+    if ev_y:
+        raise call.fail(f"evidence on {fmt_vars(frozenset(v for v, _ in ev_y))}, which are not "
+                        "probabilistic facts, is not supported by credal", hint="credal takes "
+                        "evidence on probabilistic facts only; maxent takes any (docs/pasp.md)")
+    w = _omega(call, info, ev_x, True)
+    X = info.X
+    bounds = call.sum(X, call.product(w, _inner(call, info, phi, q, "credal")))
+    mass = call.sum(X, w)
+    result = call.product(bounds, call.map("recip", mass))
+    note = ("an inconsistent total choice counts for neither bound; its mass is in the "
+            "model's report")
+    return _sealed(call, info, noted(call, f"credal({fmt_vars(frozenset(v for v, _ in q))})",
+                                     _notes(info, note), result, mass))
+
+
+@dataclass(frozen=True, eq=False)
+class TPasp(Ty.TNote):
+    """A PASP query: evidence given when it runs may only observe probabilistic facts (the
+    others change the answer-set counts that normalise MaxEnt; write them as p | e)."""
+    sealed: frozenset[Var] = frozenset()
+
+
+def _sealed(call: Call, info: PaspInfo, t: Ty.T) -> Ty.T:
+    assert isinstance(t, Ty.TNote)
+    return TPasp(t.span, t.sr, t.vars, t.summed, t.label, t.notes, t.guards, t.operand,
+                 info.vars - info.X)
+
+
+def check_run_evidence(q: "Query", row: "Row") -> None:
+    """Run-time evidence (-e, --data) on a PASP query may observe probabilistic facts only."""
+    for t in Ty.walk(q.typed):
+        if isinstance(t, Ty.TQuery):
+            check_run_evidence(q.program.queries[t.name], row)
+        if not isinstance(t, TPasp):
+            continue
+        bad = sorted(v.name for v, x in row.items() if x is not None and v in t.sealed)
+        if bad:
+            raise QueryTypeError(f"evidence on {', '.join(bad)} given at run time: for query "
+                                 f"{q.name} only probabilistic facts may be observed so",
+                                 t.span, "write the evidence in the query: maxent(q; p | "
+                                 f"{bad[0]}) (docs/pasp.md)")

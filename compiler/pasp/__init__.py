@@ -1,0 +1,91 @@
+"""Probabilistic answer set programs (docs/pasp.md): grounded by clingo, encoded as one
+Boolean function phi(X, Y) of the probabilistic atoms X and the other atoms Y whose models are
+the answer sets under each total choice, compiled to an SDD with an X-constrained vtree (so the
+circuit is X-deterministic by construction).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.errors import SourceError
+from compiler.ir.circuit import Circuit
+from compiler.ir.variables import Var
+from compiler.ir.vtree import Vtree
+from compiler.pasp.encode import Encoding, encode, normalise
+from compiler.pasp.ground import Ground, ground
+from compiler.sources.formulas import compile_formula
+from compiler.sources.limits import Limits
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def var_name(symbol: str) -> str:
+    """A ground atom as a query-language name: r(1,2) -> r_1_2, -a -> neg_a."""
+    s = symbol.strip()
+    if s.startswith("-"):
+        s = "neg_" + s[1:]
+    s = re.sub(r"-(\d)", r"m\1", s)
+    s = re.sub(r"[^A-Za-z0-9_]+", "_", s).strip("_")
+    return s if _NAME.fullmatch(s) else "a_" + s
+
+
+@dataclass
+class Pasp:
+    """A grounded program: its atoms as variables (X: probabilistic, Y: the others)."""
+    ground: Ground
+    vars: dict[int, Var]             # atom -> variable
+    file: str
+
+    @property
+    def X(self) -> list[Var]:
+        return [self.vars[a] for a in sorted(self.ground.prob, key=self._key)]
+
+    @property
+    def Y(self) -> list[Var]:
+        return [self.vars[a] for a in sorted(self.ground.symbols, key=self._key)
+                if a not in self.ground.prob]
+
+    @property
+    def probabilities(self) -> dict[Var, float]:
+        return {self.vars[a]: p for a, p in self.ground.prob.items()}
+
+    def _key(self, a: int) -> str:
+        return self.vars[a].name
+
+    def encoding(self) -> Encoding:
+        def lit(a: int, value: bool) -> tuple[Any, ...]:
+            return ("lit", self.vars[a], 1 if value else 0)
+        return encode(self.ground, lit, self.file)
+
+
+def load(text: str, file: str = "<program>") -> Pasp:
+    """Ground the program with clingo and name its atoms; raises SourceError."""
+    g = ground(text, file)
+    normalise(g, file)                          # rejects non-head-cycle-free programs now
+    named: dict[str, int] = {}
+    vs: dict[int, Var] = {}
+    for a in sorted(g.symbols):
+        n = var_name(g.symbols[a])
+        if n in named:
+            raise SourceError(f"the atoms {g.symbols[named[n]]} and {g.symbols[a]} both become "
+                              f"the variable {n}", file, hint="rename one of the predicates")
+        named[n] = a
+        vs[a] = Var(n)
+    return Pasp(g, vs, file)
+
+
+def compile_pasp(p: Pasp, vtree: Vtree | str | None = None, limits: Limits | None = None,
+                 name: str = "pasp") -> tuple[Circuit, Encoding]:
+    """phi(X, Y) as a BOOL circuit, X-constrained (X-deterministic by construction)."""
+    enc = p.encoding()
+    X = p.X
+    c = compile_formula(enc.formula, X + p.Y, vtree, constrained=X or None, limits=limits,
+                        name=name)
+    c.info.update({"source": "pasp", "tight": enc.tight, "components": enc.components,
+                   "shifted": enc.shifted})
+    return c, enc
+
+
+__all__ = ["Pasp", "compile_pasp", "load", "var_name"]
