@@ -41,6 +41,9 @@ class _Edges:
     children: np.ndarray      # child indices, parent after parent
     starts: np.ndarray        # offset of each parent's first child in `children`
     owner: np.ndarray         # for each edge, the position of its parent in `parents`
+    by_child: np.ndarray      # the edges sorted by child (scatter-adds become reductions)
+    child_starts: np.ndarray  # offset of each distinct child's first edge in `by_child`
+    distinct: np.ndarray      # the distinct children, in that order
 
 
 @dataclass
@@ -49,6 +52,7 @@ class _Plan:
     root: int
     inputs: dict[Var, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     margins: dict[Var, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    totals: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # no evidence
     consts: list[tuple[int, float]] = field(default_factory=list)
     maps: list[tuple[int, Node]] = field(default_factory=list)
     layers: list[tuple[_Edges | None, _Edges | None]] = field(default_factory=list)
@@ -90,6 +94,8 @@ def _plan(root: Node) -> _Plan:
     for (v, op), idx in leaves.items():
         w = np.array([order[i].arg.weights for i in idx], dtype=float).reshape(len(idx), v.size)
         (plan.inputs if op is Op.INPUT else plan.margins)[v] = (np.array(idx), w)
+    plan.totals = [(np.array(i), np.array([order[j].arg.weights for j in i], dtype=float)
+                    .reshape(len(i), -1).sum(axis=1)) for i in leaves.values()]
     top = int(height.max()) if len(order) else 0
     plan.layers = [(_edges(inner.get((h, Op.SUM)), order, index),
                     _edges(inner.get((h, Op.PROD)), order, index)) for h in range(1, top + 1)]
@@ -117,26 +123,40 @@ def _edges(idx: list[int] | None, order: list[Node], index: dict[int, int]) -> _
     kids = [[index[ch.uid] for ch in order[i].children] for i in idx]
     counts = np.array([len(k) for k in kids])
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    return _Edges(np.array(idx), np.array([j for k in kids for j in k]), starts,
-                  np.repeat(np.arange(len(idx)), counts))
+    children = np.array([j for k in kids for j in k])
+    by_child = np.argsort(children, kind="stable")
+    distinct, child_starts = np.unique(children[by_child], return_index=True)
+    return _Edges(np.array(idx), children, starts, np.repeat(np.arange(len(idx)), counts),
+                  by_child, child_starts, distinct)
 
 
 # ---- the two passes ---------------------------------------------------------------------------
-def _mask(v: Var, rows: list[Row]) -> np.ndarray:
-    m = np.ones((len(rows), v.size))
+def _masks(rows: list[Row]) -> dict[Var, np.ndarray]:
+    """The evidence masks (rows, |dom X|) of the variables observed in some row."""
+    seen: dict[Var, list[tuple[int, int]]] = {}
     for b, r in enumerate(rows):
-        x = r.get(v)
-        if x is not None:
-            m[b] = 0.0
-            m[b, x] = 1.0
-    return m
+        for v, x in r.items():
+            if x is not None:
+                seen.setdefault(v, []).append((b, x))
+    out = {}
+    for v, obs in seen.items():
+        m = np.ones((len(rows), v.size))
+        b, x = np.array(obs).T
+        m[b] = 0.0
+        m[b, x] = 1.0
+        out[v] = m
+    return out
 
 
 def _upward(plan: _Plan, rows: list[Row]) -> tuple[np.ndarray, dict, dict]:
     vals = np.empty((plan.size, len(rows)))
+    for idx, total in plan.totals:
+        vals[idx] = total[:, None]
+    masks = _masks(rows)
     for group in (plan.inputs, plan.margins):
-        for v, (idx, w) in group.items():
-            vals[idx] = w @ _mask(v, rows).T
+        for v in masks.keys() & group.keys():
+            idx, w = group[v]
+            vals[idx] = w @ masks[v].T
     for i, x in plan.consts:
         vals[i] = x
     for i, n in plan.maps:
@@ -162,12 +182,17 @@ def _downward(plan: _Plan, vals: np.ndarray, zeros: dict, nonzero: dict) -> np.n
     for h in range(len(plan.layers) - 1, -1, -1):
         sums, prods = plan.layers[h]
         if sums is not None:
-            np.add.at(grad, sums.children, grad[sums.parents][sums.owner])
+            _scatter(grad, sums, grad[sums.parents][sums.owner])
         if prods is not None:
             others = _others(vals[prods.children], zeros[h][prods.owner],
                              nonzero[h][prods.owner])
-            np.add.at(grad, prods.children, grad[prods.parents][prods.owner] * others)
+            _scatter(grad, prods, grad[prods.parents][prods.owner] * others)
     return grad
+
+
+def _scatter(grad: np.ndarray, e: _Edges, per_edge: np.ndarray) -> None:
+    """grad[child] += the contributions of its edges (sorted by child, then reduced)."""
+    grad[e.distinct] += np.add.reduceat(per_edge[e.by_child], e.child_starts, axis=0)
 
 
 def _others(kid: np.ndarray, zeros: np.ndarray, nonzero: np.ndarray) -> np.ndarray:
