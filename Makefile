@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## create the virtual environment and install atlasc with its test tools
 
-run: $(STAMP) ## set up, then run the main example (examples/sprinkler.query)
-	$(BIN)/atlasc run examples/sprinkler.query
+run: $(STAMP) ## set up, then run the showcase: one example per query class (examples/showcase.sh)
+	ATLASC=$(BIN)/atlasc sh examples/showcase.sh
 
 demo: $(STAMP) ## the operators from Python: reports and values (examples/core_demo.py)
 	$(BIN)/python examples/core_demo.py
