@@ -191,7 +191,10 @@ def mmap(call: Call) -> Ty.T:
         raise call.fail(f"needs a prob or log model, not {t.sr.name}")
     _disjoint(call, (0,))
     inner = call.map("id", call.sum(t.vars - Q, t), target)
-    return call.sum(Q, inner)
+    need = (f"marginal MAP needs Q-determinism: the model must be {fmt_vars(Q)}-deterministic "
+            f"(ATLAS.md 4.1, P4); map[id: prob -> {target}] below checks it and says how it "
+            "holds (by construction with a Q-constrained vtree, verified, or after --repair)")
+    return noted(call, f"mmap({fmt_vars(Q)})", (need,), call.sum(Q, inner))
 
 
 def _marginal(call: Call, keep: frozenset[Var]) -> Ty.T:
