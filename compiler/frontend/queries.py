@@ -183,10 +183,13 @@ def twoamc(call: Call) -> Ty.T:
     _disjoint(call, (0,))
     (X,) = call.groups
     wy, wx = model_arg(call, "inner_weights"), model_arg(call, "outer_weights")
-    _within(call, "inner_weights", wy, phi.vars - X)
+    if wy.vars & X:
+        raise QueryTypeError(f"inner_weights weighs the outer {fmt_vars(wy.vars & X)}",
+                             call.extra("inner_weights").span)
     _within(call, "outer_weights", wx, X)
     tau = _mapping_arg(call, wy.sr, wx.sr)
-    inner = call.sum(phi.vars - X, call.product(call.map("indicator", phi, wy.sr.name), wy))
+    inner = call.sum((phi.vars | wy.vars) - X,
+                     call.product(call.map("indicator", phi, wy.sr.name), wy))
     mapped = call.checker.make_map(call.span, tau, inner)
     notes = (f"2AMC: outer {wx.sr.name} over {fmt_vars(X)}, inner {wy.sr.name}, tau "
              f"{tau.label}; conditions (4.0): the indicator needs phi deterministic unless "

@@ -15,6 +15,9 @@ SAMPLES = {
     "count": [0, 1, 2, 5], "bool": [False, True],
     "pair(count,count)": [(0, 0), (0, 1), (1, 1), (1, 2), (2, 2), (0, 3)],
     "grad": [(0.0, 0.0), (1.0, 0.5), (-1.0, -0.5), (0.0, 1.0), (2.0, -1.0)],
+    "expectation": [(0.0, 0.0), (0.5, 1.0), (0.2, -3.0), (1.0, 0.0), (0.0, 2.0)],
+    "pair(prob,prob)": [(0.0, 0.0), (0.1, 0.4), (0.4, 0.5), (0.5, 0.6), (0.3, 0.3),
+                        (0.0, 0.7), (0.6, 1.0)],
 }
 
 MAPPINGS = [M.identity(R.PROB, R.MAXPROD), M.identity(R.PROB, R.PROB),
@@ -23,7 +26,8 @@ MAPPINGS = [M.identity(R.PROB, R.MAXPROD), M.identity(R.PROB, R.PROB),
             M.support(R.GRAD), M.indicator(R.PROB), M.indicator(R.COUNT),
             M.indicator(R.MAXPROD), M.recip(R.PROB), M.power(2, R.PROB), M.power(0.5, R.PROB),
             M.log(R.PROB), M.log(R.MAXPROD), M.neglog(R.PROB), M.neglog(R.MAXPROD), M.maxent(),
-            M.credal_lower(), M.credal_upper()]
+            M.credal_lower(), M.credal_upper(), M.lift(), M.dup(), M.eu(), M.threshold(0.7),
+            M.threshold(0.5)]
 
 
 def _holds(tau, law) -> bool:
