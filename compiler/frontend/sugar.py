@@ -92,18 +92,29 @@ def register(name: str, groups: tuple[str, ...], doc: str, optional: bool = Fals
 
 
 def usage(s: Sugar) -> str:
-    if s.keywords or s.extras:
-        args = [f"{k} = {{...}}" for k in s.keywords] + [f"{k} = ..." for k in s.extras]
-        return f"write {s.name}(model, {', '.join(args)})"
-    return f"write {s.name}({'; '.join(s.groups)}; model)"
+    return "write " + (_keyword_form(s) if s.keywords or s.extras else _positional_form(s))
+
+
+def signature(s: Sugar) -> str:
+    """How a form is written; keyword-only forms (with further arguments) by keyword."""
+    return _keyword_form(s) if s.extras else _positional_form(s)
+
+
+def _keyword_form(s: Sugar) -> str:
+    args = [f"{k} = {{...}}" for k in s.keywords] + [f"{k} = ..." for k in s.extras]
+    return f"{s.name}(model, {', '.join(args)})"
+
+
+def _positional_form(s: Sugar) -> str:
+    return f"{s.name}({'; '.join(s.groups)}; model)"
 
 
 def expand(checker: "Checker", e: A.Sugar) -> Ty.T:
     sugar = REGISTRY.get(e.name.text)
     if sugar is None:
         raise QueryNameError(f"unknown query form '{e.name.text}'", e.name.span,
-                             "known forms: " + ", ".join(f"{s.name}({'; '.join(s.groups)}; "
-                                                          "model)" for s in REGISTRY.values()))
+                             "known forms: " + ", ".join(signature(s)
+                                                         for s in REGISTRY.values()))
     if e.keywords:
         return _expand_keywords(checker, e, sugar)
     if sugar.extras or (len(e.var_groups) != len(sugar.groups)
