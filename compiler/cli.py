@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, NoReturn
@@ -18,6 +17,7 @@ from typing import Any, Callable, NoReturn
 import click
 
 from compiler import __version__
+from compiler.atomic import write_atomic_bytes
 from compiler.errors import AtlasError, QueryError
 
 EXIT_USER, EXIT_INTRACTABLE, EXIT_INTERNAL = 2, 3, 4
@@ -84,18 +84,7 @@ def write_atomic(path: Path, data: str | bytes, protected: set[Path]) -> None:
     if target in protected:
         raise QueryError(f"refusing to overwrite the input file {path}", None,
                          "choose another output path")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic_bytes(target, data.encode("utf-8") if isinstance(data, str) else data)
 
 
 def _inputs(program: Any, path: str) -> set[Path]:
@@ -187,11 +176,11 @@ def compile_cmd(file: str, out: str) -> int:
 
 
 def _write_llvm(q: Any, outdir: Path, protected: set[Path]) -> None:
-    try:
-        from runtime.codegen import emit_module  # type: ignore[import-not-found]
-    except ImportError:
-        return  # the LLVM back end has not landed yet
-    write_atomic(outdir / f"{q.name}.ll", str(emit_module(q.circuit)), protected)
+    """The kernels' optimised LLVM IR and the program tables they interpret."""
+    from runtime.llvm.export import emit_module, program_npz
+    argmax = bool(q.argmax_vars())
+    write_atomic(outdir / f"{q.name}.ll", emit_module(q.circuit, argmax), protected)
+    write_atomic(outdir / f"{q.name}.program.npz", program_npz(q.circuit, argmax), protected)
 
 
 @main.command()

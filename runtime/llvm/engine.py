@@ -14,7 +14,6 @@ import ctypes
 import hashlib
 import os
 import struct
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +23,9 @@ import llvmlite
 import llvmlite.binding as llvm
 from llvmlite import ir
 
+from compiler.atomic import write_atomic_bytes
 from runtime.llvm.elems import Spec
-from runtime.llvm.kernels import KERNEL_VERSION, backtrack_module, stage_module
+from runtime.llvm.kernels import KERNEL_VERSION, allocate_module, backtrack_module, stage_module
 
 MAGIC = b"ATLASC-OBJ\x01"
 _LOCK = threading.RLock()
@@ -94,13 +94,7 @@ class Engine:
         blob = MAGIC + hashlib.sha256(payload).digest() + struct.pack("<Q", len(payload)) + \
             payload
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
-                f.write(blob)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
+            write_atomic_bytes(path, blob)
         except OSError:
             pass    # an unwritable cache only costs a rebuild next time
 
@@ -166,6 +160,16 @@ class Engine:
             return mod
         return BACKTRACK_T(self.function(name, key, make))
 
+    def allocate(self) -> Callable[..., None]:
+        key = self.key("allocate")
+        name = f"allocate_{key[:16]}"
+
+        def make() -> ir.Module:
+            mod = allocate_module(self.triple)
+            mod.get_global("allocate").name = name
+            return mod
+        return ALLOCATE_T(self.function(name, key, make))
+
     def stage_ir(self, sp: Spec) -> str:
         """The kernel's LLVM IR, optimised, as text (what `atlasc compile` writes)."""
         return str(self.optimise(stage_module(sp, self.triple)))
@@ -174,6 +178,7 @@ class Engine:
 P, I64 = ctypes.c_void_p, ctypes.c_int64
 STAGE_T = ctypes.CFUNCTYPE(ctypes.c_int32, I64, I64, P, P, P, P, P, P, P, P, P, I64, I64, P,
                            I64, P, P)
+ALLOCATE_T = ctypes.CFUNCTYPE(None, I64, P, P, P, P, P, I64, P, P)
 BACKTRACK_T = ctypes.CFUNCTYPE(None, I64, P, P, P, P, P, I64, I64, P, P, P, P, P, I64, P, P, P,
                                ctypes.c_int32)
 

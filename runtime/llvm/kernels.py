@@ -235,6 +235,8 @@ def backtrack_module(triple: str) -> ir.Module:
     fn = ir.Function(mod, ir.FunctionType(ir.VoidType(), args), name="backtrack")
     names = ("root op cptr cinstr arank choice stride n lrow lvar best vsize E ld out stack "
              "stamp stamp0").split()
+    for arg, nm in zip(fn.args, names):
+        arg.name = nm
     a = dict(zip(names, fn.args))
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     sp = b.alloca(I64, name="sp")
@@ -297,5 +299,47 @@ def backtrack_module(triple: str) -> ir.Module:
         b.position_at_end(after)
 
     loop(b, c64(0), a["n"], row)
+    b.ret_void()
+    return mod
+
+
+def allocate_module(triple: str) -> ir.Module:
+    """void allocate(i64 N, i32* srid, i64* fptr, i32* ends, i32* slot, i32* stacks, i64 cap,
+    i64* tops, i32* counts): the linear-scan slot assignment of `linear.allocate`; the values
+    whose last reader is i are ends[fptr[i] .. fptr[i+1]]."""
+    mod = ir.Module(name="atlasc_allocate")
+    mod.triple = triple
+    P = ptr(I32)
+    args = [I64, P, ptr(I64), P, P, P, I64, ptr(I64), P]
+    fn = ir.Function(mod, ir.FunctionType(ir.VoidType(), args), name="allocate")
+    names = "N srid fptr ends slot stacks cap tops counts".split()
+    for arg, nm in zip(fn.args, names):
+        arg.name = nm
+    a = dict(zip(names, fn.args))
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+
+    def node(i: ir.Value) -> None:
+        s = b.sext(load_at(b, a["srid"], i), I64)
+        top = load_at(b, a["tops"], s)
+        with b.if_else(b.icmp_signed(">", top, c64(0))) as (reuse, fresh):
+            with reuse:
+                t1 = b.sub(top, c64(1))
+                store_at(b, t1, a["tops"], s)
+                store_at(b, load_at(b, a["stacks"], b.add(b.mul(s, a["cap"]), t1)),
+                         a["slot"], i)
+            with fresh:
+                cnt = load_at(b, a["counts"], s)
+                store_at(b, cnt, a["slot"], i)
+                store_at(b, b.add(cnt, c32(1)), a["counts"], s)
+
+        def free(k: ir.Value) -> None:
+            j = b.sext(load_at(b, a["ends"], k), I64)
+            with b.if_then(b.icmp_signed("!=", j, i)):
+                s2 = b.sext(load_at(b, a["srid"], j), I64)
+                t2 = load_at(b, a["tops"], s2)
+                store_at(b, load_at(b, a["slot"], j), a["stacks"], b.add(b.mul(s2, a["cap"]), t2))
+                store_at(b, b.add(t2, c64(1)), a["tops"], s2)
+        loop(b, load_at(b, a["fptr"], i), load_at(b, a["fptr"], b.add(i, c64(1))), free, "f")
+    loop(b, c64(0), a["N"], node, "i")
     b.ret_void()
     return mod

@@ -22,8 +22,10 @@ an all-zero row read by constants (their block is one entry).
 """
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -89,88 +91,144 @@ def levels(order: list[Node]) -> dict[int, int]:
 
 
 def linearize(root: Node, argmax: bool = False) -> Program:
-    nodes = topo(root)
+    with _no_gc():
+        return _linearize(root, argmax)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """The pass allocates millions of small objects and frees none: the cyclic collector
+    would rescan them over and over (it doubled the time at 10^6 nodes)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _stage_order(nodes: list[Node]) -> tuple[list[Node], dict[int, int] | None]:
+    """Nodes in stage order (level, semiring, MAP first, uid); None: one stage, uid order."""
+    one_sr = all(n.sr is nodes[0].sr for n in nodes)
+    if one_sr and not any(n.op is Op.MAP for n in nodes):
+        return nodes, None
     lv = levels(nodes)
-    srs: list[Semiring] = []
     sid: dict[str, int] = {}
     for n in nodes:
+        sid.setdefault(n.sr.name, len(sid))
+    return sorted(nodes, key=lambda n: (lv[n.uid], sid[n.sr.name], n.op is not Op.MAP,
+                                        n.uid)), lv
+
+
+_CODE = {Op.SUM: SUM, Op.PROD: PROD, Op.MAP: MAP, Op.INPUT: LEAF, Op.MARGIN: LEAF,
+         Op.CONST: LEAF}
+
+
+def _linearize(root: Node, argmax: bool) -> Program:
+    order, lv = _stage_order(topo(root))
+    N = len(order)
+    srs: list[Semiring] = []
+    sid: dict[str, int] = {}
+    for n in order:
         if n.sr.name not in sid:
             sid[n.sr.name] = len(srs)
             srs.append(n.sr)
-    # stage order: by level, then semiring, then uid (MAP nodes first within their stage)
-    order = sorted(nodes, key=lambda n: (lv[n.uid], sid[n.sr.name], n.op is not Op.MAP, n.uid))
-    index = {n.uid: i for i, n in enumerate(order)}
-    vars_ = sorted({n.arg.var for n in nodes if n.op in (Op.INPUT, Op.MARGIN)})
-    vidx = {v: i for i, v in enumerate(vars_)}
-    V = len(vars_)
-    arg_sr = root.sr if argmax else None
-
-    N = len(order)
-    op = np.empty(N, np.int32)
-    srid = np.empty(N, np.int32)
-    lrow = np.full(N, -1, np.int32)
-    wbase = np.zeros(N, np.int32)
-    arank = np.full(N, -1, np.int32)
-    lvar = np.full(N, -1, np.int32)
-    best = np.zeros(N, np.int32)
+    uids = np.fromiter((n.uid for n in order), np.int64, N)
+    pos = np.zeros(int(uids.max()) + 1, np.int32)
+    pos[uids] = np.arange(N, dtype=np.int32)
+    op = np.fromiter((_CODE[n.op] for n in order), np.int32, N)
+    srid = np.fromiter((sid[n.sr.name] for n in order), np.int32, N) if len(srs) > 1 \
+        else np.zeros(N, np.int32)
+    nk = np.fromiter((len(n.children) for n in order), np.int64, N)
+    kids = pos[np.fromiter((c.uid for n in order for c in n.children), np.int64, int(nk.sum()))]
+    is_map = op == MAP
+    eptr = np.zeros(N + 1, np.int64)
+    np.cumsum(nk, out=eptr[1:])
+    # the kernels' children: every edge but MAP -> source (the source goes in lrow)
+    keep = np.repeat(~is_map, nk)
+    cinstr = kids[keep].astype(np.int32)
     cptr = np.zeros(N + 1, np.int64)
-    cinstr_l: list[int] = []
-    wlists: list[list[Any]] = [[] for _ in srs]
-    mappings: dict[int, Any] = {}
-    n_arg = 0
-    stages: list[Stage] = []
-    for i, n in enumerate(order):
-        s = sid[n.sr.name]
-        srid[i] = s
-        if not stages or (stages[-1].sr.name, stages[-1].level) != (n.sr.name, lv[n.uid]):
-            stages.append(Stage(n.sr, lv[n.uid], i, i, []))
-        stages[-1].end = i + 1
-        o = n.op
-        if o is Op.SUM:
-            if arg_sr is not None and n.sr == arg_sr:
-                op[i] = SUM_ARG
-                arank[i] = n_arg
-                n_arg += 1
-            else:
-                op[i] = SUM
-        elif o is Op.PROD:
-            op[i] = PROD
-        elif o is Op.MAP:
-            op[i] = MAP
-            lrow[i] = index[n.children[0].uid]
-            mappings[i] = n.arg
-            stages[-1].maps.append(i)
-        else:
-            op[i] = LEAF
-            wl = wlists[s]
-            wbase[i] = len(wl)
-            if o is Op.CONST:
-                lrow[i] = 2 * V
-                wl.append(n.arg)
-            else:
-                leaf = n.arg
-                k = vidx[leaf.var]
-                lrow[i] = k + (V if o is Op.INPUT else 0)
-                wl.extend(leaf.weights)
-                wl.append(_total(n.sr, leaf.weights))
-                wl.append(n.sr.zero)
-                if arg_sr is not None and o is Op.MARGIN and n.sr == arg_sr:
-                    lvar[i] = k
-                    best[i] = int(n.sr.select(n.sr.array(list(leaf.weights))))
-        if o is not Op.MAP:
-            cinstr_l.extend(index[c.uid] for c in n.children)
-        cptr[i + 1] = len(cinstr_l)
-    cinstr = np.asarray(cinstr_l, dtype=np.int32)
+    np.cumsum(np.where(is_map, 0, nk), out=cptr[1:])
+    lrow = np.full(N, -1, np.int32)
+    lrow[is_map] = kids[eptr[:-1][is_map]]
+    mappings = {int(i): order[i].arg for i in np.flatnonzero(is_map)}
+    arank = np.full(N, -1, np.int32)
+    if argmax:
+        arg_sum = (op == SUM) & (srid == sid[root.sr.name])
+        op[arg_sum] = SUM_ARG
+        arank[arg_sum] = np.arange(int(arg_sum.sum()), dtype=np.int32)
+    n_arg = int((op == SUM_ARG).sum())
+    leaves = _Leaves(order, srs, sid, root.sr if argmax else None)
+    for i in np.flatnonzero(op == LEAF):
+        leaves.add(int(i))
     weights, exact_only = [], False
     for s, sr in enumerate(srs):
-        w, ok = _weight_table(sr, wlists[s])
+        w, ok = _weight_table(sr, leaves.tables[s])
         weights.append(w)
         exact_only |= not ok
-    slot, nslots = allocate(order, index, srid, len(srs), index[root.uid])
+    stages = _stages(order, srs, srid, lv, is_map)
+    slot, nslots = allocate(kids, eptr, srid, len(srs), int(pos[root.uid]))
     cslot = slot[cinstr] if len(cinstr) else np.zeros(0, np.int32)
-    return Program(op, srid, slot, cptr, cslot.astype(np.int32), cinstr, lrow, wbase, arank,
-                   lvar, best, srs, weights, nslots, stages, vars_, index[root.uid], n_arg,
-                   exact_only, mappings)
+    return Program(op, srid, slot, cptr, cslot.astype(np.int32), cinstr,
+                   np.where(op == LEAF, leaves.lrow, lrow).astype(np.int32), leaves.wbase,
+                   arank, leaves.lvar, leaves.best, srs, weights, nslots, stages, leaves.vars,
+                   int(pos[root.uid]), n_arg, exact_only, mappings)
+
+
+class _Leaves:
+    """Weight blocks (shared by leaves with equal weights), evidence rows, argmax data."""
+
+    def __init__(self, order: list[Node], srs: list[Semiring], sid: dict[str, int],
+                 arg_sr: Semiring | None) -> None:
+        self.order, self.sid, self.arg_sr = order, sid, arg_sr
+        self.vars = sorted({n.arg.var for n in order if n.op in (Op.INPUT, Op.MARGIN)})
+        self.vidx = {v: i for i, v in enumerate(self.vars)}
+        N, self.V = len(order), len(self.vars)
+        self.lrow = np.full(N, -1, np.int32)
+        self.wbase = np.zeros(N, np.int32)
+        self.lvar = np.full(N, -1, np.int32)
+        self.best = np.zeros(N, np.int32)
+        self.tables: list[list[Any]] = [[] for _ in srs]
+        self.blocks: list[dict[Any, int]] = [{} for _ in srs]
+
+    def block(self, s: int, sr: Semiring, key: Any, entries: Any) -> int:
+        at = self.blocks[s].get(key)
+        if at is None:
+            at = self.blocks[s][key] = len(self.tables[s])
+            self.tables[s].extend(entries())
+        return at
+
+    def add(self, i: int) -> None:
+        n = self.order[i]
+        s = self.sid[n.sr.name]
+        if n.op is Op.CONST:
+            self.lrow[i] = 2 * self.V
+            self.wbase[i] = self.block(s, n.sr, ("c", n.arg), lambda: [n.arg])
+            return
+        w = n.arg.weights
+        k = self.vidx[n.arg.var]
+        self.lrow[i] = k + (self.V if n.op is Op.INPUT else 0)
+        self.wbase[i] = self.block(s, n.sr, ("w", w),
+                                   lambda: [*w, _total(n.sr, w), n.sr.zero])
+        if self.arg_sr is not None and n.op is Op.MARGIN and n.sr == self.arg_sr:
+            self.lvar[i] = k
+            self.best[i] = int(n.sr.select(n.sr.array(list(w))))
+
+
+def _stages(order: list[Node], srs: list[Semiring], srid: np.ndarray,
+            lv: dict[int, int] | None, is_map: np.ndarray) -> list[Stage]:
+    if lv is None:
+        return [Stage(srs[0], 0, 0, len(order), [])]
+    stages: list[Stage] = []
+    for i, n in enumerate(order):
+        key = (int(srid[i]), lv[n.uid])
+        if not stages or (stages[-1].sr is not srs[key[0]] or stages[-1].level != key[1]):
+            stages.append(Stage(srs[key[0]], key[1], i, i, []))
+        stages[-1].end = i + 1
+        if is_map[i]:
+            stages[-1].maps.append(i)
+    return stages
 
 
 def _total(sr: Semiring, weights: tuple[Any, ...]) -> Any:
@@ -197,34 +255,29 @@ def _weight_table(sr: Semiring, entries: list[Any]) -> tuple[np.ndarray, bool]:
     return out, ok
 
 
-def allocate(order: list[Node], index: dict[int, int], srid: np.ndarray, n_sr: int,
-             root: int) -> tuple[np.ndarray, list[int]]:
+def allocate(kids: np.ndarray, eptr: np.ndarray, srid: np.ndarray, n_sr: int, root: int
+             ) -> tuple[np.ndarray, list[int]]:
     """Slots by a linear scan: a value's slot is freed after its last reader; a node never
-    gets a slot one of its children still holds.  A MAP source is read by its MAP node."""
-    N = len(order)
+    gets a slot one of its children still holds.  A MAP source is read by its MAP node.
+    The scan itself is a compiled kernel (`kernels.allocate_module`)."""
+    N = len(srid)
+    parent = np.repeat(np.arange(N, dtype=np.int64), np.diff(eptr))
     last = np.arange(N, dtype=np.int64)
-    for i, n in enumerate(order):
-        for c in n.children:
-            j = index[c.uid]
-            if last[j] < i:
-                last[j] = i
+    if len(kids):
+        np.maximum.at(last, kids, parent)
     last[root] = N
-    # readers that end at i, grouped
-    ends: list[list[int]] = [[] for _ in range(N + 1)]
-    for j in range(N):
-        ends[last[j]].append(j)
+    ends = np.argsort(last, kind="stable").astype(np.int32)
+    fptr = np.zeros(N + 2, np.int64)
+    np.cumsum(np.bincount(last, minlength=N + 1), out=fptr[1:])
     slot = np.empty(N, np.int32)
-    free: list[list[int]] = [[] for _ in range(n_sr)]
-    count = [0] * n_sr
-    for i in range(N):
-        s = srid[i]
-        fl = free[s]
-        if fl:
-            slot[i] = fl.pop()
-        else:
-            slot[i] = count[s]
-            count[s] += 1
-        for j in ends[i]:
-            if j != i:
-                free[srid[j]].append(int(slot[j]))
-    return slot, count
+    counts = np.zeros(n_sr, np.int32)
+    stacks = np.empty(n_sr * max(N, 1), np.int32)      # held: the kernel gets addresses only
+    tops = np.zeros(n_sr, np.int64)
+    from runtime.llvm.engine import engine
+    engine().allocate()(N, _p(srid), _p(fptr), _p(ends), _p(slot), _p(stacks), N, _p(tops),
+                        _p(counts))
+    return slot, [int(c) for c in counts]
+
+
+def _p(a: np.ndarray) -> int:
+    return a.ctypes.data

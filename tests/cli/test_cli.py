@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -129,6 +130,11 @@ def test_compile_writes_outputs(tmp_path: Path) -> None:
     assert {"pe.circuit.json", "pe.report.txt", "pe.report.json", "report.txt"} <= names
     assert json.loads((out / "pe.circuit.json").read_text())["semiring"] == "prob"
     assert not any(n.endswith(".tmp") for n in names)
+    ll = (out / "pe.ll").read_text()
+    assert "define" in ll and "@stage_prob" in ll and "x double>" in ll    # vectorised
+    assert "@backtrack" in (out / "mpe.ll").read_text()      # argmax decoding
+    tables = np.load(out / "pe.program.npz")
+    assert tables["op"].shape == tables["slot"].shape and list(tables["semirings"]) == ["prob"]
 
 
 def test_compile_intractable_exit_3(tmp_path: Path) -> None:
