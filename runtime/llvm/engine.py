@@ -139,36 +139,28 @@ class Engine:
             return self.fns[name]
 
     # ---- the kernels ------------------------------------------------------------------------
-    def stage(self, sp: Spec) -> Callable[..., int]:
-        key = self.key("stage:" + sp.key)
-        name = f"stage_{key[:16]}"
+    def _kernel(self, what: str, fname: str, build: Callable[[], ir.Module]) -> int:
+        """The address of kernel `fname`, renamed per key so several can live in one engine."""
+        key = self.key(what)
+        name = f"{fname}_{key[:16]}"
 
         def make() -> ir.Module:
-            mod = stage_module(sp, self.triple)
-            mod.get_global("stage").name = name
+            mod = build()
+            mod.get_global(fname).name = name
             return mod
-        addr = self.function(name, key, make)
-        return STAGE_T(addr)
+        return self.function(name, key, make)
+
+    def stage(self, sp: Spec) -> Callable[..., int]:
+        return STAGE_T(self._kernel("stage:" + sp.key, "stage",
+                                    lambda: stage_module(sp, self.triple)))
 
     def backtrack(self) -> Callable[..., None]:
-        key = self.key("backtrack")
-        name = f"backtrack_{key[:16]}"
-
-        def make() -> ir.Module:
-            mod = backtrack_module(self.triple)
-            mod.get_global("backtrack").name = name
-            return mod
-        return BACKTRACK_T(self.function(name, key, make))
+        return BACKTRACK_T(self._kernel("backtrack", "backtrack",
+                                        lambda: backtrack_module(self.triple)))
 
     def allocate(self) -> Callable[..., None]:
-        key = self.key("allocate")
-        name = f"allocate_{key[:16]}"
-
-        def make() -> ir.Module:
-            mod = allocate_module(self.triple)
-            mod.get_global("allocate").name = name
-            return mod
-        return ALLOCATE_T(self.function(name, key, make))
+        return ALLOCATE_T(self._kernel("allocate", "allocate",
+                                       lambda: allocate_module(self.triple)))
 
     def stage_ir(self, sp: Spec) -> str:
         """The kernel's LLVM IR, optimised, as text (what `atlasc compile` writes)."""
