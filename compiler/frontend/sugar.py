@@ -113,8 +113,8 @@ def expand(checker: "Checker", e: A.Sugar) -> Ty.T:
     sugar = REGISTRY.get(e.name.text)
     if sugar is None:
         raise QueryNameError(f"unknown query form '{e.name.text}'", e.name.span,
-                             "known forms: " + ", ".join(signature(s)
-                                                         for s in REGISTRY.values()))
+                             "known forms: " + ", ".join(signature(REGISTRY[n])
+                                                         for n in sorted(REGISTRY)))
     if e.keywords:
         return _expand_keywords(checker, e, sugar)
     if sugar.extras or (len(e.var_groups) != len(sugar.groups)
