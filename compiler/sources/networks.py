@@ -42,7 +42,18 @@ def compile_model(m: Model, *, vtree: Vtree | str | None = None,
                   constrained: Iterable[Var] | None = None, limits: Limits | None = None,
                   minimize: bool | None = None, info: dict[str, Any] | None = None,
                   nested: Iterable[frozenset[Var]] = ()) -> Circuit:
-    """Compile in two phases: (1) on a min-fill (elimination-tree) vtree with parameters
+    return compile_model_sdd(m, vtree=vtree, constrained=constrained, limits=limits,
+                             minimize=minimize, info=info, nested=nested)[0]
+
+
+def compile_model_sdd(m: Model, *, vtree: Vtree | str | None = None,
+                      constrained: Iterable[Var] | None = None, limits: Limits | None = None,
+                      minimize: bool | None = None, info: dict[str, Any] | None = None,
+                      nested: Iterable[frozenset[Var]] = ()
+                      ) -> tuple[Circuit, Any, Any, Layout]:
+    """`compile_model`, also returning the pysdd manager, the SDD root and the layout (which
+    SDD variables are indicators and which are parameters) -- for benchmarks that run
+    PySDD's own model counter on the same SDD.  Compile in two phases: (1) on a min-fill (elimination-tree) vtree with parameters
     next to their families' last member, conjoin the factors bottom-up along the vtree, then
     run one bounded vtree search (each side separately when constrained); (2) if the search
     split a variable's indicators, recompile without search on the search's vtree with the
@@ -91,7 +102,7 @@ def compile_model(m: Model, *, vtree: Vtree | str | None = None,
         facts.update(construction_facts(None, S))
     c = Circuit(circ_root, b, name=m.name, facts=facts, vtree=out_vt, info=meta)
     _audit_placement(c, svt, lay, facs, classes, chain)
-    return c
+    return c, mgr, root, lay
 
 
 def _audit_placement(c: Circuit, svt: VtreeTable, lay: Layout, facs: list[Factor],

@@ -168,8 +168,7 @@ class Engine:
 
 
 P, I64 = ctypes.c_void_p, ctypes.c_int64
-STAGE_T = ctypes.CFUNCTYPE(ctypes.c_int32, I64, I64, P, P, P, P, P, P, P, P, P, I64, I64, P,
-                           I64, P, P)
+STAGE_T = ctypes.CFUNCTYPE(ctypes.c_int32, P)
 ALLOCATE_T = ctypes.CFUNCTYPE(None, I64, P, P, P, P, P, I64, P, P)
 BACKTRACK_T = ctypes.CFUNCTYPE(None, I64, P, P, P, P, P, I64, I64, P, P, P, P, P, I64, P, P, P,
                                ctypes.c_int32)

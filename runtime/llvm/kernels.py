@@ -21,7 +21,7 @@ from llvmlite import ir
 from runtime.llvm.elems import F64, I1, I32, I64, Ctx, Spec
 from runtime.llvm.linear import LEAF, PROD, SUM, SUM_ARG
 
-KERNEL_VERSION = "3"
+KERNEL_VERSION = "4"
 
 
 def ptr(t: ir.Type) -> ir.PointerType:
@@ -63,25 +63,32 @@ def store_at(b: ir.IRBuilder, v: ir.Value, base: ir.Value, idx: ir.Value) -> Non
     b.store(v, b.gep(base, [idx]))
 
 
+# The stage kernel's arguments, passed as one i64 array (one ctypes argument per call).
+STAGE_ARGS = ("start end op slot cptr cslot lrow wbase arank W E ld n vals stride choice "
+              "tmp").split()
+
+
 def stage_module(sp: Spec, triple: str) -> ir.Module:
     mod = ir.Module(name=f"atlasc_{sp.key}")
     mod.triple = triple
     T = sp.ty
-    args = [I64, I64, ptr(I32), ptr(I32), ptr(I64), ptr(I32), ptr(I32), ptr(I32), ptr(I32),
-            ptr(T), ptr(I32), I64, I64, ptr(T), I64, ptr(I32), ptr(F64)]
-    fn = ir.Function(mod, ir.FunctionType(I32, args), name="stage")
-    for a, nm in zip(fn.args, "start end op slot cptr cslot lrow wbase arank W E ld n vals "
-                              "stride choice tmp".split()):
-        a.name = nm
-    _StageEmitter(sp, mod, fn).emit()
+    types = [I64, I64, ptr(I32), ptr(I32), ptr(I64), ptr(I32), ptr(I32), ptr(I32), ptr(I32),
+             ptr(T), ptr(I32), I64, I64, ptr(T), I64, ptr(I32), ptr(F64)]
+    fn = ir.Function(mod, ir.FunctionType(I32, [ptr(I64)]), name="stage")
+    fn.args[0].name = "argv"
+    _StageEmitter(sp, mod, fn, types).emit()
     return mod
 
 
 class _StageEmitter:
-    def __init__(self, sp: Spec, mod: ir.Module, fn: ir.Function) -> None:
+    def __init__(self, sp: Spec, mod: ir.Module, fn: ir.Function, types: list[ir.Type]
+                 ) -> None:
         self.sp, self.mod, self.fn = sp, mod, fn
-        self.a = {a.name: a for a in fn.args}
         self.b = ir.IRBuilder(fn.append_basic_block("entry"))
+        self.a = {}
+        for k, (nm, t) in enumerate(zip(STAGE_ARGS, types)):
+            raw = load_at(self.b, fn.args[0], c64(k))
+            self.a[nm] = raw if t == I64 else self.b.inttoptr(raw, t, name=nm)
         self.flag = self.b.alloca(I32, name="flag")
         self.b.store(c32(0), self.flag)
         self.cx = Ctx(self.b, mod, self.flag)

@@ -16,9 +16,12 @@ from compiler.ir.nodes import Node
 from compiler.semirings.base import Semiring
 from runtime.llvm.elems import spec
 from runtime.llvm.engine import engine
+from runtime.llvm.kernels import STAGE_ARGS
 from runtime.llvm.linear import Program, linearize
 
 TILE_BYTES = 1 << 22
+ARG = {name: i for i, name in enumerate(STAGE_ARGS)}
+_N = ARG["n"]
 MIN_TILE = 64
 
 
@@ -36,6 +39,8 @@ class Tile:
     choice: np.ndarray
     tmp: np.ndarray
     T: int
+    E: np.ndarray          # the tile's evidence codes (2V+1, T): fixed address
+    root: np.ndarray       # the root's slot in its buffer (ncomp, T)
 
 
 class Compiled:
@@ -51,11 +56,22 @@ class Compiled:
         self.backtrack = eng.backtrack() if prog.n_arg or (prog.lvar >= 0).any() else None
         p = prog
         self.vsize = np.asarray([v.size for v in p.vars] or [0], np.int32)
-        self.table_ptrs = [_ptr(x) for x in (p.op, p.slot, p.cptr, p.cslot, p.lrow, p.wbase,
-                                             p.arank)]
+        self.argv = [self._argv(st) for st in p.stages]
+        self.argp = [a.ctypes.data for a in self.argv]
         self.row_bytes = sum(n * sp.ncomp * sp.itemsize for n, sp in
                              zip(p.nslots, self.specs)) + 4 * p.n_arg + 8
         self._tiles: dict[int, Tile] = {}
+
+    def _argv(self, st: Any) -> np.ndarray:
+        """A stage's kernel arguments; the tile and evidence fields are set per call."""
+        p, s = self.prog, int(self.prog.sr_id[st.start])
+        a = np.zeros(len(STAGE_ARGS), np.int64)
+        fixed = {"start": st.start, "end": st.end, "op": _ptr(p.op), "slot": _ptr(p.slot),
+                 "cptr": _ptr(p.cptr), "cslot": _ptr(p.cslot), "lrow": _ptr(p.lrow),
+                 "wbase": _ptr(p.wbase), "arank": _ptr(p.arank), "W": _ptr(p.weights[s])}
+        for k, v in fixed.items():
+            a[ARG[k]] = v
+        return a
 
     def tile(self, B: int) -> Tile:
         T = max(MIN_TILE, TILE_BYTES // max(self.row_bytes, 1))
@@ -63,40 +79,52 @@ class Compiled:
         if T not in self._tiles:
             bufs = [np.empty((max(n, 1), sp.ncomp, T), sp.np_dtype)
                     for n, sp in zip(self.prog.nslots, self.specs)]
-            self._tiles = {T: Tile(bufs, np.empty((max(self.prog.n_arg, 1), T), np.int32),
-                                   np.empty(T, np.float64), T)}
+            p = self.prog
+            t = Tile(bufs, np.empty((max(p.n_arg, 1), T), np.int32), np.empty(T, np.float64),
+                     T, np.empty((2 * len(p.vars) + 1, T), np.int32),
+                     bufs[p.sr_id[p.root]][p.slot[p.root]])
+            for st, a in zip(p.stages, self.argv):
+                a[ARG["vals"]] = _ptr(bufs[p.sr_id[st.start]])
+                a[ARG["stride"]] = a[ARG["ld"]] = T
+                a[ARG["choice"]] = _ptr(t.choice)
+                a[ARG["tmp"]] = _ptr(t.tmp)
+                a[ARG["E"]] = _ptr(t.E)
+            self._tiles = {T: t}
         return self._tiles[T]
 
     def run(self, E: np.ndarray, argmax: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """E: int32 (2V+1, B) evidence codes.  Returns the root's values in the buffer layout
         (ncomp, B) and, with argmax, the maximised values (V, B) (-1: not on the path)."""
-        p = self.prog
-        E = np.ascontiguousarray(E, dtype=np.int32)
         B = E.shape[1]
+        t = self.tile(B)
+        if B <= t.T:                       # the common case, kept short for single rows
+            t.E[:, :B] = E
+            self._stages(B, t)
+            out = t.root[:, :B].copy()
+            am = self._backtrack(B, t) if argmax else None
+            return out, am
+        p = self.prog
         root_sp = self.specs[p.sr_id[p.root]]
         out = np.empty((root_sp.ncomp, B), root_sp.np_dtype)
-        am = np.full((len(p.vars), B), -1, np.int32) if argmax else None
-        t = self.tile(B)
+        am = np.empty((len(p.vars), B), np.int32) if argmax else None
         for r0 in range(0, B, t.T):
             n = min(t.T, B - r0)
-            self._stages(E, r0, n, t)
-            root = t.bufs[p.sr_id[p.root]][p.slot[p.root]]
-            out[:, r0:r0 + n] = root[:, :n]
+            t.E[:, :n] = E[:, r0:r0 + n]
+            self._stages(n, t)
+            out[:, r0:r0 + n] = t.root[:, :n]
             if am is not None:
-                self._backtrack(E, r0, n, t, am)
+                am[:, r0:r0 + n] = self._backtrack(n, t)
         return out, am
 
-    def _stages(self, E: np.ndarray, r0: int, n: int, t: Tile) -> None:
+    def _stages(self, n: int, t: Tile) -> None:
+        """Every stage over the tile's first n rows (evidence already in t.E)."""
         p = self.prog
-        eptr = _ptr(E) + 4 * r0
-        ld = E.shape[1]
-        for st in p.stages:
+        for st, a, ap in zip(p.stages, self.argv, self.argp):
             if st.maps:
                 self._maps(st.maps, n, t)
             s = p.sr_id[st.start]
-            ov = self.kernels[s](st.start, st.end, *self.table_ptrs, _ptr(p.weights[s]), eptr,
-                                 ld, n, _ptr(t.bufs[s]), t.T, _ptr(t.choice), _ptr(t.tmp))
-            if ov:
+            a[_N] = n
+            if self.kernels[s](ap):
                 raise Overflow(f"a count exceeded int64 in {p.semirings[s].name}")
 
     def _maps(self, maps: list[int], n: int, t: Tile) -> None:
@@ -112,7 +140,7 @@ class Compiled:
             mapped = tau(to_semiring(tau.src, vals))
             t.bufs[dsr][p.slot[instrs], :, :n] = from_semiring(tau.dst, mapped, len(instrs))
 
-    def _backtrack(self, E: np.ndarray, r0: int, n: int, t: Tile, am: np.ndarray) -> None:
+    def _backtrack(self, n: int, t: Tile) -> np.ndarray:
         p = self.prog
         V = len(p.vars)
         out = np.full((max(V, 1), t.T), -1, np.int32)
@@ -121,9 +149,8 @@ class Compiled:
         assert self.backtrack is not None
         self.backtrack(p.root, _ptr(p.op), _ptr(p.cptr), _ptr(p.cinstr), _ptr(p.arank),
                        _ptr(t.choice), t.T, n, _ptr(p.lrow), _ptr(p.lvar), _ptr(p.best),
-                       _ptr(self.vsize), _ptr(E) + 4 * r0, E.shape[1], _ptr(out),
-                       _ptr(stack), _ptr(stamp), 1)
-        am[:, r0:r0 + n] = out[:V, :n]
+                       _ptr(self.vsize), _ptr(t.E), t.T, _ptr(out), _ptr(stack), _ptr(stamp), 1)
+        return out[:V, :n]
 
 
 def to_semiring(sr: Semiring, vals: np.ndarray) -> np.ndarray:
