@@ -1,2 +1,3 @@
-"""Evaluation: the numpy reference evaluator and brute-force enumeration (the test oracles);
-the LLVM back end joins them here."""
+"""Evaluation.  `runtime.evaluator` is the entry point; `runtime.llvm` the compiled back end
+(docs/runtime.md); `runtime.reference` (numpy) and `runtime.brute` (enumeration) the test
+oracles; `runtime.backward` the all-marginals pass."""
