@@ -13,7 +13,7 @@ from compiler.ir.variables import Var, bool_var
 from compiler.mappings import builtin as M
 from compiler.ops import aggregate, apply_mapping, model, multiply
 from compiler.semirings import MAXPROD, PROB
-from runtime.reference import evaluate
+from runtime.evaluator import evaluate
 
 
 def joint_ab(b: Builder, first: Var, second: Var) -> Circuit:
