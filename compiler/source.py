@@ -23,6 +23,11 @@ class Span:
     def __hash__(self) -> int:
         return hash((self.file, self.line, self.col, self.end_line, self.end_col))
 
+    def to(self, z: "Span") -> "Span":
+        """From the start of this span to the end of `z`."""
+        return Span(self.file, self.line, self.col, z.end_line, z.end_col, self.text,
+                    self.start, z.end)
+
     def location(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
 

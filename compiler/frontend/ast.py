@@ -316,13 +316,15 @@ class Keyword:
 
 @dataclass(frozen=True)
 class Sugar:
-    """`name(vars; vars; ...; expr)` or `name(model, key = value, ...)`: query-level sugar
-    expanded by `sugar.py`."""
+    """`name(vars; vars; ...; expr)`, `name(model, key = value, ...)` or `name(model, goal |
+    evidence)` (goal_form: one group, the goal's atoms): query-level sugar expanded by
+    `sugar.py`."""
     span: Span
     name: Name
     var_groups: tuple[tuple[Name, ...], ...]
     operand: "Expr"
     keywords: tuple[Keyword, ...] = ()
+    goal_form: bool = False
 
 
 @dataclass(frozen=True)

@@ -330,16 +330,24 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return A.Sugar(self._span(meta), self._name(c[0]), (), A.Ref(model.span, model),
                        tuple(c[2:]))
 
+    def sugar_goal(self, meta: Any, c: list[Any]) -> A.Sugar:
+        """`name(model, q1 & q2 | e)`: one group (the goal), evidence on the model."""
+        name, model, goal = self._name(c[0]), self._name(c[1]), c[2]
+        operand: A.Expr = A.Ref(model.span, model)
+        if len(c) > 3:
+            operand = A.Given(model.span.to(c[3][-1].span), operand, c[3])
+        return A.Sugar(self._span(meta), name, (goal,), operand, goal_form=True)
+
+    def goal(self, meta: Any, c: list[Any]) -> tuple[A.Name, ...]:
+        return c[0] if len(c) == 1 and isinstance(c[0], tuple) else self._names(c)
+
     def keyword(self, meta: Any, c: list[Any]) -> A.Keyword:
         span, key, value = self._span(meta), self._name(c[0]), c[1]
         if isinstance(value, A.Number):
             return A.Keyword(span, key, number=value)
         return A.Keyword(span, key, value if isinstance(value, tuple) else (self._name(value),))
 
-    def sugar_vars(self, meta: Any, c: list[Any]) -> tuple[A.Name, ...]:
-        if len(c) == 1 and isinstance(c[0], tuple):
-            return c[0]
-        return self._names(c)
+    sugar_vars = goal
 
 
 def _unquote(s: str) -> str:

@@ -121,25 +121,7 @@ def _build(prog: P.Pasp, o: adapters.Options, name: str, progress: Progress | No
     X = ", ".join(v.name for v in prog.X)
     detail = (f"pasp, clingo-grounded: {len(prog.X)} probabilistic and {len(prog.Y)} other "
               f"atoms; {how}{shifted}; SDD constrained on {{{X}}}")
-    out = adapters.as_model(c, name, detail)
-    bad = inconsistent_mass(prog, c)
-    if out.step is not None:
-        out.step.notes += (f"inconsistent total choices (no answer set): mass {bad:.6g} "
-                           "(1 - P(consistent), by composition)",)
-    out.info["inconsistent"] = bad
-    return out
-
-
-def inconsistent_mass(prog: P.Pasp, phi: Circuit) -> float:
-    """1 - sum_X omega [sum_Y [phi] > 0], composed from the operators and evaluated."""
-    from compiler import ops
-    from compiler.mappings import builtin
-    from runtime.evaluator import evaluate
-    w = adapters.compile_weights(_omega_rows(prog), R.PROB, "omega")
-    counts = ops.apply_mapping(phi, builtin.lookup("indicator", R.BOOL, R.COUNT2))
-    inner = ops.apply_mapping(ops.aggregate(counts, frozenset(prog.Y)), builtin.maxent())
-    cons = ops.aggregate(ops.multiply(w, inner), frozenset(prog.X))
-    return max(0.0, 1.0 - float(evaluate(cons, evidence=[{}]).values[0]))
+    return adapters.as_model(c, name, detail)
 
 
 def _omega_rows(prog: P.Pasp, pair: bool = False) -> dict[Var, list[object]]:
@@ -150,14 +132,18 @@ def _omega_rows(prog: P.Pasp, pair: bool = False) -> dict[Var, list[object]]:
 
 
 # ---- the queries ------------------------------------------------------------------------------
-def _operand(call: Call) -> tuple[PaspInfo, Ty.TModel, tuple[tuple[Var, int], ...]]:
+Lits = tuple[tuple[Var, int], ...]
+
+
+def _operand(call: Call) -> tuple[PaspInfo, Ty.TModel, Lits]:
     t = call.operand
-    ev: tuple[tuple[Var, int], ...] = ()
+    ev: Lits = ()
     if isinstance(t, Ty.TGiven):
         t, ev = t.operand, t.evidence
     info = call.checker.models.get(t.name) if isinstance(t, Ty.TModel) else None
     if not isinstance(info, PaspInfo):
-        raise call.fail("needs a pasp model (optionally with evidence: p | e, !f)",
+        raise call.fail("needs a pasp model, e.g. maxent(p, q) or with evidence "
+                        "maxent(p, q | e, !f)",
                         hint="declare it with model p = pasp \"prog.lp\" or pasp { ... }")
     assert isinstance(t, Ty.TModel)
     return info, t, ev
@@ -173,7 +159,7 @@ def _synthetic(call: Call, info: PaspInfo, name: str, sr: R.Semiring,
     return Ty.TModel(call.span, sr, frozenset(rows), frozenset(), name)
 
 
-def _lambda(call: Call, info: PaspInfo, lits: tuple[tuple[Var, int], ...]) -> Ty.TModel:
+def _lambda(call: Call, info: PaspInfo, lits: Lits) -> Ty.TModel:
     """(1, 1) where every literal holds, (0, 1) elsewhere: the inner count is (#answer sets
     with the literals, #answer sets)."""
     rows = {v: [(1, 1) if i == x else (0, 1) for i in range(2)] for v, x in lits}
@@ -181,92 +167,182 @@ def _lambda(call: Call, info: PaspInfo, lits: tuple[tuple[Var, int], ...]) -> Ty
     return _synthetic(call, info, f"{info.name}.lambda[{text}]", R.COUNT2, rows)
 
 
-def _inner(call: Call, info: PaspInfo, phi: Ty.T, lits: tuple[tuple[Var, int], ...],
-           mapping: str) -> Ty.T:
-    Y = phi.vars - info.X
-    counts = call.shared.get(("counts", id(phi)))
-    if counts is None:
-        counts = call.shared[("counts", id(phi))] = call.map("indicator", phi, "count2")
-    body = call.product(_lambda(call, info, lits), counts) if lits else counts
-    return call.map(mapping, call.sum(Y, body))
+def _once(call: Call, key: tuple[object, ...], make: Callable[[], Ty.T]) -> Ty.T:
+    """One typed subtree per key and call, so its uses lower to one circuit."""
+    if key not in call.shared:
+        call.shared[key] = make()
+    return call.shared[key]
 
 
-def _split(info: PaspInfo, ev: tuple[tuple[Var, int], ...]
-           ) -> tuple[tuple[tuple[Var, int], ...], tuple[tuple[Var, int], ...]]:
-    return tuple(p for p in ev if p[0] in info.X), tuple(p for p in ev if p[0] not in info.X)
+def _inner(call: Call, info: PaspInfo, phi: Ty.T, lits: Lits, mapping: str) -> Ty.T:
+    """mapping(sum_Y lambda_lits [phi]): per total choice, of the answer sets' counts."""
+    def make() -> Ty.T:
+        counts = _once(call, ("counts",), lambda: call.map("indicator", phi, "count2"))
+        body = call.product(_lambda(call, info, lits), counts) if lits else counts
+        return call.map(mapping, call.sum(phi.vars - info.X, body))
+    return _once(call, ("inner", mapping, lits), make)
 
 
-def _omega(call: Call, info: PaspInfo, ev_x: tuple[tuple[Var, int], ...], pair: bool) -> Ty.T:
-    assert info.program is not None
-    sr = R.PROB2 if pair else R.PROB
-    w: Ty.T = _synthetic(call, info, f"{info.name}.facts" + ("2" if pair else ""), sr,
-                         _omega_rows(info.program, pair))
-    if ev_x:
-        w = Ty.TGiven(call.span, sr, w.vars, w.summed, ev_x, w)
-    return w
+def _omega(call: Call, info: PaspInfo, ev_x: Lits, pair: bool) -> Ty.T:
+    """The facts' weights (in prob2 for credal), conditioned on the evidence on facts."""
+    def make() -> Ty.T:
+        assert info.program is not None
+        sr = R.PROB2 if pair else R.PROB
+        w: Ty.T = _synthetic(call, info, f"{info.name}.facts" + ("2" if pair else ""), sr,
+                             _omega_rows(info.program, pair))
+        return Ty.TGiven(call.span, sr, w.vars, w.summed, ev_x, w) if ev_x else w
+    return _once(call, ("omega", pair), make)
 
 
-def _query(call: Call) -> tuple[tuple[Var, int], ...]:
+def _expected(call: Call, info: PaspInfo, phi: Ty.T, ev_x: Lits, lits: Lits, mapping: str,
+              pair: bool = False) -> Ty.T:
+    """sum_X omega mapping(sum_Y lambda_lits [phi])."""
+    w = _omega(call, info, ev_x, pair)
+    return call.sum(info.X, call.product(w, _inner(call, info, phi, lits, mapping)))
+
+
+@dataclass(frozen=True)
+class Semantics:
+    """What maxent and credal differ in: the inner mapping, the outer semiring, and how a
+    total choice without an answer set is treated (docs/pasp.md)."""
+    name: str
+    pair: bool                  # prob2: (lower, upper)
+    treatment: str              # for the report and the results
+    doc: str
+
+
+MAXENT = Semantics("maxent", False, "dropped and renormalised (MaxEnt)",
+                   "PASP MaxEnt semantics: P(Q | e) over the consistent total choices "
+                   "(ATLAS.md 4.2)")
+CREDAL = Semantics("credal", True, "reported, counted in neither bound (credal)",
+                   "PASP credal semantics: (lower, upper) of P(Q | e) in prob2, e on "
+                   "probabilistic facts (ATLAS.md 4.2)")
+
+
+def _expand(call: Call, sem: Semantics) -> Ty.T:
+    info, phi, ev = _operand(call)
     (Q,) = call.groups
     if not Q:
         raise call.fail("the query group is empty", 0)
-    return tuple((v, 1) for v in sorted(Q))
-
-
-def _notes(info: PaspInfo, extra: str) -> tuple[str, ...]:
-    return ("ATLAS.md 4.2: phi smooth, decomposable, deterministic and X-deterministic "
-            f"(X = {fmt_vars(info.X)}, by the constrained compile) gives O(|C|)", extra)
-
-
-@register("maxent", ("Q",), "PASP MaxEnt semantics: P(Q | e) over the consistent total "
-                            "choices (ATLAS.md 4.2)", keywords=("query",))
-def maxent(call: Call) -> Ty.T:
-    info, phi, ev = _operand(call)
-    q = _query(call)
-    ev_x, ev_y = _split(info, ev)
-    w = _omega(call, info, ev_x, False)
-    X = info.X
-    num = call.sum(X, call.product(w, _inner(call, info, phi, q + ev_y, "maxent")))
-    den = call.sum(X, call.product(w, _inner(call, info, phi, ev_y, "maxent")))
-    result = call.product(num, call.map("recip", den))
-    note = ("inconsistent total choices are dropped and the rest renormalised: the "
-            "denominator is P(e, consistent)")
-    return _sealed(call, info, noted(call, f"maxent({fmt_vars(frozenset(v for v, _ in q))})",
-                                     _notes(info, note), result, den))
-
-
-@register("credal", ("Q",), "PASP credal semantics: (lower, upper) of P(Q | e) in prob2, e on "
-                            "probabilistic facts (ATLAS.md 4.2)", keywords=("query",))
-def credal(call: Call) -> Ty.T:
-    info, phi, ev = _operand(call)
-    q = _query(call)
-    ev_x, ev_y = _split(info, ev)
-    if ev_y:
+    q: Lits = tuple((v, 1) for v in sorted(Q))
+    ev_x = tuple(p for p in ev if p[0] in info.X)
+    ev_y = tuple(p for p in ev if p[0] not in info.X)
+    if sem.pair and ev_y:
         raise call.fail(f"evidence on {fmt_vars(frozenset(v for v, _ in ev_y))}, which are not "
                         "probabilistic facts, is not supported by credal", hint="credal takes "
                         "evidence on probabilistic facts only; maxent takes any (docs/pasp.md)")
-    w = _omega(call, info, ev_x, True)
-    X = info.X
-    bounds = call.sum(X, call.product(w, _inner(call, info, phi, q, "credal")))
-    mass = call.sum(X, w)
-    result = call.product(bounds, call.map("recip", mass))
-    note = ("an inconsistent total choice counts for neither bound; its mass is in the "
-            "model's report")
-    return _sealed(call, info, noted(call, f"credal({fmt_vars(frozenset(v for v, _ in q))})",
-                                     _notes(info, note), result, mass))
+    mass = call.sum(info.X, _omega(call, info, ev_x, sem.pair))
+    if sem.pair:
+        # credal(a, b) = ([a = b > 0], [a > 0]) over the total choices, divided by P(e)
+        num, den = _expected(call, info, phi, ev_x, q, "credal", True), mass
+        how = "an inconsistent total choice counts for neither bound"
+    else:
+        num = _expected(call, info, phi, ev_x, q + ev_y, "maxent")
+        den = _expected(call, info, phi, ev_x, ev_y, "maxent")
+        how = ("inconsistent total choices are dropped and the rest renormalised: the "
+               "denominator is P(e, consistent)")
+    result = call.product(num, call.map("recip", den))
+    # P(consistent | e on facts): Σ_X ω [some answer set] / Σ_X ω, in prob for both semantics
+    consistent = call.product(_expected(call, info, phi, ev_x, (), "maxent"),
+                              call.map("recip", call.sum(info.X, _omega(call, info, ev_x,
+                                                                         False))))
+    label = f"{sem.name}({fmt_vars(Q)})"
+    notes = ("ATLAS.md 4.2: phi smooth, decomposable, deterministic and X-deterministic "
+             f"(X = {fmt_vars(info.X)}, by the constrained compile) gives O(|C|)", how)
+    t = noted(call, label, notes, result, den)
+    assert isinstance(t, Ty.TNote)
+    return TPasp(t.span, t.sr, t.vars, t.summed, t.label, t.notes, t.guards, t.operand,
+                 info.vars - info.X, sem, info.X, consistent)
+
+
+@register("maxent", ("Q",), MAXENT.doc, keywords=("query",), goal=True)
+def maxent(call: Call) -> Ty.T:
+    return _expand(call, MAXENT)
+
+
+@register("credal", ("Q",), CREDAL.doc, keywords=("query",), goal=True)
+def credal(call: Call) -> Ty.T:
+    return _expand(call, CREDAL)
 
 
 @dataclass(frozen=True, eq=False)
 class TPasp(Ty.TNote):
-    """A PASP query: evidence given when it runs may only observe probabilistic facts (the
-    others change the answer-set counts that normalise MaxEnt; write them as p | e)."""
+    """A PASP query.  Evidence given when it runs may only observe probabilistic facts (the
+    others change the answer-set counts that normalise MaxEnt; write them as p | e).
+    `consistent` is P(consistent | e on facts), empty scope, lowered with the query: its
+    complement, the mass of the total choices without an answer set, is flagged in the
+    report and in every result row."""
     sealed: frozenset[Var] = frozenset()
+    semantics: Semantics = MAXENT
+    X: frozenset[Var] = frozenset()
+    consistent: Ty.T | None = None
 
 
-def _sealed(call: Call, info: PaspInfo, t: Ty.T) -> Ty.T:
-    assert isinstance(t, Ty.TNote)
-    return TPasp(t.span, t.sr, t.vars, t.summed, t.label, t.notes, t.guards, t.operand,
-                 info.vars - info.X)
+# ---- inconsistent total choices: flagged in the report and the results ------------------------
+@dataclass
+class Flag:
+    """One maxent/credal call of a query and the circuit of P(consistent | e on facts)."""
+    label: str
+    semantics: Semantics
+    X: frozenset[Var]
+    circuit: Circuit
+    mass: float = 0.0               # without run-time evidence (the report's number)
+
+    def at(self, mass: float) -> "Inconsistent":
+        return Inconsistent(self.label, self.semantics.name, mass, self.semantics.treatment)
+
+    def measure(self, rows: "list[Row]") -> list[float]:
+        """The mass per row: run-time evidence on the facts conditions it too."""
+        from runtime.evaluator import evaluate
+        evs = [{v: x for v, x in r.items() if x is not None and v in self.X} for r in rows]
+        return [max(0.0, 1.0 - float(p)) for p in evaluate(self.circuit, evidence=evs).values]
+
+
+@dataclass
+class Inconsistent:
+    """In a result row: the mass of the total choices without an answer set, and what the
+    query's semantics does with them."""
+    query: str                      # the call, e.g. maxent({b})
+    semantics: str
+    mass: float
+    treatment: str
+
+    def text(self, call: bool = True) -> str:
+        return (f"{self.query}: " if call else "") + \
+            f"inconsistent total choices: mass {self.mass:.6g}, {self.treatment}"
+
+    def to_json(self) -> dict[str, object]:
+        return {"query": self.query, "semantics": self.semantics, "mass": self.mass,
+                "treatment": self.treatment}
+
+
+def flags(q: "Query", lower: Callable[[Ty.T], Circuit]) -> list[Flag]:
+    """Lower each PASP call's P(consistent) with the query's lowerer (its sub-circuits are
+    shared with the query's), note its mass in the call's report step, and inherit the flags
+    of the queries it uses."""
+    from runtime.evaluator import evaluate
+    out: list[Flag] = []
+    for t in Ty.walk(q.typed):
+        if isinstance(t, Ty.TQuery):
+            out += q.program.queries[t.name].inconsistent
+        if not isinstance(t, TPasp) or t.consistent is None:
+            continue
+        f = Flag(t.label, t.semantics, t.X, lower(t.consistent))
+        f.mass = max(0.0, 1.0 - float(evaluate(f.circuit, evidence=[{}]).values[0]))
+        step = lower(t).step
+        if step is not None:
+            step.notes += (f.at(f.mass).text(call=False),)
+        out.append(f)
+    return out
+
+
+def inconsistent(fs: list[Flag], rows: "list[Row]") -> list[list[Inconsistent]]:
+    """Per row, every flag's mass under the row's evidence."""
+    out: list[list[Inconsistent]] = [[] for _ in rows]
+    for f in fs:
+        for k, m in enumerate(f.measure(rows)):
+            out[k].append(f.at(m))
+    return out
 
 
 def check_run_evidence(q: "Query", row: "Row") -> None:

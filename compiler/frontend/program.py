@@ -45,6 +45,7 @@ class QueryReport:
     error: StructuralPropertyError | None = None
     dependency: str | None = None                     # the failing query this one uses
     repairs: tuple[str, ...] = ()                     # what --repair recompiled, and why
+    inconsistent: tuple[Any, ...] = ()                # PASP: pasp.Inconsistent, no evidence
 
     def headline(self) -> str:
         status = "certified tractable" if self.tractable else "NOT certified tractable"
@@ -54,6 +55,7 @@ class QueryReport:
     def render(self) -> str:
         out = [f"{self.span.location()}: {self.headline()}"]
         out += [f"  repair: {r}" for r in self.repairs]
+        out += [f"  PASP {i.text()}" for i in self.inconsistent]
         if self.dependency is not None:
             out.append(f"  uses query {self.dependency}, which is not certified")
         if self.error is not None:
@@ -70,6 +72,7 @@ class QueryReport:
         return {"name": self.name, "location": self.span.location(),
                 "semiring": self.semiring, "free": list(self.free),
                 "tractable": self.tractable, "repairs": list(self.repairs),
+                "inconsistent": [i.to_json() for i in self.inconsistent],
                 "failure": None if err is None else {
                     "operator": err.operator, "property": err.prop,
                     "witness": err.violation.describe() if err.violation else None,
@@ -131,17 +134,22 @@ class Entry:
 class ResultRow:
     entries: list[Entry]
     table: bool              # False: a single value (no free variable)
+    inconsistent: list[Any] = field(default_factory=list)   # PASP: pasp.Inconsistent
 
     @property
     def value(self) -> Any:
         return self.entries[0].value
 
     def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any]
         if self.table:
-            return {"table": [e.to_json() for e in self.entries]}
-        out: dict[str, Any] = {"value": encode_value(self.entries[0].value)}
-        if self.entries[0].argmax is not None:
-            out["argmax"] = self.entries[0].argmax
+            out = {"table": [e.to_json() for e in self.entries]}
+        else:
+            out = {"value": encode_value(self.entries[0].value)}
+            if self.entries[0].argmax is not None:
+                out["argmax"] = self.entries[0].argmax
+        if self.inconsistent:
+            out["inconsistent"] = [i.to_json() for i in self.inconsistent]
         return out
 
 
@@ -173,6 +181,7 @@ class Query:
     repairs: list[str] = field(default_factory=list)
     repaired: list[Any] = field(default_factory=list, repr=False)   # the Repair objects
     guards: list[Guard] = field(default_factory=list, repr=False)   # normalisers (run time)
+    inconsistent: list[Any] = field(default_factory=list, repr=False)  # PASP: pasp.Flag
 
     @property
     def semiring(self) -> Semiring:
@@ -192,7 +201,8 @@ class Query:
             (self.error.step if self.error is not None else None)
         return QueryReport(self.name, self.decl.span, self.semiring.name,
                            tuple(v.name for v in self.free), self.tractable, step, self.error,
-                           self.dependency, tuple(self.repairs))
+                           self.dependency, tuple(self.repairs),
+                           tuple(f.at(f.mass) for f in self.inconsistent))
 
     def conflict(self, v: Var) -> Ty.TAggregate | None:
         """The aggregation that makes evidence on `v` meaningless: v is free in the result and
@@ -221,7 +231,12 @@ class Query:
         check_guards(self, rows)
         if isinstance(self.typed, Ty.TMarginals):
             return marginals.evaluate(self, rows)
-        return _evaluate(self, self.circuit, rows)
+        out = _evaluate(self, self.circuit, rows)
+        if self.inconsistent:
+            from compiler.frontend.pasp import inconsistent
+            for row, flags in zip(out.rows, inconsistent(self.inconsistent, rows)):
+                row.inconsistent = flags
+        return out
 
     def _check_rows(self, row: Row) -> None:
         for v, x in row.items():
@@ -390,6 +405,8 @@ MAX_REPAIRS = 4
 
 
 def _lower_all(program: Program, progress: Progress | None, repair: bool = False) -> None:
+    from compiler.frontend.pasp import flags as pasp_flags
+
     def earlier(name: str) -> Circuit:
         q = program.queries[name]
         if q.circuit is None:
@@ -405,6 +422,7 @@ def _lower_all(program: Program, progress: Progress | None, repair: bool = False
                 lowerer = Lowerer(program.models, earlier)
                 q.circuit, q.error = lowerer.lower(q.typed), None
                 q.guards = lowerer.guards + _used_guards(program, q)
+                q.inconsistent = pasp_flags(q, lowerer.lower)
                 break
             except StructuralPropertyError as e:
                 q.error = e

@@ -77,27 +77,35 @@ class Sugar:
     optional: bool = False        # the groups may be left out together
     keywords: tuple[str, ...] = ()  # the groups' keywords: name(model, kw = {..}, ...)
     extras: tuple[str, ...] = ()    # further keywords (models, numbers, mapping names)
+    goal: bool = False              # also written name(model, q1 & q2 | e): one group, the goal
 
 
 REGISTRY: dict[str, Sugar] = {}
 
 
 def register(name: str, groups: tuple[str, ...], doc: str, optional: bool = False,
-             keywords: tuple[str, ...] = (), extras: tuple[str, ...] = ()
+             keywords: tuple[str, ...] = (), extras: tuple[str, ...] = (), goal: bool = False
              ) -> Callable[[Expansion], Expansion]:
     def deco(fn: Expansion) -> Expansion:
-        REGISTRY[name] = Sugar(name, groups, doc, fn, optional, keywords, extras)
+        REGISTRY[name] = Sugar(name, groups, doc, fn, optional, keywords, extras, goal)
         return fn
     return deco
 
 
 def usage(s: Sugar) -> str:
+    if s.goal:
+        return "write " + _goal_form(s)
     return "write " + (_keyword_form(s) if s.keywords or s.extras else _positional_form(s))
 
 
 def signature(s: Sugar) -> str:
-    """How a form is written; keyword-only forms (with further arguments) by keyword."""
-    return _keyword_form(s) if s.extras else _positional_form(s)
+    """How a form is written; keyword-only forms (with further arguments) by keyword, goal
+    forms model first."""
+    return _goal_form(s) if s.goal else _keyword_form(s) if s.extras else _positional_form(s)
+
+
+def _goal_form(s: Sugar) -> str:
+    return f"{s.name}(model, {s.groups[0]} | evidence)"
 
 
 def _keyword_form(s: Sugar) -> str:
@@ -117,6 +125,9 @@ def expand(checker: "Checker", e: A.Sugar) -> Ty.T:
                                                          for n in sorted(REGISTRY)))
     if e.keywords:
         return _expand_keywords(checker, e, sugar)
+    if e.goal_form and not sugar.goal:
+        raise QueryTypeError(f"{sugar.name} does not take the form {sugar.name}(model, "
+                             "atoms | evidence)", e.span, usage(sugar))
     if sugar.extras or (len(e.var_groups) != len(sugar.groups)
                         and not (sugar.optional and not e.var_groups)):
         raise QueryTypeError(f"{sugar.name} takes {len(sugar.groups)} variable group(s) before "
@@ -167,10 +178,7 @@ def _group_var(checker: "Checker", n: A.Name, t: Ty.T) -> Var:
 
 
 def _group_span(names: tuple[A.Name, ...], default: Span) -> Span:
-    if not names:
-        return default
-    a, z = names[0].span, names[-1].span
-    return Span(a.file, a.line, a.col, z.end_line, z.end_col, a.text, a.start, z.end)
+    return names[0].span.to(names[-1].span) if names else default
 
 
 def _disjoint(call: Call, nonempty: tuple[int, ...]) -> None:

@@ -39,7 +39,15 @@ def result_text(r: QueryResult | MarginalsResult, with_rows: bool = False) -> st
             cells = ([str(i)] if with_rows else []) + [e.assignment[v] for v in r.free] + \
                 [value_text(e.value)] + ([_argmax_text(e)] if has_argmax else [])
             lines.append(cells)
-    return "\n".join([title] + ["  " + s for s in _table(header, lines)])
+    return "\n".join([title] + ["  " + s for s in _table(header, lines)] + _flags(r, with_rows))
+
+
+def _flags(r: QueryResult, with_rows: bool) -> list[str]:
+    """PASP: the mass of the total choices without an answer set, per row when it varies."""
+    texts = [[i.text() for i in row.inconsistent] for row in r.rows]
+    if not with_rows or all(t == texts[0] for t in texts):
+        return ["  PASP " + t for t in texts[0]] if texts else []
+    return [f"  row {k}: PASP {t}" for k, ts in enumerate(texts, start=1) for t in ts]
 
 
 def marginals_text(r: MarginalsResult, with_rows: bool = False) -> str:

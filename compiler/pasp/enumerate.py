@@ -63,23 +63,24 @@ class Semantics:
     maxent: float               # P(q | e, consistent choices)
     lower: float                # credal: inconsistent choices count for neither bound
     upper: float
-    inconsistent: float         # the mass of total choices without an answer set
+    inconsistent: float         # P(no answer set | e on probabilistic atoms)
 
 
 def semantics(cs: list[Choice], q: Literals, e: Literals = ()) -> Semantics:
     """By the definitions.  MaxEnt: P(q, e) / P(e) over the consistent choices.  Credal (e on
     probabilistic atoms only): the bounds over the choices that satisfy e, divided by their
-    mass; an inconsistent choice adds to neither bound."""
+    mass; an inconsistent choice adds to neither bound.  The inconsistent mass is conditioned on
+    the evidence on probabilistic atoms."""
     num = den = lo = hi = bad = mass = 0.0
     for c in cs:
         AS = c.answer_sets
         n = len(AS)
-        bad += c.weight if not n else 0.0
         num += c.weight * sum(holds(A, q) and holds(A, e) for A in AS) / n if n else 0.0
         den += c.weight * sum(holds(A, e) for A in AS) / n if n else 0.0
         if all(c.x[s] == v for s, v in e if s in c.x):
             mass += c.weight
+            bad += c.weight if not n else 0.0
             lo += c.weight * (n > 0 and all(holds(A, q) for A in AS))
             hi += c.weight * any(holds(A, q) for A in AS)
     return Semantics(num / den if den else 0.0, lo / mass if mass else 0.0,
-                     hi / mass if mass else 0.0, bad)
+                     hi / mass if mass else 0.0, bad / mass if mass else 0.0)
