@@ -51,8 +51,8 @@ def _flags(r: QueryResult, with_rows: bool) -> list[str]:
 
 
 def marginals_text(r: MarginalsResult, with_rows: bool = False) -> str:
-    """Every listed variable's table, P(X = x, e) and P(X = x | e); an observed variable is
-    starred: its table is the retraction P(X = x, e without X)."""
+    """Every listed variable's table, P(X = x, e) and P(X = x | e) (undefined where P(e) = 0);
+    an observed variable is starred: its table is the retraction P(X = x, e without X)."""
     title = f"query {r.name} ({r.semiring}): {len(r.vars)} marginals, {PASSES}"
     header = (["row"] if with_rows else []) + ["var", "value", "P(X=x, e)", "P(X=x | e)"]
     lines, starred = [], False
@@ -62,6 +62,6 @@ def marginals_text(r: MarginalsResult, with_rows: bool = False) -> str:
             starred = starred or v.name in seen
             for i, (x, (j, c)) in enumerate(r.table(v.name, b).items()):
                 lines.append(([str(b + 1)] if with_rows else []) + [name if i == 0 else "", x,
-                             value_text(j), value_text(c)])
+                             value_text(j), value_text(c) if c == c else "undefined"])
     note = ["  * observed: P(X=x, e without X), the evidence on X retracted"] if starred else []
     return "\n".join([title] + ["  " + s for s in _table(header, lines)] + note)
