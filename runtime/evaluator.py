@@ -29,6 +29,7 @@ from compiler.ir.variables import Var  # noqa: E402
 
 def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]) -> dict[Var, np.ndarray]:
     """P(X = x, e) for every X in `vars`, arrays of shape (rows, |dom X|): the derivative of
-    the root with respect to X's leaves (numpy: runtime.backward)."""
-    from runtime.backward import marginals as backward
-    return backward(c, evidence, vars)
+    the root with respect to X's leaves, one compiled upward and one compiled downward pass
+    (runtime.llvm.marginals; the numpy oracle is runtime.backward)."""
+    from runtime.llvm.marginals import marginals as compiled_marginals
+    return compiled_marginals(c, evidence, vars)

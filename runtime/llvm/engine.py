@@ -25,7 +25,8 @@ from llvmlite import ir
 
 from compiler.atomic import write_atomic_bytes
 from runtime.llvm.elems import Spec
-from runtime.llvm.kernels import KERNEL_VERSION, allocate_module, backtrack_module, stage_module
+from runtime.llvm.kernels import (KERNEL_VERSION, allocate_module, backtrack_module,
+                                  backward_module, stage_module)
 
 MAGIC = b"ATLASC-OBJ\x01"
 _LOCK = threading.RLock()
@@ -162,6 +163,10 @@ class Engine:
         return ALLOCATE_T(self._kernel("allocate", "allocate",
                                        lambda: allocate_module(self.triple)))
 
+    def backward(self) -> Callable[..., None]:
+        return BACKWARD_T(self._kernel("backward", "backward",
+                                       lambda: backward_module(self.triple)))
+
     def stage_ir(self, sp: Spec) -> str:
         """The kernel's LLVM IR, optimised, as text (what `atlasc compile` writes)."""
         return str(self.optimise(stage_module(sp, self.triple)))
@@ -169,6 +174,7 @@ class Engine:
 
 P, I64 = ctypes.c_void_p, ctypes.c_int64
 STAGE_T = ctypes.CFUNCTYPE(ctypes.c_int32, P)
+BACKWARD_T = ctypes.CFUNCTYPE(None, I64, P, P, ctypes.c_int32, P, P, P, P, P, I64, I64, P)
 ALLOCATE_T = ctypes.CFUNCTYPE(None, I64, P, P, P, P, P, I64, P, P)
 BACKTRACK_T = ctypes.CFUNCTYPE(None, I64, P, P, P, P, P, I64, I64, P, P, P, P, P, I64, P, P, P,
                                ctypes.c_int32)

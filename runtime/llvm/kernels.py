@@ -350,3 +350,87 @@ def allocate_module(triple: str) -> ir.Module:
     loop(b, c64(0), a["N"], node, "i")
     b.ret_void()
     return mod
+
+
+def backward_module(triple: str) -> ir.Module:
+    """void backward(i64 end, i32* op, i32* srid, i32 rsid, i32* slot, i64* cptr, i32* cslot,
+    double* vals, double* grad, i64 n, i64 stride, double* tmp): reverse-mode differentiation
+    of the prob instructions (those of semiring rsid) over rows [0, n).  grad holds d root /
+    d node, seeded by the caller; a product's other children are its non-zero product
+    divided by the child when no child is zero, that product for the one zero child, else 0
+    (so zeros never divide).  MAP and leaf instructions pass nothing down."""
+    mod = ir.Module(name="atlasc_backward")
+    mod.triple = triple
+    P, D = ptr(I32), ptr(F64)
+    args = [I64, P, P, I32, P, ptr(I64), P, D, D, I64, I64, D]
+    fn = ir.Function(mod, ir.FunctionType(ir.VoidType(), args), name="backward")
+    names = "end op srid rsid slot cptr cslot vals grad n stride tmp".split()
+    for arg, nm in zip(fn.args, names):
+        arg.name = nm
+    a = dict(zip(names, fn.args))
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    zero, one = ir.Constant(F64, 0.0), ir.Constant(F64, 1.0)
+
+    def row_of(base: ir.Value, slot: ir.Value) -> ir.Value:
+        return b.gep(base, [b.mul(b.sext(slot, I64), a["stride"])])
+
+    def rows(f: Callable[[ir.Value], None]) -> None:
+        loop(b, c64(0), a["n"], f)
+
+    def node(j: ir.Value) -> None:
+        i = b.sub(b.sub(a["end"], c64(1)), j)
+        mine = b.icmp_signed("==", load_at(b, a["srid"], i), a["rsid"])
+        with b.if_then(mine):
+            opc = load_at(b, a["op"], i)
+            g = row_of(a["grad"], load_at(b, a["slot"], i))
+            k0 = load_at(b, a["cptr"], i)
+            k1 = load_at(b, a["cptr"], b.add(i, c64(1)))
+            is_sum = b.or_(b.icmp_signed("==", opc, c32(SUM)),
+                           b.icmp_signed("==", opc, c32(SUM_ARG)))
+            with b.if_else(is_sum) as (then, other):
+                with then:
+                    loop(b, k0, k1, lambda k: sum_edge(g, k), "k")
+                with other:
+                    with b.if_then(b.icmp_signed("==", opc, c32(PROD))):
+                        prod(g, k0, k1)
+
+    def sum_edge(g: ir.Value, k: ir.Value) -> None:
+        c = row_of(a["grad"], load_at(b, a["cslot"], k))
+        rows(lambda r: store_at(b, b.fadd(load_at(b, c, r), load_at(b, g, r)), c, r))
+
+    def prod(g: ir.Value, k0: ir.Value, k1: ir.Value) -> None:
+        zc, nz = a["tmp"], b.gep(a["tmp"], [a["stride"]])
+
+        def init(r: ir.Value) -> None:
+            store_at(b, zero, zc, r)
+            store_at(b, one, nz, r)
+        rows(init)
+
+        def count(k: ir.Value) -> None:
+            v = row_of(a["vals"], load_at(b, a["cslot"], k))
+
+            def body(r: ir.Value) -> None:
+                x = load_at(b, v, r)
+                isz = b.fcmp_ordered("==", x, zero)
+                store_at(b, b.fadd(load_at(b, zc, r), b.select(isz, one, zero)), zc, r)
+                store_at(b, b.fmul(load_at(b, nz, r), b.select(isz, one, x)), nz, r)
+            rows(body)
+        loop(b, k0, k1, count, "k")
+
+        def edge(k: ir.Value) -> None:
+            s = load_at(b, a["cslot"], k)
+            v, c = row_of(a["vals"], s), row_of(a["grad"], s)
+
+            def body(r: ir.Value) -> None:
+                x, z, p = load_at(b, v, r), load_at(b, zc, r), load_at(b, nz, r)
+                none = b.fcmp_ordered("==", z, zero)
+                only_me = b.and_(b.fcmp_ordered("==", z, one), b.fcmp_ordered("==", x, zero))
+                safe_x = b.select(b.fcmp_ordered("==", x, zero), one, x)
+                others = b.select(none, b.fdiv(p, safe_x), b.select(only_me, p, zero))
+                store_at(b, b.fadd(load_at(b, c, r), b.fmul(load_at(b, g, r), others)), c, r)
+            rows(body)
+        loop(b, k0, k1, edge, "k")
+
+    loop(b, c64(0), a["end"], node, "j")
+    b.ret_void()
+    return mod

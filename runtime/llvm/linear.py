@@ -90,9 +90,10 @@ def levels(order: list[Node]) -> dict[int, int]:
     return lv
 
 
-def linearize(root: Node, argmax: bool = False) -> Program:
+def linearize(root: Node, argmax: bool = False, keep: bool = False) -> Program:
+    """keep: every node keeps its own slot (what a backward pass needs) instead of reuse."""
     with _no_gc():
-        return _linearize(root, argmax)
+        return _linearize(root, argmax, keep)
 
 
 @contextmanager
@@ -125,7 +126,7 @@ _CODE = {Op.SUM: SUM, Op.PROD: PROD, Op.MAP: MAP, Op.INPUT: LEAF, Op.MARGIN: LEA
          Op.CONST: LEAF}
 
 
-def _linearize(root: Node, argmax: bool) -> Program:
+def _linearize(root: Node, argmax: bool, keep: bool) -> Program:
     order, lv = _stage_order(topo(root))
     N = len(order)
     srs: list[Semiring] = []
@@ -146,8 +147,8 @@ def _linearize(root: Node, argmax: bool) -> Program:
     eptr = np.zeros(N + 1, np.int64)
     np.cumsum(nk, out=eptr[1:])
     # the kernels' children: every edge but MAP -> source (the source goes in lrow)
-    keep = np.repeat(~is_map, nk)
-    cinstr = kids[keep].astype(np.int32)
+    kernel_edge = np.repeat(~is_map, nk)
+    cinstr = kids[kernel_edge].astype(np.int32)
     cptr = np.zeros(N + 1, np.int64)
     np.cumsum(np.where(is_map, 0, nk), out=cptr[1:])
     lrow = np.full(N, -1, np.int32)
@@ -168,7 +169,8 @@ def _linearize(root: Node, argmax: bool) -> Program:
         weights.append(w)
         exact_only |= not ok
     stages = _stages(order, srs, srid, lv, is_map)
-    slot, nslots = allocate(kids, eptr, srid, len(srs), int(pos[root.uid]))
+    slot, nslots = own_slots(srid, len(srs)) if keep else \
+        allocate(kids, eptr, srid, len(srs), int(pos[root.uid]))
     cslot = slot[cinstr] if len(cinstr) else np.zeros(0, np.int32)
     return Program(op, srid, slot, cptr, cslot.astype(np.int32), cinstr,
                    np.where(op == LEAF, leaves.lrow, lrow).astype(np.int32), leaves.wbase,
@@ -253,6 +255,17 @@ def _weight_table(sr: Semiring, entries: list[Any]) -> tuple[np.ndarray, bool]:
                 continue
             out[i, j] = x
     return out, ok
+
+
+def own_slots(srid: np.ndarray, n_sr: int) -> tuple[np.ndarray, list[int]]:
+    """Slot = the node's rank among its semiring's nodes: nothing is overwritten."""
+    slot = np.empty(len(srid), np.int32)
+    counts = []
+    for s in range(n_sr):
+        mine = srid == s
+        counts.append(int(mine.sum()))
+        slot[mine] = np.arange(counts[-1], dtype=np.int32)
+    return slot, counts
 
 
 def allocate(kids: np.ndarray, eptr: np.ndarray, srid: np.ndarray, n_sr: int, root: int

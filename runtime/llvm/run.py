@@ -46,8 +46,10 @@ class Tile:
 class Compiled:
     """A program bound to its kernels; `run(E)` evaluates a batch of evidence codes."""
 
-    def __init__(self, prog: Program) -> None:
+    def __init__(self, prog: Program, tile_bytes: int = 0, min_tile: int = 0) -> None:
         self.prog = prog
+        self.tile_bytes = tile_bytes or TILE_BYTES
+        self.min_tile = min_tile or MIN_TILE
         self.specs = [spec(sr) for sr in prog.semirings]
         eng = engine()
         self.kernels = [eng.stage(sp) for sp in self.specs]
@@ -74,7 +76,7 @@ class Compiled:
         return a
 
     def tile(self, B: int) -> Tile:
-        T = max(MIN_TILE, TILE_BYTES // max(self.row_bytes, 1))
+        T = max(self.min_tile, self.tile_bytes // max(self.row_bytes, 1))
         T = min(T, B)
         if T not in self._tiles:
             bufs = [np.empty((max(n, 1), sp.ncomp, T), sp.np_dtype)
@@ -203,14 +205,22 @@ def evidence_codes(prog: Program, ev: Sequence[dict], asg: Sequence[dict], B: in
 
 
 # ---- circuits ---------------------------------------------------------------------------------
-_COMPILED: "weakref.WeakKeyDictionary[Circuit, dict[bool, Compiled]]" = \
+_COMPILED: "weakref.WeakKeyDictionary[Circuit, dict[str, Compiled]]" = \
     weakref.WeakKeyDictionary()
+KEEP_TILE_BYTES = 1 << 27      # every node's value and derivative are kept: bound a tile
 
 
-def compiled(c: Circuit | Node, argmax: bool) -> Compiled:
+def compiled(c: Circuit | Node, argmax: bool, keep: bool = False) -> Compiled:
+    """The program of a circuit, made once per circuit and mode (values: slot reuse; argmax:
+    with recorded choices; keep: every value kept, for the backward pass)."""
+    def make(root: Node) -> Compiled:
+        if keep:
+            return Compiled(linearize(root, False, keep=True), KEEP_TILE_BYTES, 1)
+        return Compiled(linearize(root, argmax))
     if isinstance(c, Node):
-        return Compiled(linearize(c, argmax))
+        return make(c)
     per = _COMPILED.setdefault(c, {})
-    if argmax not in per:
-        per[argmax] = Compiled(linearize(c.root, argmax))
-    return per[argmax]
+    mode = "keep" if keep else ("argmax" if argmax else "values")
+    if mode not in per:
+        per[mode] = make(c.root)
+    return per[mode]

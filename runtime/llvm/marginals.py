@@ -1,0 +1,72 @@
+"""All single-variable marginals from one upward and one downward pass, compiled.
+
+The upward pass is the stage kernels with every node keeping its value; the downward pass is
+the `backward` kernel (d root / d node, reverse instruction order).  For a smooth and
+decomposable prob circuit the root is linear in each input leaf, so for every variable X
+
+    P(X = x, e without X) = sum over X's input leaves L of  d root / d L  *  w_L[x]
+
+(Darwiche's differential semantics; the same definition as `runtime.backward`, the numpy
+oracle, which also states what is returned for observed variables)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from compiler.ir.circuit import Circuit
+from compiler.ir.variables import Var
+from compiler.semirings import PROB
+from runtime.llvm.engine import engine
+from runtime.llvm.linear import LEAF
+from runtime.llvm.run import _ptr, compiled, evidence_codes
+from runtime.reference import Row
+
+
+def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]
+              ) -> dict[Var, np.ndarray]:
+    if c.sr != PROB:
+        raise ValueError(f"marginals need a prob circuit, not {c.sr.name}")
+    comp = compiled(c, False, keep=True)
+    p = comp.prog
+    rsid = int(p.sr_id[p.root])
+    leaves = _input_leaves(p, rsid, vars)
+    rows = list(evidence) or [{}]
+    B = len(rows)
+    E = evidence_codes(p, rows, [{}], B)
+    out = {v: np.empty((B, v.size)) for v in vars}
+    t = comp.tile(B)
+    back = engine().backward()
+    grad = np.empty((p.nslots[rsid], 1, t.T))
+    tmp = np.empty(2 * t.T)
+    for r0 in range(0, B, t.T):
+        n = min(t.T, B - r0)
+        t.E[:, :n] = E[:, r0:r0 + n]
+        comp._stages(n, t)
+        grad[...] = 0.0
+        grad[p.slot[p.root], 0, :n] = 1.0
+        back(p.n, _ptr(p.op), _ptr(p.sr_id), rsid, _ptr(p.slot), _ptr(p.cptr), _ptr(p.cslot),
+             _ptr(t.bufs[rsid]), _ptr(grad), n, t.T, _ptr(tmp))
+        for v, (slots, w) in leaves.items():
+            out[v][r0:r0 + n] = grad[slots, 0, :n].T @ w
+    return out
+
+
+def _input_leaves(p, rsid: int, vars: Sequence[Var]) -> dict[Var, tuple[np.ndarray, np.ndarray]]:
+    """Per variable: the slots of its input leaves and their weights (leaves, |dom X|)."""
+    V = len(p.vars)
+    vidx = {v: i for i, v in enumerate(p.vars)}
+    W = p.weights[rsid][:, 0]
+    inputs = (p.op == LEAF) & (p.sr_id == rsid)
+    out = {}
+    missing = []
+    for v in vars:
+        idx = np.flatnonzero(inputs & (p.lrow == V + vidx[v])) if v in vidx else []
+        if not len(idx):
+            missing.append(v)
+            continue
+        w = W[p.wbase[idx][:, None] + np.arange(v.size)[None, :]]
+        out[v] = (p.slot[idx], w)
+    if missing:
+        raise ValueError(f"no input leaf over {', '.join(v.name for v in missing)}")
+    return out
