@@ -21,7 +21,7 @@ from llvmlite import ir
 from runtime.llvm.elems import F64, I1, I32, I64, Ctx, Spec
 from runtime.llvm.linear import LEAF, PROD, SUM, SUM_ARG
 
-KERNEL_VERSION = "4"
+KERNEL_VERSION = "5"
 
 
 def ptr(t: ir.Type) -> ir.PointerType:
@@ -231,21 +231,27 @@ class _StageEmitter:
         loop(b, b.add(k0, c64(1)), k1, child, "k")
 
 
+def _function(kind: str, triple: str, args: list[ir.Type], names: str
+              ) -> tuple[ir.Module, dict[str, ir.Value], ir.IRBuilder]:
+    """A module holding one void function `kind` with named arguments, and its builder."""
+    mod = ir.Module(name=f"atlasc_{kind}")
+    mod.triple = triple
+    fn = ir.Function(mod, ir.FunctionType(ir.VoidType(), args), name=kind)
+    for arg, nm in zip(fn.args, names.split()):
+        arg.name = nm
+    return mod, {a.name: a for a in fn.args}, ir.IRBuilder(fn.append_basic_block("entry"))
+
+
 def backtrack_module(triple: str) -> ir.Module:
     """void backtrack(i64 root, i32* op, i64* cptr, i32* cinstr, i32* arank, i32* choice,
     i64 stride, i64 n, i32* lrow, i32* lvar, i32* best, i32* vsize, i32* E, i64 ld,
     i32* out, i32* stack, i32* stamp, i32 stamp0)"""
-    mod = ir.Module(name="atlasc_backtrack")
-    mod.triple = triple
     P = ptr(I32)
-    args = [I64, P, ptr(I64), P, P, P, I64, I64, P, P, P, P, P, I64, P, P, P, I32]
-    fn = ir.Function(mod, ir.FunctionType(ir.VoidType(), args), name="backtrack")
-    names = ("root op cptr cinstr arank choice stride n lrow lvar best vsize E ld out stack "
-             "stamp stamp0").split()
-    for arg, nm in zip(fn.args, names):
-        arg.name = nm
-    a = dict(zip(names, fn.args))
-    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    mod, a, b = _function(
+        "backtrack", triple, [I64, P, ptr(I64), P, P, P, I64, I64, P, P, P, P, P, I64, P, P, P,
+                              I32],
+        "root op cptr cinstr arank choice stride n lrow lvar best vsize E ld out stack stamp "
+        "stamp0")
     sp = b.alloca(I64, name="sp")
 
     def push(v: ir.Value) -> None:
@@ -314,16 +320,9 @@ def allocate_module(triple: str) -> ir.Module:
     """void allocate(i64 N, i32* srid, i64* fptr, i32* ends, i32* slot, i32* stacks, i64 cap,
     i64* tops, i32* counts): the linear-scan slot assignment of `linear.allocate`; the values
     whose last reader is i are ends[fptr[i] .. fptr[i+1]]."""
-    mod = ir.Module(name="atlasc_allocate")
-    mod.triple = triple
     P = ptr(I32)
-    args = [I64, P, ptr(I64), P, P, P, I64, ptr(I64), P]
-    fn = ir.Function(mod, ir.FunctionType(ir.VoidType(), args), name="allocate")
-    names = "N srid fptr ends slot stacks cap tops counts".split()
-    for arg, nm in zip(fn.args, names):
-        arg.name = nm
-    a = dict(zip(names, fn.args))
-    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    mod, a, b = _function("allocate", triple, [I64, P, ptr(I64), P, P, P, I64, ptr(I64), P],
+                          "N srid fptr ends slot stacks cap tops counts")
 
     def node(i: ir.Value) -> None:
         s = b.sext(load_at(b, a["srid"], i), I64)
@@ -359,16 +358,9 @@ def backward_module(triple: str) -> ir.Module:
     d node, seeded by the caller; a product's other children are its non-zero product
     divided by the child when no child is zero, that product for the one zero child, else 0
     (so zeros never divide).  MAP and leaf instructions pass nothing down."""
-    mod = ir.Module(name="atlasc_backward")
-    mod.triple = triple
     P, D = ptr(I32), ptr(F64)
-    args = [I64, P, P, I32, P, ptr(I64), P, D, D, I64, I64, D]
-    fn = ir.Function(mod, ir.FunctionType(ir.VoidType(), args), name="backward")
-    names = "end op srid rsid slot cptr cslot vals grad n stride tmp".split()
-    for arg, nm in zip(fn.args, names):
-        arg.name = nm
-    a = dict(zip(names, fn.args))
-    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    mod, a, b = _function("backward", triple, [I64, P, P, I32, P, ptr(I64), P, D, D, I64, I64, D],
+                          "end op srid rsid slot cptr cslot vals grad n stride tmp")
     zero, one = ir.Constant(F64, 0.0), ir.Constant(F64, 1.0)
 
     def row_of(base: ir.Value, slot: ir.Value) -> ir.Value:
