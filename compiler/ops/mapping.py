@@ -118,8 +118,8 @@ def _fold(b: Builder, tau: Mapping, n: Node) -> Node:
     """A constant sub-circuit: evaluate it now if it reads no evidence, else a MAP node."""
     if any(x.op is Op.MARGIN for x in topo(n)):
         return b.map(tau, n)
-    from runtime.reference import evaluate_node
-    return b.const(tau.apply_py(evaluate_node(n)), tau.dst)
+    from runtime.evaluator import evaluate
+    return b.const(tau.apply_py(evaluate(n).values[0]), tau.dst)
 
 
 def _scale(c: Circuit, tau: Mapping, step: Step) -> Circuit:
