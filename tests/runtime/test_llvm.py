@@ -9,12 +9,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given, strategies as st
 
 from compiler.ir.builder import Builder
 from compiler.ir.circuit import Circuit
 from compiler.ir.variables import Var
 from compiler.mappings import builtin
+from compiler.mappings.symbolic import from_expr
 from compiler.ops.aggregate import aggregate
 from compiler.semirings import registry as R
 from runtime import reference
@@ -23,6 +25,7 @@ from runtime.llvm import engine as engine_mod
 from tests.core.gen import ALL, VARS, circuits
 
 E3 = Var("E", ("lo", "mid", "hi"))
+X = sp.Symbol("x")
 
 
 def rows(draw: Any, vars_: tuple[Var, ...], n: int) -> list[dict[Var, int]]:
@@ -73,6 +76,8 @@ MAPS = [  # (source semiring, mapping, destination semiring)
     (R.COUNT2, builtin.credal_upper(), R.PROB),
     (R.BOOL, builtin.indicator(R.COUNT2), R.COUNT2),
     (R.PROB, builtin.identity(R.PROB, R.MAXPROD), R.MAXPROD),
+    (R.PROB, from_expr("user", X**2 / (1 + X), X, R.PROB, R.PROB), R.PROB),   # user (sympy)
+    (R.COUNT, from_expr("half", X / 2, X, R.COUNT, R.PROB), R.PROB),
 ]
 
 
