@@ -11,9 +11,12 @@ intervention fixes them.
 from __future__ import annotations
 
 from collections import deque
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from compiler.ir.variables import Var
+
+if TYPE_CHECKING:
+    from compiler.ir.circuit import Circuit
 
 Graph = dict[Var, tuple[Var, ...]]
 # A search state: the node, and whether the path arrived at it along an edge into it (from a
@@ -171,3 +174,27 @@ def _set(vs: frozenset[Var]) -> str:
 
 
 CRITERIA = {"backdoor": backdoor_violation, "frontdoor": frontdoor_violation}
+
+POSITIVITY_CELLS = 4096
+
+
+def positivity_note(c: "Circuit") -> str:
+    """Whether the table c (p(X, Z) of an adjustment) is positive everywhere: where it is not,
+    the effect is not identified and the reciprocal's 0 makes it read 0 (ATLAS.md P11).
+    Checked by evaluating every cell when there are at most POSITIVITY_CELLS."""
+    import itertools
+    from runtime.evaluator import evaluate
+    vs = sorted(c.vars)
+    cells = 1
+    for v in vs:
+        cells *= v.size
+    what = "p(" + ", ".join(v.name for v in vs) + ")"
+    if cells > POSITIVITY_CELLS:
+        return f"positivity of {what} not checked ({cells} cells; ATLAS.md P11)"
+    rows = [dict(zip(vs, idx)) for idx in itertools.product(*(range(v.size) for v in vs))]
+    zero = [r for r, val in zip(rows, evaluate(c, assignment=rows).values) if val == 0]
+    if not zero:
+        return f"positivity: {what} > 0 at all {cells} cells (ATLAS.md P11)"
+    at = ", ".join(f"{v.name}={v.domain[x]}" for v, x in zero[0].items())
+    return (f"positivity fails: {what} = 0 at {len(zero)} of {cells} cells, first {at}; the "
+            "effect is not identified there and reads 0 (ATLAS.md P11)")

@@ -95,7 +95,11 @@ class Lowerer:
         """The operand's circuit under a step that names the sugar and what it checked."""
         c = self.lower(t.operand)
         self.guards += [Guard(self.lower(g), msg, t.span) for g, msg in t.guards]
+        notes = t.notes
+        if t.positive is not None:
+            from compiler.frontend.causal import positivity_note
+            notes += (positivity_note(self.lower(t.positive)),)
         step = ops.Step("sugar", t.label, c.sr.name, c.step.scope if c.step else (),
-                        inputs=(c.step,) if c.step else (), notes=t.notes, size=c.size)
+                        inputs=(c.step,) if c.step else (), notes=notes, size=c.size)
         return Circuit(c.root, c.builder, c.name, facts=c.facts, provenance=c.provenance,
                        vtree=c.vtree, step=step, info=c.info)

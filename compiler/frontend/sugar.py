@@ -236,13 +236,13 @@ def total(call: Call, p: Ty.T) -> Ty.T:
 
 
 def noted(call: Call, label: str, notes: tuple[str, ...], result: Ty.T,
-          normaliser: Ty.T | None = None) -> Ty.T:
+          normaliser: Ty.T | None = None, positive: Ty.T | None = None) -> Ty.T:
     """The expansion under a report step `label` with `notes`; a normaliser that is zero
     under a run's evidence is an error then (check_guards in program.py)."""
     guards = ((normaliser, f"{call.name}: the evidence has probability zero"),) \
         if normaliser is not None else ()
     return Ty.TNote(call.span, result.sr, result.vars, result.summed, label, notes, guards,
-                    result)
+                    result, positive)
 
 
 def _groups_label(call: Call) -> str:
@@ -267,7 +267,8 @@ def _causal(call: Call, which: str, cost: str, result: Ty.T, p: Ty.T) -> Ty.T:
                             2, _criterion_hint(which, graph, X, Y))
         note = (f"the {which} criterion holds in the graph of "
                 f"{call.operand.name}")  # type: ignore[attr-defined]
-    return noted(call, _groups_label(call), (note, cost), result, total(call, p))
+    return noted(call, _groups_label(call), (note, cost), result, total(call, p),
+                 call.sum(Y, p))
 
 
 def network_graph(call: Call) -> tuple[dict[Var, tuple[Var, ...]] | None, str]:

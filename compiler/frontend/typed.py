@@ -97,11 +97,13 @@ class TMarginals(T):
 class TNote(T):
     """The operand, with what a sugar expansion adds to the report: a headline, the
     conditions it checked, and guards: empty-scope expressions that must not be zero under a
-    run's evidence (a normaliser), each with the error to give when one is."""
+    run's evidence (a normaliser), each with the error to give when one is; `positive` is a
+    table whose zero entries the report lists (positivity, ATLAS.md P11)."""
     label: str
     notes: tuple[str, ...]
     guards: tuple[tuple[T, str], ...]
     operand: T
+    positive: T | None = None
 
     def children(self) -> tuple[T, ...]:
         return (self.operand,)
