@@ -1,5 +1,6 @@
 """PASP models (`model p = pasp "prog.lp"` or `pasp { ... }`) and their queries
-`maxent(q; p)` and `credal(q; p)`, with evidence written `p | e, !f` (docs/pasp.md).
+`maxent(p, q)` and `credal(p, q)`, with evidence written `maxent(p, q | e, !f)` (also the
+positional `maxent(q; p | e)` and keyword forms; docs/pasp.md).
 
 The model is phi(X, Y), X the probabilistic atoms, compiled X-constrained (compiler.pasp).  The
 queries expand into the compositions of ATLAS.md 4.2 over models made here: the facts'
@@ -252,7 +253,7 @@ def _expand(call: Call, sem: Semantics) -> Ty.T:
     t = noted(call, label, notes, result, den)
     assert isinstance(t, Ty.TNote)
     return TPasp(t.span, t.sr, t.vars, t.summed, t.label, t.notes, t.guards, t.operand,
-                 info.vars - info.X, sem, info.X, consistent)
+                 sealed=info.vars - info.X, semantics=sem, X=info.X, consistent=consistent)
 
 
 @register("maxent", ("Q",), MAXENT.doc, keywords=("query",), goal=True)
@@ -295,7 +296,7 @@ class Flag:
         """The mass per row: run-time evidence on the facts conditions it too."""
         from runtime.evaluator import evaluate
         evs = [{v: x for v, x in r.items() if x is not None and v in self.X} for r in rows]
-        return [max(0.0, 1.0 - float(p)) for p in evaluate(self.circuit, evidence=evs).values]
+        return [_mass(p) for p in evaluate(self.circuit, evidence=evs).values]
 
 
 @dataclass
@@ -328,12 +329,18 @@ def flags(q: "Query", lower: Callable[[Ty.T], Circuit]) -> list[Flag]:
         if not isinstance(t, TPasp) or t.consistent is None:
             continue
         f = Flag(t.label, t.semantics, t.X, lower(t.consistent))
-        f.mass = max(0.0, 1.0 - float(evaluate(f.circuit, evidence=[{}]).values[0]))
+        f.mass = _mass(evaluate(f.circuit, evidence=[{}]).values[0])
         step = lower(t).step
         if step is not None:
             step.notes += (f.at(f.mass).text(call=False),)
         out.append(f)
     return out
+
+
+def _mass(consistent: object) -> float:
+    """1 - P(consistent), to 12 decimals (a sum of weights that is 1 in exact arithmetic may
+    come out as 1 - 1e-16)."""
+    return max(0.0, round(1.0 - float(consistent), 12))  # type: ignore[arg-type]
 
 
 def inconsistent(fs: list[Flag], rows: "list[Row]") -> list[list[Inconsistent]]:
@@ -356,5 +363,5 @@ def check_run_evidence(q: "Query", row: "Row") -> None:
         if bad:
             raise QueryTypeError(f"evidence on {', '.join(bad)} given at run time: for query "
                                  f"{q.name} only probabilistic facts may be observed so",
-                                 t.span, "write the evidence in the query: maxent(q; p | "
+                                 t.span, "write the evidence in the query: maxent(p, q | "
                                  f"{bad[0]}) (docs/pasp.md)")
