@@ -106,8 +106,10 @@ def bench_one(name: str) -> dict[str, Any]:
     r["mmap_first"], r["mmap"], res = _ours(prog, "mmap", rows)
     r["mmap_ve"], answers = _theirs(lambda e: ve.map_query(variables=Q, evidence=e,
                                                            show_progress=False), rows)
+    possible = [(row, a) for row, a in zip(res.rows, answers) if row.entries[0].value > 0]
     r["agree"] = sum(row.entries[0].argmax == {k: str(v) for k, v in a.items()}
-                     for row, a in zip(res.rows, answers))
+                     for row, a in possible)
+    r["possible"] = len(possible)
     return r
 
 
@@ -130,7 +132,9 @@ def _machine() -> str:
             cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
     except (OSError, StopIteration):
         pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, load average "
+            f"{load} at the end")
 
 
 def _ms(x: float) -> str:
@@ -151,7 +155,8 @@ def _table(rows: list[dict[str, Any]], names: list[str]) -> str:
         "every unobserved X for all marginals (all at once it contracts their joint table), `map_query(variables=Q, evidence=e)` for "
         "MMAP.  MPE has no pgmpy column: its map_query over every variable tabulates the "
         "joint (out of memory here).  ratio = pgmpy / ours.  agree = rows where pgmpy's MMAP "
-        "assignment is ours.\n\n"
+        "assignment is ours, out of the rows whose evidence has non-zero probability (where "
+        "it is zero every assignment ties at 0).\n\n"
         "| network | vars | Q | compile s | |C| | marginals ms (first) | pgmpy ms | ratio | "
         "MPE ms (first) | MMAP ms (first) | pgmpy ms | ratio | agree |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
@@ -160,7 +165,7 @@ def _table(rows: list[dict[str, Any]], names: list[str]) -> str:
         f"{_ms(r['marg'])} ({_ms(r['marg_first'])}) | {_ms(r['marg_ve'])} | "
         f"{r['marg_ve'] / r['marg']:.0f} | {_ms(r['mpe'])} ({_ms(r['mpe_first'])}) | "
         f"{_ms(r['mmap'])} ({_ms(r['mmap_first'])}) | {_ms(r['mmap_ve'])} | "
-        f"{r['mmap_ve'] / r['mmap']:.0f} | {r['agree']}/{ROWS} |\n" for r in rows)
+        f"{r['mmap_ve'] / r['mmap']:.0f} | {r['agree']}/{r['possible']} |\n" for r in rows)
     return head + body
 
 

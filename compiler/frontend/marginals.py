@@ -77,7 +77,8 @@ def evaluate(q: "Query", rows: list["Row"]) -> MarginalsResult:
     targets = q.typed.targets
     ev = [{v: x for v, x in r.items() if x is not None} for r in rows] or [{}]
     joint = marginals(q.circuit, ev, list(targets))
-    observed = [{v.name: v.domain[r[v]] for v in targets if v in r} for r in ev]
+    listed = frozenset(targets)
+    observed = [{v.name: v.domain[x] for v, x in sorted(r.items()) if v in listed} for r in ev]
     return MarginalsResult(q.name, q.semiring.name, targets,
                            {v.name: joint[v] for v in targets}, observed)
 
