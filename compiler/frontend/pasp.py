@@ -204,18 +204,23 @@ def _expected(call: Call, info: PaspInfo, phi: Ty.T, ev_x: Lits, lits: Lits, map
 
 @dataclass(frozen=True)
 class Semantics:
-    """What maxent and credal differ in: the inner mapping, the outer semiring, and how a
-    total choice without an answer set is treated (docs/pasp.md)."""
+    """What maxent and credal differ in: the inner mapping (named like the form), the outer
+    semiring, and how a total choice without an answer set is treated (docs/pasp.md)."""
     name: str
     pair: bool                  # prob2: (lower, upper)
-    treatment: str              # for the report and the results
+    treatment: str              # for the flag in the report and the results
+    note: str                   # for the report step
     doc: str
 
 
 MAXENT = Semantics("maxent", False, "dropped and renormalised (MaxEnt)",
+                   "inconsistent total choices are dropped and the rest renormalised: the "
+                   "denominator is P(e, consistent)",
                    "PASP MaxEnt semantics: P(Q | e) over the consistent total choices "
                    "(ATLAS.md 4.2)")
 CREDAL = Semantics("credal", True, "reported, counted in neither bound (credal)",
+                   "credal(a, b) = ([a = b > 0], [a > 0]) per total choice: an inconsistent "
+                   "one counts for neither bound",
                    "PASP credal semantics: (lower, upper) of P(Q | e) in prob2, e on "
                    "probabilistic facts (ATLAS.md 4.2)")
 
@@ -232,25 +237,18 @@ def _expand(call: Call, sem: Semantics) -> Ty.T:
         raise call.fail(f"evidence on {fmt_vars(frozenset(v for v, _ in ev_y))}, which are not "
                         "probabilistic facts, is not supported by credal", hint="credal takes "
                         "evidence on probabilistic facts only; maxent takes any (docs/pasp.md)")
-    mass = call.sum(info.X, _omega(call, info, ev_x, sem.pair))
-    if sem.pair:
-        # credal(a, b) = ([a = b > 0], [a > 0]) over the total choices, divided by P(e)
-        num, den = _expected(call, info, phi, ev_x, q, "credal", True), mass
-        how = "an inconsistent total choice counts for neither bound"
-    else:
-        num = _expected(call, info, phi, ev_x, q + ev_y, "maxent")
-        den = _expected(call, info, phi, ev_x, ev_y, "maxent")
-        how = ("inconsistent total choices are dropped and the rest renormalised: the "
-               "denominator is P(e, consistent)")
+    num = _expected(call, info, phi, ev_x, q + ev_y, sem.name, sem.pair)
+    # maxent: over the consistent choices, P(q, e) / P(e); credal: the bounds / P(e on facts)
+    den = call.sum(info.X, _omega(call, info, ev_x, True)) if sem.pair else \
+        _expected(call, info, phi, ev_x, ev_y, "maxent")
     result = call.product(num, call.map("recip", den))
     # P(consistent | e on facts): Σ_X ω [some answer set] / Σ_X ω, in prob for both semantics
     consistent = call.product(_expected(call, info, phi, ev_x, (), "maxent"),
                               call.map("recip", call.sum(info.X, _omega(call, info, ev_x,
                                                                          False))))
-    label = f"{sem.name}({fmt_vars(Q)})"
     notes = ("ATLAS.md 4.2: phi smooth, decomposable, deterministic and X-deterministic "
-             f"(X = {fmt_vars(info.X)}, by the constrained compile) gives O(|C|)", how)
-    t = noted(call, label, notes, result, den)
+             f"(X = {fmt_vars(info.X)}, by the constrained compile) gives O(|C|)", sem.note)
+    t = noted(call, f"{sem.name}({fmt_vars(Q)})", notes, result, den)
     assert isinstance(t, Ty.TNote)
     return TPasp(t.span, t.sr, t.vars, t.summed, t.label, t.notes, t.guards, t.operand,
                  sealed=info.vars - info.X, semantics=sem, X=info.X, consistent=consistent)
