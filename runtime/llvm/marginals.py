@@ -18,8 +18,8 @@ from compiler.ir.circuit import Circuit
 from compiler.ir.variables import Var
 from compiler.semirings import PROB
 from runtime.llvm.engine import engine
-from runtime.llvm.linear import LEAF
-from runtime.llvm.run import _ptr, compiled, evidence_codes
+from runtime.llvm.linear import LEAF, Program
+from runtime.llvm.run import Compiled, _ptr, compiled, evidence_codes
 from runtime.reference import Row
 
 
@@ -35,8 +35,18 @@ def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]
     B = len(rows)
     E = evidence_codes(p, rows, [{}], B)
     out = {v: np.empty((B, v.size)) for v in vars}
+    with comp.lock:
+        _passes(comp, rsid, leaves, E, out)
+    return out
+
+
+def _passes(comp: Compiled, rsid: int, leaves: dict[Var, tuple[np.ndarray, np.ndarray]],
+            E: np.ndarray, out: dict[Var, np.ndarray]) -> None:
+    """Per tile: the upward stages, then the backward kernel, then X's leaves' derivatives
+    times their weights."""
+    p, back = comp.prog, engine().backward()
+    B = E.shape[1]
     t = comp.tile(B)
-    back = engine().backward()
     grad = np.empty((p.nslots[rsid], 1, t.T))
     tmp = np.empty(2 * t.T)
     for r0 in range(0, B, t.T):
@@ -49,10 +59,9 @@ def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]
              _ptr(t.bufs[rsid]), _ptr(grad), n, t.T, _ptr(tmp))
         for v, (slots, w) in leaves.items():
             out[v][r0:r0 + n] = grad[slots, 0, :n].T @ w
-    return out
 
 
-def _input_leaves(p, rsid: int, vars: Sequence[Var]) -> dict[Var, tuple[np.ndarray, np.ndarray]]:
+def _input_leaves(p: Program, rsid: int, vars: Sequence[Var]) -> dict[Var, tuple[np.ndarray, np.ndarray]]:
     """Per variable: the slots of its input leaves and their weights (leaves, |dom X|)."""
     V = len(p.vars)
     vidx = {v: i for i, v in enumerate(p.vars)}

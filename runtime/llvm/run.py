@@ -5,6 +5,7 @@ Rows are processed in tiles of T rows, T chosen so a tile's value buffers stay n
 """
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -63,6 +64,7 @@ class Compiled:
         self.row_bytes = sum(n * sp.ncomp * sp.itemsize for n, sp in
                              zip(p.nslots, self.specs)) + 4 * p.n_arg + 8
         self._tiles: dict[int, Tile] = {}
+        self.lock = threading.Lock()      # one run at a time: the tile buffers are shared
 
     def _argv(self, st: Any) -> np.ndarray:
         """A stage's kernel arguments; the tile and evidence fields are set per call."""
@@ -97,6 +99,10 @@ class Compiled:
     def run(self, E: np.ndarray, argmax: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """E: int32 (2V+1, B) evidence codes.  Returns the root's values in the buffer layout
         (ncomp, B) and, with argmax, the maximised values (V, B) (-1: not on the path)."""
+        with self.lock:
+            return self._run(E, argmax)
+
+    def _run(self, E: np.ndarray, argmax: bool) -> tuple[np.ndarray, np.ndarray | None]:
         B = E.shape[1]
         t = self.tile(B)
         if B <= t.T:                       # the common case, kept short for single rows
