@@ -77,8 +77,7 @@ def _label(call: Call, extra: str = "") -> str:
                                "free variables by default", optional=True, keywords=("over",))
 def normalize(call: Call) -> Ty.T:
     t = call.operand
-    if t.sr not in (R.PROB, R.MAXPROD):
-        raise call.fail(f"needs a prob (or maxprod) expression, not {t.sr.name}")
+    _need_prob(call)
     if call.groups:
         _disjoint(call, (0,))
     Y = call.groups[0] if call.groups else t.vars

@@ -91,3 +91,8 @@ def test_zero_row_in_a_batch_is_named() -> None:
     prog = compile_string(ZERO)
     with pytest.raises(QueryError, match=r"\(row 2\)"):
         prog.queries["q"].run(evidence=[{"A": False}, {"A": True}])
+
+
+def test_normalize_needs_probabilities() -> None:
+    with pytest.raises(QueryError, match="normalize: needs a prob model, not bool"):
+        compile_string("var A : bool\nmodel f = logic A\nquery q = normalize(f)\n")
