@@ -142,9 +142,10 @@ def _name(pair: tuple[str, int]) -> str:
 
 @st.composite
 def frontdoor_bn(draw: st.DrawFn) -> RandomBN:
-    """U -> X -> Z -> Y with U -> Y: the frontdoor graph, random CPTs."""
-    names = ["U", "X", "Z", "Y"]
-    parents = {"U": [], "X": ["U"], "Z": ["X"], "Y": ["U", "Z"]}
+    """U -> X -> Z -> Y with U -> Y: the frontdoor graph, random CPTs; W a child of Y or U."""
+    names = ["U", "X", "Z", "Y", "W"]
+    parents = {"U": [], "X": ["U"], "Z": ["X"], "Y": ["U", "Z"],
+               "W": [draw(st.sampled_from(["U", "Y"]))]}
     p_true = {v: {k: draw(PROBS) for k in itertools.product((0, 1), repeat=len(parents[v]))}
               for v in names}
     return RandomBN(names, parents, p_true)
@@ -160,6 +161,24 @@ def test_frontdoor_matches_the_truncated_factorisation(bn: RandomBN) -> None:
         truth = bn.marginal(bn.joint(do={"X": xv}), ["Y"])
         for yv in (0, 1):
             assert got[(_name(("X", xv)), _name(("Y", yv)))] == pytest.approx(truth[yv])
+
+
+@SETTINGS
+@given(frontdoor_bn(), st.sampled_from([0, 1]))
+def test_frontdoor_formula_under_random_evidence(bn: RandomBN, wv: int) -> None:
+    """Evidence W = w conditions p in sum_z p(z | x) sum_x' p(x') p(y | x', z) (all given w)."""
+    text = bn.text(options=constrained(["X"], ["X", "Z"])) + \
+        "query do = frontdoor(X; Y; Z; bn)\n"
+    got = _table(compile_string(text).queries["do"].run(evidence={"W": bool(wv)}))
+    joint = np.take(bn.joint(), [wv], axis=bn.names.index("W"))
+    q = bn.marginal(joint, ["X", "Z", "Y"])
+    q = q / q.sum()
+    px, pxz = q.sum(axis=(1, 2)), q.sum(axis=2)
+    for xv in (0, 1):
+        for yv in (0, 1):
+            want = sum(pxz[xv, z] / px[xv] * sum(px[x2] * q[x2, z, yv] / pxz[x2, z]
+                                                  for x2 in (0, 1)) for z in (0, 1))
+            assert got[(_name(("X", xv)), _name(("Y", yv)))] == pytest.approx(want)
 
 
 # ---- errors: the open path, named ------------------------------------------------------------
