@@ -190,7 +190,7 @@ def main() -> None:
              "fixed by assumptions) and the value follows by the definition; enum + batch adds "
              f"the {a.rows} rows' values from the same answer sets (numpy over the choices: "
              "per row, the weighted share of answer sets with r(n) over the choices that agree "
-             "with the row, divided by their consistent mass).  Stopped at {a.limit:g} s "
+             f"with the row, divided by their consistent mass).  Stopped at {a.limit:g} s "
              "(how many choices it had done is shown).  Where it finished, the value and all "
              "batch values equal ours (asserted, 1e-9).",
              "* phi edges: the compiled phi(X, Y); query edges: the maxent circuit (numerator "
