@@ -56,7 +56,7 @@ class Compiled:
         self.kernels = [eng.stage(sp) for sp in self.specs]
         # argmax reads the recorded choices and the maximised MARGIN leaves (a max absorbed
         # into leaves leaves no choice at all, yet the leaves still name the maximiser)
-        self.backtrack = eng.backtrack() if prog.n_arg or (prog.lvar >= 0).any() else None
+        self.backtrack: Any = None      # compiled on the first argmax run
         p = prog
         self.vsize = np.asarray([v.size for v in p.vars] or [0], np.int32)
         self.argv = [self._argv(st) for st in p.stages]
@@ -154,7 +154,8 @@ class Compiled:
         out = np.full((max(V, 1), t.T), -1, np.int32)
         stack = np.empty(p.edges + 1, np.int32)
         stamp = np.zeros(p.n, np.int32)
-        assert self.backtrack is not None
+        if self.backtrack is None:
+            self.backtrack = engine().backtrack()
         self.backtrack(p.root, _ptr(p.op), _ptr(p.cptr), _ptr(p.cinstr), _ptr(p.arank),
                        _ptr(t.choice), t.T, n, _ptr(p.lrow), _ptr(p.lvar), _ptr(p.best),
                        _ptr(self.vsize), _ptr(t.E), t.T, _ptr(out), _ptr(stack), _ptr(stamp), 1)

@@ -219,3 +219,17 @@ def test_compiled_marginals_over_many_tiles(monkeypatch: Any) -> None:
     want, got = numpy_marginals(c, ev, [A, Bv, C]), llvm_marginals(c, ev, [A, Bv, C])
     for v in (A, Bv, C):
         np.testing.assert_allclose(got[v], want[v], rtol=1e-12)
+
+
+def test_argmax_when_every_maximisation_sits_in_a_leaf() -> None:
+    """max over a single leaf: no (+) node records a choice; the leaf's best value is used."""
+    b, sr = Builder(), R.MAXPROD
+    c = Circuit(b.prod([b.margin(VARS[0], [0.2, 0.7], sr), b.const(0.5, sr)]), b, "leafmax")
+    ev = [{}, {VARS[0]: 0}]
+    want = reference.evaluate(c, evidence=ev, argmax=True)
+    got = jit(c, evidence=ev, argmax=True)
+    same(sr, got.values, want.values)
+    assert got.argmax == want.argmax == [{VARS[0]: 1}, {VARS[0]: 0}]
+    b2 = Builder()
+    c2 = Circuit(b2.const(0.5, sr), b2, "nothing to maximise")
+    assert jit(c2, argmax=True).argmax == [{}]
