@@ -8,7 +8,7 @@ import numpy as np
 
 from compiler.ir.circuit import Circuit
 from compiler.ir.nodes import Node
-from runtime.llvm.run import Overflow, compiled, evidence_codes, to_semiring
+from runtime.llvm.run import Compiled, Overflow, compiled, evidence_codes, to_semiring
 from runtime.reference import EvalResult, Row, _broadcast, _maximised_vars
 
 
@@ -30,20 +30,21 @@ def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
         return _exact(c, ev, asg, argmax, str(e))
     raw = to_semiring(root.sr, out[None])[0]
     values = [root.sr.to_py(raw[i]) for i in range(B)]
-    rows = _argmax_rows(comp.prog.vars, am, root, ev) if am is not None else None
+    rows = _argmax_rows(comp, am, root, ev) if am is not None else None
     return EvalResult(values, raw, rows, engine="llvm")
 
 
-def _argmax_rows(vars_: list, am: np.ndarray, root: Node, ev: list[Row]) -> list[Row]:
-    maxed = _maximised_vars(root)
-    vidx = {v: i for i, v in enumerate(vars_)}
+def _argmax_rows(comp: Compiled, am: np.ndarray, root: Node, ev: list[Row]) -> list[Row]:
+    """Rows of maximising values; a variable off the chosen branch gets its evidence or 0."""
+    if comp.maxed is None:                       # once per program: a traversal
+        comp.maxed = _maximised_vars(root)
+    vidx = {v: i for i, v in enumerate(comp.prog.vars)}
+    maxed = comp.maxed
+    picked = am[[vidx[v] for v in maxed]].T.tolist() if maxed else [[] for _ in ev]
     out = []
-    for b, e in enumerate(ev):
-        row: Row = {}
-        for v in maxed:
-            x = int(am[vidx[v], b])
-            row[v] = x if x >= 0 else (e.get(v) if e.get(v) is not None else 0)
-        out.append(row)
+    for vals, e in zip(picked, ev):
+        out.append({v: x if x >= 0 else (e.get(v) if e.get(v) is not None else 0)
+                    for v, x in zip(maxed, vals)})
     return out
 
 

@@ -65,6 +65,7 @@ class Compiled:
                              zip(p.nslots, self.specs)) + 4 * p.n_arg + 8
         self._tiles: dict[int, Tile] = {}
         self.lock = threading.Lock()      # one run at a time: the tile buffers are shared
+        self.maxed: list[Any] | None = None   # the maximised variables (argmax runs)
 
     def _argv(self, st: Any) -> np.ndarray:
         """A stage's kernel arguments; the tile and evidence fields are set per call."""
