@@ -6,7 +6,7 @@ sort by name, which fixes every ordering the compiler prints.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable
 
 BOOL_DOMAIN: tuple[str, ...] = ("false", "true")
@@ -16,12 +16,20 @@ BOOL_DOMAIN: tuple[str, ...] = ("false", "true")
 class Var:
     name: str
     domain: tuple[str, ...] = BOOL_DOMAIN
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
         if len(self.domain) < 1:
             raise ValueError(f"variable {self.name!r} has an empty domain")
         if len(set(self.domain)) != len(self.domain):
             raise ValueError(f"variable {self.name!r} has repeated domain values")
+        object.__setattr__(self, "_hash", hash((self.name, self.domain)))
+
+    def __hash__(self) -> int:      # variables key every dict on the hot paths: hash once
+        return self._hash
+
+    def __reduce__(self) -> tuple:  # string hashes differ between processes: recompute
+        return (Var, (self.name, self.domain))
 
     @property
     def size(self) -> int:
