@@ -8,11 +8,17 @@ The one exception is exactness: counts that leave int64 are recomputed with Pyth
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
 
 from compiler.ir.circuit import Circuit
 from compiler.ir.nodes import Node
+from compiler.ir.variables import Var
 from runtime.reference import EvalResult, Row
+
+if TYPE_CHECKING:
+    from runtime.llvm import ArrayEval
 
 
 def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
@@ -22,9 +28,6 @@ def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
 
 
 # ---- all single-variable marginals (one upward + one downward pass) ----------------------------
-import numpy as np  # noqa: E402
-
-from compiler.ir.variables import Var  # noqa: E402
 
 
 def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]) -> dict[Var, np.ndarray]:
@@ -33,3 +36,18 @@ def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]) -> dict[
     (runtime.llvm.marginals; the numpy oracle is runtime.backward)."""
     from runtime.llvm.marginals import marginals as compiled_marginals
     return compiled_marginals(c, evidence, vars)
+
+
+# ---- columns: one int array per variable, no per-row Python ---------------------------------
+def evaluate_columns(c: Circuit, evidence: dict, assignment: dict, rows: int,
+                     argmax: bool = False) -> "ArrayEval":
+    """evidence / assignment: Var -> int array (rows,), -1 where unobserved.  Returns the raw
+    values (rows, *elem), the maximising values per maximised variable, and the engine."""
+    from runtime.llvm import evaluate_columns as compiled_columns
+    return compiled_columns(c, evidence, assignment, rows, argmax)
+
+
+def marginals_columns(c: Circuit, evidence: dict, rows: int, vars: Sequence[Var]
+                      ) -> dict[Var, np.ndarray]:
+    from runtime.llvm.marginals import marginals_columns as compiled_marginals
+    return compiled_marginals(c, evidence, rows, vars)

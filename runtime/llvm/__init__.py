@@ -1,57 +1,91 @@
 """The LLVM back end: table-driven kernels compiled once per semiring (`kernels`, `engine`),
-programs linear in the circuit (`linear`), batched runs with argmax (`run`)."""
+programs linear in the circuit (`linear`), batched runs with argmax (`run`).
+
+Two entry points: `evaluate` takes rows of {Var: value index} (the reference evaluator's
+interface); `evaluate_columns` takes one int array per variable (-1: unobserved) and returns
+arrays, with no per-row Python work -- the path for large batches."""
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 import numpy as np
 
 from compiler.ir.circuit import Circuit
 from compiler.ir.nodes import Node
-from runtime.llvm.run import Compiled, Overflow, compiled, evidence_codes, to_semiring
+from compiler.ir.variables import Var
+from runtime.llvm.run import (Columns, Compiled, Overflow, _columns, array_codes, compiled,
+                              to_semiring)
 from runtime.reference import EvalResult, Row, _broadcast, _maximised_vars
+
+
+@dataclass
+class ArrayEval:
+    raw: np.ndarray                       # (B, *elem) in the root semiring's numpy type
+    argmax: dict[Var, np.ndarray] | None  # maximised variable -> value index per row
+    engine: str
 
 
 def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
              assignment: Sequence[Row] | None = None, argmax: bool = False) -> EvalResult:
     root = c.root if isinstance(c, Circuit) else c
-    if argmax and not root.sr.idempotent:
-        raise ValueError(f"argmax needs an idempotent (+); {root.sr.name} is not")
     ev, asg = list(evidence or [{}]), list(assignment or [{}])
     B = max(len(ev), len(asg))
     ev, asg = _broadcast(ev, B), _broadcast(asg, B)
+    prog = compiled(c, argmax).prog
+    res = evaluate_columns(c, _columns(prog, ev, B), _columns(prog, asg, B), B, argmax)
+    values = [root.sr.to_py(res.raw[i]) for i in range(B)]
+    rows = None
+    if res.argmax is not None:
+        cols = {v: a.tolist() for v, a in res.argmax.items()}
+        rows = [{v: col[b] for v, col in cols.items()} for b in range(B)]
+    return EvalResult(values, res.raw, rows, engine=res.engine)
+
+
+def evaluate_columns(c: Circuit | Node, ev: Columns, asg: Columns, B: int,
+                     argmax: bool = False) -> ArrayEval:
+    """ev / asg: Var -> int array (B,), -1 where unobserved / unassigned."""
+    root = c.root if isinstance(c, Circuit) else c
+    if argmax and not root.sr.idempotent:
+        raise ValueError(f"argmax needs an idempotent (+); {root.sr.name} is not")
     comp = compiled(c, argmax)
     if comp.prog.exact_only:
-        return _exact(c, ev, asg, argmax, "weights exceed int64")
-    E = evidence_codes(comp.prog, ev, asg, B)
+        return _exact(c, ev, asg, B, argmax, "weights exceed int64")
     try:
-        out, am = comp.run(E, argmax)
+        out, am = comp.run(array_codes(comp.prog, ev, asg, B), argmax)
     except Overflow as e:
-        return _exact(c, ev, asg, argmax, str(e))
+        return _exact(c, ev, asg, B, argmax, str(e))
     raw = to_semiring(root.sr, out[None])[0]
-    values = [root.sr.to_py(raw[i]) for i in range(B)]
-    rows = _argmax_rows(comp, am, root, ev) if am is not None else None
-    return EvalResult(values, raw, rows, engine="llvm")
+    return ArrayEval(raw, _argmax_columns(comp, am, root, ev, B) if am is not None else None,
+                     "llvm")
 
 
-def _argmax_rows(comp: Compiled, am: np.ndarray, root: Node, ev: list[Row]) -> list[Row]:
-    """Rows of maximising values; a variable off the chosen branch gets its evidence or 0."""
+def _argmax_columns(comp: Compiled, am: np.ndarray, root: Node, ev: Columns, B: int
+                    ) -> dict[Var, np.ndarray]:
+    """Maximising values; a variable off the chosen branch gets its evidence or 0."""
     if comp.maxed is None:                       # once per program: a traversal
         comp.maxed = _maximised_vars(root)
     vidx = {v: i for i, v in enumerate(comp.prog.vars)}
-    maxed = comp.maxed
-    picked = am[[vidx[v] for v in maxed]].T.tolist() if maxed else [[] for _ in ev]
-    out = []
-    for vals, e in zip(picked, ev):
-        out.append({v: x if x >= 0 else (e.get(v) if e.get(v) is not None else 0)
-                    for v, x in zip(maxed, vals)})
+    out = {}
+    for v in comp.maxed:
+        e = ev.get(v)
+        fill = np.maximum(e, 0) if e is not None else 0
+        out[v] = np.where(am[vidx[v]] >= 0, am[vidx[v]], fill)
     return out
 
 
-def _exact(c: Circuit | Node, ev: list[Row], asg: list[Row], argmax: bool, why: str
-           ) -> EvalResult:
+def _rows(cols: Columns, B: int) -> list[Row]:
+    lists = {v: np.broadcast_to(a, (B,)).tolist() for v, a in cols.items()}
+    return [{v: x[b] for v, x in lists.items() if x[b] >= 0} for b in range(B)]
+
+
+def _exact(c: Circuit | Node, ev: Columns, asg: Columns, B: int, argmax: bool, why: str
+           ) -> ArrayEval:
     """Counts past int64: exact Python integers (the numpy evaluator), flagged."""
     from runtime.reference import evaluate as ref
-    res = ref(c, evidence=ev, assignment=asg, argmax=argmax)
-    res.engine = f"exact ({why})"
-    return res
+    res = ref(c, evidence=_rows(ev, B), assignment=_rows(asg, B), argmax=argmax)
+    cols: dict[Var, Any] | None = None
+    if res.argmax is not None:
+        keys = sorted({v for r in res.argmax for v in r})
+        cols = {v: np.asarray([r[v] for r in res.argmax]) for v in keys}
+    return ArrayEval(res.raw, cols, f"exact ({why})")

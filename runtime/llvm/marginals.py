@@ -19,21 +19,27 @@ from compiler.ir.variables import Var
 from compiler.semirings import PROB
 from runtime.llvm.engine import engine
 from runtime.llvm.linear import LEAF, Program
-from runtime.llvm.run import Compiled, _ptr, compiled, evidence_codes
+from runtime.llvm.run import Columns, Compiled, _columns, _ptr, array_codes, compiled
 from runtime.reference import Row
 
 
 def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]
               ) -> dict[Var, np.ndarray]:
+    rows = list(evidence) or [{}]
+    prog = compiled(c, False, keep=True).prog
+    return marginals_columns(c, _columns(prog, rows, len(rows)), len(rows), vars)
+
+
+def marginals_columns(c: Circuit, ev: Columns, B: int, vars: Sequence[Var]
+                      ) -> dict[Var, np.ndarray]:
+    """ev: Var -> int array (B,), -1 where unobserved."""
     if c.sr != PROB:
         raise ValueError(f"marginals need a prob circuit, not {c.sr.name}")
     comp = compiled(c, False, keep=True)
     p = comp.prog
     rsid = int(p.sr_id[p.root])
     leaves = _input_leaves(p, rsid, vars)
-    rows = list(evidence) or [{}]
-    B = len(rows)
-    E = evidence_codes(p, rows, [{}], B)
+    E = array_codes(p, ev, {}, B)
     out = {v: np.empty((B, v.size)) for v in vars}
     with comp.lock:
         _passes(comp, rsid, leaves, E, out)

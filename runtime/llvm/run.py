@@ -137,17 +137,24 @@ class Compiled:
                 raise Overflow(f"a count exceeded int64 in {p.semirings[s].name}")
 
     def _maps(self, maps: list[int], n: int, t: Tile) -> None:
-        """tau applied elementwise to each MAP node's source value (grouped by mapping)."""
+        """tau applied elementwise to each MAP node's source value (grouped by mapping).
+
+        Every source is read before any result is written: slots are allocated in instruction
+        order, so a MAP may get the slot of a source that an earlier MAP of the stage read
+        last, and the grouping does not keep instruction order (a group's later MAP would
+        overwrite a source another group has not read yet)."""
         p = self.prog
         groups: dict[Any, list[int]] = {}
         for i in maps:
             groups.setdefault(p.mappings[i], []).append(i)
+        out = []
         for tau, instrs in groups.items():
             src = [int(p.lrow[i]) for i in instrs]
-            ssr, dsr = p.sr_id[src[0]], p.sr_id[instrs[0]]
-            vals = t.bufs[ssr][p.slot[src], :, :n]                 # (m, ncomp, n)
-            mapped = tau(to_semiring(tau.src, vals))
-            t.bufs[dsr][p.slot[instrs], :, :n] = from_semiring(tau.dst, mapped, len(instrs))
+            vals = t.bufs[p.sr_id[src[0]]][p.slot[src], :, :n]     # (m, ncomp, n), a copy
+            out.append((instrs, from_semiring(tau.dst, tau(to_semiring(tau.src, vals)),
+                                              len(instrs))))
+        for instrs, mapped in out:
+            t.bufs[p.sr_id[instrs[0]]][p.slot[instrs], :, :n] = mapped
 
     def _backtrack(self, n: int, t: Tile) -> np.ndarray:
         p = self.prog
@@ -186,9 +193,31 @@ def from_semiring(sr: Semiring, a: np.ndarray, m: int) -> np.ndarray:
 
 
 # ---- evidence ----------------------------------------------------------------------------------
+Columns = dict  # Var -> int array (B,) of value indices, -1 where unobserved
+
+
 def evidence_codes(prog: Program, ev: Sequence[dict], asg: Sequence[dict], B: int
                    ) -> np.ndarray:
-    """The (2V+1, B) code matrix of `runtime.llvm.linear` from rows of value indices."""
+    """The (2V+1, B) code matrix of `runtime.llvm.linear` from rows of value indices
+    (a single row is broadcast)."""
+    return array_codes(prog, _columns(prog, ev, B), _columns(prog, asg, B), B)
+
+
+def _columns(prog: Program, rows: Sequence[dict], B: int) -> Columns:
+    known = set(prog.vars)
+    cols: Columns = {}
+    for b, r in enumerate(rows):
+        for v, x in r.items():
+            if x is not None and v in known:
+                if v not in cols:
+                    cols[v] = np.full(len(rows), -1, np.int32)
+                cols[v][b] = x
+    return {v: np.broadcast_to(c, (B,)) for v, c in cols.items()}
+
+
+def array_codes(prog: Program, ev: Columns, asg: Columns, B: int) -> np.ndarray:
+    """The code matrix from columns: evidence conditions every leaf of its variable, an
+    assignment only the input leaves; an assignment the evidence contradicts is code k+1."""
     V = len(prog.vars)
     vidx = {v: i for i, v in enumerate(prog.vars)}
     sizes = np.asarray([v.size for v in prog.vars], np.int32)
@@ -196,19 +225,14 @@ def evidence_codes(prog: Program, ev: Sequence[dict], asg: Sequence[dict], B: in
     E[:V] = sizes[:, None]
     E[V:2 * V] = sizes[:, None]
     E[2 * V] = 0
-    for b in range(B):
-        e = ev[b] if len(ev) > 1 else ev[0]
-        for v, x in e.items():
-            if x is not None and v in vidx:
-                E[vidx[v], b] = x
-                E[V + vidx[v], b] = x
-    for b in range(B):
-        a = asg[b] if len(asg) > 1 else asg[0]
-        for v, x in a.items():
-            if x is None or v not in vidx:
-                continue
-            k = V + vidx[v]
-            E[k, b] = x if E[k, b] in (x, sizes[vidx[v]]) else sizes[vidx[v]] + 1
+    for v, x in ev.items():
+        if v in vidx:
+            E[vidx[v]] = E[V + vidx[v]] = np.where(x < 0, v.size, x)
+    for v, a in asg.items():
+        if v in vidx:
+            cur = E[V + vidx[v]]
+            free = (cur == v.size) | (cur == a)
+            E[V + vidx[v]] = np.where(a < 0, cur, np.where(free, a, v.size + 1))
     return E
 
 
