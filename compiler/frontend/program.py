@@ -222,6 +222,12 @@ class Query:
     def run(self, evidence: Any = None, columns: Sequence[str] | None = None) -> Result:
         return self.run_rows(self.program.evidence_rows(evidence, columns))
 
+    def run_array(self, evidence: np.ndarray, columns: Sequence[str]) -> Any:
+        """A large batch: an int array (rows, len(columns)) of value indices (-1:
+        unobserved) in, arrays out, no per-row Python (compiler/frontend/batch.py)."""
+        from compiler.frontend.batch import run_array
+        return run_array(self, evidence, columns)
+
     def run_rows(self, rows: list[Row]) -> Result:
         if self.circuit is None:
             assert self.error is not None

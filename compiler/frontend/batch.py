@@ -1,0 +1,147 @@
+"""Large batches: evidence as an integer array in, arrays out.
+
+`Query.run_array(evidence, columns)` answers B rows of evidence at once with no Python work
+per row: evidence is an int array (B, len(columns)) of value indices, -1 where a variable is
+unobserved.  A query with free variables F returns a table per row, over all K = prod |dom f|
+assignments of F in `assignments` order; an assignment that contradicts the row's evidence on
+F gets the semiring's zero (where `run` would leave it out).  Maximising queries also return,
+per maximised variable, the maximising value index of every (row, assignment).
+
+The checks are those of `run`: evidence on a variable that the query also aggregates is an
+error, a conditional whose normaliser is zero under some row is an error naming the first such
+row, and run-time evidence on a PASP query may observe probabilistic facts only.  PASP
+maxent/credal queries also return, per call, the mass of the inconsistent total choices under
+each row's evidence (`inconsistent`, as `run` flags them row by row).
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from compiler.errors import QueryTypeError
+from compiler.frontend import typed as Ty
+from compiler.ir.variables import Var
+
+if TYPE_CHECKING:
+    from compiler.frontend.program import Query
+
+Columns = dict[Var, np.ndarray]
+
+
+@dataclass
+class ArrayResult:
+    name: str
+    semiring: str
+    free: tuple[Var, ...]
+    assignments: np.ndarray               # (K, |free|) value indices: the table's entries
+    values: np.ndarray                    # (B, K, *elem)
+    argmax: dict[str, np.ndarray] | None  # maximised variable -> (B, K) value indices
+    engine: str                           # "llvm", or "exact (...)" for counts past int64
+    inconsistent: dict[str, np.ndarray] | None = None   # PASP call -> (B,) mass per row
+
+
+@dataclass
+class ArrayMarginals:
+    name: str
+    vars: tuple[Var, ...]
+    joint: dict[str, np.ndarray]          # X -> (B, |dom X|): P(X = x, e)
+
+
+def run_array(q: "Query", evidence: np.ndarray, columns: Sequence[str]
+              ) -> ArrayResult | ArrayMarginals:
+    if q.circuit is None:
+        assert q.error is not None
+        raise q.error
+    ev, B = columns_of(q, evidence, columns)
+    _check(q, ev, B)
+    if isinstance(q.typed, Ty.TMarginals):
+        from runtime.evaluator import marginals_columns
+        targets = q.typed.targets
+        joint = marginals_columns(q.circuit, ev, B, list(targets))
+        return ArrayMarginals(q.name, targets, {v.name: joint[v] for v in targets})
+    out = _table(q, ev, B)
+    if q.inconsistent:
+        out.inconsistent = _flags(q, ev, B)
+    return out
+
+
+def _flags(q: "Query", ev: Columns, B: int) -> dict[str, np.ndarray]:
+    """Per maxent/credal call: 1 - P(consistent | the row's evidence on the facts)."""
+    from runtime.evaluator import evaluate_columns
+    out = {}
+    for f in q.inconsistent:
+        p = evaluate_columns(f.circuit, {v: x for v, x in ev.items() if v in f.X}, {}, B).raw
+        out[f.label] = np.maximum(0.0, np.round(1.0 - p.astype(float), 12))
+    return out
+
+
+def _table(q: "Query", ev: Columns, B: int) -> ArrayResult:
+    from runtime.evaluator import evaluate_columns
+    free, summed = q.free, q.typed.summed
+    K = int(np.prod([v.size for v in free], dtype=np.int64))
+    combos = np.asarray(list(itertools.product(*(range(v.size) for v in free))),
+                        np.int32).reshape(K, len(free))
+    flat_ev = {v: np.repeat(x, K) for v, x in ev.items() if v in summed or v in free}
+    flat_asg = {v: np.tile(combos[:, j], B) for j, v in enumerate(free)}
+    maxed = q.argmax_vars()
+    res = evaluate_columns(q.circuit, flat_ev, flat_asg, B * K, argmax=bool(maxed))
+    values = res.raw.reshape((B, K) + res.raw.shape[1:])
+    am = None
+    if res.argmax is not None:
+        am = {v.name: a.reshape(B, K) for v, a in sorted(res.argmax.items()) if v in maxed}
+    return ArrayResult(q.name, q.semiring.name, free, combos, values, am, res.engine)
+
+
+def columns_of(q: "Query", evidence: Any, columns: Sequence[str]) -> tuple[Columns, int]:
+    a = np.asarray(evidence)
+    if a.ndim != 2 or a.shape[1] != len(columns) or not np.issubdtype(a.dtype, np.integer):
+        raise QueryTypeError("run_array needs an integer array of shape (rows, len(columns)): "
+                             "value indices, -1 where unobserved")
+    out: Columns = {}
+    for j, name in enumerate(columns):
+        v = q.program._var(name)
+        col = a[:, j].astype(np.int32)
+        bad = (col < -1) | (col >= v.size)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise QueryTypeError(f"evidence row {row + 1}: {int(col[row])} is not a value index "
+                                 f"of {v.name} (0..{v.size - 1}, or -1 for unobserved)")
+        out[v] = col
+    return out, a.shape[0]
+
+
+def _check(q: "Query", ev: Columns, B: int) -> None:
+    """The checks of `run`, on the variables observed anywhere; when one fails, the rows are
+    checked in order so the error is the one `run` gives (its first offending row)."""
+    from compiler.errors import QueryError
+    from compiler.frontend.pasp import check_run_evidence
+    from compiler.frontend.program import check_guards
+    observed = {v: x for v, x in ev.items() if (x >= 0).any()}
+    try:
+        for v in observed:
+            if q.conflict(v) is not None:
+                raise QueryError("conflict")
+        check_run_evidence(q, {v: 0 for v in observed})
+    except QueryError:
+        for b in range(B):
+            q._check_rows({v: int(x[b]) for v, x in observed.items() if x[b] >= 0})
+        raise
+    if q.guards:
+        _check_guards(q, observed, B, check_guards)
+
+
+def _check_guards(q: "Query", ev: Columns, B: int, check_guards: Any) -> None:
+    """Vectorised: find the first row under which a normaliser is zero, then let the row
+    check raise its error on the rows up to it (the same message as `run`)."""
+    from runtime.evaluator import evaluate_columns
+    summed = q.typed.summed
+    sev = {v: x for v, x in ev.items() if v in summed}
+    for g in q.guards:
+        zero = g.circuit.sr.is_zero(evaluate_columns(g.circuit, sev, {}, B).raw)
+        if np.any(zero):
+            upto = max(int(np.flatnonzero(zero)[0]) + 1, min(B, 2))
+            check_guards(q, [{v: int(x[b]) for v, x in ev.items() if x[b] >= 0}
+                             for b in range(upto)])
