@@ -174,7 +174,7 @@ class Engine:
 
 P, I64 = ctypes.c_void_p, ctypes.c_int64
 STAGE_T = ctypes.CFUNCTYPE(ctypes.c_int32, P)
-BACKWARD_T = ctypes.CFUNCTYPE(None, I64, P, P, ctypes.c_int32, P, P, P, P, P, I64, I64, P)
+BACKWARD_T = ctypes.CFUNCTYPE(None, I64, P, P, ctypes.c_int32, P, P, P, P, P, I64, I64, P, P)
 ALLOCATE_T = ctypes.CFUNCTYPE(None, I64, P, P, P, P, P, I64, P, P)
 BACKTRACK_T = ctypes.CFUNCTYPE(None, I64, P, P, P, P, P, I64, I64, P, P, P, P, P, I64, P, P, P,
                                ctypes.c_int32)

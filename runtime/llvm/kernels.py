@@ -18,10 +18,10 @@ from typing import Callable
 
 from llvmlite import ir
 
-from runtime.llvm.elems import F64, I1, I32, I64, Ctx, Spec
+from runtime.llvm.elems import F64, I1, I8, I32, I64, Ctx, Spec
 from runtime.llvm.linear import LEAF, PROD, SUM, SUM_ARG
 
-KERNEL_VERSION = "5"
+KERNEL_VERSION = "7"
 
 
 def ptr(t: ir.Type) -> ir.PointerType:
@@ -353,14 +353,18 @@ def allocate_module(triple: str) -> ir.Module:
 
 def backward_module(triple: str) -> ir.Module:
     """void backward(i64 end, i32* op, i32* srid, i32 rsid, i32* slot, i64* cptr, i32* cslot,
-    double* vals, double* grad, i64 n, i64 stride, double* tmp): reverse-mode differentiation
-    of the prob instructions (those of semiring rsid) over rows [0, n).  grad holds d root /
-    d node, seeded by the caller; a product's other children are its non-zero product
-    divided by the child when no child is zero, that product for the one zero child, else 0
-    (so zeros never divide).  MAP and leaf instructions pass nothing down."""
+    double* vals, double* grad, i64 n, i64 stride, double* tmp, i8* touched): reverse-mode
+    differentiation of the prob instructions (those of semiring rsid) over rows [0, n).
+    grad holds d root / d node; the caller seeds the root and marks it touched.  A node's
+    first contribution overwrites its grad row (so the buffer is never cleared), later ones
+    add; an untouched node has derivative 0 and passes nothing down.  A product's other
+    children are its non-zero product divided by the child when no child is zero, that
+    product for the one zero child, else 0 (so zeros never divide).  MAP and leaf
+    instructions pass nothing down."""
     P, D = ptr(I32), ptr(F64)
-    mod, a, b = _function("backward", triple, [I64, P, P, I32, P, ptr(I64), P, D, D, I64, I64, D],
-                          "end op srid rsid slot cptr cslot vals grad n stride tmp")
+    mod, a, b = _function("backward", triple,
+                          [I64, P, P, I32, P, ptr(I64), P, D, D, I64, I64, D, ptr(I8)],
+                          "end op srid rsid slot cptr cslot vals grad n stride tmp touched")
     zero, one = ir.Constant(F64, 0.0), ir.Constant(F64, 1.0)
 
     def row_of(base: ir.Value, slot: ir.Value) -> ir.Value:
@@ -369,12 +373,16 @@ def backward_module(triple: str) -> ir.Module:
     def rows(f: Callable[[ir.Value], None]) -> None:
         loop(b, c64(0), a["n"], f)
 
+    def is_touched(slot: ir.Value) -> ir.Value:
+        return b.icmp_signed("!=", load_at(b, a["touched"], b.sext(slot, I64)), ir.Constant(I8, 0))
+
     def node(j: ir.Value) -> None:
         i = b.sub(b.sub(a["end"], c64(1)), j)
+        s = load_at(b, a["slot"], i)
         mine = b.icmp_signed("==", load_at(b, a["srid"], i), a["rsid"])
-        with b.if_then(mine):
+        with b.if_then(b.and_(mine, is_touched(s))):
             opc = load_at(b, a["op"], i)
-            g = row_of(a["grad"], load_at(b, a["slot"], i))
+            g = row_of(a["grad"], s)
             k0 = load_at(b, a["cptr"], i)
             k1 = load_at(b, a["cptr"], b.add(i, c64(1)))
             is_sum = b.or_(b.icmp_signed("==", opc, c32(SUM)),
@@ -384,11 +392,31 @@ def backward_module(triple: str) -> ir.Module:
                     loop(b, k0, k1, lambda k: sum_edge(g, k), "k")
                 with other:
                     with b.if_then(b.icmp_signed("==", opc, c32(PROD))):
-                        prod(g, k0, k1)
+                        with b.if_else(b.icmp_signed("==", b.sub(k1, k0), c64(2))) as (two, many):
+                            with two:
+                                binary(g, k0)
+                            with many:
+                                prod(g, k0, k1)
+
+    def accumulate(s: ir.Value, contrib: Callable[[ir.Value], ir.Value]) -> None:
+        """grad[s] = contrib (first contribution) or grad[s] + contrib."""
+        c = row_of(a["grad"], s)
+        with b.if_else(is_touched(s)) as (again, first):
+            with again:
+                rows(lambda r: store_at(b, b.fadd(load_at(b, c, r), contrib(r)), c, r))
+            with first:
+                rows(lambda r: store_at(b, contrib(r), c, r))
+                store_at(b, ir.Constant(I8, 1), a["touched"], b.sext(s, I64))
 
     def sum_edge(g: ir.Value, k: ir.Value) -> None:
-        c = row_of(a["grad"], load_at(b, a["cslot"], k))
-        rows(lambda r: store_at(b, b.fadd(load_at(b, c, r), load_at(b, g, r)), c, r))
+        accumulate(load_at(b, a["cslot"], k), lambda r: load_at(b, g, r))
+
+    def binary(g: ir.Value, k0: ir.Value) -> None:
+        """The common product of two: each child's derivative is g times the other."""
+        s0, s1 = load_at(b, a["cslot"], k0), load_at(b, a["cslot"], b.add(k0, c64(1)))
+        v0, v1 = row_of(a["vals"], s0), row_of(a["vals"], s1)
+        accumulate(s0, lambda r: b.fmul(load_at(b, g, r), load_at(b, v1, r)))
+        accumulate(s1, lambda r: b.fmul(load_at(b, g, r), load_at(b, v0, r)))
 
     def prod(g: ir.Value, k0: ir.Value, k1: ir.Value) -> None:
         zc, nz = a["tmp"], b.gep(a["tmp"], [a["stride"]])
@@ -411,16 +439,16 @@ def backward_module(triple: str) -> ir.Module:
 
         def edge(k: ir.Value) -> None:
             s = load_at(b, a["cslot"], k)
-            v, c = row_of(a["vals"], s), row_of(a["grad"], s)
+            v = row_of(a["vals"], s)
 
-            def body(r: ir.Value) -> None:
+            def contrib(r: ir.Value) -> ir.Value:
                 x, z, p = load_at(b, v, r), load_at(b, zc, r), load_at(b, nz, r)
                 none = b.fcmp_ordered("==", z, zero)
                 only_me = b.and_(b.fcmp_ordered("==", z, one), b.fcmp_ordered("==", x, zero))
                 safe_x = b.select(b.fcmp_ordered("==", x, zero), one, x)
                 others = b.select(none, b.fdiv(p, safe_x), b.select(only_me, p, zero))
-                store_at(b, b.fadd(load_at(b, c, r), b.fmul(load_at(b, g, r), others)), c, r)
-            rows(body)
+                return b.fmul(load_at(b, g, r), others)
+            accumulate(s, contrib)
         loop(b, k0, k1, edge, "k")
 
     loop(b, c64(0), a["end"], node, "j")

@@ -54,17 +54,20 @@ def _passes(comp: Compiled, rsid: int, leaves: dict[Var, tuple[np.ndarray, np.nd
     B = E.shape[1]
     t = comp.tile(B)
     grad = np.empty((p.nslots[rsid], 1, t.T))
+    touched = np.empty(p.nslots[rsid], np.int8)
     tmp = np.empty(2 * t.T)
     for r0 in range(0, B, t.T):
         n = min(t.T, B - r0)
         t.E[:, :n] = E[:, r0:r0 + n]
         comp._stages(n, t)
-        grad[...] = 0.0
+        touched[:] = 0
+        touched[p.slot[p.root]] = 1
         grad[p.slot[p.root], 0, :n] = 1.0
         back(p.n, _ptr(p.op), _ptr(p.sr_id), rsid, _ptr(p.slot), _ptr(p.cptr), _ptr(p.cslot),
-             _ptr(t.bufs[rsid]), _ptr(grad), n, t.T, _ptr(tmp))
+             _ptr(t.bufs[rsid]), _ptr(grad), n, t.T, _ptr(tmp), _ptr(touched))
         for v, (slots, w) in leaves.items():
-            out[v][r0:r0 + n] = grad[slots, 0, :n].T @ w
+            g = np.where(touched[slots, None] != 0, grad[slots, 0, :n], 0.0)
+            out[v][r0:r0 + n] = g.T @ w
 
 
 def _input_leaves(p: Program, rsid: int, vars: Sequence[Var]) -> dict[Var, tuple[np.ndarray, np.ndarray]]:

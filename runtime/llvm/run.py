@@ -239,7 +239,7 @@ def array_codes(prog: Program, ev: Columns, asg: Columns, B: int) -> np.ndarray:
 # ---- circuits ---------------------------------------------------------------------------------
 _COMPILED: "weakref.WeakKeyDictionary[Circuit, dict[str, Compiled]]" = \
     weakref.WeakKeyDictionary()
-KEEP_TILE_BYTES = 1 << 27      # every node's value and derivative are kept: bound a tile
+KEEP_TILE_BYTES = 1 << 24      # every value and derivative is kept: tiles near the L3 cache
 
 
 def compiled(c: Circuit | Node, argmax: bool, keep: bool = False) -> Compiled:
