@@ -14,8 +14,8 @@ import numpy as np
 from compiler.ir.circuit import Circuit
 from compiler.ir.nodes import Node
 from compiler.ir.variables import Var
-from runtime.llvm.run import (Columns, Compiled, Overflow, _columns, array_codes, compiled,
-                              to_semiring)
+from runtime.llvm.run import (Columns, Compiled, Overflow, array_codes, compiled,
+                              rows_to_columns, to_semiring)
 from runtime.reference import EvalResult, Row, _broadcast, _maximised_vars
 
 
@@ -33,7 +33,8 @@ def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
     B = max(len(ev), len(asg))
     ev, asg = _broadcast(ev, B), _broadcast(asg, B)
     prog = compiled(c, argmax).prog
-    res = evaluate_columns(c, _columns(prog, ev, B), _columns(prog, asg, B), B, argmax)
+    res = evaluate_columns(c, rows_to_columns(prog, ev, B), rows_to_columns(prog, asg, B), B,
+                           argmax)
     values = [root.sr.to_py(res.raw[i]) for i in range(B)]
     rows = None
     if res.argmax is not None:

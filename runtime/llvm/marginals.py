@@ -19,7 +19,7 @@ from compiler.ir.variables import Var
 from compiler.semirings import PROB
 from runtime.llvm.engine import engine
 from runtime.llvm.linear import LEAF, Program
-from runtime.llvm.run import Columns, Compiled, _columns, _ptr, array_codes, compiled
+from runtime.llvm.run import Columns, Compiled, array_codes, compiled, ptr, rows_to_columns
 from runtime.reference import Row
 
 
@@ -27,7 +27,7 @@ def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]
               ) -> dict[Var, np.ndarray]:
     rows = list(evidence) or [{}]
     prog = compiled(c, False, keep=True).prog
-    return marginals_columns(c, _columns(prog, rows, len(rows)), len(rows), vars)
+    return marginals_columns(c, rows_to_columns(prog, rows, len(rows)), len(rows), vars)
 
 
 def marginals_columns(c: Circuit, ev: Columns, B: int, vars: Sequence[Var]
@@ -63,14 +63,15 @@ def _passes(comp: Compiled, rsid: int, leaves: dict[Var, tuple[np.ndarray, np.nd
         touched[:] = 0
         touched[p.slot[p.root]] = 1
         grad[p.slot[p.root], 0, :n] = 1.0
-        back(p.n, _ptr(p.op), _ptr(p.sr_id), rsid, _ptr(p.slot), _ptr(p.cptr), _ptr(p.cslot),
-             _ptr(t.bufs[rsid]), _ptr(grad), n, t.T, _ptr(tmp), _ptr(touched))
+        back(p.n, ptr(p.op), ptr(p.sr_id), rsid, ptr(p.slot), ptr(p.cptr), ptr(p.cslot),
+             ptr(t.bufs[rsid]), ptr(grad), n, t.T, ptr(tmp), ptr(touched))
         for v, (slots, w) in leaves.items():
             g = np.where(touched[slots, None] != 0, grad[slots, 0, :n], 0.0)
             out[v][r0:r0 + n] = g.T @ w
 
 
-def _input_leaves(p: Program, rsid: int, vars: Sequence[Var]) -> dict[Var, tuple[np.ndarray, np.ndarray]]:
+def _input_leaves(p: Program, rsid: int, vars: Sequence[Var]
+                  ) -> dict[Var, tuple[np.ndarray, np.ndarray]]:
     """Per variable: the slots of its input leaves and their weights (leaves, |dom X|)."""
     V = len(p.vars)
     vidx = {v: i for i, v in enumerate(p.vars)}

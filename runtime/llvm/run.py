@@ -30,7 +30,7 @@ class Overflow(ArithmeticError):
     """A count left int64: the caller recomputes exactly."""
 
 
-def _ptr(a: np.ndarray) -> int:
+def ptr(a: np.ndarray) -> int:
     return a.ctypes.data
 
 
@@ -71,9 +71,9 @@ class Compiled:
         """A stage's kernel arguments; the tile and evidence fields are set per call."""
         p, s = self.prog, int(self.prog.sr_id[st.start])
         a = np.zeros(len(STAGE_ARGS), np.int64)
-        fixed = {"start": st.start, "end": st.end, "op": _ptr(p.op), "slot": _ptr(p.slot),
-                 "cptr": _ptr(p.cptr), "cslot": _ptr(p.cslot), "lrow": _ptr(p.lrow),
-                 "wbase": _ptr(p.wbase), "arank": _ptr(p.arank), "W": _ptr(p.weights[s])}
+        fixed = {"start": st.start, "end": st.end, "op": ptr(p.op), "slot": ptr(p.slot),
+                 "cptr": ptr(p.cptr), "cslot": ptr(p.cslot), "lrow": ptr(p.lrow),
+                 "wbase": ptr(p.wbase), "arank": ptr(p.arank), "W": ptr(p.weights[s])}
         for k, v in fixed.items():
             a[ARG[k]] = v
         return a
@@ -89,11 +89,11 @@ class Compiled:
                      T, np.empty((2 * len(p.vars) + 1, T), np.int32),
                      bufs[p.sr_id[p.root]][p.slot[p.root]])
             for st, a in zip(p.stages, self.argv):
-                a[ARG["vals"]] = _ptr(bufs[p.sr_id[st.start]])
+                a[ARG["vals"]] = ptr(bufs[p.sr_id[st.start]])
                 a[ARG["stride"]] = a[ARG["ld"]] = T
-                a[ARG["choice"]] = _ptr(t.choice)
-                a[ARG["tmp"]] = _ptr(t.tmp)
-                a[ARG["E"]] = _ptr(t.E)
+                a[ARG["choice"]] = ptr(t.choice)
+                a[ARG["tmp"]] = ptr(t.tmp)
+                a[ARG["E"]] = ptr(t.E)
             self._tiles = {T: t}
         return self._tiles[T]
 
@@ -164,9 +164,9 @@ class Compiled:
         stamp = np.zeros(p.n, np.int32)
         if self.backtrack is None:
             self.backtrack = engine().backtrack()
-        self.backtrack(p.root, _ptr(p.op), _ptr(p.cptr), _ptr(p.cinstr), _ptr(p.arank),
-                       _ptr(t.choice), t.T, n, _ptr(p.lrow), _ptr(p.lvar), _ptr(p.best),
-                       _ptr(self.vsize), _ptr(t.E), t.T, _ptr(out), _ptr(stack), _ptr(stamp), 1)
+        self.backtrack(p.root, ptr(p.op), ptr(p.cptr), ptr(p.cinstr), ptr(p.arank),
+                       ptr(t.choice), t.T, n, ptr(p.lrow), ptr(p.lvar), ptr(p.best),
+                       ptr(self.vsize), ptr(t.E), t.T, ptr(out), ptr(stack), ptr(stamp), 1)
         return out[:V, :n]
 
 
@@ -200,10 +200,10 @@ def evidence_codes(prog: Program, ev: Sequence[dict], asg: Sequence[dict], B: in
                    ) -> np.ndarray:
     """The (2V+1, B) code matrix of `runtime.llvm.linear` from rows of value indices
     (a single row is broadcast)."""
-    return array_codes(prog, _columns(prog, ev, B), _columns(prog, asg, B), B)
+    return array_codes(prog, rows_to_columns(prog, ev, B), rows_to_columns(prog, asg, B), B)
 
 
-def _columns(prog: Program, rows: Sequence[dict], B: int) -> Columns:
+def rows_to_columns(prog: Program, rows: Sequence[dict], B: int) -> Columns:
     known = set(prog.vars)
     cols: Columns = {}
     for b, r in enumerate(rows):
