@@ -21,7 +21,7 @@ from llvmlite import ir
 from runtime.llvm.elems import F64, I1, I8, I32, I64, Ctx, Spec
 from runtime.llvm.linear import LEAF, PROD, SUM, SUM_ARG
 
-KERNEL_VERSION = "7"
+KERNEL_VERSION = "8"
 
 
 def ptr(t: ir.Type) -> ir.PointerType:
@@ -163,8 +163,18 @@ class _StageEmitter:
                 loop(b, c64(0), a["n"], lambda r: self.put(empty, dst, r))
 
     def fold(self, dst: list[ir.Value], k0: ir.Value, k1: ir.Value, op, empty) -> None:
+        """dst = op over the children, left to right; the first two are combined in one pass
+        (most nodes have two children, so dst is written once, not copied then updated)."""
         b, a = self.b, self.a
-        self.copy_first(dst, k0, k1, empty)
+        with b.if_else(b.icmp_signed(">=", b.sub(k1, k0), c64(2))) as (pair, fewer):
+            with pair:
+                s0, s1 = self.child_rows(k0), self.child_rows(b.add(k0, c64(1)))
+
+                def both(r: ir.Value) -> None:
+                    self.put(op(self.cx, self.get(s0, r), self.get(s1, r)), dst, r)
+                loop(b, c64(0), a["n"], both)
+            with fewer:
+                self.copy_first(dst, k0, k1, empty)
 
         def child(k: ir.Value) -> None:
             src = self.child_rows(k)
@@ -172,7 +182,7 @@ class _StageEmitter:
             def body(r: ir.Value) -> None:
                 self.put(op(self.cx, self.get(dst, r), self.get(src, r)), dst, r)
             loop(b, c64(0), a["n"], body)
-        loop(b, b.add(k0, c64(1)), k1, child, "k")
+        loop(b, b.add(k0, c64(2)), k1, child, "k")
 
     def sum(self, dst: list[ir.Value], k0: ir.Value, k1: ir.Value) -> None:
         sp = self.sp
