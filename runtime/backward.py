@@ -28,6 +28,7 @@ import numpy as np
 
 from compiler.ir.circuit import Circuit
 from compiler.ir.nodes import Node, Op
+from compiler.ir.traverse import topo
 from compiler.ir.variables import Var
 from compiler.semirings import PROB
 
@@ -75,7 +76,7 @@ def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]) -> dict[
 # ---- the plan: nodes indexed, leaves grouped by variable, inner nodes by height ----------------
 @functools.lru_cache(maxsize=16)
 def _plan(root: Node) -> _Plan:
-    order = _order(root)
+    order = topo(root, stop=lambda n: n.op is Op.MAP)   # MAP sources are other semirings
     index = {n.uid: i for i, n in enumerate(order)}
     plan = _Plan(len(order), index[root.uid])
     height = np.zeros(len(order), dtype=np.int64)
@@ -100,21 +101,6 @@ def _plan(root: Node) -> _Plan:
     plan.layers = [(_edges(inner.get((h, Op.SUM)), order, index),
                     _edges(inner.get((h, Op.PROD)), order, index)) for h in range(1, top + 1)]
     return plan
-
-
-def _order(root: Node) -> list[Node]:
-    """Every prob node reachable from root without entering a MAP node, children first."""
-    seen = {root.uid: root}
-    stack = [root]
-    while stack:
-        n = stack.pop()
-        if n.op is Op.MAP:
-            continue
-        for ch in n.children:
-            if ch.uid not in seen:
-                seen[ch.uid] = ch
-                stack.append(ch)
-    return [seen[k] for k in sorted(seen)]
 
 
 def _edges(idx: list[int] | None, order: list[Node], index: dict[int, int]) -> _Edges | None:

@@ -34,9 +34,7 @@ class EvalResult:
 def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
              assignment: Sequence[Row] | None = None, argmax: bool = False) -> EvalResult:
     root = c.root if isinstance(c, Circuit) else c
-    ev, asg = list(evidence or [{}]), list(assignment or [{}])
-    B = max(len(ev), len(asg))
-    ev, asg = _broadcast(ev, B), _broadcast(asg, B)
+    ev, asg, B = batch_rows(evidence, assignment)
     order = topo(root)
     vals = _run(order, ev, asg, B)
     raw = vals[root.uid]
@@ -48,6 +46,14 @@ def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
 def evaluate_node(n: Node) -> Any:
     """The value of an evidence-free constant sub-circuit."""
     return evaluate(n).values[0]
+
+
+def batch_rows(evidence: Sequence[Row] | None, assignment: Sequence[Row] | None
+               ) -> tuple[list[Row], list[Row], int]:
+    """Evidence and assignment rows of one batch (a single row is repeated) and its size."""
+    ev, asg = list(evidence or [{}]), list(assignment or [{}])
+    B = max(len(ev), len(asg))
+    return _broadcast(ev, B), _broadcast(asg, B), B
 
 
 def _broadcast(rows: list[Row], B: int) -> list[Row]:

@@ -1,17 +1,20 @@
 """Iterative traversals: no Python recursion, so 10^6-node circuits are fine."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator
 
 from compiler.ir.nodes import Node
 
 
-def topo(root: Node) -> list[Node]:
-    """Every node reachable from root, children before parents (ascending uid)."""
+def topo(root: Node, stop: Callable[[Node], bool] | None = None) -> list[Node]:
+    """Every node reachable from root, children before parents (ascending uid); `stop`
+    nodes are included but not entered."""
     seen: dict[int, Node] = {root.uid: root}
     stack = [root]
     while stack:
         n = stack.pop()
+        if stop is not None and stop(n):
+            continue
         for c in n.children:
             if c.uid not in seen:
                 seen[c.uid] = c

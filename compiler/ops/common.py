@@ -8,6 +8,7 @@ from compiler.errors import StructuralPropertyError
 from compiler.ir.builder import Builder
 from compiler.ir.circuit import Circuit, Provenance
 from compiler.ir.nodes import Node, Op
+from compiler.ir.traverse import topo
 from compiler.ops.report import Step
 from compiler.properties.facts import Fact, Prop
 
@@ -47,26 +48,12 @@ def require(c: Circuit, prop: Prop, step: Step, fix: str) -> Fact:
 def rebuild(c: Circuit, visit: Visit, stop: Callable[[Node], bool] | None = None) -> dict[int, Node]:
     """Map every node reachable from the root (not below nodes where `stop` holds) through
     `visit(node, new_children)`, children first.  Returns old uid -> new node."""
-    order = _reachable(c.root, stop)
+    order = topo(c.root, stop)
     m: dict[int, Node] = {}
     for n in order:
         kids = () if (stop and stop(n)) else tuple(m[ch.uid] for ch in n.children)
         m[n.uid] = visit(n, kids)
     return m
-
-
-def _reachable(root: Node, stop: Callable[[Node], bool] | None) -> list[Node]:
-    seen = {root.uid: root}
-    stack = [root]
-    while stack:
-        n = stack.pop()
-        if stop and stop(n):
-            continue
-        for ch in n.children:
-            if ch.uid not in seen:
-                seen[ch.uid] = ch
-                stack.append(ch)
-    return [seen[k] for k in sorted(seen)]
 
 
 def same_op(b: Builder, n: Node, kids: tuple[Node, ...]) -> Node:

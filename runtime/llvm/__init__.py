@@ -16,7 +16,7 @@ from compiler.ir.nodes import Node
 from compiler.ir.variables import Var
 from runtime.llvm.run import (Columns, Compiled, Overflow, array_codes, compiled,
                               rows_to_columns, to_semiring)
-from runtime.reference import EvalResult, Row, _broadcast, _maximised_vars
+from runtime.reference import EvalResult, Row, _maximised_vars, batch_rows
 
 
 @dataclass
@@ -29,9 +29,7 @@ class ArrayEval:
 def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
              assignment: Sequence[Row] | None = None, argmax: bool = False) -> EvalResult:
     root = c.root if isinstance(c, Circuit) else c
-    ev, asg = list(evidence or [{}]), list(assignment or [{}])
-    B = max(len(ev), len(asg))
-    ev, asg = _broadcast(ev, B), _broadcast(asg, B)
+    ev, asg, B = batch_rows(evidence, assignment)
     prog = compiled(c, argmax).prog
     res = evaluate_columns(c, rows_to_columns(prog, ev, B), rows_to_columns(prog, asg, B), B,
                            argmax)
