@@ -387,16 +387,22 @@ def _file(env: Env, decl: A.ModelDecl, body: A.FileModel,
 
 
 def _declare_file_var(env: Env, v: Var, body: A.FileModel) -> None:
+    declare_source_var(env, v, body.path_span, "the model file declares a variable",
+                       f"the model file gives {v.name} the domain {{{', '.join(v.domain)}}}")
+
+
+def declare_source_var(env: Env, v: Var, span: Span, clash: str, mismatch: str) -> None:
+    """Declare a variable a model source brings (a file's variable, a program's atom), or
+    check it against the declaration the query file already has."""
     have = env.vars.get(v.name)
     if have is None:
         if v.name in env.kinds:
-            raise QueryNameError(f"the model file declares a variable '{v.name}', which is "
-                                 f"already a {env.kinds[v.name]} here", body.path_span,
+            raise QueryNameError(f"{clash} '{v.name}', which is already a "
+                                 f"{env.kinds[v.name]} here", span,
                                  notes=((env.spans[v.name], "declared here"),))
-        env.vars[v.name], env.kinds[v.name], env.spans[v.name] = v, "variable", body.path_span
+        env.vars[v.name], env.kinds[v.name], env.spans[v.name] = v, "variable", span
     elif have.domain != v.domain:
-        raise QueryTypeError(f"the model file gives {v.name} the domain "
-                             f"{{{', '.join(v.domain)}}}, but it is declared with "
-                             f"{{{', '.join(have.domain)}}}", body.path_span,
+        raise QueryTypeError(f"{mismatch}, but it is declared with "
+                             f"{{{', '.join(have.domain)}}}", span,
                              notes=((env.spans[v.name], "declared here"),))
 

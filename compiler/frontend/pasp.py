@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from compiler import pasp as P
-from compiler.errors import QueryError, QueryNameError, QueryTypeError, SourceError
+from compiler.errors import QueryError, QueryTypeError, SourceError
 from compiler.frontend import adapters
 from compiler.frontend import ast as A
 from compiler.frontend import typed as Ty
-from compiler.frontend.models import ModelInfo, options
+from compiler.frontend.models import ModelInfo, declare_source_var, options
 from compiler.frontend.resolve import Env
 from compiler.frontend.sugar import Call, noted, register
 from compiler.ir.circuit import Circuit
@@ -98,17 +98,8 @@ def _inline_error(e: SourceError, body: A.PaspModel) -> QueryError:
 
 
 def _declare(env: Env, v: Var, body: A.PaspModel) -> None:
-    have = env.vars.get(v.name)
-    if have is None:
-        if v.name in env.kinds:
-            raise QueryNameError(f"the program has an atom '{v.name}', which is already a "
-                                 f"{env.kinds[v.name]} here", body.source_span,
-                                 notes=((env.spans[v.name], "declared here"),))
-        env.vars[v.name], env.kinds[v.name], env.spans[v.name] = v, "variable", body.source_span
-    elif have.domain != v.domain:
-        raise QueryTypeError(f"the atom {v.name} is Boolean, but it is declared with "
-                             f"{{{', '.join(have.domain)}}}", body.source_span,
-                             notes=((env.spans[v.name], "declared here"),))
+    declare_source_var(env, v, body.source_span, "the program has an atom",
+                       f"the atom {v.name} is Boolean")
 
 
 def _build(prog: P.Pasp, o: adapters.Options, name: str, progress: Progress | None
