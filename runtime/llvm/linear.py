@@ -194,7 +194,7 @@ class _Leaves:
         self.tables: list[list[Any]] = [[] for _ in srs]
         self.blocks: list[dict[Any, int]] = [{} for _ in srs]
 
-    def block(self, s: int, sr: Semiring, key: Any, entries: Any) -> int:
+    def block(self, s: int, key: Any, entries: Any) -> int:
         at = self.blocks[s].get(key)
         if at is None:
             at = self.blocks[s][key] = len(self.tables[s])
@@ -206,12 +206,12 @@ class _Leaves:
         s = self.sid[n.sr.name]
         if n.op is Op.CONST:
             self.lrow[i] = 2 * self.V
-            self.wbase[i] = self.block(s, n.sr, ("c", n.arg), lambda: [n.arg])
+            self.wbase[i] = self.block(s, ("c", n.arg), lambda: [n.arg])
             return
         w = n.arg.weights
         k = self.vidx[n.arg.var]
         self.lrow[i] = k + (self.V if n.op is Op.INPUT else 0)
-        self.wbase[i] = self.block(s, n.sr, ("w", w),
+        self.wbase[i] = self.block(s, ("w", w),
                                    lambda: [*w, _total(n.sr, w), n.sr.zero])
         if self.arg_sr is not None and n.op is Op.MARGIN and n.sr == self.arg_sr:
             self.lvar[i] = k
