@@ -11,14 +11,14 @@ import sys
 import time
 from pathlib import Path
 
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var
-from compiler.mappings import builtin as M
-from compiler.ops import aggregate, apply_mapping, model, multiply
-from compiler.ops.transplant import transplant
-from compiler.semirings import PROB
-from runtime.reference import evaluate
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.mappings import builtin as M
+from atlasc.compiler.ops import aggregate, apply_mapping, model, multiply
+from atlasc.compiler.ir.transplant import transplant
+from atlasc.compiler.semirings import PROB
+from atlasc.runtime.reference import evaluate
 
 OUT = Path(__file__).with_name("RESULTS-core.md")
 

@@ -5,7 +5,7 @@ that enumerates the answer sets of every total choice with clingo (stopped at a 
 * compile: the whole `.query` program through `compile_string`: clingo grounding, the encoding
   phi, the X-constrained SDD, the circuit of maxent(g, r_n) through the operators, and the
   inconsistent-mass flag (its one evaluation included); `ground` is the grounding alone.
-* query: the compiled query circuit evaluated through `runtime.evaluator.evaluate` (the LLVM
+* query: the compiled query circuit evaluated through `atlasc.runtime.evaluator.evaluate` (the LLVM
   back end): the first call (with the back end's one-time preparation of the circuit), then
   the median of warm calls on one
   row, and one call on a batch of evidence rows (each observes a few random edges).
@@ -30,10 +30,10 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from compiler.api import compile_string  # noqa: E402
-from compiler.pasp import load  # noqa: E402
-from compiler.pasp.enumerate import Choice, TimeUp, choices, semantics  # noqa: E402
-from runtime.evaluator import evaluate  # noqa: E402
+from atlasc.compiler.api import compile_string  # noqa: E402
+from atlasc.compiler.pasp import load  # noqa: E402
+from atlasc.compiler.pasp.enumerate import Choice, TimeUp, choices, semantics  # noqa: E402
+from atlasc.runtime.evaluator import evaluate  # noqa: E402
 
 OUT = Path(__file__).with_name("RESULTS-pasp.md")
 NODES = [4, 6, 8, 10, 12, 13]
@@ -183,7 +183,7 @@ def main() -> None:
              "maxent composition through the operators, and the inconsistent-mass flag (one "
              "evaluation).",
              "* first / warm / batch eval: the compiled query circuit through "
-             "`runtime.evaluator.evaluate` (LLVM back end): the first call (with the back "
+             "`atlasc.runtime.evaluator.evaluate` (LLVM back end): the first call (with the back "
              f"end's one-time preparation of this circuit), the median of {WARM} warm calls on one row, and the median of 5 calls "
              f"on a batch of {a.rows} evidence rows (each observes 1 to 3 random edges).",
              "* enum: clingo solves the program once per total choice (all 2^X, the atoms of X "

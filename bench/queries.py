@@ -12,7 +12,7 @@ the same 20 random evidence rows, the time per evidence row of
 * marginal MAP over Q (`mmap(Q; bn)`), against VariableElimination.map_query(variables=Q,
   evidence=...) (given `variables`, or it ignores the evidence).
 
-Ours runs through runtime.evaluator (whatever engine is behind it), as one batch of 20 rows,
+Ours runs through atlasc.runtime.evaluator (whatever engine is behind it), as one batch of 20 rows,
 after one warm-up call (the first call, which may JIT-compile, is reported too).  pgmpy runs
 in this process, one row at a time.  A second table gives our time per row on a large batch
 (BIG rows drawn the same way) through Query.run_array, arrays in and out, whose values are
@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from compiler.api import compile_string  # noqa: E402
+from atlasc.compiler.api import compile_string  # noqa: E402
 
 NETWORKS = ["alarm", "hailfinder", "hepar2"]
 ROWS, REPEAT, SEED, BIG = 20, 5, 0, 1000
@@ -204,7 +204,7 @@ def _table(rows: list[dict[str, Any]], names: list[str]) -> str:
         f"Q, four root variables), seconds.  Then {ROWS} random evidence rows (1 to 3 observed "
         "variables outside Q), the same for both; times are milliseconds **per evidence row**: "
         f"ours = median of {REPEAT} warm calls on the batch of {ROWS} rows through "
-        "runtime.evaluator (first = the first call, which includes any JIT compile); pgmpy = "
+        "atlasc.runtime.evaluator (first = the first call, which includes any JIT compile); pgmpy = "
         "VariableElimination in this process, one row at a time: `query([X], evidence=e)` for "
         "every unobserved X for all marginals (all at once it contracts their joint table), `map_query(variables=Q, evidence=e)` for "
         "MMAP.  MPE has no pgmpy column: its map_query over every variable tabulates the "

@@ -14,8 +14,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from compiler.sources.bif import load_bif_model  # noqa: E402
-from compiler.sources.networks import compile_model  # noqa: E402
+from atlasc.compiler.sources.bif import load_bif_model  # noqa: E402
+from atlasc.compiler.sources.networks import compile_model  # noqa: E402
 
 NETWORKS = ["asia", "cancer", "earthquake", "sachs", "survey", "child", "insurance", "alarm",
             "water", "hailfinder", "hepar2", "win95pts"]

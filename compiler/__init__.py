@@ -1,10 +1,2 @@
-"""atlasc: compile queries over semirings to algebraic circuits, with tractability certificates."""
-__version__ = "0.1.0"
-
-
-def __getattr__(name: str) -> object:
-    """`compiler.compile_file` / `compiler.compile_string`, imported on first use."""
-    if name in ("compile_file", "compile_string"):
-        from compiler import api
-        return getattr(api, name)
-    raise AttributeError(f"module 'compiler' has no attribute {name!r}")
+"""atlasc's compiler: the query language, model sources, the circuit IR, its property checkers
+and the three operators, and the program that runs queries (docs/architecture.md)."""

@@ -1,14 +1,14 @@
 """The Python API: compile a `.query` file or string into a `Program`.
 
-    import compiler
-    prog = compiler.compile_file("examples/sprinkler.query")
+    import atlasc
+    prog = atlasc.compile_file("examples/sprinkler.query")
     print(prog.report)                      # tractability report (text); .to_json() for JSON
     res = prog.queries["marg"].run(evidence={"Sprinkler": "true"})
     res.rows[0].entries                     # table entries (assignment, value)
 
 `run(evidence=...)` takes one dict (variable -> value name, index or bool), a list of dicts
 (a batch, evaluated at once), or a numpy array (structured, or 2-d with `columns=`).  User
-mistakes raise `compiler.errors.QueryError` (rendered with file:line:col and a caret); a query
+mistakes raise `atlasc.compiler.errors.QueryError` (rendered with file:line:col and a caret); a query
 whose tractability conditions fail raises `StructuralPropertyError` when run.
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from compiler.errors import QueryError
-from compiler.frontend.program import (Entry, Program, ProgramReport, Progress, Query,
+from atlasc.compiler.errors import QueryError
+from atlasc.compiler.program.program import (Entry, Program, ProgramReport, Progress, Query,
                                        QueryReport, QueryResult, ResultRow, build)
 
 __all__ = ["compile_file", "compile_string", "Program", "Query", "ProgramReport",

@@ -1,4 +1,4 @@
-"""`atlasc`: check, run, compile and draw `.query` programs (a thin layer over compiler.api).
+"""`atlasc`: check, run, compile and draw `.query` programs (a thin layer over atlasc.compiler.api).
 
 Exit codes: 0 success; 2 a user mistake (file:line:col, the line, a caret, what was expected);
 3 a query that is not certified tractable.
@@ -16,9 +16,9 @@ from typing import Any, Callable, NoReturn
 
 import click
 
-from compiler import __version__
-from compiler.atomic import write_atomic_bytes
-from compiler.errors import AtlasError, QueryError
+from atlasc.compiler.version import __version__
+from atlasc.compiler.atomic import write_atomic_bytes
+from atlasc.compiler.errors import AtlasError, QueryError
 
 EXIT_USER, EXIT_INTRACTABLE, EXIT_INTERNAL = 2, 3, 4
 PROGRESS_EVERY = 1.0
@@ -48,7 +48,7 @@ def _progress() -> Callable[[str], None]:
 
 
 def _compile(path: str, repair: bool = False) -> Any:
-    from compiler.api import compile_file
+    from atlasc.compiler.api import compile_file
     return compile_file(path, progress=_progress(), repair=repair)
 
 
@@ -128,8 +128,8 @@ def check(file: str, as_json: bool, repair: bool) -> int:
 def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str | None,
         as_json: bool, repair: bool) -> int:
     """Evaluate the queries (all of them, or those named with -q)."""
-    from compiler.frontend import evidence as ev
-    from compiler.frontend.textout import result_text
+    from atlasc.compiler.program import evidence as ev
+    from atlasc.compiler.program.textout import result_text
     program = _compile(file, repair)
     queries = [program.query(n) for n in names] if names else list(program.queries.values())
     common = ev.command_line(program, evidence)
@@ -155,7 +155,7 @@ def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str 
 @_guard
 def compile_cmd(file: str, out: str) -> int:
     """Write each query's circuit (JSON), its LLVM IR when available, and the reports."""
-    from compiler.ir.serialize import dumps
+    from atlasc.compiler.ir.serialize import dumps
     program = _compile(file)
     protected, outdir = _inputs(program, file), Path(out)
     if outdir.exists() and not outdir.is_dir():
@@ -177,7 +177,7 @@ def compile_cmd(file: str, out: str) -> int:
 
 def _write_llvm(q: Any, outdir: Path, protected: set[Path]) -> None:
     """The kernels' optimised LLVM IR and the program tables they interpret."""
-    from runtime.llvm.export import emit_module, program_npz
+    from atlasc.runtime.llvm.export import emit_module, program_npz
     argmax = bool(q.argmax_vars())
     write_atomic(outdir / f"{q.name}.ll", emit_module(q.circuit, argmax), protected)
     write_atomic(outdir / f"{q.name}.program.npz", program_npz(q.circuit, argmax), protected)
@@ -193,7 +193,7 @@ def _write_llvm(q: Any, outdir: Path, protected: set[Path]) -> None:
 @_guard
 def show(file: str, name: str, out: str, show_circuit: bool) -> int:
     """Draw a query's operator tree with its report, or its circuit."""
-    from compiler.frontend import dot
+    from atlasc.compiler.program import dot
     program = _compile(file)
     q = program.query(name)
     fmt = Path(out).suffix.lower().lstrip(".")

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from compiler.source import Span
+from atlasc.compiler.source import Span
 
 if TYPE_CHECKING:
-    from compiler.properties.facts import Violation
+    from atlasc.compiler.ir.facts import Violation
 
 
 class AtlasError(Exception):

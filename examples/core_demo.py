@@ -6,14 +6,14 @@ query that is rejected (a circuit that is not Q-deterministic) instead of a wron
 Run: `make run` (or `python examples/core_demo.py`)."""
 from __future__ import annotations
 
-from compiler.errors import StructuralPropertyError
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var, bool_var
-from compiler.mappings import builtin as M
-from compiler.ops import aggregate, apply_mapping, model, multiply
-from compiler.semirings import MAXPROD, PROB
-from runtime.evaluator import evaluate
+from atlasc.compiler.errors import StructuralPropertyError
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var, bool_var
+from atlasc.compiler.mappings import builtin as M
+from atlasc.compiler.ops import aggregate, apply_mapping, model, multiply
+from atlasc.compiler.semirings import MAXPROD, PROB
+from atlasc.runtime.evaluator import evaluate
 
 
 def joint_ab(b: Builder, first: Var, second: Var) -> Circuit:

@@ -1,3 +1,3 @@
-"""Evaluation.  `runtime.evaluator` is the entry point; `runtime.llvm` the compiled back end
-(docs/runtime.md); `runtime.reference` (numpy) and `runtime.brute` (enumeration) the test
-oracles; `runtime.backward` the all-marginals pass."""
+"""Evaluation.  `atlasc.runtime.evaluator` is the entry point; `atlasc.runtime.llvm` the compiled back end
+(docs/md); `atlasc.runtime.reference` (numpy) and `atlasc.runtime.brute` (enumeration) the test
+oracles; `atlasc.runtime.backward` the all-marginals pass."""

@@ -26,11 +26,11 @@ from typing import Sequence
 
 import numpy as np
 
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node, Op
-from compiler.ir.traverse import topo
-from compiler.ir.variables import Var
-from compiler.semirings import PROB
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.traverse import topo
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.semirings import PROB
 
 Row = dict[Var, "int | None"]
 
@@ -146,7 +146,7 @@ def _upward(plan: _Plan, rows: list[Row]) -> tuple[np.ndarray, dict, dict]:
     for i, x in plan.consts:
         vals[i] = x
     for i, n in plan.maps:
-        from runtime.evaluator import evaluate
+        from atlasc.runtime.evaluator import evaluate
         vals[i] = np.asarray(evaluate(n, evidence=rows).raw, dtype=float)
     zeros: dict[int, np.ndarray] = {}
     nonzero: dict[int, np.ndarray] = {}

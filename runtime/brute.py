@@ -9,12 +9,12 @@ from typing import Any, Iterable, Mapping as MappingT
 
 import numpy as np
 
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node, Op
-from compiler.ir.traverse import topo
-from compiler.ir.variables import Var
-from compiler.mappings.base import Mapping
-from compiler.semirings.base import Semiring
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.traverse import topo
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.mappings.base import Mapping
+from atlasc.compiler.semirings.base import Semiring
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 `evaluate(c, evidence=rows, assignment=rows, argmax=bool)` returns an `EvalResult` (values,
 raw array, argmax rows, the engine that ran).  It runs the LLVM-compiled evaluator
-(`runtime.llvm`); the numpy evaluator of `runtime.reference` is the test oracle, not a fallback.
+(`atlasc.runtime.llvm`); the numpy evaluator of `atlasc.runtime.reference` is the test oracle, not a fallback.
 The one exception is exactness: counts that leave int64 are recomputed with Python integers
 (`engine` says so), never returned wrapped.
 """
@@ -12,18 +12,18 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node
-from compiler.ir.variables import Var
-from runtime.reference import EvalResult, Row
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node
+from atlasc.compiler.ir.variables import Var
+from atlasc.runtime.reference import EvalResult, Row
 
 if TYPE_CHECKING:
-    from runtime.llvm import ArrayEval
+    from atlasc.runtime.llvm import ArrayEval
 
 
 def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
              assignment: Sequence[Row] | None = None, argmax: bool = False) -> EvalResult:
-    from runtime.llvm import evaluate as jit
+    from atlasc.runtime.llvm import evaluate as jit
     return jit(c, evidence=evidence, assignment=assignment, argmax=argmax)
 
 
@@ -33,8 +33,8 @@ def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
 def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]) -> dict[Var, np.ndarray]:
     """P(X = x, e) for every X in `vars`, arrays of shape (rows, |dom X|): the derivative of
     the root with respect to X's leaves, one compiled upward and one compiled downward pass
-    (runtime.llvm.marginals; the numpy oracle is runtime.backward)."""
-    from runtime.llvm.marginals import marginals as compiled_marginals
+    (atlasc.runtime.llvm.marginals; the numpy oracle is atlasc.runtime.backward)."""
+    from atlasc.runtime.llvm.marginals import marginals as compiled_marginals
     return compiled_marginals(c, evidence, vars)
 
 
@@ -43,11 +43,11 @@ def evaluate_columns(c: Circuit, evidence: dict, assignment: dict, rows: int,
                      argmax: bool = False) -> "ArrayEval":
     """evidence / assignment: Var -> int array (rows,), -1 where unobserved.  Returns the raw
     values (rows, *elem), the maximising values per maximised variable, and the engine."""
-    from runtime.llvm import evaluate_columns as compiled_columns
+    from atlasc.runtime.llvm import evaluate_columns as compiled_columns
     return compiled_columns(c, evidence, assignment, rows, argmax)
 
 
 def marginals_columns(c: Circuit, evidence: dict, rows: int, vars: Sequence[Var]
                       ) -> dict[Var, np.ndarray]:
-    from runtime.llvm.marginals import marginals_columns as compiled_marginals
+    from atlasc.runtime.llvm.marginals import marginals_columns as compiled_marginals
     return compiled_marginals(c, evidence, rows, vars)

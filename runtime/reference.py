@@ -15,10 +15,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node, Op
-from compiler.ir.traverse import topo
-from compiler.ir.variables import Var
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.traverse import topo
+from atlasc.compiler.ir.variables import Var
 
 Row = dict[Var, int]
 

@@ -6,16 +6,16 @@ import math
 import pytest
 import sympy as sp
 
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Op
-from compiler.ir.printer import fmt_value, post_order, print_circuit
-from compiler.ir.variables import Var, bool_var
-from compiler.ir.vtree import balanced
-from compiler.mappings import builtin
-from compiler.mappings.symbolic import from_expr
-from compiler.properties.facts import SMOOTH, Fact, How, xdet
-from compiler.semirings import BOOL, COUNT, COUNT2, LOG, MAXPROD, MINSUM, PROB
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Op
+from atlasc.compiler.ir.printer import fmt_value, post_order, print_circuit
+from atlasc.compiler.ir.variables import Var, bool_var
+from atlasc.compiler.ir.vtree import balanced
+from atlasc.compiler.mappings import builtin
+from atlasc.compiler.mappings.symbolic import from_expr
+from atlasc.compiler.ir.facts import SMOOTH, Fact, How, xdet
+from atlasc.compiler.semirings import BOOL, COUNT, COUNT2, LOG, MAXPROD, MINSUM, PROB
 
 RAIN, WET, COLOR = bool_var("Rain"), bool_var("Wet"), Var("Color", ("r", "g", "b"))
 

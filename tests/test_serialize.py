@@ -13,18 +13,18 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler.errors import SourceError
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node
-from compiler.ir.printer import print_circuit
-from compiler.ir.serialize import dumps, from_json, loads, to_json
-from compiler.ir.variables import Var, bool_var
-from compiler.ir.vtree import balanced, right_linear
-from compiler.mappings import builtin
-from compiler.mappings.symbolic import from_expr
-from compiler.properties.facts import DEC, DET, SMOOTH, Fact, How, xdet
-from compiler.semirings import (BOOL, COUNT, COUNT2, LOG, MAXLOG, MAXPROD, MINSUM, PROB,
+from atlasc.compiler.errors import SourceError
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node
+from atlasc.compiler.ir.printer import print_circuit
+from atlasc.compiler.ir.serialize import dumps, from_json, loads, to_json
+from atlasc.compiler.ir.variables import Var, bool_var
+from atlasc.compiler.ir.vtree import balanced, right_linear
+from atlasc.compiler.mappings import builtin
+from atlasc.compiler.mappings.symbolic import from_expr
+from atlasc.compiler.ir.facts import DEC, DET, SMOOTH, Fact, How, xdet
+from atlasc.compiler.semirings import (BOOL, COUNT, COUNT2, LOG, MAXLOG, MAXPROD, MINSUM, PROB,
                                 PROB2, Semiring)
 
 X = sp.Symbol("x")

@@ -14,9 +14,9 @@ import sympy as sp
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from compiler.mappings import symbolic
-from compiler.mappings.symbolic import from_expr
-from compiler.semirings import (BOOL, COUNT, LOG, MAXLOG, MAXPROD, MINSUM, PROB, PROB2,
+from atlasc.compiler.mappings import symbolic
+from atlasc.compiler.mappings.symbolic import from_expr
+from atlasc.compiler.semirings import (BOOL, COUNT, LOG, MAXLOG, MAXPROD, MINSUM, PROB, PROB2,
                                 Semiring)
 
 x = sp.Symbol("x")

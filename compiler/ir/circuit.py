@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from compiler.ir.builder import Builder
-from compiler.ir.nodes import Node
-from compiler.ir.traverse import edges, topo
-from compiler.ir.variables import Var
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.nodes import Node
+from atlasc.compiler.ir.traverse import edges, topo
+from atlasc.compiler.ir.variables import Var
 
 if TYPE_CHECKING:
-    from compiler.ir.vtree import Vtree
-    from compiler.ops.report import Step
-    from compiler.properties.facts import Fact, Prop
+    from atlasc.compiler.ir.vtree import Vtree
+    from atlasc.compiler.ir.report import Step
+    from atlasc.compiler.ir.facts import Fact, Prop
 
 
 @dataclass
@@ -85,7 +85,7 @@ class Circuit:
 
     def fact(self, prop: "Prop") -> "Fact":
         """The fact for `prop`: recorded, propagated from the source, or verified now."""
-        from compiler.properties.establish import establish
+        from atlasc.compiler.properties.establish import establish
         return establish(self, prop)
 
     def __repr__(self) -> str:

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from compiler.ir.nodes import Node
-from compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.ir.nodes import Node
+from atlasc.compiler.ir.variables import Var, fmt_vars
 
 
 class How(Enum):

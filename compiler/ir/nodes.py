@@ -1,4 +1,4 @@
-"""Circuit nodes: immutable, hash-consed by `compiler.ir.builder.Builder`.
+"""Circuit nodes: immutable, hash-consed by `atlasc.compiler.ir.builder.Builder`.
 
 Opcodes:
   INPUT   leaf over one variable X: the function x -> weights[x] (an indicator is one-hot).
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from compiler.ir.variables import Var
+from atlasc.compiler.ir.variables import Var
 
 if TYPE_CHECKING:
-    from compiler.semirings.base import Semiring
+    from atlasc.compiler.semirings.base import Semiring
 
 
 class Op(Enum):

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import LEAVES, Node, Op
-from compiler.ir.variables import Var, sorted_vars
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import LEAVES, Node, Op
+from atlasc.compiler.ir.variables import Var, sorted_vars
 
 
 def post_order(root: Node) -> list[Node]:

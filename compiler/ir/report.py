@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.properties.facts import Fact
+from atlasc.compiler.ir.facts import Fact
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """JSON import and export of circuits; the schema is documented in docs/circuit-json.md.
 
-`to_json` lists the nodes in the printer's order (`compiler.ir.printer.post_order`), so node
+`to_json` lists the nodes in the printer's order (`atlasc.compiler.ir.printer.post_order`), so node
 index i in the JSON is ``n<i>`` in `print_circuit`.  `from_json` checks everything it reads and
 reports the first problem as a `SourceError` that names the field and the node; it never lets a
 KeyError or TypeError out.  Both directions are iterative (10^6-node circuits are fine).
@@ -15,18 +15,18 @@ import json
 import math
 from typing import Any, Iterable, Mapping as TMapping
 
-from compiler.errors import SourceError
-from compiler.ir.builder import Builder, BuilderError
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import LEAVES, Node, Op
-from compiler.ir.printer import numbering, post_order
-from compiler.ir.variables import Var
-from compiler.ir.vtree import Vtree
-from compiler.mappings import builtin
-from compiler.mappings.base import Mapping
-from compiler.properties.facts import Fact, How, Kind, Prop
-from compiler.semirings import registry
-from compiler.semirings.base import Semiring
+from atlasc.compiler.errors import SourceError
+from atlasc.compiler.ir.builder import Builder, BuilderError
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import LEAVES, Node, Op
+from atlasc.compiler.ir.printer import numbering, post_order
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ir.vtree import Vtree
+from atlasc.compiler.mappings import builtin
+from atlasc.compiler.mappings.base import Mapping
+from atlasc.compiler.ir.facts import Fact, How, Kind, Prop
+from atlasc.compiler.semirings import registry
+from atlasc.compiler.semirings.base import Semiring
 
 FORMAT = "atlasc-circuit"
 VERSION = 1

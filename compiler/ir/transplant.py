@@ -3,10 +3,10 @@ The copy is a new source with the same facts (they are properties of the functio
 which the copy has node for node)."""
 from __future__ import annotations
 
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node, Op
-from compiler.ir.traverse import topo
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.traverse import topo
 
 
 def copy_nodes(c: Circuit, b: Builder) -> dict[int, Node]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterator
 
-from compiler.ir.nodes import Node
+from atlasc.compiler.ir.nodes import Node
 
 
 def topo(root: Node, stop: Callable[[Node], bool] | None = None) -> list[Node]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from compiler.ir.variables import Var
+from atlasc.compiler.ir.variables import Var
 
 
 @dataclass(frozen=True, eq=False)

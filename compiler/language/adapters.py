@@ -1,7 +1,7 @@
 """The one place where the front end meets the model sources (compiler/sources).
 
 Inline `logic` formulas and Bayesian networks, and model files (bif, uai, xmlbif, cnf, and the
-circuits of other tools: nnf, sdd, psdd), are compiled or loaded through `compiler.sources`.
+circuits of other tools: nnf, sdd, psdd), are compiled or loaded through `atlasc.compiler.sources`.
 """
 from __future__ import annotations
 
@@ -11,20 +11,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from compiler import sources
-from compiler.errors import QueryError, QueryNameError, SourceError
-from compiler.frontend import ast as A
-from compiler.frontend.resolve import Env
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var
-from compiler.ir.vtree import Vtree, right_linear
-from compiler.ops import model as as_model
-from compiler.properties.facts import DEC, DET, SMOOTH, Fact, How
-from compiler.semirings import registry as R
-from compiler.semirings.base import Semiring
-from compiler.source import Span
-from compiler.sources.model import BayesNet
+from atlasc.compiler import sources
+from atlasc.compiler.errors import QueryError, QueryNameError, SourceError
+from atlasc.compiler.language import ast as A
+from atlasc.compiler.language.resolve import Env
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ir.vtree import Vtree, right_linear
+from atlasc.compiler.ops import model as as_model
+from atlasc.compiler.ir.facts import DEC, DET, SMOOTH, Fact, How
+from atlasc.compiler.semirings import registry as R
+from atlasc.compiler.semirings.base import Semiring
+from atlasc.compiler.source import Span
+from atlasc.compiler.sources.model import BayesNet
 
 VTREE_KINDS = ("minfill", "balanced", "right", "balanced-natural", "right-natural")
 VTREE_WORDS = tuple(k.replace("-", "_") for k in VTREE_KINDS)   # as written in .query files
@@ -116,9 +116,9 @@ def load_file(env: Env, body: A.FileModel, name: str) -> LoadedModel:
 
 
 def _network(kind: str, path: Path, body: A.FileModel, name: str, base: Path) -> LoadedModel:
-    from compiler.sources.bif import load_bif_model
-    from compiler.sources.uai import load_uai_model
-    from compiler.sources.xmlbif import load_xmlbif_model
+    from atlasc.compiler.sources.bif import load_bif_model
+    from atlasc.compiler.sources.uai import load_uai_model
+    from atlasc.compiler.sources.xmlbif import load_xmlbif_model
     loader = {"bif": load_bif_model, "uai": load_uai_model, "xmlbif": load_xmlbif_model}[kind]
     m = dataclasses.replace(_read(lambda: loader(path), body, base), name=name)
     return LoadedModel(tuple(m.variables), R.PROB,
@@ -127,7 +127,7 @@ def _network(kind: str, path: Path, body: A.FileModel, name: str, base: Path) ->
 
 
 def _cnf(path: Path, body: A.FileModel, name: str, base: Path) -> LoadedModel:
-    from compiler.sources.dimacs import load_dimacs
+    from atlasc.compiler.sources.dimacs import load_dimacs
     cnf = _read(lambda: load_dimacs(path), body, base)
     vs = cnf.variables
     weighted = bool(cnf.weights)

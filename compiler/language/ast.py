@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from compiler.source import Span
+from atlasc.compiler.source import Span
 
 
 # ---- leaves -----------------------------------------------------------------------------------

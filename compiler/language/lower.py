@@ -1,4 +1,4 @@
-"""Lowering: a typed query tree becomes a circuit through the operators of `compiler.ops`.
+"""Lowering: a typed query tree becomes a circuit through the operators of `atlasc.compiler.ops`.
 
 Every operator checks its tractability conditions and records a report `Step`; we attach the
 source span of the query text that asked for it.  A failed condition raises
@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from compiler import ops
-from compiler.errors import (InternalCompilerError, OperatorError, QueryError, SourceError,
+from atlasc.compiler import ops
+from atlasc.compiler.errors import (InternalCompilerError, OperatorError, QueryError, SourceError,
                              StructuralPropertyError)
-from compiler.frontend import typed as Ty
-from compiler.frontend.adapters import source_error_at
-from compiler.frontend.models import ModelInfo
-from compiler.ir.circuit import Circuit
-from compiler.source import Span
+from atlasc.compiler.language import typed as Ty
+from atlasc.compiler.language.adapters import source_error_at
+from atlasc.compiler.language.models import ModelInfo
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.source import Span
 
 
 class QueryFailed(Exception):
@@ -97,7 +97,7 @@ class Lowerer:
         self.guards += [Guard(self.lower(g), msg, t.span) for g, msg in t.guards]
         notes = t.notes
         if t.positive is not None:
-            from compiler.frontend.causal import positivity_note
+            from atlasc.compiler.program.causal import positivity_note
             notes += (positivity_note(self.lower(t.positive)),)
         step = ops.Step("sugar", t.label, c.sr.name, c.step.scope if c.step else (),
                         inputs=(c.step,) if c.step else (), notes=notes, size=c.size)

@@ -14,16 +14,16 @@ from typing import Any, Callable
 
 import numpy as np
 
-from compiler.errors import QueryNameError, QueryTypeError
-from compiler.frontend import adapters
-from compiler.frontend import ast as A
-from compiler.frontend.resolve import Env
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var
-from compiler.semirings import registry as R
-from compiler.semirings.base import Semiring
-from compiler.source import Span
-from compiler.sources.model import BayesNet, CPT
+from atlasc.compiler.errors import QueryNameError, QueryTypeError
+from atlasc.compiler.language import adapters
+from atlasc.compiler.language import ast as A
+from atlasc.compiler.language.resolve import Env
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.semirings import registry as R
+from atlasc.compiler.semirings.base import Semiring
+from atlasc.compiler.source import Span
+from atlasc.compiler.sources.model import BayesNet, CPT
 
 ROW_TOL = 1e-6
 
@@ -70,7 +70,7 @@ def _check_model(env: Env, decl: A.ModelDecl, progress: Callable[[str], None] | 
                          lambda o: adapters.compile_bayesnet(bn, o, name, progress), opts,
                          bn.parents())
     if isinstance(body, A.PaspModel):
-        from compiler.frontend.pasp import check_pasp
+        from atlasc.compiler.program.pasp import check_pasp
         return check_pasp(env, decl, body, progress)
     return _file(env, decl, body, progress)
 

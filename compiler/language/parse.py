@@ -15,14 +15,14 @@ from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF, UnexpectedInpu
                              UnexpectedToken, VisitError)
 from lark.lexer import PatternStr
 
-from compiler.errors import QuerySyntaxError
-from compiler.frontend import ast as A
-from compiler.source import Span
+from atlasc.compiler.errors import QuerySyntaxError
+from atlasc.compiler.language import ast as A
+from atlasc.compiler.source import Span
 
 
 @lru_cache(maxsize=1)
 def parser() -> Lark:
-    path = resources.files("grammar").joinpath("query.lark")
+    path = resources.files("atlasc.grammar").joinpath("query.lark")
     with resources.as_file(path) as p:
         return Lark.open(str(p), parser="lalr", propagate_positions=True, strict=True)
 

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.errors import QueryTypeError
-from compiler.frontend import ast as A
-from compiler.frontend import typed as Ty
-from compiler.frontend.adapters import compile_weights
-from compiler.frontend.models import ModelInfo, number
-from compiler.frontend.sugar import (Call, _disjoint, _need_prob, _normalised, network_graph,
+from atlasc.compiler.errors import QueryTypeError
+from atlasc.compiler.language import ast as A
+from atlasc.compiler.language import typed as Ty
+from atlasc.compiler.language.adapters import compile_weights
+from atlasc.compiler.language.models import ModelInfo, number
+from atlasc.compiler.language.sugar import (Call, _disjoint, _need_prob, _normalised, network_graph,
                                      noted, register, total)
-from compiler.ir.variables import Var, fmt_vars
-from compiler.mappings import builtin
-from compiler.semirings import registry as R
-from compiler.semirings.base import Semiring
+from atlasc.compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.mappings import builtin
+from atlasc.compiler.semirings import registry as R
+from atlasc.compiler.semirings.base import Semiring
 
 
 # ---- keyword arguments ------------------------------------------------------------------------
@@ -65,7 +65,7 @@ def synthesized(call: Call, name: str, rows: dict[Var, list[Any]], sr: Semiring)
 
 
 def _label(call: Call, extra: str = "") -> str:
-    from compiler.frontend.sugar import REGISTRY
+    from atlasc.compiler.language.sugar import REGISTRY
     sugar = REGISTRY[call.name]
     args = [f"{k} {fmt_vars(g)}" for k, g in zip(sugar.keywords, call.groups)] or \
         [f"{sugar.keywords[0]} every free variable"]

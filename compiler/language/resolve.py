@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from compiler.errors import QueryNameError, QueryTypeError
-from compiler.frontend import ast as A
-from compiler.ir.variables import BOOL_DOMAIN, Var
-from compiler.source import Span
+from atlasc.compiler.errors import QueryNameError, QueryTypeError
+from atlasc.compiler.language import ast as A
+from atlasc.compiler.ir.variables import BOOL_DOMAIN, Var
+from atlasc.compiler.source import Span
 
 RESERVED = frozenset({"var", "model", "mapping", "query", "logic", "weights", "bayesnet",
                       "pasp", "with", "sum", "max", "min", "or", "agg", "map", "true", "false",

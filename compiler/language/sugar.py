@@ -7,23 +7,23 @@ times are one object, so they lower to one circuit and their uses are views of i
 
 Registered here: mmap (ATLAS.md 4.1), backdoor (4.4), frontdoor (4.5), marginals (every
 single-variable marginal at once, `ops.marginals`); maxent and credal (4.2) register
-themselves from compiler/frontend/pasp.py.
+themselves from compiler/program/pasp.py.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
-from compiler.errors import QueryError, QueryNameError, QueryTypeError
-from compiler.frontend import ast as A
-from compiler.frontend import typed as Ty
-from compiler.ir.variables import Var, fmt_vars
-from compiler.mappings import builtin
-from compiler.semirings import registry as R
-from compiler.source import Span
+from atlasc.compiler.errors import QueryError, QueryNameError, QueryTypeError
+from atlasc.compiler.language import ast as A
+from atlasc.compiler.language import typed as Ty
+from atlasc.compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.mappings import builtin
+from atlasc.compiler.semirings import registry as R
+from atlasc.compiler.source import Span
 
 if TYPE_CHECKING:
-    from compiler.frontend.typecheck import Checker
+    from atlasc.compiler.language.typecheck import Checker
 
 
 @dataclass
@@ -254,7 +254,7 @@ def _groups_label(call: Call) -> str:
 def _causal(call: Call, which: str, cost: str, result: Ty.T, p: Ty.T) -> Ty.T:
     """Check the graphical criterion where the operand is a Bayesian network (a violation is
     an error naming the open path), and say in the report what was checked."""
-    from compiler.frontend.causal import CRITERIA
+    from atlasc.compiler.program.causal import CRITERIA
     X, Y, Z = call.groups
     graph, why = network_graph(call)
     if graph is None:
@@ -283,7 +283,7 @@ def network_graph(call: Call) -> tuple[dict[Var, tuple[Var, ...]] | None, str]:
 
 def _criterion_hint(which: str, graph: dict[Var, tuple[Var, ...]], X: frozenset[Var],
                     Y: frozenset[Var]) -> str:
-    from compiler.frontend.causal import backdoor_violation
+    from atlasc.compiler.program.causal import backdoor_violation
     pa = frozenset(p for x in X for p in graph[x]) - X
     if which == "backdoor" and not pa & Y and backdoor_violation(graph, X, Y, pa) is None:
         return f"the parents of the treatment satisfy it: adjust = {fmt_vars(pa)}"
@@ -339,7 +339,7 @@ def marginals(call: Call) -> Ty.T:
     return Ty.TMarginals(call.span, t.sr, X, t.summed | (t.vars - X), tuple(sorted(X)), t)
 
 
-from compiler.frontend import pasp as _pasp  # noqa: E402,F401  (registers maxent, credal)
+from atlasc.compiler.program import pasp as _pasp  # noqa: E402,F401  (registers maxent, credal)
 
 # normalize, meu, sdp and twoamc (ATLAS.md 4.0, 4.3) register themselves on import
-from compiler.frontend import queries  # noqa: E402,F401
+from atlasc.compiler.language import queries  # noqa: E402,F401

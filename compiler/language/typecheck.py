@@ -10,18 +10,18 @@ from __future__ import annotations
 import difflib
 from typing import Iterable
 
-from compiler.errors import QueryNameError, QueryTypeError
-from compiler.frontend import ast as A
-from compiler.frontend import typed as Ty
-from compiler.frontend.models import ModelInfo, number
-from compiler.frontend.resolve import Env, unknown
-from compiler.frontend.usermap import build_mapping
-from compiler.ir.variables import Var, fmt_vars
-from compiler.mappings import builtin
-from compiler.mappings.base import Mapping
-from compiler.semirings import registry as R
-from compiler.semirings.base import Semiring
-from compiler.source import Span
+from atlasc.compiler.errors import QueryNameError, QueryTypeError
+from atlasc.compiler.language import ast as A
+from atlasc.compiler.language import typed as Ty
+from atlasc.compiler.language.models import ModelInfo, number
+from atlasc.compiler.language.resolve import Env, unknown
+from atlasc.compiler.language.usermap import build_mapping
+from atlasc.compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.mappings import builtin
+from atlasc.compiler.mappings.base import Mapping
+from atlasc.compiler.semirings import registry as R
+from atlasc.compiler.semirings.base import Semiring
+from atlasc.compiler.source import Span
 
 AGG_WORDS = ("sum", "max", "min", "or")
 
@@ -60,7 +60,7 @@ class Checker:
         if isinstance(e, A.Given):
             return self.given(e)
         if isinstance(e, A.Sugar):
-            from compiler.frontend.sugar import expand
+            from atlasc.compiler.language.sugar import expand
             return expand(self, e)
         raise TypeError(f"unexpected expression {type(e).__name__}")
 
@@ -182,7 +182,7 @@ class Checker:
 
 # ---- messages ---------------------------------------------------------------------------------
 def _semiring(name: A.Name) -> Semiring:
-    from compiler.frontend.models import semiring
+    from atlasc.compiler.language.models import semiring
     return semiring(name)
 
 

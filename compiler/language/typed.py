@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from compiler.ir.variables import Var
-from compiler.mappings.base import Mapping
-from compiler.semirings.base import Semiring
-from compiler.source import Span
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.mappings.base import Mapping
+from atlasc.compiler.semirings.base import Semiring
+from atlasc.compiler.source import Span
 
 
 @dataclass(frozen=True, eq=False)

@@ -2,7 +2,7 @@
 
 The body was parsed by our grammar; here it becomes a sympy expression built node by node
 (Integer, Rational, Add, Mul, Pow, log, exp, sqrt, Abs, Min, Max), never by parsing text, and
-`compiler.mappings.symbolic.from_expr` derives the mapping's properties.
+`atlasc.compiler.mappings.symbolic.from_expr` derives the mapping's properties.
 """
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Callable
 
 import sympy as sp
 
-from compiler.errors import QueryError, QueryNameError, QueryTypeError
-from compiler.frontend import ast as A
-from compiler.frontend.models import number, semiring
-from compiler.mappings.base import Mapping
+from atlasc.compiler.errors import QueryError, QueryNameError, QueryTypeError
+from atlasc.compiler.language import ast as A
+from atlasc.compiler.language.models import number, semiring
+from atlasc.compiler.mappings.base import Mapping
 
 MAX_EXPONENT = 1000   # numeric powers are evaluated by sympy at once; keep them small
 
@@ -36,7 +36,7 @@ def build_mapping(decl: A.MappingDecl) -> Mapping:
                                  decl.zero_key.span, "write `, 0 -> value`")
         at_zero = to_sympy(decl.at_zero, None, x)
     try:
-        from compiler.mappings.symbolic import from_expr
+        from atlasc.compiler.mappings.symbolic import from_expr
     except ImportError:
         raise QueryError("user mappings are not available yet", decl.span,
                          "use a builtin mapping: " + ", ".join(_builtin_names())) from None
@@ -48,7 +48,7 @@ def build_mapping(decl: A.MappingDecl) -> Mapping:
 
 
 def _builtin_names() -> tuple[str, ...]:
-    from compiler.mappings.builtin import BUILTIN_NAMES
+    from atlasc.compiler.mappings.builtin import BUILTIN_NAMES
     return BUILTIN_NAMES
 
 

@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from compiler.semirings.base import Semiring
+from atlasc.compiler.semirings.base import Semiring
 
 
 @dataclass(frozen=True)

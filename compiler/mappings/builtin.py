@@ -7,9 +7,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from compiler.mappings.base import MapProps, Mapping
-from compiler.semirings import registry as R
-from compiler.semirings.base import Semiring
+from atlasc.compiler.mappings.base import MapProps, Mapping
+from atlasc.compiler.semirings import registry as R
+from atlasc.compiler.semirings.base import Semiring
 
 # Carrier families for `id`: the identity is a well-typed map S -> S' when both carriers hold
 # the same numbers.  It is additive iff (+) is the same operation, multiplicative iff (x) is.

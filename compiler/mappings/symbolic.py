@@ -31,9 +31,9 @@ import sympy as sp
 from sympy.calculus.singularities import is_decreasing, is_increasing
 from sympy.calculus.util import continuous_domain
 
-from compiler.mappings.base import MapProps, Mapping
-from compiler.mappings.walk import MpOps, NumpyOps, Undefined, check_supported, evaluate
-from compiler.semirings.base import Semiring
+from atlasc.compiler.mappings.base import MapProps, Mapping
+from atlasc.compiler.mappings.walk import MpOps, NumpyOps, Undefined, check_supported, evaluate
+from atlasc.compiler.semirings.base import Semiring
 
 GUARD_SECONDS = 0.25   # per sympy call
 REL_TOL = 1e-7         # a counterexample must differ by more than this (relative, 30 digits)

@@ -1,6 +1,6 @@
 """Evaluating a sympy expression tree in one symbol without executing anything: one iterative
 walker with two number back ends (numpy arrays for the mapping's `fn`, mpmath at 30 digits
-for the property checks).  Used by `compiler.mappings.symbolic`."""
+for the property checks).  Used by `atlasc.compiler.mappings.symbolic`."""
 from __future__ import annotations
 
 import functools

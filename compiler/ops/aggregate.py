@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from compiler.errors import OperatorError
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node, Op
-from compiler.ir.variables import Var, fmt_vars
-from compiler.ops import smooth
-from compiler.ops.common import carry_view, rebuild, require, same_op
-from compiler.ops.report import Step
-from compiler.properties.facts import DEC, SMOOTH, Kind, carry
+from atlasc.compiler.errors import OperatorError
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.ops import smooth
+from atlasc.compiler.ops.common import carry_view, rebuild, require, same_op
+from atlasc.compiler.ir.report import Step
+from atlasc.compiler.ir.facts import DEC, SMOOTH, Kind, carry
 
 FIX_DEC = ("the operand is not decomposable; compile the model through an SDD (logic, cnf and "
            "bif models are) or restructure the product at the witness node")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from compiler.errors import StructuralPropertyError
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit, Provenance
-from compiler.ir.nodes import Node, Op
-from compiler.ir.traverse import topo
-from compiler.ops.report import Step
-from compiler.properties.facts import Fact, Prop
+from atlasc.compiler.errors import StructuralPropertyError
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit, Provenance
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.traverse import topo
+from atlasc.compiler.ir.report import Step
+from atlasc.compiler.ir.facts import Fact, Prop
 
 Visit = Callable[[Node, tuple[Node, ...]], Node]
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Mapping as MappingT
 
-from compiler.errors import OperatorError
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node, Op
-from compiler.ir.variables import Var, fmt_vars
-from compiler.ops import smooth
-from compiler.ops.common import carry_view, rebuild, same_op, scope_names
-from compiler.ops.report import Step
-from compiler.properties.facts import SMOOTH, carry
+from atlasc.compiler.errors import OperatorError
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.ops import smooth
+from atlasc.compiler.ops.common import carry_view, rebuild, same_op, scope_names
+from atlasc.compiler.ir.report import Step
+from atlasc.compiler.ir.facts import SMOOTH, carry
 
 
 def condition(c: Circuit, evidence: MappingT[Var, int | frozenset[int]],

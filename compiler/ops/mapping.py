@@ -13,15 +13,15 @@ Keeps smoothness, decomposability, X-determinism and compatibility (same structu
 only shrink since tau(0) = 0'); the result is a view of the input's source."""
 from __future__ import annotations
 
-from compiler.errors import OperatorError
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node, Op
-from compiler.ir.traverse import topo
-from compiler.mappings.base import Mapping
-from compiler.ops.common import carry_view, fail, rebuild, same_op, scope_names
-from compiler.ops.report import Step
-from compiler.properties.facts import Fact, How, Kind, carry, xdet
+from atlasc.compiler.errors import OperatorError
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.traverse import topo
+from atlasc.compiler.mappings.base import Mapping
+from atlasc.compiler.ops.common import carry_view, fail, rebuild, same_op, scope_names
+from atlasc.compiler.ir.report import Step
+from atlasc.compiler.ir.facts import Fact, How, Kind, carry, xdet
 
 
 def apply_mapping(c: Circuit, tau: Mapping, label: str | None = None) -> Circuit:
@@ -81,7 +81,7 @@ def _check_single_factor(c: Circuit, tau: Mapping, step: Step) -> None:
     """tau is not multiplicative but passes some values (e.g. the SDP threshold passes the
     diagonal pairs): exact when C is deterministic on its variables and every product has at
     most one factor tau does not pass (compiler/properties/factors.py, ATLAS.md 3.3)."""
-    from compiler.properties.factors import single_factor_violation
+    from atlasc.compiler.properties.factors import single_factor_violation
     f = c.fact(xdet(c.vars))
     step.needs += (f,)
     step.condition = ("tau is not multiplicative, but it passes every factor of a product "
@@ -118,7 +118,7 @@ def _fold(b: Builder, tau: Mapping, n: Node) -> Node:
     """A constant sub-circuit: evaluate it now if it reads no evidence, else a MAP node."""
     if any(x.op is Op.MARGIN for x in topo(n)):
         return b.map(tau, n)
-    from runtime.evaluator import evaluate
+    from atlasc.runtime.evaluator import evaluate
     return b.const(tau.apply_py(evaluate(n).values[0]), tau.dst)
 
 

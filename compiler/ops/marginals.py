@@ -1,5 +1,5 @@
 """All single-variable marginals of a prob circuit: the tables sum[* \\ {X}] C for every X in a
-list, from one upward and one downward pass (runtime.backward; Darwiche 2003).
+list, from one upward and one downward pass (atlasc.runtime.backward; Darwiche 2003).
 
 Each table is the aggregation of C over every variable but X (ATLAS.md 3.1), so the conditions
 are aggregation's: smooth and decomposable (2.4).  Then every term of the circuit's polynomial
@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from compiler.errors import OperatorError
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var, fmt_vars
-from compiler.ops import smooth
-from compiler.ops.aggregate import FIX_DEC
-from compiler.ops.common import require
-from compiler.ops.report import Step
-from compiler.properties.facts import DEC, SMOOTH
+from atlasc.compiler.errors import OperatorError
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.ops import smooth
+from atlasc.compiler.ops.aggregate import FIX_DEC
+from atlasc.compiler.ops.common import require
+from atlasc.compiler.ir.report import Step
+from atlasc.compiler.ir.facts import DEC, SMOOTH
 
 CONDITION = ("smooth and decomposable (ATLAS.md 2.4 and 3.1): each table is sum[* \\ {X}] C, "
              "read as the derivative of the root with respect to X's leaves (Darwiche 2003); "

@@ -13,17 +13,17 @@
 """
 from __future__ import annotations
 
-from compiler.errors import OperatorError
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node, Op
-from compiler.ir.variables import Var, fmt_vars
-from compiler.ops import smooth
-from compiler.ops.common import fail, require, steps_of
-from compiler.ops.report import Step
-from compiler.ops.transplant import transplant
-from compiler.properties.compat import support_compatible_facts
-from compiler.properties.facts import (COMPAT, DEC, DET, SMOOTH, Fact, How, Kind, Violation,
+from atlasc.compiler.errors import OperatorError
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.ops import smooth
+from atlasc.compiler.ops.common import fail, require, steps_of
+from atlasc.compiler.ir.report import Step
+from atlasc.compiler.ir.transplant import transplant
+from atlasc.compiler.properties.compat import support_compatible_facts
+from atlasc.compiler.ir.facts import (COMPAT, DEC, DET, SMOOTH, Fact, How, Kind, Violation,
                                        carry)
 
 FIX_COMPAT = ("compile both models with the same vtree (or from one model, so they are views "

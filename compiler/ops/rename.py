@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Mapping as MappingT
 
-from compiler.errors import OperatorError
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node, Op
-from compiler.ir.variables import Var
-from compiler.ir.vtree import Vtree
-from compiler.ops.common import rebuild, same_op, scope_names
-from compiler.ops.report import Step
-from compiler.properties.facts import Fact, Kind, Prop, carry
+from atlasc.compiler.errors import OperatorError
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ir.vtree import Vtree
+from atlasc.compiler.ops.common import rebuild, same_op, scope_names
+from atlasc.compiler.ir.report import Step
+from atlasc.compiler.ir.facts import Fact, Kind, Prop, carry
 
 
 def rename(c: Circuit, mapping: MappingT[Var, Var], label: str | None = None) -> Circuit:

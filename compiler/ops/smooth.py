@@ -6,12 +6,12 @@ the child lacks) and keeps every support as a function of the sum's scope, hence
 and X-determinism.  It is a new source circuit (its nodes are not an image of the input's)."""
 from __future__ import annotations
 
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node, Op
-from compiler.ir.variables import Var
-from compiler.ops.common import rebuild, same_op
-from compiler.properties.facts import SMOOTH, Fact, How, Kind, carry
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ops.common import rebuild, same_op
+from atlasc.compiler.ir.facts import SMOOTH, Fact, How, Kind, carry
 
 NAME = "smooth"
 

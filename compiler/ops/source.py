@@ -1,9 +1,9 @@
 """The report leaf for a model: names the circuit and records how its properties are known."""
 from __future__ import annotations
 
-from compiler.ir.circuit import Circuit
-from compiler.ops.common import scope_names
-from compiler.ops.report import Step
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ops.common import scope_names
+from atlasc.compiler.ir.report import Step
 
 
 def model(c: Circuit, name: str, detail: str = "") -> Circuit:

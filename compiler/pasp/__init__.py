@@ -9,14 +9,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.errors import SourceError
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var
-from compiler.ir.vtree import Vtree
-from compiler.pasp.encode import Encoding, encode, normalise
-from compiler.pasp.ground import Ground, ground
-from compiler.sources.formulas import compile_formula
-from compiler.sources.limits import Limits
+from atlasc.compiler.errors import SourceError
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ir.vtree import Vtree
+from atlasc.compiler.pasp.encode import Encoding, encode, normalise
+from atlasc.compiler.pasp.ground import Ground, ground
+from atlasc.compiler.sources.formulas import compile_formula
+from atlasc.compiler.sources.limits import Limits
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from compiler.errors import SourceError
-from compiler.pasp.ground import Ground, Rule
+from atlasc.compiler.errors import SourceError
+from atlasc.compiler.pasp.ground import Ground, Rule
 
 Formula = tuple[Any, ...]
 TRUE: Formula = ("true",)

@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass
 from typing import Iterator
 
-from compiler.pasp.ground import ground
-from compiler.pasp.text import MARKER, rewrite
+from atlasc.compiler.pasp.ground import ground
+from atlasc.compiler.pasp.text import MARKER, rewrite
 
 Literals = tuple[tuple[str, bool], ...]     # (atom symbol, value): a conjunction
 

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.errors import SourceError
-from compiler.pasp.text import MARKER, Rewritten, rewrite
+from atlasc.compiler.errors import SourceError
+from atlasc.compiler.pasp.text import MARKER, Rewritten, rewrite
 
 _MESSAGE = re.compile(r"^<[a-z]+>:(\d+):(\d+)(?:-\d+(?::\d+)?)?: (error|warning|info): (.*)",
                       re.S)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from compiler.errors import SourceError
+from atlasc.compiler.errors import SourceError
 
 MARKER = "__pasp_prob"
 _PROB = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*::")

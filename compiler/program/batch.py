@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from compiler.errors import QueryTypeError
-from compiler.frontend import typed as Ty
-from compiler.ir.variables import Var
+from atlasc.compiler.errors import QueryTypeError
+from atlasc.compiler.language import typed as Ty
+from atlasc.compiler.ir.variables import Var
 
 if TYPE_CHECKING:
-    from compiler.frontend.program import Query
+    from atlasc.compiler.program.program import Query
 
 Columns = dict[Var, np.ndarray]
 
@@ -58,7 +58,7 @@ def run_array(q: "Query", evidence: np.ndarray, columns: Sequence[str]
     ev, B = columns_of(q, evidence, columns)
     _check(q, ev, B)
     if isinstance(q.typed, Ty.TMarginals):
-        from runtime.evaluator import marginals_columns
+        from atlasc.runtime.evaluator import marginals_columns
         targets = q.typed.targets
         joint = marginals_columns(q.circuit, ev, B, list(targets))
         return ArrayMarginals(q.name, targets, {v.name: joint[v] for v in targets})
@@ -70,7 +70,7 @@ def run_array(q: "Query", evidence: np.ndarray, columns: Sequence[str]
 
 def _flags(q: "Query", ev: Columns, B: int) -> dict[str, np.ndarray]:
     """Per maxent/credal call: 1 - P(consistent | the row's evidence on the facts)."""
-    from runtime.evaluator import evaluate_columns
+    from atlasc.runtime.evaluator import evaluate_columns
     out = {}
     for f in q.inconsistent:
         p = evaluate_columns(f.circuit, {v: x for v, x in ev.items() if v in f.X}, {}, B).raw
@@ -79,7 +79,7 @@ def _flags(q: "Query", ev: Columns, B: int) -> dict[str, np.ndarray]:
 
 
 def _table(q: "Query", ev: Columns, B: int) -> ArrayResult:
-    from runtime.evaluator import evaluate_columns
+    from atlasc.runtime.evaluator import evaluate_columns
     free, summed = q.free, q.typed.summed
     K = int(np.prod([v.size for v in free], dtype=np.int64))
     combos = np.asarray(list(itertools.product(*(range(v.size) for v in free))),
@@ -116,9 +116,9 @@ def columns_of(q: "Query", evidence: Any, columns: Sequence[str]) -> tuple[Colum
 def _check(q: "Query", ev: Columns, B: int) -> None:
     """The checks of `run`, on the variables observed anywhere; when one fails, the rows are
     checked in order so the error is the one `run` gives (its first offending row)."""
-    from compiler.errors import QueryError
-    from compiler.frontend.pasp import check_run_evidence
-    from compiler.frontend.program import check_guards
+    from atlasc.compiler.errors import QueryError
+    from atlasc.compiler.program.pasp import check_run_evidence
+    from atlasc.compiler.program.program import check_guards
     observed = {v: x for v, x in ev.items() if (x >= 0).any()}
     try:
         for v in observed:
@@ -136,7 +136,7 @@ def _check(q: "Query", ev: Columns, B: int) -> None:
 def _check_guards(q: "Query", ev: Columns, B: int, check_guards: Any) -> None:
     """Vectorised: find the first row under which a normaliser is zero, then let the row
     check raise its error on the rows up to it (the same message as `run`)."""
-    from runtime.evaluator import evaluate_columns
+    from atlasc.runtime.evaluator import evaluate_columns
     summed = q.typed.summed
     sev = {v: x for v, x in ev.items() if v in summed}
     for g in q.guards:

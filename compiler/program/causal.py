@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Iterable
 
-from compiler.ir.variables import Var
+from atlasc.compiler.ir.variables import Var
 
 if TYPE_CHECKING:
-    from compiler.ir.circuit import Circuit
+    from atlasc.compiler.ir.circuit import Circuit
 
 Graph = dict[Var, tuple[Var, ...]]
 # A search state: the node, and whether the path arrived at it along an edge into it (from a
@@ -183,7 +183,7 @@ def positivity_note(c: "Circuit") -> str:
     the effect is not identified and the reciprocal's 0 makes it read 0 (ATLAS.md P11).
     Checked by evaluating every cell when there are at most POSITIVITY_CELLS."""
     import itertools
-    from runtime.evaluator import evaluate
+    from atlasc.runtime.evaluator import evaluate
     vs = sorted(c.vars)
     cells = 1
     for v in vs:

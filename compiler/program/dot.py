@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Op
-from compiler.ir.printer import fmt_value, mapping_text, numbering, post_order
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Op
+from atlasc.compiler.ir.printer import fmt_value, mapping_text, numbering, post_order
 
 MAX_CIRCUIT_NODES = 5000
 
@@ -15,7 +15,7 @@ def _q(s: str) -> str:
 
 
 def operator_tree(name: str, step: Any, headline: str) -> str:
-    """The operator tree of a query (compiler.ops.report.Step), one box per operator."""
+    """The operator tree of a query (atlasc.compiler.ir.report.Step), one box per operator."""
     lines = ["digraph query {", "  rankdir=BT;", "  node [shape=box, fontname=monospace];",
              f"  label={_q(headline)}; labelloc=t;"]
     ids: dict[int, int] = {}
@@ -61,7 +61,7 @@ def _step_style(s: Any) -> str:
 
 
 def circuit(c: Circuit) -> str:
-    """The circuit's nodes (numbered as `compiler.ir.printer` numbers them)."""
+    """The circuit's nodes (numbered as `atlasc.compiler.ir.printer` numbers them)."""
     nodes = post_order(c.root)
     if len(nodes) > MAX_CIRCUIT_NODES:
         raise ValueError(f"the circuit has {len(nodes)} nodes; pictures are limited to "

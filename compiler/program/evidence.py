@@ -13,12 +13,12 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from compiler.errors import QueryError, QueryNameError, QueryTypeError
-from compiler.frontend.program import Program, Query, Row, evidence_conflict
-from compiler.frontend.resolve import unknown
-from compiler.frontend import ast as A
-from compiler.ir.variables import Var
-from compiler.source import Span
+from atlasc.compiler.errors import QueryError, QueryNameError, QueryTypeError
+from atlasc.compiler.program.program import Program, Query, Row, evidence_conflict
+from atlasc.compiler.language.resolve import unknown
+from atlasc.compiler.language import ast as A
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.source import Span
 
 CMDLINE = "<command line>"
 

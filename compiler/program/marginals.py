@@ -1,6 +1,6 @@
 """Running a `marginals(...)` query: every listed variable's table P(X = x, e) and its normalised
 form P(X = x | e), from one upward and one downward pass over the circuit for the whole batch
-of evidence rows (runtime.evaluator.marginals).
+of evidence rows (atlasc.runtime.evaluator.marginals).
 
 Evidence on a listed variable X does not select a row of X's table: X's table is the
 retraction P(X = x, e without X) (its entry at the observed value is P(e)), and the normalised
@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from compiler.errors import QueryTypeError
-from compiler.frontend import typed as Ty
-from compiler.ir.variables import Var
+from atlasc.compiler.errors import QueryTypeError
+from atlasc.compiler.language import typed as Ty
+from atlasc.compiler.ir.variables import Var
 
 if TYPE_CHECKING:
-    from compiler.frontend.program import Query, Row
+    from atlasc.compiler.program.program import Query, Row
 
 PASSES = "one upward and one downward pass"
 
@@ -72,7 +72,7 @@ class MarginalsResult:
 
 
 def evaluate(q: "Query", rows: list["Row"]) -> MarginalsResult:
-    from runtime.evaluator import marginals
+    from atlasc.runtime.evaluator import marginals
     assert q.circuit is not None and isinstance(q.typed, Ty.TMarginals)
     targets = q.typed.targets
     ev = [{v: x for v, x in r.items() if x is not None} for r in rows] or [{}]

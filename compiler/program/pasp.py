@@ -2,7 +2,7 @@
 `maxent(p, q)` and `credal(p, q)`, with evidence written `maxent(p, q | e, !f)` (also the
 positional `maxent(q; p | e)` and keyword forms; docs/pasp.md).
 
-The model is phi(X, Y), X the probabilistic atoms, compiled X-constrained (compiler.pasp).  The
+The model is phi(X, Y), X the probabilistic atoms, compiled X-constrained (atlasc.compiler.pasp).  The
 queries expand into the compositions of ATLAS.md 4.2 over models made here: the facts'
 weights omega_X and the count-pair labels lambda of the query and evidence literals:
   maxent:  sum_X omega maxent(sum_Y lambda_qe [phi])  *  recip(sum_X omega maxent(sum_Y
@@ -17,21 +17,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from compiler import pasp as P
-from compiler.errors import QueryError, QueryTypeError, SourceError
-from compiler.frontend import adapters
-from compiler.frontend import ast as A
-from compiler.frontend import typed as Ty
-from compiler.frontend.models import ModelInfo, declare_source_var, options
-from compiler.frontend.resolve import Env
-from compiler.frontend.sugar import Call, noted, register
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var, fmt_vars
-from compiler.semirings import registry as R
-from compiler.source import Span
+from atlasc.compiler import pasp as P
+from atlasc.compiler.errors import QueryError, QueryTypeError, SourceError
+from atlasc.compiler.language import adapters
+from atlasc.compiler.language import ast as A
+from atlasc.compiler.language import typed as Ty
+from atlasc.compiler.language.models import ModelInfo, declare_source_var, options
+from atlasc.compiler.language.resolve import Env
+from atlasc.compiler.language.sugar import Call, noted, register
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.semirings import registry as R
+from atlasc.compiler.source import Span
 
 if TYPE_CHECKING:
-    from compiler.frontend.program import Query, Row
+    from atlasc.compiler.program.program import Query, Row
 
 Progress = Callable[[str], None]
 
@@ -283,7 +283,7 @@ class Flag:
 
     def measure(self, rows: "list[Row]") -> list[float]:
         """The mass per row: run-time evidence on the facts conditions it too."""
-        from runtime.evaluator import evaluate
+        from atlasc.runtime.evaluator import evaluate
         evs = [{v: x for v, x in r.items() if x is not None and v in self.X} for r in rows]
         return [_mass(p) for p in evaluate(self.circuit, evidence=evs).values]
 
@@ -310,7 +310,7 @@ def flags(q: "Query", lower: Callable[[Ty.T], Circuit]) -> list[Flag]:
     """Lower each PASP call's P(consistent) with the query's lowerer (its sub-circuits are
     shared with the query's), note its mass in the call's report step, and inherit the flags
     of the queries it uses."""
-    from runtime.evaluator import evaluate
+    from atlasc.runtime.evaluator import evaluate
     out: list[Flag] = []
     for t in Ty.walk(q.typed):
         if isinstance(t, Ty.TQuery):

@@ -13,21 +13,21 @@ from typing import Any, Callable, Iterable, Mapping as TMapping, Sequence
 
 import numpy as np
 
-from compiler.errors import QueryError, QueryNameError, QueryTypeError, StructuralPropertyError
-from compiler.frontend import ast as A
-from compiler.frontend import typed as Ty
-from compiler.frontend.lower import Guard, Lowerer, QueryFailed
-from compiler.frontend import marginals
-from compiler.frontend.models import ModelInfo, check_models
-from compiler.frontend.parse import parse
-from compiler.frontend.repair import plan as repair_plan
-from compiler.frontend.resolve import Env, resolve
-from compiler.frontend.typecheck import Checker
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var
-from compiler.ir.serialize import encode_value
-from compiler.semirings.base import Semiring
-from compiler.source import Span
+from atlasc.compiler.errors import QueryError, QueryNameError, QueryTypeError, StructuralPropertyError
+from atlasc.compiler.language import ast as A
+from atlasc.compiler.language import typed as Ty
+from atlasc.compiler.language.lower import Guard, Lowerer, QueryFailed
+from atlasc.compiler.program import marginals
+from atlasc.compiler.language.models import ModelInfo, check_models
+from atlasc.compiler.language.parse import parse
+from atlasc.compiler.program.repair import plan as repair_plan
+from atlasc.compiler.language.resolve import Env, resolve
+from atlasc.compiler.language.typecheck import Checker
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ir.serialize import encode_value
+from atlasc.compiler.semirings.base import Semiring
+from atlasc.compiler.source import Span
 
 Progress = Callable[[str], None]
 Row = dict[Var, "int | None"]
@@ -41,7 +41,7 @@ class QueryReport:
     semiring: str
     free: tuple[str, ...]
     tractable: bool
-    step: Any = None                                  # compiler.ops.report.Step
+    step: Any = None                                  # atlasc.compiler.ir.report.Step
     error: StructuralPropertyError | None = None
     dependency: str | None = None                     # the failing query this one uses
     repairs: tuple[str, ...] = ()                     # what --repair recompiled, and why
@@ -224,8 +224,8 @@ class Query:
 
     def run_array(self, evidence: np.ndarray, columns: Sequence[str]) -> Any:
         """A large batch: an int array (rows, len(columns)) of value indices (-1:
-        unobserved) in, arrays out, no per-row Python (compiler/frontend/batch.py)."""
-        from compiler.frontend.batch import run_array
+        unobserved) in, arrays out, no per-row Python (compiler/program/batch.py)."""
+        from atlasc.compiler.program.batch import run_array
         return run_array(self, evidence, columns)
 
     def run_rows(self, rows: list[Row]) -> Result:
@@ -239,7 +239,7 @@ class Query:
             return marginals.evaluate(self, rows)
         out = _evaluate(self, self.circuit, rows)
         if self.inconsistent:
-            from compiler.frontend.pasp import inconsistent
+            from atlasc.compiler.program.pasp import inconsistent
             for row, flags in zip(out.rows, inconsistent(self.inconsistent, rows)):
                 row.inconsistent = flags
         return out
@@ -249,7 +249,7 @@ class Query:
             agg = self.conflict(v) if x is not None else None
             if agg is not None:
                 raise evidence_conflict(self, v, agg)
-        from compiler.frontend.pasp import check_run_evidence
+        from atlasc.compiler.program.pasp import check_run_evidence
         check_run_evidence(self, row)
 
 
@@ -265,7 +265,7 @@ def evidence_conflict(q: Query, v: Var, agg: Ty.TAggregate, span: Span | None = 
 def check_guards(q: Query, rows: list[Row]) -> None:
     """A normaliser that is zero under a row's evidence (p(e) = 0) makes the result undefined:
     an error naming the row, never a silent number."""
-    from runtime.evaluator import evaluate
+    from atlasc.runtime.evaluator import evaluate
     summed = q.typed.summed
     evs = [{v: x for v, x in r.items() if x is not None and v in summed} for r in rows]
     for g in q.guards:
@@ -284,7 +284,7 @@ def _used_guards(program: Program, q: Query) -> list[Guard]:
 
 
 def _evaluate(q: Query, c: Circuit, rows: list[Row]) -> QueryResult:
-    from runtime.evaluator import evaluate
+    from atlasc.runtime.evaluator import evaluate
     free, summed = q.free, q.typed.summed
     flat_ev: list[dict[Var, int]] = []
     flat_asg: list[dict[Var, int]] = []
@@ -411,7 +411,7 @@ MAX_REPAIRS = 4
 
 
 def _lower_all(program: Program, progress: Progress | None, repair: bool = False) -> None:
-    from compiler.frontend.pasp import flags as pasp_flags
+    from atlasc.compiler.program.pasp import flags as pasp_flags
 
     def earlier(name: str) -> Circuit:
         q = program.queries[name]

@@ -13,13 +13,13 @@ assumed)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from compiler.errors import StructuralPropertyError
-from compiler.frontend.adapters import Options
-from compiler.frontend.models import ModelInfo
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var, fmt_vars
-from compiler.ir.vtree import Vtree, balanced, is_constrained
-from compiler.properties.facts import Kind
+from atlasc.compiler.errors import StructuralPropertyError
+from atlasc.compiler.language.adapters import Options
+from atlasc.compiler.language.models import ModelInfo
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.ir.vtree import Vtree, balanced, is_constrained
+from atlasc.compiler.ir.facts import Kind
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.frontend.marginals import PASSES, MarginalsResult
-from compiler.frontend.program import Entry, QueryResult
-from compiler.ir.printer import fmt_value
+from atlasc.compiler.program.marginals import PASSES, MarginalsResult
+from atlasc.compiler.program.program import Entry, QueryResult
+from atlasc.compiler.ir.printer import fmt_value
 
 
 def value_text(x: Any) -> str:

@@ -11,15 +11,15 @@ from __future__ import annotations
 from itertools import combinations
 from typing import Sequence
 
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var
-from compiler.properties.facts import Fact, Violation, xdet
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ir.facts import Fact, Violation, xdet
 
 
 def check_compatible(c1: Circuit, c2: Circuit) -> Violation | None:
-    from compiler.ops.product import _Incompatible, _Pairing
-    from compiler.ops.transplant import copy_nodes
+    from atlasc.compiler.ops.product import _Incompatible, _Pairing
+    from atlasc.compiler.ir.transplant import copy_nodes
     scratch = Builder()
     m1, m2 = copy_nodes(c1, scratch), copy_nodes(c2, scratch)
     back = {n.uid: old for old, n in m1.items()}

@@ -21,11 +21,11 @@ from typing import Any
 
 from pysdd.sdd import SddManager, SddNode, Vtree as SddVtree
 
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node, Op
-from compiler.ir.traverse import topo
-from compiler.ir.variables import Var, fmt_vars
-from compiler.properties.facts import Violation
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.traverse import topo
+from atlasc.compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.ir.facts import Violation
 
 DEFAULT_LIMIT = 2_000_000
 
@@ -166,7 +166,7 @@ def _supports(c: Circuit, roots: list[Node], enc: _Encoding) -> dict[int, SddNod
 
 
 def _topo_many(roots: list[Node]) -> list[Node]:
-    from compiler.ir.traverse import topo_many
+    from atlasc.compiler.ir.traverse import topo_many
     return topo_many(roots)
 
 
@@ -210,7 +210,7 @@ def _leaf_support(n: Node, enc: _Encoding, j: int) -> SddNode:
 
 
 def _exact(c: Circuit) -> bool:
-    from compiler.properties.structural import check_decomposable
+    from atlasc.compiler.properties.structural import check_decomposable
     srs = {n.sr for n in c.nodes() if n.op in (Op.SUM, Op.PROD)}
     comps = [x for s in srs for x in (s.components or (s,))]
     return all(s.zero_sum_free and s.no_zero_divisors for s in comps) and \

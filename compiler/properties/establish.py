@@ -3,10 +3,10 @@
 source), and only then the exact checkers.  Every answer is cached on the circuit as a `Fact`."""
 from __future__ import annotations
 
-from compiler.ir.circuit import Circuit
-from compiler.properties.determinism import check_deterministic
-from compiler.properties.facts import DET, Fact, How, Kind, Prop, carry, xdet
-from compiler.properties.structural import (check_decomposable, check_smooth,
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.properties.determinism import check_deterministic
+from atlasc.compiler.ir.facts import DET, Fact, How, Kind, Prop, carry, xdet
+from atlasc.compiler.properties.structural import (check_decomposable, check_smooth,
                                             check_structured)
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node, Op
-from compiler.ir.traverse import topo
-from compiler.properties.facts import Violation
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.traverse import topo
+from atlasc.compiler.ir.facts import Violation
 
 Passes = Callable[[Any], bool]
 

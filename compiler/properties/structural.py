@@ -4,11 +4,11 @@ Each returns None when the property holds, or a `Violation` naming the first off
 (in topological order) and its children's scopes."""
 from __future__ import annotations
 
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node, Op
-from compiler.ir.variables import Var, fmt_vars
-from compiler.ir.vtree import Vtree
-from compiler.properties.facts import Violation
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.ir.vtree import Vtree
+from atlasc.compiler.ir.facts import Violation
 
 
 def check_smooth(c: Circuit) -> Violation | None:

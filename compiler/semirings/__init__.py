@@ -1,6 +1,6 @@
 """Semirings: `get(name)` looks one up; see `registry` for the list."""
-from compiler.semirings.base import Semiring
-from compiler.semirings.registry import (BOOL, COUNT, COUNT2, EXPECTATION, GRAD, LOG, MAXLOG,
+from atlasc.compiler.semirings.base import Semiring
+from atlasc.compiler.semirings.registry import (BOOL, COUNT, COUNT2, EXPECTATION, GRAD, LOG, MAXLOG,
                                          MAXPROD, MINSUM, PROB, PROB2, UnknownSemiring,
                                          all_semirings, get, names, pair, register)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from compiler.semirings import base
-from compiler.semirings.base import Semiring
+from atlasc.compiler.semirings import base
+from atlasc.compiler.semirings.base import Semiring
 
 _REGISTRY: dict[str, Semiring] = {}
 

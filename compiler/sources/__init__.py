@@ -9,18 +9,18 @@ from __future__ import annotations
 import os
 from typing import Iterable
 
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var
-from compiler.ir.vtree import Vtree
-from compiler.sources.dimacs import load_dimacs
-from compiler.sources.external import (describe_facts, load_nnf, load_psdd, load_sdd,
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ir.vtree import Vtree
+from atlasc.compiler.sources.dimacs import load_dimacs
+from atlasc.compiler.sources.external import (describe_facts, load_nnf, load_psdd, load_sdd,
                                        smooth_circuit, verify_facts)
-from compiler.sources.formulas import compile_cnf_clauses, compile_formula
-from compiler.sources.limits import Limits
-from compiler.sources.model import CPT, BayesNet, Factor, MarkovNet, bayesnet, cpt
-from compiler.sources.networks import compile_bayesnet, compile_model
-from compiler.sources.repair import recompile
-from compiler.sources.vtrees import choose_vtree, min_fill_order
+from atlasc.compiler.sources.formulas import compile_cnf_clauses, compile_formula
+from atlasc.compiler.sources.limits import Limits
+from atlasc.compiler.sources.model import CPT, BayesNet, Factor, MarkovNet, bayesnet, cpt
+from atlasc.compiler.sources.networks import compile_bayesnet, compile_model
+from atlasc.compiler.sources.repair import recompile
+from atlasc.compiler.sources.vtrees import choose_vtree, min_fill_order
 
 PathLike = str | os.PathLike[str]
 
@@ -28,7 +28,7 @@ PathLike = str | os.PathLike[str]
 def load_bif(path: PathLike, *, vtree: Vtree | str | None = None,
              constrained: Iterable[Var] | None = None, limits: Limits | None = None) -> Circuit:
     """The network polynomial of a `.bif` / `.bif.gz` network (PROB)."""
-    from compiler.sources.bif import load_bif_model
+    from atlasc.compiler.sources.bif import load_bif_model
     return compile_model(load_bif_model(path), vtree=vtree, constrained=constrained,
                          limits=limits)
 
@@ -36,7 +36,7 @@ def load_bif(path: PathLike, *, vtree: Vtree | str | None = None,
 def load_uai(path: PathLike, *, vtree: Vtree | str | None = None,
              constrained: Iterable[Var] | None = None, limits: Limits | None = None) -> Circuit:
     """A UAI BAYES or MARKOV model (variables v0..v{n-1}); Markov: unnormalised (PROB)."""
-    from compiler.sources.uai import load_uai_model
+    from atlasc.compiler.sources.uai import load_uai_model
     return compile_model(load_uai_model(path), vtree=vtree, constrained=constrained,
                          limits=limits)
 
@@ -44,7 +44,7 @@ def load_uai(path: PathLike, *, vtree: Vtree | str | None = None,
 def load_xmlbif(path: PathLike, *, vtree: Vtree | str | None = None,
                 constrained: Iterable[Var] | None = None,
                 limits: Limits | None = None) -> Circuit:
-    from compiler.sources.xmlbif import load_xmlbif_model
+    from atlasc.compiler.sources.xmlbif import load_xmlbif_model
     return compile_model(load_xmlbif_model(path), vtree=vtree, constrained=constrained,
                          limits=limits)
 
@@ -53,12 +53,12 @@ def load_model(path: PathLike) -> BayesNet | MarkovNet:
     """The model in a file, by extension (.bif[.gz], .uai, .xml/.xmlbif)."""
     p = os.fspath(path)
     if p.endswith((".bif", ".bif.gz")):
-        from compiler.sources.bif import load_bif_model
+        from atlasc.compiler.sources.bif import load_bif_model
         return load_bif_model(p)
     if p.endswith((".uai", ".uai.gz")):
-        from compiler.sources.uai import load_uai_model
+        from atlasc.compiler.sources.uai import load_uai_model
         return load_uai_model(p)
-    from compiler.sources.xmlbif import load_xmlbif_model
+    from atlasc.compiler.sources.xmlbif import load_xmlbif_model
     return load_xmlbif_model(p)
 
 

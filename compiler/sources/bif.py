@@ -15,9 +15,9 @@ import re
 
 import numpy as np
 
-from compiler.ir.variables import Var
-from compiler.sources.model import CPT, BayesNet, validate
-from compiler.sources.text import Tok, Tokens, read_text, tokenize
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.sources.model import CPT, BayesNet, validate
+from atlasc.compiler.sources.text import Tok, Tokens, read_text, tokenize
 
 _PUNCT = "{}()[];,|"
 _TOKEN = re.compile(r"//[^\n]*|/\*.*?\*/|([{}()\[\];,|]|[^\s{}()\[\];,|]+)", re.S)

@@ -19,12 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from compiler.ir.builder import Builder
-from compiler.ir.nodes import Node, Op
-from compiler.ir.variables import Var
-from compiler.ir.vtree import Vtree
-from compiler.semirings.base import Semiring
-from compiler.sources.sddfiles import SddRow, VtreeTable
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ir.vtree import Vtree
+from atlasc.compiler.semirings.base import Semiring
+from atlasc.compiler.sources.sddfiles import SddRow, VtreeTable
 
 
 @dataclass

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from compiler.errors import SourceError
-from compiler.ir.variables import Var, bool_var
-from compiler.sources.text import read_text
+from atlasc.compiler.errors import SourceError
+from atlasc.compiler.ir.variables import Var, bool_var
+from atlasc.compiler.sources.text import read_text
 
 
 @dataclass

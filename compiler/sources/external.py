@@ -12,21 +12,21 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from compiler.errors import SourceError
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node
-from compiler.ir.variables import Var, bool_var
-from compiler.properties.determinism import check_deterministic
-from compiler.properties.facts import DEC, DET, SMOOTH, STRUCTURED, Fact, How, Prop
-from compiler.properties.structural import check_decomposable, check_smooth, check_structured
-from compiler.ops import smooth
-from compiler.semirings import BOOL, PROB
-from compiler.semirings.base import Semiring
-from compiler.sources.convert import Converter, VarMap, project_vtree
-from compiler.sources.sddfiles import (SddRow, VtreeTable, parse_psdd, parse_sdd,
+from atlasc.compiler.errors import SourceError
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node
+from atlasc.compiler.ir.variables import Var, bool_var
+from atlasc.compiler.properties.determinism import check_deterministic
+from atlasc.compiler.ir.facts import DEC, DET, SMOOTH, STRUCTURED, Fact, How, Prop
+from atlasc.compiler.properties.structural import check_decomposable, check_smooth, check_structured
+from atlasc.compiler.ops import smooth
+from atlasc.compiler.semirings import BOOL, PROB
+from atlasc.compiler.semirings.base import Semiring
+from atlasc.compiler.sources.convert import Converter, VarMap, project_vtree
+from atlasc.compiler.sources.sddfiles import (SddRow, VtreeTable, parse_psdd, parse_sdd,
                                        parse_vtree)
-from compiler.sources.text import read_text
+from atlasc.compiler.sources.text import read_text
 
 
 def verify_facts(c: Circuit, vtree: Any = None) -> dict[Prop, Fact]:

@@ -13,18 +13,18 @@ from typing import Any, Iterable, Sequence
 
 from pysdd.sdd import SddNode
 
-from compiler.errors import OperatorError
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var, fmt_vars
-from compiler.ir.vtree import Vtree
-from compiler.semirings import BOOL, PROB
-from compiler.sources.convert import VarMap, project_vtree
-from compiler.sources.knowledge import (Minimizer, SddCompiler, make_layout, manager_for,
+from atlasc.compiler.errors import OperatorError
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.ir.vtree import Vtree
+from atlasc.compiler.semirings import BOOL, PROB
+from atlasc.compiler.sources.convert import VarMap, project_vtree
+from atlasc.compiler.sources.knowledge import (Minimizer, SddCompiler, make_layout, manager_for,
                                         repaired_shape, sdd_shape, Placement)
-from compiler.sources.limits import Budget, Limits
-from compiler.sources.networks import construction_facts, convert_rows, sdd_rows
-from compiler.ir.vtree import is_constrained
-from compiler.sources.vtrees import choose_vtree
+from atlasc.compiler.sources.limits import Budget, Limits
+from atlasc.compiler.sources.networks import construction_facts, convert_rows, sdd_rows
+from atlasc.compiler.ir.vtree import is_constrained
+from atlasc.compiler.sources.vtrees import choose_vtree
 
 HINT = "try another vtree (balanced / right-linear), or a weaker constraint"
 

@@ -25,11 +25,11 @@ from typing import Iterable, Sequence
 import numpy as np
 from pysdd.sdd import SddManager, SddNode, Vtree as SddVtree
 
-from compiler.ir.variables import Var
-from compiler.ir.vtree import Vtree
-from compiler.sources.limits import Budget
-from compiler.sources.model import Factor
-from compiler.sources.sddfiles import VtreeTable, write_vtree
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ir.vtree import Vtree
+from atlasc.compiler.sources.limits import Budget
+from atlasc.compiler.sources.model import Factor
+from atlasc.compiler.sources.sddfiles import VtreeTable, write_vtree
 
 
 @dataclass

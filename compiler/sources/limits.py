@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from compiler.errors import LimitExceeded
+from atlasc.compiler.errors import LimitExceeded
 
 DEFAULT_MAX_NODES = 20_000_000
 

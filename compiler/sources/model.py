@@ -11,8 +11,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from compiler.errors import SourceError
-from compiler.ir.variables import Var
+from atlasc.compiler.errors import SourceError
+from atlasc.compiler.ir.variables import Var
 
 ROW_TOL = 1e-6
 

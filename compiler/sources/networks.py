@@ -15,24 +15,24 @@ from typing import Any, Iterable, Sequence
 
 from pysdd.sdd import SddManager, SddNode
 
-from compiler.errors import InternalCompilerError, OperatorError
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var, fmt_vars
-from compiler.ir.vtree import Vtree
-from compiler.properties.determinism import check_deterministic
-from compiler.properties.facts import DEC, DET, SMOOTH, STRUCTURED, Fact, How, Prop, xdet
-from compiler.semirings import PROB
-from compiler.semirings.base import Semiring
-from compiler.sources.convert import Converter, VarMap, project_vtree
-from compiler.sources.knowledge import (Layout, Minimizer, SddCompiler, compile_factors,
+from atlasc.compiler.errors import InternalCompilerError, OperatorError
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.ir.vtree import Vtree
+from atlasc.compiler.properties.determinism import check_deterministic
+from atlasc.compiler.ir.facts import DEC, DET, SMOOTH, STRUCTURED, Fact, How, Prop, xdet
+from atlasc.compiler.semirings import PROB
+from atlasc.compiler.semirings.base import Semiring
+from atlasc.compiler.sources.convert import Converter, VarMap, project_vtree
+from atlasc.compiler.sources.knowledge import (Layout, Minimizer, SddCompiler, compile_factors,
                                         make_layout, manager_for, param_classes, place_params,
                                         repaired_shape, sdd_shape)
-from compiler.sources.limits import Budget, Limits
-from compiler.sources.model import BayesNet, Factor, Model, validate
-from compiler.sources.sddfiles import SddRow, VtreeTable, parse_sdd, parse_vtree
-from compiler.ir.vtree import is_constrained
-from compiler.sources.vtrees import choose_vtree
+from atlasc.compiler.sources.limits import Budget, Limits
+from atlasc.compiler.sources.model import BayesNet, Factor, Model, validate
+from atlasc.compiler.sources.sddfiles import SddRow, VtreeTable, parse_sdd, parse_vtree
+from atlasc.compiler.ir.vtree import is_constrained
+from atlasc.compiler.sources.vtrees import choose_vtree
 
 HINT = ("try another vtree (vtree='balanced' or 'right'), a weaker constraint (fewer "
         "constrained variables), or raise the limits")

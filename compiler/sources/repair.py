@@ -8,15 +8,15 @@ from typing import Any, Iterable
 
 from pysdd.sdd import SddNode
 
-from compiler.errors import OperatorError
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Op
-from compiler.ir.variables import Var
-from compiler.ir.vtree import Vtree
-from compiler.sources.formulas import _Session, compile_cnf_clauses, compile_formula
-from compiler.sources.limits import Limits
-from compiler.sources.model import BayesNet, MarkovNet
-from compiler.sources.networks import compile_model
+from atlasc.compiler.errors import OperatorError
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Op
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ir.vtree import Vtree
+from atlasc.compiler.sources.formulas import _Session, compile_cnf_clauses, compile_formula
+from atlasc.compiler.sources.limits import Limits
+from atlasc.compiler.sources.model import BayesNet, MarkovNet
+from atlasc.compiler.sources.networks import compile_model
 
 
 def recompile(handle: Circuit | BayesNet | MarkovNet, *, constrained: Iterable[Var] | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from compiler.errors import SourceError
+from atlasc.compiler.errors import SourceError
 
 
 @dataclass

@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from compiler.errors import SourceError
+from atlasc.compiler.errors import SourceError
 
 
 def read_text(path: str | os.PathLike[str]) -> str:

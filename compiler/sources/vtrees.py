@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from compiler.ir.variables import Var
-from compiler.ir.vtree import Vtree, balanced, right_linear
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ir.vtree import Vtree, balanced, right_linear
 
 KINDS = ("minfill", "balanced", "right", "balanced-natural", "right-natural")
 

@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from compiler.errors import SourceError
-from compiler.ir.variables import Var
-from compiler.sources.model import CPT, BayesNet, validate
-from compiler.sources.text import read_text
+from atlasc.compiler.errors import SourceError
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.sources.model import CPT, BayesNet, validate
+from atlasc.compiler.sources.text import read_text
 
 
 def load_xmlbif_model(path: str | os.PathLike[str]) -> BayesNet:

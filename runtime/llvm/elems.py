@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 from llvmlite import ir
 
-from compiler.semirings.base import Semiring
+from atlasc.compiler.semirings.base import Semiring
 
 F64, I64, I32, I8, I1 = ir.DoubleType(), ir.IntType(64), ir.IntType(32), ir.IntType(8), \
     ir.IntType(1)

@@ -23,9 +23,9 @@ import llvmlite
 import llvmlite.binding as llvm
 from llvmlite import ir
 
-from compiler.atomic import write_atomic_bytes
-from runtime.llvm.elems import Spec
-from runtime.llvm.kernels import (KERNEL_VERSION, allocate_module, backtrack_module,
+from atlasc.compiler.atomic import write_atomic_bytes
+from atlasc.runtime.llvm.elems import Spec
+from atlasc.runtime.llvm.kernels import (KERNEL_VERSION, allocate_module, backtrack_module,
                                   backward_module, stage_module)
 
 MAGIC = b"ATLASC-OBJ\x01"
@@ -67,7 +67,7 @@ class Engine:
 
     # ---- keys and cache files -------------------------------------------------------------
     def key(self, what: str) -> str:
-        from compiler import __version__
+        from atlasc.compiler.version import __version__
         parts = [what, KERNEL_VERSION, __version__, llvmlite.__version__,
                  ".".join(map(str, llvm.llvm_version_info)), self.triple, self.cpu,
                  self.features]

@@ -7,11 +7,11 @@ import io
 
 import numpy as np
 
-from compiler.ir.circuit import Circuit
-from runtime.llvm.elems import spec
-from runtime.llvm.engine import engine
-from runtime.llvm.kernels import backtrack_module, stage_module
-from runtime.llvm.linear import linearize
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.runtime.llvm.elems import spec
+from atlasc.runtime.llvm.engine import engine
+from atlasc.runtime.llvm.kernels import backtrack_module, stage_module
+from atlasc.runtime.llvm.linear import linearize
 
 
 def emit_module(c: Circuit, argmax: bool = False) -> str:

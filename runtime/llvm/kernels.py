@@ -1,5 +1,5 @@
 """The LLVM kernels: fixed-size code, compiled once per semiring, that interpret instruction
-tables (`runtime.llvm.linear`).
+tables (`atlasc.runtime.llvm.linear`).
 
 `stage` runs instructions [start, end) of one semiring over a tile of n rows; every inner loop
 runs over the rows with unit stride, so LLVM vectorises it (runtime alias checks included).
@@ -18,8 +18,8 @@ from typing import Callable
 
 from llvmlite import ir
 
-from runtime.llvm.elems import F64, I1, I8, I32, I64, Ctx, Spec
-from runtime.llvm.linear import LEAF, PROD, SUM, SUM_ARG
+from atlasc.runtime.llvm.elems import F64, I1, I8, I32, I64, Ctx, Spec
+from atlasc.runtime.llvm.linear import LEAF, PROD, SUM, SUM_ARG
 
 KERNEL_VERSION = "8"
 

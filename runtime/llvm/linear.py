@@ -1,6 +1,6 @@
 """Linearisation: a circuit becomes a table-driven program for the compiled kernels.
 
-The kernels (`runtime.llvm.kernels`) are compiled once per semiring and loop over instruction
+The kernels (`atlasc.runtime.llvm.kernels`) are compiled once per semiring and loop over instruction
 tables, so the cost of compiling a circuit is this pass, linear in its size, and no LLVM code
 is generated per node (straight-line code per node compiles in O(n) *milliseconds* and breaks
 down past ~10^4 nodes).
@@ -29,10 +29,10 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from compiler.ir.nodes import Node, Op
-from compiler.ir.traverse import topo
-from compiler.ir.variables import Var
-from compiler.semirings.base import Semiring
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.traverse import topo
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.semirings.base import Semiring
 
 # opcodes shared with the kernels
 LEAF, SUM, PROD, SUM_ARG, MAP = 0, 1, 2, 3, 4
@@ -242,7 +242,7 @@ INT64_MAX = 2 ** 63 - 1
 
 def _weight_table(sr: Semiring, entries: list[Any]) -> tuple[np.ndarray, bool]:
     """(entries, components) in the compiled number type; False when a count does not fit."""
-    from runtime.llvm.elems import spec
+    from atlasc.runtime.llvm.elems import spec
     sp = spec(sr)
     k = sp.ncomp
     out = np.zeros((max(len(entries), 1), k), dtype=sp.np_dtype)
@@ -286,7 +286,7 @@ def allocate(kids: np.ndarray, eptr: np.ndarray, srid: np.ndarray, n_sr: int, ro
     counts = np.zeros(n_sr, np.int32)
     stacks = np.empty(n_sr * max(N, 1), np.int32)      # held: the kernel gets addresses only
     tops = np.zeros(n_sr, np.int64)
-    from runtime.llvm.engine import engine
+    from atlasc.runtime.llvm.engine import engine
     engine().allocate()(N, _p(srid), _p(fptr), _p(ends), _p(slot), _p(stacks), N, _p(tops),
                         _p(counts))
     return slot, [int(c) for c in counts]

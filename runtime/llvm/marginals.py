@@ -6,7 +6,7 @@ decomposable prob circuit the root is linear in each input leaf, so for every va
 
     P(X = x, e without X) = sum over X's input leaves L of  d root / d L  *  w_L[x]
 
-(Darwiche's differential semantics; the same definition as `runtime.backward`, the numpy
+(Darwiche's differential semantics; the same definition as `atlasc.runtime.backward`, the numpy
 oracle, which also states what is returned for observed variables)."""
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from typing import Sequence
 
 import numpy as np
 
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var
-from compiler.semirings import PROB
-from runtime.llvm.engine import engine
-from runtime.llvm.linear import LEAF, Program
-from runtime.llvm.run import Columns, Compiled, array_codes, compiled, ptr, rows_to_columns
-from runtime.reference import Row
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.semirings import PROB
+from atlasc.runtime.llvm.engine import engine
+from atlasc.runtime.llvm.linear import LEAF, Program
+from atlasc.runtime.llvm.run import Columns, Compiled, array_codes, compiled, ptr, rows_to_columns
+from atlasc.runtime.reference import Row
 
 
 def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]

@@ -12,13 +12,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node
-from compiler.semirings.base import Semiring
-from runtime.llvm.elems import spec
-from runtime.llvm.engine import engine
-from runtime.llvm.kernels import STAGE_ARGS
-from runtime.llvm.linear import Program, linearize
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node
+from atlasc.compiler.semirings.base import Semiring
+from atlasc.runtime.llvm.elems import spec
+from atlasc.runtime.llvm.engine import engine
+from atlasc.runtime.llvm.kernels import STAGE_ARGS
+from atlasc.runtime.llvm.linear import Program, linearize
 
 TILE_BYTES = 1 << 22
 ARG = {name: i for i, name in enumerate(STAGE_ARGS)}
@@ -198,7 +198,7 @@ Columns = dict  # Var -> int array (B,) of value indices, -1 where unobserved
 
 def evidence_codes(prog: Program, ev: Sequence[dict], asg: Sequence[dict], B: int
                    ) -> np.ndarray:
-    """The (2V+1, B) code matrix of `runtime.llvm.linear` from rows of value indices
+    """The (2V+1, B) code matrix of `atlasc.runtime.llvm.linear` from rows of value indices
     (a single row is broadcast)."""
     return array_codes(prog, rows_to_columns(prog, ev, B), rows_to_columns(prog, asg, B), B)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from compiler.cli import main
+from atlasc.compiler.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 EX = ROOT / "examples"

@@ -8,13 +8,13 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node
-from compiler.ir.variables import Var
-from compiler.ir.vtree import Vtree, balanced
-from compiler.semirings import registry as R
-from compiler.semirings.base import Semiring
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ir.vtree import Vtree, balanced
+from atlasc.compiler.semirings import registry as R
+from atlasc.compiler.semirings.base import Semiring
 
 A, B, C, D = (Var(n) for n in "ABCD")
 E3 = Var("E", ("lo", "mid", "hi"))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Callable
 
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Node
-from compiler.ir.variables import Var
-from compiler.ops import model
-from compiler.semirings import BOOL, PROB
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ops import model
+from atlasc.compiler.semirings import BOOL, PROB
 
 Dist = Callable[[Var, dict[Var, int]], list[float]]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 from itertools import combinations
 from typing import Any, Iterable
 
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Op
-from compiler.ir.traverse import topo
-from compiler.ir.variables import Var
-from runtime import brute
-from runtime.reference import evaluate
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Op
+from atlasc.compiler.ir.traverse import topo
+from atlasc.compiler.ir.variables import Var
+from atlasc.runtime import brute
+from atlasc.runtime.reference import evaluate
 
 
 def xsupport(c: Circuit, n: Any, scope: frozenset[Var], X: frozenset[Var]) -> set[tuple]:

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.errors import StructuralPropertyError
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var
-from compiler.mappings import builtin as M
-from compiler.ops import aggregate, apply_mapping, condition, model, multiply, rename
-from compiler.semirings import BOOL, COUNT, COUNT2, MAXPROD, PROB
-from runtime import brute
-from runtime.reference import evaluate
+from atlasc.compiler.errors import StructuralPropertyError
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.mappings import builtin as M
+from atlasc.compiler.ops import aggregate, apply_mapping, condition, model, multiply, rename
+from atlasc.compiler.semirings import BOOL, COUNT, COUNT2, MAXPROD, PROB
+from atlasc.runtime import brute
+from atlasc.runtime.reference import evaluate
 from tests.core.nets import cpt, decision_tree, or_not_deterministic
 
 A, B, X, Y, Z, Q = (Var(n) for n in "ABXYZQ")
@@ -150,7 +150,7 @@ def test_5_6_backdoor():
     b = Builder()
     p = _backdoor_model(b)
     # ATLAS counts |C| = 26 with parameters as separate constants; ours folds them into leaves
-    from compiler.properties.facts import xdet
+    from atlasc.compiler.ir.facts import xdet
     assert p.fact(xdet({Z})).holds and p.fact(xdet({X, Z})).holds
     pz = aggregate(p, [X, Y])
     r = apply_mapping(aggregate(p, [Y]), M.recip())

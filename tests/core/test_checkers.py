@@ -1,16 +1,16 @@
 """Property checkers return witnesses; facts record how they were established."""
 from __future__ import annotations
 
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var
-from compiler.ir.vtree import balanced, constrained
-from compiler.ops import aggregate, model
-from compiler.properties.determinism import check_deterministic
-from compiler.properties.facts import DET, How, xdet
-from compiler.properties.structural import (check_decomposable, check_smooth,
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ir.vtree import balanced, constrained
+from atlasc.compiler.ops import aggregate, model
+from atlasc.compiler.properties.determinism import check_deterministic
+from atlasc.compiler.ir.facts import DET, How, xdet
+from atlasc.compiler.properties.structural import (check_decomposable, check_smooth,
                                             check_structured)
-from compiler.semirings import PROB
+from atlasc.compiler.semirings import PROB
 
 A, B, C = Var("A"), Var("B"), Var("C")
 
@@ -91,7 +91,7 @@ def test_determinism_does_not_imply_x_determinism():
 
 
 def test_compatibility_checker_returns_the_two_nodes():
-    from compiler.properties.compat import check_compatible
+    from atlasc.compiler.properties.compat import check_compatible
     b = Builder()
     leaf = lambda v: b.input(v, [1, 2], PROB)  # noqa: E731
     left = Circuit(b.prod([b.prod([leaf(A), leaf(B)]), leaf(C)]), b, "left")
@@ -103,7 +103,7 @@ def test_compatibility_checker_returns_the_two_nodes():
 
 
 def test_support_compatibility_needs_one_source_and_shared_determinism():
-    from compiler.properties.compat import check_support_compatible
+    from atlasc.compiler.properties.compat import check_support_compatible
     b = Builder()
     s = b.sum([b.prod([b.indicator(A, x, PROB), b.input(B, [1, 2], PROB)]) for x in (0, 1)])
     c = model(Circuit(s, b), "m")

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.ir.builder import Builder, BuilderError
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var
-from compiler.ops import aggregate
-from compiler.properties.facts import DEC, SMOOTH
-from compiler.semirings import COUNT, PROB
-from runtime.reference import evaluate
+from atlasc.compiler.ir.builder import Builder, BuilderError
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ops import aggregate
+from atlasc.compiler.ir.facts import DEC, SMOOTH
+from atlasc.compiler.semirings import COUNT, PROB
+from atlasc.runtime.reference import evaluate
 
 A, B = Var("A"), Var("B")
 W = Var("W", ("sunny", "cloudy", "rainy"))

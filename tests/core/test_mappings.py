@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from compiler.mappings import builtin as M
-from compiler.semirings import registry as R
+from atlasc.compiler.mappings import builtin as M
+from atlasc.compiler.semirings import registry as R
 
 SAMPLES = {
     "prob": [0.0, 0.2, 0.5, 1.0, 3.0], "maxprod": [0.0, 0.2, 0.5, 1.0, 3.0],

@@ -1,4 +1,4 @@
-"""All marginals from one backward pass (runtime.backward, ops.marginals) against brute force and
+"""All marginals from one backward pass (atlasc.runtime.backward, ops.marginals) against brute force and
 against one aggregation + evaluation per variable: random smooth, decomposable circuits (not
 necessarily deterministic, zeros included), non-smooth ones (smoothed first), and random
 Bayesian networks compiled through SDDs, all with random evidence."""
@@ -11,16 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler import ops
-from compiler.errors import StructuralPropertyError
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var
-from compiler.semirings import PROB
-from compiler.sources.model import CPT, BayesNet
-from compiler.sources.networks import compile_model
-from runtime import brute
-from runtime.evaluator import evaluate, marginals
+from atlasc.compiler import ops
+from atlasc.compiler.errors import StructuralPropertyError
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.semirings import PROB
+from atlasc.compiler.sources.model import CPT, BayesNet
+from atlasc.compiler.sources.networks import compile_model
+from atlasc.runtime import brute
+from atlasc.runtime.evaluator import evaluate, marginals
 from tests.core.gen import E3, VARS, circuits
 
 Evidence = dict[Var, int]

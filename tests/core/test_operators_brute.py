@@ -4,14 +4,14 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from compiler.errors import StructuralPropertyError
-from compiler.ir.builder import Builder
-from compiler.mappings import builtin as M
-from compiler.ops import aggregate, apply_mapping, condition, multiply
+from atlasc.compiler.errors import StructuralPropertyError
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.mappings import builtin as M
+from atlasc.compiler.ops import aggregate, apply_mapping, condition, multiply
 
-from compiler.semirings import registry as R
-from runtime import brute
-from runtime.reference import evaluate
+from atlasc.compiler.semirings import registry as R
+from atlasc.runtime import brute
+from atlasc.runtime.reference import evaluate
 from tests.core.gen import ALL, SCALAR, VARS, circuits, shared_vtree
 from tests.core.oracle import assert_matches, brute_xdet
 
@@ -164,7 +164,7 @@ def test_views_with_reciprocal(data):
 def test_determinism_checker_matches_brute_force(sr, data):
     c = data.draw(circuits(sr, gaps=True))
     X = data.draw(st.one_of(st.none(), st.sets(st.sampled_from(VARS)).map(frozenset)))
-    from compiler.properties.determinism import check_deterministic
+    from atlasc.compiler.properties.determinism import check_deterministic
     res = check_deterministic(c, X)
     truth = brute_xdet(c, X)
     if res.holds is True:
@@ -195,7 +195,7 @@ def test_diagonal_product_is_taken_and_right(sr, data):
     """Views that keep prefixes of the split order of a circuit that decides A, B, C, D
     first are support-compatible: the linear product must be used, and be right."""
     from tests.core.gen import Gen
-    from compiler.ir.circuit import Circuit
+    from atlasc.compiler.ir.circuit import Circuit
     b = Builder()
     g = Gen(data.draw, b, sr, frozenset(VARS), mix=data.draw(st.booleans()))
     c = Circuit(g.split_chain(list(VARS)), b, "C")

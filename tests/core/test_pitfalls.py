@@ -6,18 +6,18 @@ import functools
 import numpy as np
 import pytest
 
-from compiler.errors import StructuralPropertyError
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Op
-from compiler.ir.variables import Var
-from compiler.mappings import builtin as M
-from compiler.mappings.base import MapProps, Mapping
-from compiler.ops import aggregate, apply_mapping, model, multiply
-from compiler.properties.facts import xdet
-from compiler.semirings import COUNT, GRAD, MAXPROD, PROB
-from runtime import brute
-from runtime.reference import evaluate
+from atlasc.compiler.errors import StructuralPropertyError
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Op
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.mappings import builtin as M
+from atlasc.compiler.mappings.base import MapProps, Mapping
+from atlasc.compiler.ops import aggregate, apply_mapping, model, multiply
+from atlasc.compiler.ir.facts import xdet
+from atlasc.compiler.semirings import COUNT, GRAD, MAXPROD, PROB
+from atlasc.runtime import brute
+from atlasc.runtime.reference import evaluate
 from tests.core.nets import or_not_deterministic
 from tests.core.oracle import brute_xdet
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler.api import compile_string
-from compiler.errors import AtlasError
+from atlasc.compiler.api import compile_string
+from atlasc.compiler.errors import AtlasError
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent

@@ -21,7 +21,7 @@ import pytest
 
 pytest.importorskip("pgmpy")
 
-from compiler.api import compile_string  # noqa: E402
+from atlasc.compiler.api import compile_string  # noqa: E402
 
 FAST = ["asia", "sachs", "child"]
 SLOW = ["alarm", "hailfinder", "win95pts"]

@@ -24,7 +24,7 @@ from problog import get_evaluatable  # noqa: E402
 from problog.program import PrologString  # noqa: E402
 from problog.tasks import map as problog_map  # noqa: E402
 
-import compiler  # noqa: E402
+import atlasc  # noqa: E402
 
 HERE = Path(__file__).parent / "problog"
 
@@ -89,8 +89,8 @@ def facts(name: str) -> list[str]:
             .splitlines() if "::" in line]
 
 
-def program(name: str) -> compiler.api.Program:
-    return compiler.compile_file(HERE / f"{name}.query")
+def program(name: str) -> atlasc.Program:
+    return atlasc.compile_file(HERE / f"{name}.query")
 
 
 def _ours(ev: dict[str, bool]) -> dict[str, bool]:

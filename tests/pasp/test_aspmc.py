@@ -7,7 +7,7 @@ lower bound and the credal upper bound all equal the ProbLog probability, which 
 with `-m problog -c` (run as a subprocess per program).  Each program is written once in our
 syntax and translated mechanically for aspmc: `not` becomes `\\+`, a `query(atom).` line per
 query.  The premise (one answer set per total choice) is checked by clingo enumeration
-(compiler.pasp.enumerate) for every program.
+(atlasc.compiler.pasp.enumerate) for every program.
 
 aspmc's own PASP modes (`-m smproblog` for MaxEnt, `-m credal`) cannot run here: they need an
 X/D-constrained compilation that only c2d or miniC2D do, and those binaries are not in the
@@ -30,9 +30,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.api import compile_file, compile_string
-from compiler.pasp import load, var_name
-from compiler.pasp.enumerate import choices
+from atlasc.compiler.api import compile_file, compile_string
+from atlasc.compiler.pasp import load, var_name
+from atlasc.compiler.pasp.enumerate import choices
 
 pytest.importorskip("aspmc")
 

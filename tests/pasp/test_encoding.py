@@ -7,10 +7,10 @@ import itertools
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from compiler.errors import SourceError
-from compiler.pasp import compile_pasp, load
-from compiler.pasp.enumerate import choices
-from runtime.evaluator import evaluate
+from atlasc.compiler.errors import SourceError
+from atlasc.compiler.pasp import compile_pasp, load
+from atlasc.compiler.pasp.enumerate import choices
+from atlasc.runtime.evaluator import evaluate
 from tests.pasp.programs import program
 
 REACH = """0.6::e(1,2). 0.5::e(2,1). 0.7::e(2,3). 0.4::e(3,1).

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.api import compile_string
-from compiler.errors import QueryError
+from atlasc.compiler.api import compile_string
+from atlasc.compiler.errors import QueryError
 
 
 def error(text: str, tmp_path: object = None) -> QueryError:

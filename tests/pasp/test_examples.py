@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler.api import compile_file
-from compiler.pasp.enumerate import choices, semantics
+from atlasc.compiler.api import compile_file
+from atlasc.compiler.pasp.enumerate import choices, semantics
 
 EX = Path(__file__).resolve().parents[2] / "examples"
 T, F = True, False

@@ -1,17 +1,17 @@
 """The issue's call form `maxent(p, q)` / `credal(p, q)`: the model first, then the query atoms
 (one, a conjunction `q1 & q2`, or a set `{q1, q2}`), then evidence after `|`.  Every spelling
 gives the same circuit value as the positional form and as the definitions computed from
-clingo's answer sets for each total choice (compiler.pasp.enumerate)."""
+clingo's answer sets for each total choice (atlasc.compiler.pasp.enumerate)."""
 from __future__ import annotations
 
 import math
 
 import pytest
 
-from compiler.api import compile_string
-from compiler.errors import QueryError
-from compiler.frontend.parse import parse
-from compiler.pasp.enumerate import choices, semantics
+from atlasc.compiler.api import compile_string
+from atlasc.compiler.errors import QueryError
+from atlasc.compiler.language.parse import parse
+from atlasc.compiler.pasp.enumerate import choices, semantics
 
 PROGRAM = "0.4::a. 0.6::e. 0.5::f. b :- a, not c. c :- a, not b. d :- b. :- e, c. :- f, not a."
 SRC = f"model p = pasp {{ {PROGRAM} }}\n"

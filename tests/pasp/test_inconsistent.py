@@ -1,7 +1,7 @@
 """Total choices without an answer set: each maxent/credal query flags their mass (given the
 evidence on probabilistic facts, the query's and the run's) in its report, in `atlasc check`
 and `atlasc run` (text and JSON) and in the Python result rows; the numbers are checked against
-clingo's answer sets for every total choice (compiler.pasp.enumerate)."""
+clingo's answer sets for every total choice (atlasc.compiler.pasp.enumerate)."""
 from __future__ import annotations
 
 import json
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from compiler.api import compile_string
-from compiler.cli import main
-from compiler.frontend.textout import result_text
-from compiler.pasp.enumerate import choices, semantics
+from atlasc.compiler.api import compile_string
+from atlasc.compiler.cli import main
+from atlasc.compiler.program.textout import result_text
+from atlasc.compiler.pasp.enumerate import choices, semantics
 
 # f without a, or g with both a and h, has no answer set; so does every choice with k and not a
 PROGRAM = ("0.4::a. 0.5::f. 0.3::g. 0.7::h. 0.2::k. b ; c :- a. :- f, not a. "

@@ -1,6 +1,6 @@
 """maxent(p, q | e) and credal(p, q | e) (and the positional and keyword forms) through the
 language, against the definitions computed from clingo's answer sets for every total choice
-(compiler.pasp.enumerate), with the mass of the inconsistent total choices they flag."""
+(atlasc.compiler.pasp.enumerate), with the mass of the inconsistent total choices they flag."""
 from __future__ import annotations
 
 import math
@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.api import compile_string
-from compiler.errors import QueryError, SourceError
-from compiler.pasp import load
-from compiler.pasp.enumerate import choices, semantics
+from atlasc.compiler.api import compile_string
+from atlasc.compiler.errors import QueryError, SourceError
+from atlasc.compiler.pasp import load
+from atlasc.compiler.pasp.enumerate import choices, semantics
 from tests.pasp.programs import program
 
 TOY = "model p = pasp { 0.3::a.  b ; c :- a. }\n"

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from compiler.api import compile_string
-from compiler.errors import QueryError, SourceError
-from compiler.pasp import load
-from compiler.pasp.enumerate import choices, semantics
+from atlasc.compiler.api import compile_string
+from atlasc.compiler.errors import QueryError, SourceError
+from atlasc.compiler.pasp import load
+from atlasc.compiler.pasp.enumerate import choices, semantics
 from tests.pasp.programs import PROBS, XS, YS, literal, program
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import compiler
-from compiler.errors import QueryError, StructuralPropertyError
+import atlasc
+from atlasc.compiler.api import compile_file as compile_file_impl
+from atlasc.compiler.errors import QueryError, StructuralPropertyError
 
 SRC = """
 var A, B : bool
@@ -27,14 +28,14 @@ query again = sum[*] pa
 
 
 @pytest.fixture(scope="module")
-def prog() -> compiler.api.Program:
-    return compiler.compile_string(SRC, filename="t.query")
+def prog() -> atlasc.Program:
+    return atlasc.compile_string(SRC, filename="t.query")
 
 
-def test_lazy_exports() -> None:
-    assert compiler.compile_file is compiler.api.compile_file
+def test_public_exports() -> None:
+    assert atlasc.compile_file is compile_file_impl
     with pytest.raises(AttributeError):
-        compiler.nothing  # noqa: B018
+        atlasc.nothing  # noqa: B018
 
 
 def test_report(prog) -> None:
@@ -87,7 +88,7 @@ def test_intractable_query_refuses_to_run() -> None:
     model q = bayesnet { A: 0.5  B | A: {false: 0.5, true: 0.2}  C | B: {false: 0.1, true: 0.3} }
       with vtree constrained {A}
     query bad = sum[*] (p * q)"""
-    prog = compiler.compile_string(src)
+    prog = atlasc.compile_string(src)
     q = prog.queries["bad"]
     assert not q.tractable and not prog.report.tractable
     assert q.report.to_json()["failure"]["fix"]

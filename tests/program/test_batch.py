@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from compiler import compile_file
-from compiler.errors import QueryError
+from atlasc import compile_file
+from atlasc.compiler.errors import QueryError
 
 EX = Path(__file__).resolve().parents[2] / "examples"
 FILES = ["sprinkler", "conditional", "mpe", "mmap", "marginals", "backdoor", "meu", "wmc",

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.api import compile_file
+from atlasc.compiler.api import compile_file
 
 EX = Path(__file__).resolve().parents[2] / "examples"
 INTRACTABLE = {"incompatible": {"both"}, "mmap": {"mmap_b"}, "core": {"mmap", "both"},

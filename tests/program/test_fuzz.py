@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compiler.api import compile_string
-from compiler.errors import AtlasError, QueryError
-from compiler.frontend import ast as A
-from compiler.frontend.parse import parse
+from atlasc.compiler.api import compile_string
+from atlasc.compiler.errors import AtlasError, QueryError
+from atlasc.compiler.language import ast as A
+from atlasc.compiler.language.parse import parse
 
 HEADER = """var A, B, C : bool
 model p = bayesnet { A: 0.3  B | A: {false: 0.2, true: 0.9}  C | B: {false: 0.5, true: 0.1} }

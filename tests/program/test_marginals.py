@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import compiler
-from compiler.cli import main
-from compiler.errors import QueryError
+import atlasc
+from atlasc.compiler.cli import main
+from atlasc.compiler.errors import QueryError
 
 EX = Path(__file__).resolve().parents[2] / "examples"
 
@@ -35,8 +35,8 @@ query part = marginals(A; sum[B] p)
 
 
 @pytest.fixture(scope="module")
-def prog() -> compiler.api.Program:
-    return compiler.compile_string(SRC, filename="m.query")
+def prog() -> atlasc.Program:
+    return atlasc.compile_string(SRC, filename="m.query")
 
 
 def _single(prog, name: str, evidence=None) -> list[float]:
@@ -95,7 +95,7 @@ def test_mistakes_are_query_errors(body: str, message: str) -> None:
     src = "var A, B, D : bool\nmodel p = bayesnet { A: 0.3  B | A: {false: 0.2, true: 0.9} }\n" \
           "model q = bayesnet { D: 0.5 }\n" f"query bad = {body}\n"
     with pytest.raises(QueryError) as e:
-        compiler.compile_string(src, filename="bad.query")
+        atlasc.compile_string(src, filename="bad.query")
     assert message in str(e.value) and e.value.span is not None
 
 
@@ -103,7 +103,7 @@ def test_a_marginals_query_cannot_be_used_by_another() -> None:
     src = "var A : bool\nmodel p = bayesnet { A: 0.3 }\nquery m = marginals(p)\n" \
           "query n = sum[*] m\n"
     with pytest.raises(QueryError) as e:
-        compiler.compile_string(src, filename="bad.query")
+        atlasc.compile_string(src, filename="bad.query")
     assert "other queries cannot use it" in str(e.value) and e.value.span.line == 4
 
 

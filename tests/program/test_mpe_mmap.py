@@ -6,8 +6,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-import compiler
-from compiler.cli import main
+import atlasc
+from atlasc.compiler.cli import main
 
 EX = Path(__file__).resolve().parents[2] / "examples"
 
@@ -21,16 +21,16 @@ query m = mmap(A; p)
 
 
 def test_mmap_report_names_q_determinism_and_how_it_holds() -> None:
-    text = compiler.compile_file(EX / "mmap.query").queries["mmap"].report.render()
+    text = atlasc.compile_file(EX / "mmap.query").queries["mmap"].report.render()
     assert "mmap({A})" in text and "marginal MAP needs Q-determinism" in text
     assert "needs {A}-deterministic: holds" in text
     assert "established by construction: compiled with an {A}-constrained vtree" in text
 
 
 def test_without_q_determinism_mmap_is_refused_and_repair_says_what_it_did() -> None:
-    q = compiler.compile_string(B_FIRST, filename="b.query").queries["m"]
+    q = atlasc.compile_string(B_FIRST, filename="b.query").queries["m"]
     assert not q.tractable and "{A}-deterministic" in q.report.render()
-    q = compiler.compile_string(B_FIRST, filename="b.query", repair=True).queries["m"]
+    q = atlasc.compile_string(B_FIRST, filename="b.query", repair=True).queries["m"]
     text = q.report.render()
     assert q.tractable and "repair: recompiled model p with constrained {A}" in text
     entry = q.run().rows[0].entries[0]
@@ -46,5 +46,5 @@ def test_run_prints_the_maximising_assignments() -> None:
 
 
 def test_mpe_report_needs_full_determinism_by_construction() -> None:
-    text = compiler.compile_file(EX / "mpe.query").queries["patient"].report.render()
+    text = atlasc.compile_file(EX / "mpe.query").queries["patient"].report.render()
     assert "-deterministic: holds" in text and "SDD primes are disjoint" in text

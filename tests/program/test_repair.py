@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from compiler.api import compile_file, compile_string
-from compiler.cli import main
+from atlasc.compiler.api import compile_file, compile_string
+from atlasc.compiler.cli import main
 
 EX = Path(__file__).resolve().parents[2] / "examples"
 

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from compiler.api import compile_string
-from compiler.errors import QueryError
-from compiler.frontend.causal import backdoor_violation, frontdoor_violation
-from compiler.ir.variables import bool_var
+from atlasc.compiler.api import compile_string
+from atlasc.compiler.errors import QueryError
+from atlasc.compiler.program.causal import backdoor_violation, frontdoor_violation
+from atlasc.compiler.ir.variables import bool_var
 from tests.queries.randbn import PROBS, RandomBN, constrained, random_bn
 
 EX = Path(__file__).resolve().parents[2] / "examples"
@@ -271,7 +271,7 @@ def test_atlas_examples_match_pgmpy(name: str) -> None:
 
 
 def _inline(prog, name: str):  # type: ignore[no-untyped-def]
-    from compiler.frontend.models import inline_bayesnet
+    from atlasc.compiler.language.models import inline_bayesnet
     return inline_bayesnet(prog.env, prog.models[name].decl.body, name)
 
 

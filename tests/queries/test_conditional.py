@@ -7,8 +7,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from compiler.api import compile_string
-from compiler.errors import QueryError
+from atlasc.compiler.api import compile_string
+from atlasc.compiler.errors import QueryError
 from tests.queries.randbn import RandomBN, constrained, random_bn
 
 SETTINGS = settings(max_examples=25, deadline=None)

@@ -9,16 +9,16 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from compiler.api import compile_string
-from compiler.errors import QueryError, StructuralPropertyError
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import bool_var
-from compiler.mappings import builtin
-from compiler.ops import apply_mapping
-from compiler.properties.facts import DEC, DET, SMOOTH, Fact, How, xdet
-from compiler.semirings import registry as R
-from runtime.reference import evaluate
+from atlasc.compiler.api import compile_string
+from atlasc.compiler.errors import QueryError, StructuralPropertyError
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import bool_var
+from atlasc.compiler.mappings import builtin
+from atlasc.compiler.ops import apply_mapping
+from atlasc.compiler.ir.facts import DEC, DET, SMOOTH, Fact, How, xdet
+from atlasc.compiler.semirings import registry as R
+from atlasc.runtime.reference import evaluate
 from tests.queries.randbn import RandomBN, constrained, random_bn
 
 SETTINGS = settings(max_examples=25, deadline=None)

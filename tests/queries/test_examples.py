@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from compiler.cli import main
+from atlasc.compiler.cli import main
 
 EX = Path(__file__).resolve().parents[2] / "examples"
 

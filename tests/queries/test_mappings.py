@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from compiler.mappings import builtin as M
+from atlasc.compiler.mappings import builtin as M
 
 DIAGONAL = [(0.0, 0.0), (0.3, 0.3), (1.0, 1.0), (2.5, 2.5)]
 OTHERS = [(0.0, 0.0), (0.1, 0.4), (0.4, 0.5), (0.5, 0.6), (0.0, 0.7), (0.6, 1.0)]

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler.api import compile_string
-from compiler.ir.nodes import Node, Op
-from compiler.ir.traverse import topo
-from compiler.sources import load_nnf
+from atlasc.compiler.api import compile_string
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.traverse import topo
+from atlasc.compiler.sources import load_nnf
 
 EX = Path(__file__).resolve().parents[2] / "examples"
 WX = {"x1": (0.4, 0.6)}                 # outer labels (maxprod): (false, true)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler.api import compile_string
+from atlasc.compiler.api import compile_string
 from tests.queries.test_twoamc import FORMULAS, _eval
 
 # semiring -> (aggregation word, weight strategy, (+) on Python values, (x), zero, one)

@@ -12,16 +12,16 @@ import pytest
 import sympy as sp
 from hypothesis import given, strategies as st
 
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var
-from compiler.mappings import builtin
-from compiler.mappings.symbolic import from_expr
-from compiler.ops.aggregate import aggregate
-from compiler.semirings import registry as R
-from runtime import reference
-from runtime.llvm import evaluate as jit
-from runtime.llvm import engine as engine_mod
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.mappings import builtin
+from atlasc.compiler.mappings.symbolic import from_expr
+from atlasc.compiler.ops.aggregate import aggregate
+from atlasc.compiler.semirings import registry as R
+from atlasc.runtime import reference
+from atlasc.runtime.llvm import evaluate as jit
+from atlasc.runtime.llvm import engine as engine_mod
 from tests.core.gen import ALL, VARS, circuits
 
 E3 = Var("E", ("lo", "mid", "hi"))
@@ -142,7 +142,7 @@ def test_count_overflow_is_recomputed_exactly() -> None:
 
 
 def test_batches_longer_than_a_tile(monkeypatch: Any) -> None:
-    from runtime.llvm import run
+    from atlasc.runtime.llvm import run
     monkeypatch.setattr(run, "TILE_BYTES", 64)
     monkeypatch.setattr(run, "MIN_TILE", 3)
     b, sr = Builder(), R.MAXPROD
@@ -159,7 +159,7 @@ def test_batches_longer_than_a_tile(monkeypatch: Any) -> None:
 
 
 def test_cache_rejects_a_truncated_or_corrupt_entry(tmp_path: Any, monkeypatch: Any) -> None:
-    from runtime.llvm.elems import spec
+    from atlasc.runtime.llvm.elems import spec
     monkeypatch.setenv("ATLASC_CACHE_DIR", str(tmp_path))
     e1 = engine_mod.Engine()
     e1.stage(spec(R.PROB))
@@ -194,8 +194,8 @@ def test_three_valued_variable_and_constants() -> None:
 @given(data=st.data())
 def test_compiled_marginals_match_the_numpy_backward_pass(data: Any) -> None:
     """Zero weights included (products with zero children take the no-division path)."""
-    from runtime.backward import marginals as numpy_marginals
-    from runtime.llvm.marginals import marginals as llvm_marginals
+    from atlasc.runtime.backward import marginals as numpy_marginals
+    from atlasc.runtime.llvm.marginals import marginals as llvm_marginals
     c = data.draw(circuits(R.PROB, mix=True))
     ev = rows(data.draw, VARS, data.draw(st.integers(1, 6)))
     want = numpy_marginals(c, ev, list(VARS))
@@ -205,9 +205,9 @@ def test_compiled_marginals_match_the_numpy_backward_pass(data: Any) -> None:
 
 
 def test_compiled_marginals_over_many_tiles(monkeypatch: Any) -> None:
-    from runtime.backward import marginals as numpy_marginals
-    from runtime.llvm import run
-    from runtime.llvm.marginals import marginals as llvm_marginals
+    from atlasc.runtime.backward import marginals as numpy_marginals
+    from atlasc.runtime.llvm import run
+    from atlasc.runtime.llvm.marginals import marginals as llvm_marginals
     monkeypatch.setattr(run, "KEEP_TILE_BYTES", 256)
     b, sr = Builder(), R.PROB
     A, Bv, C = VARS[:3]

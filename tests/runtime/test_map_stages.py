@@ -14,17 +14,17 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings, strategies as st
 
-from compiler.api import compile_string
-from compiler.ir.builder import Builder
-from compiler.ir.circuit import Circuit
-from compiler.ir.variables import Var
-from compiler.mappings import builtin
-from compiler.mappings.symbolic import from_expr
-from compiler.ops.aggregate import aggregate
-from compiler.ops.transplant import transplant
-from compiler.semirings import registry as R
-from runtime import reference
-from runtime.evaluator import evaluate
+from atlasc.compiler.api import compile_string
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.mappings import builtin
+from atlasc.compiler.mappings.symbolic import from_expr
+from atlasc.compiler.ops.aggregate import aggregate
+from atlasc.compiler.ir.transplant import transplant
+from atlasc.compiler.semirings import registry as R
+from atlasc.runtime import reference
+from atlasc.runtime.evaluator import evaluate
 from tests.core.gen import VARS, circuits
 from tests.runtime.test_llvm import rows, same
 

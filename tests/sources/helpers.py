@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from compiler.ir.circuit import Circuit
-from compiler.ir.nodes import Op
-from compiler.ir.variables import Var
-from compiler.sources.model import Model
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Op
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.sources.model import Model
 
 
 def evaluate(c: Circuit, evidence: dict[Var, Any] | None = None) -> float:

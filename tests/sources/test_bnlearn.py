@@ -6,11 +6,11 @@ import random
 
 import pytest
 
-from compiler.properties.determinism import check_deterministic
-from compiler.properties.structural import check_decomposable, check_smooth
-from compiler.sources.bif import load_bif_model
-from compiler.sources.networks import compile_model
-from compiler.ir.vtree import is_constrained
+from atlasc.compiler.properties.determinism import check_deterministic
+from atlasc.compiler.properties.structural import check_decomposable, check_smooth
+from atlasc.compiler.sources.bif import load_bif_model
+from atlasc.compiler.sources.networks import compile_model
+from atlasc.compiler.ir.vtree import is_constrained
 from helpers import bnlearn, close, evaluate
 
 FAST = ["asia", "cancer", "earthquake", "sachs", "survey", "child", "alarm"]
@@ -69,8 +69,8 @@ def test_time_limit_stops_with_a_hint() -> None:
     """A compile past `Limits(max_seconds=...)` stops with LimitExceeded and a hint, soon."""
     import time
 
-    from compiler.errors import LimitExceeded
-    from compiler.sources.limits import Limits
+    from atlasc.compiler.errors import LimitExceeded
+    from atlasc.compiler.sources.limits import Limits
     bn = load_bif_model(bnlearn("water"))
     t = time.perf_counter()
     with pytest.raises(LimitExceeded) as e:

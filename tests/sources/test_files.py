@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from pysdd.sdd import SddManager, Vtree as SddVtree
 
-from compiler.errors import SourceError
-from compiler.ir.variables import bool_var
-from compiler.properties.determinism import check_deterministic
-from compiler.properties.facts import DEC, DET, SMOOTH, How, xdet
-from compiler.sources import (compile_cnf_clauses, compile_formula, load_bif, load_cnf,
+from atlasc.compiler.errors import SourceError
+from atlasc.compiler.ir.variables import bool_var
+from atlasc.compiler.properties.determinism import check_deterministic
+from atlasc.compiler.ir.facts import DEC, DET, SMOOTH, How, xdet
+from atlasc.compiler.sources import (compile_cnf_clauses, compile_formula, load_bif, load_cnf,
                               load_nnf, load_psdd, load_sdd, load_uai, recompile)
 from conftest import DATA
 from helpers import all_assignments, close, evaluate, value_at
@@ -71,7 +71,7 @@ def test_cnf_show_constrains(tmp_path) -> None:
 
 
 def test_formula_multivalued_and_recompile() -> None:
-    from compiler.ir.variables import Var
+    from atlasc.compiler.ir.variables import Var
     a, col = bool_var("a"), Var("col", ("r", "g", "b"))
     expr = ("or", ("and", ("lit", a, 1), ("not", ("lit", col, "g"))), ("lit", col, 0))
     c = compile_formula(expr, [a, col])

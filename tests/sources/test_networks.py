@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from compiler.ir.variables import Var
-from compiler.properties.determinism import check_deterministic
-from compiler.properties.facts import DEC, DET, SMOOTH, STRUCTURED, How, xdet
-from compiler.properties.structural import check_decomposable, check_smooth, check_structured
-from compiler.sources import (Limits, bayesnet, compile_bayesnet, cpt, load_bif, load_uai,
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.properties.determinism import check_deterministic
+from atlasc.compiler.ir.facts import DEC, DET, SMOOTH, STRUCTURED, How, xdet
+from atlasc.compiler.properties.structural import check_decomposable, check_smooth, check_structured
+from atlasc.compiler.sources import (Limits, bayesnet, compile_bayesnet, cpt, load_bif, load_uai,
                               load_xmlbif, recompile)
-from compiler.ir.vtree import is_constrained
-from compiler.sources.networks import compile_model
+from atlasc.compiler.ir.vtree import is_constrained
+from atlasc.compiler.sources.networks import compile_model
 from conftest import DATA
 from helpers import all_assignments, brute_evidence, brute_joint, close, evaluate, value_at
 
@@ -88,14 +88,14 @@ def test_nested_constraints_give_every_set(bn, data) -> None:
 @pytest.mark.parametrize("vt", ["minfill", "balanced", "right", "right-natural"])
 def test_vtree_kinds(vt) -> None:
     c = load_bif(os.path.join(DATA, "small.bif"), vtree=vt)
-    from compiler.sources.bif import load_bif_model
+    from atlasc.compiler.sources.bif import load_bif_model
     _assert_poly(c, load_bif_model(os.path.join(DATA, "small.bif")))
     _assert_props(c)
 
 
 def test_without_vtree_search() -> None:
-    from compiler.sources.bif import load_bif_model
-    from compiler.sources.networks import compile_model
+    from atlasc.compiler.sources.bif import load_bif_model
+    from atlasc.compiler.sources.networks import compile_model
     bn = load_bif_model(os.path.join(DATA, "small.bif"))
     c = compile_model(bn, minimize=False)
     _assert_poly(c, bn)
@@ -112,7 +112,7 @@ def test_bif_defaults_and_multivalued() -> None:
 
 
 def test_uai_bayes_and_markov() -> None:
-    from compiler.sources.uai import load_uai_model
+    from atlasc.compiler.sources.uai import load_uai_model
     for f in ("tiny.uai", "tiny_markov.uai"):
         m = load_uai_model(os.path.join(DATA, f))
         c = load_uai(os.path.join(DATA, f))
@@ -123,7 +123,7 @@ def test_uai_bayes_and_markov() -> None:
 
 
 def test_xmlbif() -> None:
-    from compiler.sources.xmlbif import load_xmlbif_model
+    from atlasc.compiler.sources.xmlbif import load_xmlbif_model
     m = load_xmlbif_model(os.path.join(DATA, "tiny.xmlbif"))
     c = load_xmlbif(os.path.join(DATA, "tiny.xmlbif"))
     _assert_poly(c, m)
@@ -140,7 +140,7 @@ def test_recompile_with_constraint_and_info() -> None:
 
 
 def test_progress_and_limits() -> None:
-    from compiler.errors import LimitExceeded
+    from atlasc.compiler.errors import LimitExceeded
     msgs: list[str] = []
     load_bif(os.path.join(DATA, "small.bif"), limits=Limits(progress=msgs.append))
     assert any("factor 3/3" in m for m in msgs)
@@ -152,9 +152,9 @@ def test_progress_and_limits() -> None:
 def test_placement_audit_catches_a_parameter_above_the_constraint() -> None:
     """X-determinism by construction needs parameters above the V - X node to belong to
     families inside X; a parameter of a family straddling X placed there is caught."""
-    from compiler.sources.knowledge import make_layout
-    from compiler.sources.networks import placement_respects
-    from compiler.sources.sddfiles import VtreeTable
+    from atlasc.compiler.sources.knowledge import make_layout
+    from atlasc.compiler.sources.networks import placement_respects
+    from atlasc.compiler.sources.sddfiles import VtreeTable
     A, B = Var("A"), Var("B")
     lay = make_layout([A, B])             # SDD vars 1 (A), 2 (B); parameter 3
     fam = {3: frozenset({1, 2})}          # the family {A, B} straddles X = {A}

@@ -1,0 +1,1 @@
+"""Elementwise mappings between semirings (tau): the built-in ones, user mappings from sympy, and their properties."""

@@ -1,0 +1,1 @@
+"""Running compiled queries: the program, its results and their outputs (docs/architecture.md)."""

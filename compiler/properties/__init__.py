@@ -1,0 +1,1 @@
+"""Property checkers: they read the IR and return a witness when a property fails."""
