@@ -5,6 +5,7 @@ AtlasError
     QuerySyntaxError
     QueryNameError            unknown / duplicate names
     QueryTypeError            semiring mismatches and the like
+    QueryErrors               several independent mistakes of one file, in source order
   SourceError                 malformed model files (file, line, what is wrong)
   OperatorError               misuse of an operator through the Python API
   StructuralPropertyError     a tractability condition failed: operator, property, witness, fix
@@ -59,6 +60,33 @@ class QueryNameError(QueryError):
 
 class QueryTypeError(QueryError):
     pass
+
+
+class QueryErrors(QueryError):
+    """Every independent mistake of one file (in source order), each rendered as its own
+    error; at most MAX_SHOWN are shown.  As a QueryError it reads as the first one."""
+    MAX_SHOWN = 20
+
+    def __init__(self, errors: "list[AtlasError]") -> None:
+        first = errors[0]
+        super().__init__(getattr(first, "message", str(first)), getattr(first, "span", None),
+                         getattr(first, "hint", None), getattr(first, "notes", ()))
+        self.errors = list(errors)
+
+    def render(self) -> str:
+        shown = self.errors[:self.MAX_SHOWN]
+        out = "\n\n".join(e.render() for e in shown)
+        more = len(self.errors) - len(shown)
+        tail = f" ({more} more not shown)" if more else ""
+        return out + f"\n\n{len(self.errors)} errors{tail}"
+
+
+def raise_all(errors: "list[AtlasError]") -> None:
+    """Nothing if `errors` is empty; the error itself if there is one; QueryErrors else."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise QueryErrors(errors)
 
 
 class SourceError(AtlasError):

@@ -17,6 +17,7 @@ import numpy as np
 from atlasc.compiler.errors import QueryNameError, QueryTypeError
 from atlasc.compiler.language import adapters
 from atlasc.compiler.language import ast as A
+from atlasc.compiler.language.diagnose import Diagnostics
 from atlasc.compiler.language.resolve import Env
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
@@ -51,9 +52,15 @@ class ModelInfo:
         return self.circuit()
 
 
-def check_models(env: Env, progress: Callable[[str], None] | None = None
+def check_models(env: Env, diag: Diagnostics, progress: Callable[[str], None] | None = None
                  ) -> dict[str, ModelInfo]:
-    return {name: _check_model(env, decl, progress) for name, decl in env.models.items()}
+    """Each model on its own; a model with an error is left out (and kept in `diag`)."""
+    out: dict[str, ModelInfo] = {}
+    for name, decl in env.models.items():
+        info = diag.check(decl, (decl.name,), lambda: _check_model(env, decl, progress))
+        if info is not None:
+            out[name] = info
+    return out
 
 
 def _check_model(env: Env, decl: A.ModelDecl, progress: Callable[[str], None] | None

@@ -3,9 +3,17 @@
 The grammar (grammar/query.lark) is loaded once.  The transformer runs after the parse (so
 `meta` is available) and only shapes the tree.  Lark's errors become `QuerySyntaxError` with a
 span, the source line, a caret and what was expected.
+
+A text that does not parse is cut at its statement keywords (`var`, `model`, `mapping`,
+`query`, outside strings and braces) and each statement is parsed on its own, so every broken
+statement is reported (`parse_all`) and the others are still checked; the names a broken
+statement declares are returned too, so that later uses of them are not reported again.
 """
 from __future__ import annotations
 
+import bisect
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -15,8 +23,9 @@ from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF, UnexpectedInpu
                              UnexpectedToken, VisitError)
 from lark.lexer import PatternStr
 
-from atlasc.compiler.errors import QuerySyntaxError
+from atlasc.compiler.errors import QueryError, QuerySyntaxError, raise_all
 from atlasc.compiler.language import ast as A
+from atlasc.compiler.names import canonical, unquote
 from atlasc.compiler.source import Span
 
 
@@ -27,25 +36,129 @@ def parser() -> Lark:
         return Lark.open(str(p), parser="lalr", propagate_positions=True, strict=True)
 
 
+@dataclass
+class Parsed:
+    module: A.Module                    # the statements that parse
+    errors: list[QueryError]            # one per broken statement, in source order
+    broken: dict[str, Span]             # names the broken statements declare
+
+
 def parse(text: str, file: str = "<string>") -> A.Module:
-    """Parse a whole `.query` text; raises QuerySyntaxError."""
+    """Parse a whole `.query` text; raises QuerySyntaxError (QueryErrors for several)."""
+    parsed = parse_all(text, file)
+    raise_all(parsed.errors)
+    return parsed.module
+
+
+def parse_all(text: str, file: str = "<string>") -> Parsed:
+    """Every statement that parses, and one syntax error per statement that does not."""
+    lines = Lines(file, text)
     try:
-        tree = parser().parse(text)
-    except UnexpectedInput as e:
-        raise _syntax_error(e, text, file) from None
+        return Parsed(A.Module(lines.whole(), tuple(_one(lines, text, 0)), file, text), [], {})
+    except UnexpectedInput:
+        pass
+    stmts: list[A.Stmt] = []
+    errors: list[QueryError] = []
+    broken: dict[str, Span] = {}
+    for start, end in statement_chunks(text):
+        try:
+            stmts += _one(lines, text[start:end], start)
+        except UnexpectedInput as e:
+            errors.append(_syntax_error(e, lines, start, end))
+            broken.update(declared_names(lines, text, start, end))
+    return Parsed(A.Module(lines.whole(), tuple(stmts), file, text), errors, broken)
+
+
+def _one(lines: "Lines", chunk: str, base: int) -> list[A.Stmt]:
+    tree = parser().parse(chunk)
     try:
-        stmts = _ToAst(file, text).transform(tree)
+        return list(_ToAst(lines, base).transform(tree))
     except VisitError as e:
         raise e.orig_exc from None
-    return A.Module(_whole(file, text), tuple(stmts), file, text)
 
 
-def _whole(file: str, text: str) -> Span:
-    lines = text.splitlines() or [""]
-    return Span(file, 1, 1, len(lines), len(lines[-1]) + 1, text, 0, len(text))
+# ---- statements -------------------------------------------------------------------------------
+_STARTS = re.compile(r'"(?:[^"\\\n]|\\.)*"?|#|[{}]|'
+                     r"(?<![A-Za-z0-9_])(?:var|model|mapping|query)(?=\s+[A-Za-z_])")
+
+
+def statement_chunks(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each statement: from one statement keyword to the next, the keywords
+    found outside strings, comments and braces (or at the start of a line, so that a brace
+    left open does not swallow the rest of the file); text before the first is a chunk too
+    unless it is blank."""
+    starts: list[int] = []
+    depth, pos = 0, 0
+    while (m := _STARTS.search(text, pos)) is not None:
+        tok, pos = m.group(0), m.end()
+        if tok == "#" and depth == 0:                       # a comment (in braces: ASP's #)
+            pos = _line_end(text, pos)
+        elif tok in "{}":
+            depth = depth + 1 if tok == "{" else max(0, depth - 1)
+        elif tok[0].isalpha() and (depth == 0 or _line_start(text, m.start())):
+            starts.append(m.start())
+            depth = 0
+    if not starts or _COMMENTS.sub("", text[:starts[0]]).strip():
+        starts.insert(0, 0)
+    return list(zip(starts, starts[1:] + [len(text)]))
+
+
+_COMMENTS = re.compile(r"#[^\n]*")
+
+
+def _line_end(text: str, at: int) -> int:
+    end = text.find("\n", at)
+    return len(text) if end < 0 else end
+
+
+def _line_start(text: str, at: int) -> bool:
+    return text[text.rfind("\n", 0, at) + 1:at].strip() == ""
+
+
+_DECLARES = re.compile(r"(var|model|mapping|query)\s+([A-Za-z_][A-Za-z0-9_]*"
+                       r"(?:\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*)")
+
+
+def declared_names(lines: "Lines", text: str, start: int, end: int) -> dict[str, Span]:
+    """The names a (broken) statement declares, read off its first words."""
+    m = _DECLARES.match(text, start, end)
+    if m is None:
+        return {}
+    names = m.group(2).split(",") if m.group(1) == "var" else [m.group(2).split(",")[0]]
+    out: dict[str, Span] = {}
+    for n in names:
+        at = text.index(n.strip(), m.start(2))
+        out[n.strip()] = lines.span(at, at + len(n.strip()))
+    return out
 
 
 # ---- spans ------------------------------------------------------------------------------------
+class Lines:
+    """Character offsets of one text as spans (line starts found by bisection)."""
+
+    def __init__(self, file: str, text: str) -> None:
+        self.file, self.text = file, text
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def _line_col(self, offset: int) -> tuple[int, int]:
+        k = bisect.bisect_right(self.starts, offset) - 1
+        return k + 1, offset - self.starts[k] + 1
+
+    def span(self, start: int, end: int) -> Span:
+        start = max(0, min(start, len(self.text)))
+        end = max(start, min(end, len(self.text)))
+        (line, col), (end_line, end_col) = self._line_col(start), self._line_col(end)
+        return Span(self.file, line, col, end_line, end_col, self.text, start, end)
+
+    def point(self, offset: int, width: int = 1) -> Span:
+        s = self.span(offset, offset)
+        return Span(s.file, s.line, s.col, s.line, s.col + max(1, width), s.text, s.start,
+                    s.start + width)
+
+    def whole(self) -> Span:
+        return self.span(0, len(self.text))
+
+
 def token_span(tok: Token, file: str, text: str) -> Span:
     return Span(file, tok.line or 1, tok.column or 1, tok.end_line or tok.line or 1,
                 tok.end_column or (tok.column or 1) + 1, text, tok.start_pos or 0,
@@ -54,10 +167,7 @@ def token_span(tok: Token, file: str, text: str) -> Span:
 
 def point_span(file: str, text: str, offset: int, width: int = 1) -> Span:
     """The span of `width` characters at character `offset`."""
-    offset = max(0, min(offset, len(text)))
-    line = text.count("\n", 0, offset) + 1
-    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return Span(file, line, col, line, col + max(1, width), text, offset, offset + width)
+    return Lines(file, text).point(offset, width)
 
 
 # ---- the transformer --------------------------------------------------------------------------
@@ -67,21 +177,40 @@ def _items(children: list[Any]) -> list[Any]:
 
 @v_args(meta=True)
 class _ToAst(Transformer):  # type: ignore[type-arg]
-    def __init__(self, file: str, text: str) -> None:
+    """Spans are made from character offsets: `base` is where the parsed chunk starts."""
+
+    def __init__(self, lines: Lines, base: int = 0) -> None:
         super().__init__()
-        self.file, self.text = file, text
+        self.lines, self.base = lines, base
 
     def _span(self, meta: Any) -> Span:
         if getattr(meta, "empty", True):
-            return point_span(self.file, self.text, 0)
-        return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column,
-                    self.text, meta.start_pos, meta.end_pos)
+            return self.lines.point(self.base)
+        return self.lines.span(self.base + meta.start_pos, self.base + meta.end_pos)
 
-    def _name(self, tok: Token) -> A.Name:
-        return A.Name(token_span(tok, self.file, self.text), str(tok))
+    def _tok(self, tok: Token) -> Span:
+        start = self.base + (tok.start_pos or 0)
+        return self.lines.span(start, self.base + (tok.end_pos or 0))
 
-    def _value(self, tok: Token) -> A.Value:
-        return A.Value(token_span(tok, self.file, self.text), str(tok))
+    def _name(self, tok: "Token | A.Name") -> A.Name:
+        return tok if isinstance(tok, A.Name) else A.Name(self._tok(tok), str(tok))
+
+    def _value(self, tok: "Token | A.Value") -> A.Value:
+        if isinstance(tok, A.Value):
+            return tok
+        text = unquote(str(tok)) if tok.type == "STRING" else str(tok)
+        return A.Value(self._tok(tok), text)
+
+    def neg_value(self, meta: Any, c: list[Any]) -> A.Value:
+        return A.Value(self._span(meta), f"-{c[0]}")
+
+    def atom_name(self, meta: Any, c: list[Any]) -> A.Name:
+        """A ground atom, named as clingo writes it (no blanks outside strings)."""
+        span = self._span(meta)
+        return A.Name(span, canonical(self.lines.text[span.start:span.end]))
+
+    def term(self, meta: Any, c: list[Any]) -> None:
+        return None
 
     def _names(self, items: list[Any]) -> tuple[A.Name, ...]:
         return tuple(self._name(t) for t in _items(items))
@@ -131,19 +260,17 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         tok: Token = c[0]
         opts = c[-1] if isinstance(c[-1], tuple) else ()
         inline = tok.type == "PASP_BLOCK"
-        text = str(tok)[1:-1] if inline else _unquote(str(tok))
-        return A.PaspModel(self._span(meta), text, token_span(tok, self.file, self.text),
-                           inline, opts)
+        text = str(tok)[1:-1] if inline else unquote(str(tok))
+        return A.PaspModel(self._span(meta), text, self._tok(tok), inline, opts)
 
     def file_model(self, meta: Any, c: list[Any]) -> A.FileModel:
         path_tok: Token = c[1]
         extra: Token | None = c[2] if len(c) > 2 and isinstance(c[2], Token) else None
         opts = c[-1] if isinstance(c[-1], tuple) else ()
-        return A.FileModel(self._span(meta), self._name(c[0]), _unquote(str(path_tok)),
-                           token_span(path_tok, self.file, self.text), opts,
-                           _unquote(str(extra)) if extra is not None else None,
-                           token_span(extra, self.file, self.text) if extra is not None
-                           else None)
+        return A.FileModel(self._span(meta), self._name(c[0]), unquote(str(path_tok)),
+                           self._tok(path_tok), opts,
+                           unquote(str(extra)) if extra is not None else None,
+                           self._tok(extra) if extra is not None else None)
 
     def cpt(self, meta: Any, c: list[Any]) -> A.Cpt:
         parents: tuple[A.Name, ...] = c[1] if len(c) == 3 else ()
@@ -240,7 +367,7 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return A.MappingDecl(self._span(meta), name, src, dst, param, c[4], at_zero, zero_key)
 
     def at_zero(self, meta: Any, c: list[Any]) -> tuple[A.Number, A.MExpr]:
-        return A.Number(token_span(c[0], self.file, self.text), str(c[0])), c[1]
+        return A.Number(self._tok(c[0]), str(c[0])), c[1]
 
     def _bin(self, meta: Any, op: str, c: list[Any]) -> A.MBinary:
         return A.MBinary(self._span(meta), op, c[0], c[-1])
@@ -350,21 +477,8 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
     sugar_vars = goal
 
 
-def _unquote(s: str) -> str:
-    body = s[1:-1]
-    out, i = [], 0
-    while i < len(body):
-        ch = body[i]
-        if ch == "\\" and i + 1 < len(body):
-            i += 1
-            ch = {"n": "\n", "t": "\t"}.get(body[i], body[i])
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
 # ---- syntax errors ----------------------------------------------------------------------------
-_FRIENDLY = {"NAME": "a name", "NUMBER": "a number", "STRING": "a quoted file name",
+_FRIENDLY = {"NAME": "a name", "NUMBER": "a number", "STRING": "a quoted string",
              "$END": "the end of the file", "INF": "inf", "TRUE": "true", "FALSE": "false"}
 
 
@@ -387,20 +501,30 @@ def _expected(names: set[str] | frozenset[str] | None) -> str:
     return "expected " + (shown[0] if len(shown) == 1 else "one of " + ", ".join(shown))
 
 
-def _syntax_error(e: UnexpectedInput, text: str, file: str) -> QuerySyntaxError:
+def _syntax_error(e: UnexpectedInput, lines: Lines, base: int, end: int) -> QuerySyntaxError:
+    """Lark's error in the chunk text[base:end], as a positioned error in the whole text."""
+    text = lines.text
     if isinstance(e, UnexpectedCharacters):
-        span = point_span(file, text, e.pos_in_stream)
-        return QuerySyntaxError(f"unexpected character {text[e.pos_in_stream]!r}", span,
+        at = base + e.pos_in_stream
+        return QuerySyntaxError(f"unexpected character {text[at]!r}", lines.point(at),
                                 _expected(e.allowed) or None)
     if isinstance(e, UnexpectedToken) and e.token.type != "$END":
         tok = e.token
-        span = token_span(tok, file, text)
+        span = lines.span(base + (tok.start_pos or 0), base + (tok.end_pos or 0))
         kind = {"NAME": "name", "NUMBER": "number", "STRING": "string"}.get(tok.type)
         return QuerySyntaxError(f"unexpected {kind} {str(tok)!r}" if kind
                                 else f"unexpected {describe_terminal(tok.type)}", span,
                                 _expected(e.accepts or e.expected) or None)
     expected = e.expected if isinstance(e, UnexpectedEOF) else \
         (getattr(e, "accepts", None) or getattr(e, "expected", None))
-    end = len(text.rstrip())
-    return QuerySyntaxError("unexpected end of file", point_span(file, text, end),
+    if end < len(text):                 # the chunk ended where the next statement starts
+        word = _word(text, end)
+        return QuerySyntaxError(f"unexpected '{word}'", lines.span(end, end + len(word)),
+                                _expected(expected) or None)
+    return QuerySyntaxError("unexpected end of file", lines.point(len(text.rstrip())),
                             _expected(expected) or None)
+
+
+def _word(text: str, at: int) -> str:
+    m = re.match(r"[A-Za-z_]+", text[at:at + 16])
+    return m.group(0) if m else text[at]

@@ -13,6 +13,8 @@ from typing import Iterable
 
 from atlasc.compiler.errors import QueryNameError, QueryTypeError
 from atlasc.compiler.language import ast as A
+from atlasc.compiler.language.diagnose import Diagnostics
+from atlasc.compiler.names import mangled
 from atlasc.compiler.ir.variables import BOOL_DOMAIN, Var
 from atlasc.compiler.source import Span
 
@@ -63,29 +65,45 @@ def unknown(name: A.Name, what: str, known: Iterable[str], actual_kind: str | No
             ) -> QueryNameError:
     if actual_kind is not None:
         return QueryNameError(f"'{name.text}' is a {actual_kind}, not a {what}", name.span)
-    close = difflib.get_close_matches(name.text, list(known), n=1)
-    hint = f"did you mean '{close[0]}'?" if close else None
-    return QueryNameError(f"unknown {what} '{name.text}'", name.span, hint)
+    err = QueryNameError(f"unknown {what} '{name.text}'", name.span, did_you_mean(name.text,
+                                                                                  known))
+    err.unknown = name.text         # type: ignore[attr-defined]  (diagnose.py: reported once)
+    return err
 
 
-def resolve(module: A.Module, base_dir: Path) -> Env:
+def did_you_mean(text: str, known: Iterable[str]) -> str | None:
+    """A hint naming the closest known name; a PASP atom written in the mangled form of
+    earlier versions (r_1_2 for r(1,2)) is pointed to its written form."""
+    known = list(known)
+    written = [k for k in known if "(" in k or k.startswith("-")]
+    old = [k for k in written if mangled(k) == text]
+    if old:
+        return f"atoms are written as the program writes them: {old[0]}"
+    close = difflib.get_close_matches(text, known, n=1)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def resolve(module: A.Module, base_dir: Path, diag: Diagnostics) -> Env:
+    """The declarations; a statement whose declaration fails is left out (and kept in
+    `diag`)."""
     env = Env(module.file, module.text, base_dir)
     for stmt in module.stmts:
         if isinstance(stmt, A.VarDecl):
-            _declare_vars(env, stmt)
-        elif isinstance(stmt, A.ModelDecl):
-            _declare(env, stmt.name, "model")
-            env.models[stmt.name.text] = stmt
-        elif isinstance(stmt, A.MappingDecl):
-            _declare(env, stmt.name, "mapping")
-            env.mappings[stmt.name.text] = stmt
+            _declare_vars(env, stmt, diag)
         else:
-            _declare(env, stmt.name, "query")
-            env.queries[stmt.name.text] = stmt
+            diag.check(stmt, _breaks(env, stmt.name), lambda: _declare_stmt(env, stmt))
     return env
 
 
-def _declare(env: Env, name: A.Name, kind: str) -> None:
+def _declare_stmt(env: Env, stmt: A.ModelDecl | A.MappingDecl | A.QueryDecl) -> None:
+    kind, table = {A.ModelDecl: ("model", env.models), A.MappingDecl: ("mapping",
+                   env.mappings), A.QueryDecl: ("query", env.queries)}[type(stmt)]
+    _declare(env, stmt.name, kind)
+    table[stmt.name.text] = stmt  # type: ignore[index]
+
+
+def _declare(env: Env, name: A.Name, kind: str) -> bool:
+    """True once declared; raises on a reserved word or a duplicate."""
     if name.text in RESERVED:
         raise QueryNameError(f"'{name.text}' is a reserved word and cannot name a {kind}",
                              name.span)
@@ -95,13 +113,23 @@ def _declare(env: Env, name: A.Name, kind: str) -> None:
                              notes=((env.spans[name.text], f"first declared here as a {first}"),))
     env.spans[name.text] = name.span
     env.kinds[name.text] = kind
+    return True
 
 
-def _declare_vars(env: Env, decl: A.VarDecl) -> None:
-    domain = _domain(decl.domain)
+def _declare_vars(env: Env, decl: A.VarDecl, diag: Diagnostics) -> None:
+    """Each name on its own: a duplicate leaves the others declared."""
+    domain = diag.check(decl, decl.names, lambda: _domain(decl.domain))
+    if domain is None:
+        return
     for name in decl.names:
-        _declare(env, name, "variable")
-        env.vars[name.text] = Var(name.text, domain)
+        if diag.check(decl, _breaks(env, name), lambda: _declare(env, name, "variable")):
+            env.vars[name.text] = Var(name.text, domain)
+
+
+def _breaks(env: Env, name: A.Name) -> tuple[A.Name, ...]:
+    """What a failed declaration of `name` breaks: nothing if it is a duplicate (the first
+    declaration stands)."""
+    return () if name.text in env.spans else (name,)
 
 
 def _domain(d: A.Domain | None) -> tuple[str, ...]:

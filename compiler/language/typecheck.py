@@ -13,6 +13,7 @@ from typing import Iterable
 from atlasc.compiler.errors import QueryNameError, QueryTypeError
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import typed as Ty
+from atlasc.compiler.language.diagnose import Diagnostics
 from atlasc.compiler.language.models import ModelInfo, number
 from atlasc.compiler.language.resolve import Env, unknown
 from atlasc.compiler.language.usermap import build_mapping
@@ -34,12 +35,16 @@ class Checker:
         self._current: str | None = None
 
     # ---- entry points ---------------------------------------------------------------------------
-    def check_all(self) -> dict[str, Ty.T]:
-        for name in self.env.mappings:
-            self.mapping(name)
+    def check_all(self, diag: Diagnostics) -> dict[str, Ty.T]:
+        """Each mapping and query on its own; one with an error is left out (and kept in
+        `diag`), and so are the queries that use it."""
+        for name, m in self.env.mappings.items():
+            diag.check(m, (m.name,), lambda: self.mapping(name))
         for name, decl in self.env.queries.items():
             self._current = name
-            self.queries[name] = self.expr(decl.expr)
+            t = diag.check(decl, (decl.name,), lambda: self.expr(decl.expr))
+            if t is not None:
+                self.queries[name] = t
         self._current = None
         return self.queries
 

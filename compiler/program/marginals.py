@@ -10,7 +10,7 @@ whole query: it cannot be an operand, nor be used by a later query.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
@@ -83,9 +83,9 @@ def evaluate(q: "Query", rows: list["Row"]) -> MarginalsResult:
                            {v.name: joint[v] for v in targets}, observed)
 
 
-def check_placement(typed: dict[str, Ty.T]) -> None:
+def check_placement(typed: dict[str, Ty.T], names: Iterable[str] | None = None) -> None:
     """A marginals(...) form is a whole query, and no later query uses one."""
-    for t in typed.values():
+    for t in (typed[k] for k in (typed if names is None else names)):
         for n in Ty.walk(t):
             if isinstance(n, Ty.TMarginals) and n is not t:
                 raise QueryTypeError("marginals(...) is a family of tables, one per variable: "

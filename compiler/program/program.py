@@ -19,7 +19,8 @@ from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.lower import Guard, Lowerer, QueryFailed
 from atlasc.compiler.program import marginals
 from atlasc.compiler.language.models import ModelInfo, check_models
-from atlasc.compiler.language.parse import parse
+from atlasc.compiler.language.diagnose import Diagnostics
+from atlasc.compiler.language.parse import parse_all
 from atlasc.compiler.program.repair import plan as repair_plan
 from atlasc.compiler.language.resolve import Env, resolve
 from atlasc.compiler.language.typecheck import Checker
@@ -395,11 +396,17 @@ def _value_index(v: Var, x: Any) -> int | None:
 # ---- the driver -------------------------------------------------------------------------------
 def build(text: str, file: str, base_dir: Path, progress: Progress | None = None,
           repair: bool = False) -> Program:
-    module = parse(text, file)
-    env = resolve(module, base_dir)
-    models = check_models(env, progress)
-    typed = Checker(env, models).check_all()
-    marginals.check_placement(typed)
+    parsed = parse_all(text, file)
+    diag = Diagnostics(file, parsed.broken)
+    for err in parsed.errors:
+        diag.add(err)
+    env = resolve(parsed.module, base_dir, diag)
+    models = check_models(env, diag, progress)
+    typed = Checker(env, models).check_all(diag)
+    for name in list(typed):
+        decl = env.queries[name]
+        diag.check(decl, (decl.name,), lambda: marginals.check_placement(typed, [name]))
+    diag.raise_errors()
     program = Program(file, text, env, models)
     for name, t in typed.items():
         program.queries[name] = Query(name, env.queries[name], t, program)

@@ -1,0 +1,92 @@
+"""Every independent mistake of a file at once (docs/language.md, "Errors").
+
+Each statement is checked on its own (`Diagnostics.check`): its first error is kept and the
+names it declares are marked broken.  An error is dropped when it follows from an earlier one:
+a statement that names a broken declaration (a variable, model, mapping or query whose own
+statement failed) is not reported, and an unknown name is reported once, where it is first
+used, with its other uses as notes.  `raise_errors` raises them in source order.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Iterator, TypeVar
+
+from atlasc.compiler.errors import AtlasError, QueryError, raise_all
+from atlasc.compiler.language import ast as A
+from atlasc.compiler.source import Span
+
+T = TypeVar("T")
+MAX_NOTES = 3
+
+
+class Diagnostics:
+    def __init__(self, file: str, broken: dict[str, Span] | None = None) -> None:
+        self.file = file
+        self.errors: list[tuple[int, int, AtlasError]] = []
+        self.broken: dict[str, Span] = dict(broken or {})
+        self._unknown: dict[str, QueryError] = {}
+        self._more: dict[str, int] = {}             # uses of an unknown name past MAX_NOTES
+
+    def add(self, err: AtlasError, at: Span | None = None) -> None:
+        """Keep `err` (a syntax error, a statement's first error), ordered by its position
+        in this file, or by `at` (its statement) when it points elsewhere."""
+        span = getattr(err, "span", None)
+        where = span if span is not None and span.file == self.file else at
+        self.errors.append((where.start if where else 0, len(self.errors), err))
+
+    def check(self, stmt: Any, declares: tuple[A.Name, ...], fn: Callable[[], T]) -> T | None:
+        """fn(), or None after a user error in it (kept unless it follows from an earlier
+        one); on an error the names `stmt` declares are broken."""
+        try:
+            return fn()
+        except AtlasError as err:
+            if not getattr(err, "exit_code", 2) == 2:
+                raise
+            if not self._follows(stmt, err):
+                self.add(err, getattr(stmt, "span", None))
+            for n in declares:
+                self.broken.setdefault(n.text, n.span)
+            return None
+
+    def _follows(self, stmt: Any, err: AtlasError) -> bool:
+        name = getattr(err, "unknown", None)
+        if name is not None and name in self.broken:
+            return True
+        if name is not None and name in self._unknown:
+            self._also(name, err)
+            return True
+        if any(n in self.broken for n in mentioned(stmt)):
+            return True
+        if name is not None and isinstance(err, QueryError):
+            self._unknown[name] = err
+        return False
+
+    def _also(self, name: str, err: AtlasError) -> None:
+        first, span = self._unknown[name], getattr(err, "span", None)
+        if span is None:
+            return
+        if sum(n[1] == "also used here" for n in first.notes) < MAX_NOTES:
+            first.notes += ((span, "also used here"),)
+        else:
+            self._more[name] = self._more.get(name, 0) + 1
+
+    def raise_errors(self) -> None:
+        for name, k in self._more.items():
+            first = self._unknown[name]
+            more = f"'{name}' is used {k} more time{'s' if k > 1 else ''} after these"
+            first.hint = f"{first.hint}; {more}" if first.hint else more
+        self._more.clear()
+        raise_all([e for _, _, e in sorted(self.errors, key=lambda t: t[:2])])
+
+
+def mentioned(node: Any) -> Iterator[str]:
+    """The text of every name in an AST node."""
+    if isinstance(node, A.Name):
+        yield node.text
+    elif isinstance(node, tuple):
+        for x in node:
+            yield from mentioned(x)
+    elif dataclasses.is_dataclass(node) and not isinstance(node, (Span, type)):
+        for f in dataclasses.fields(node):
+            if f.name != "span":
+                yield from mentioned(getattr(node, f.name))
