@@ -18,7 +18,7 @@ from atlasc.compiler.errors import QueryNameError, QueryTypeError
 from atlasc.compiler.language import adapters
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language.diagnose import Diagnostics
-from atlasc.compiler.language.resolve import Env
+from atlasc.compiler.language.resolve import Env, domain_hint
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.semirings import registry as R
@@ -345,7 +345,7 @@ def _named(d: A.Dist, child: Var) -> list[float]:
         i = child.domain.index(v.text) if v.text in child.domain else None
         if i is None:
             raise QueryTypeError(f"{child.name} has no value '{v.text}'", v.span,
-                                 f"expected one of {', '.join(child.domain)}")
+                                 domain_hint(child, v.text, quoted=True))
         if i in out:
             raise QueryNameError(f"'{v.text}' appears twice", v.span)
         out[i] = probability(p)

@@ -14,7 +14,7 @@ from typing import Iterable
 from atlasc.compiler.errors import QueryNameError, QueryTypeError
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language.diagnose import Diagnostics
-from atlasc.compiler.names import mangled
+from atlasc.compiler.names import mangled, value_text
 from atlasc.compiler.ir.variables import BOOL_DOMAIN, Var
 from atlasc.compiler.source import Span
 
@@ -46,7 +46,7 @@ class Env:
         if value.text in var.domain:
             return var.domain.index(value.text)
         raise QueryTypeError(f"{var.name} has no value '{value.text}'", value.span,
-                             f"expected one of {', '.join(var.domain)}")
+                             domain_hint(var, value.text, quoted=True))
 
     def literal(self, lit: A.Literal) -> tuple[Var, int]:
         """`X`, `!X` (Boolean X) or `X = v`, as (variable, value index)."""
@@ -69,6 +69,15 @@ def unknown(name: A.Name, what: str, known: Iterable[str], actual_kind: str | No
                                                                                   known))
     err.unknown = name.text         # type: ignore[attr-defined]  (diagnose.py: reported once)
     return err
+
+
+def domain_hint(var: Var, value: str, quoted: bool = False) -> str:
+    """`expected one of ...` (in query syntax if `quoted`: values that are not names or
+    numbers in quotes), with the closest value when one is close."""
+    show = value_text if quoted else str
+    out = f"expected one of {', '.join(show(v) for v in var.domain)}"
+    close = difflib.get_close_matches(value, var.domain, n=1)
+    return out + (f"; did you mean {show(close[0])}?" if close else "")
 
 
 def did_you_mean(text: str, known: Iterable[str]) -> str | None:

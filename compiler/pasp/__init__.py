@@ -5,11 +5,9 @@ circuit is X-deterministic by construction).
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from atlasc.compiler.errors import SourceError
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree
@@ -17,19 +15,6 @@ from atlasc.compiler.pasp.encode import Encoding, encode, normalise
 from atlasc.compiler.pasp.ground import Ground, ground
 from atlasc.compiler.sources.formulas import compile_formula
 from atlasc.compiler.sources.limits import Limits
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def var_name(symbol: str) -> str:
-    """A ground atom as a query-language name: r(1,2) -> r_1_2, -a -> neg_a."""
-    s = symbol.strip()
-    if s.startswith("-"):
-        s = "neg_" + s[1:]
-    s = re.sub(r"-(\d)", r"m\1", s)
-    s = re.sub(r"[^A-Za-z0-9_]+", "_", s).strip("_")
-    return s if _NAME.fullmatch(s) else "a_" + s
-
 
 @dataclass
 class Pasp:
@@ -61,19 +46,11 @@ class Pasp:
 
 
 def load(text: str, file: str = "<program>") -> Pasp:
-    """Ground the program with clingo and name its atoms; raises SourceError."""
+    """Ground the program with clingo; each atom is the variable named as clingo writes it
+    (`r(1,2)`, `-a`); raises SourceError."""
     g = ground(text, file)
     normalise(g, file)                          # rejects non-head-cycle-free programs now
-    named: dict[str, int] = {}
-    vs: dict[int, Var] = {}
-    for a in sorted(g.symbols):
-        n = var_name(g.symbols[a])
-        if n in named:
-            raise SourceError(f"the atoms {g.symbols[named[n]]} and {g.symbols[a]} both become "
-                              f"the variable {n}", file, hint="rename one of the predicates")
-        named[n] = a
-        vs[a] = Var(n)
-    return Pasp(g, vs, file)
+    return Pasp(g, {a: Var(g.symbols[a]) for a in sorted(g.symbols)}, file)
 
 
 def compile_pasp(p: Pasp, vtree: Vtree | str | None = None, limits: Limits | None = None,
@@ -88,4 +65,4 @@ def compile_pasp(p: Pasp, vtree: Vtree | str | None = None, limits: Limits | Non
     return c, enc
 
 
-__all__ = ["Pasp", "compile_pasp", "load", "var_name"]
+__all__ = ["Pasp", "compile_pasp", "load"]

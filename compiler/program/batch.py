@@ -2,7 +2,8 @@
 
 `Query.run_array(evidence, columns)` answers B rows of evidence at once with no Python work
 per row: evidence is an int array (B, len(columns)) of value indices, -1 where a variable is
-unobserved.  A query with free variables F returns a table per row, over all K = prod |dom f|
+unobserved (indices, not values: on `var X : {1, 2, 3}` index 0 is the value 1;
+`Program.indices(values, columns)` converts values, read as `run` reads them).  A query with free variables F returns a table per row, over all K = prod |dom f|
 assignments of F in `assignments` order; an assignment that contradicts the row's evidence on
 F gets the semiring's zero (where `run` would leave it out).  Maximising queries also return,
 per maximised variable, the maximising value index of every (row, assignment).
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from atlasc.compiler.program.program import Query
 
 Columns = dict[Var, np.ndarray]
+INDICES_HINT = ("run_array takes value indices, not values (on var X : {1, 2, 3} the index 0 "
+                "is the value 1); Program.indices(values, columns) converts values")
 
 
 @dataclass
@@ -99,7 +102,7 @@ def columns_of(q: "Query", evidence: Any, columns: Sequence[str]) -> tuple[Colum
     a = np.asarray(evidence)
     if a.ndim != 2 or a.shape[1] != len(columns) or not np.issubdtype(a.dtype, np.integer):
         raise QueryTypeError("run_array needs an integer array of shape (rows, len(columns)): "
-                             "value indices, -1 where unobserved")
+                             "value indices, -1 where unobserved", None, INDICES_HINT)
     out: Columns = {}
     for j, name in enumerate(columns):
         v = q.program._var(name)
@@ -108,7 +111,8 @@ def columns_of(q: "Query", evidence: Any, columns: Sequence[str]) -> tuple[Colum
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise QueryTypeError(f"evidence row {row + 1}: {int(col[row])} is not a value index "
-                                 f"of {v.name} (0..{v.size - 1}, or -1 for unobserved)")
+                                 f"of {v.name} (0..{v.size - 1}, or -1 for unobserved)", None,
+                                 INDICES_HINT)
         out[v] = col
     return out, a.shape[0]
 

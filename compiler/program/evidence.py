@@ -17,6 +17,8 @@ from atlasc.compiler.errors import QueryError, QueryNameError, QueryTypeError
 from atlasc.compiler.program.program import Program, Query, Row, evidence_conflict
 from atlasc.compiler.language.resolve import unknown
 from atlasc.compiler.language import ast as A
+from atlasc.compiler.language.resolve import domain_hint
+from atlasc.compiler.names import canonical, unquote
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.source import Span
 
@@ -35,17 +37,32 @@ def _span(file: str, text: str, line: int, col: int, width: int) -> Span:
 
 
 def parse_assignment(program: Program, arg: str) -> Observed:
-    """One `-e VAR=VALUE` argument."""
-    text = arg
-    if "=" not in arg:
-        raise QueryError("evidence must look like VAR=VALUE", _span(CMDLINE, text, 1, 1,
+    """One `-e VAR=VALUE` argument: VAR a variable or an atom as the program writes it
+    (blanks outside strings do not count), VALUE as the domain spells it, quoted or not."""
+    eq = _split(arg)
+    if eq is None:
+        raise QueryError("evidence must look like VAR=VALUE", _span(CMDLINE, arg, 1, 1,
                                                                     len(arg)),
                          "for example -e Rain=true")
-    name, value = arg.split("=", 1)
-    name_span = _span(CMDLINE, text, 1, 1, len(name))
-    var = _var(program, name.strip(), name_span)
-    val_span = _span(CMDLINE, text, 1, len(name) + 2, len(value))
+    name, value = arg[:eq], arg[eq + 1:]
+    name_span = _span(CMDLINE, arg, 1, 1, len(name))
+    var = _var(program, canonical(name), name_span)
+    val_span = _span(CMDLINE, arg, 1, len(name) + 2, len(value))
     return Observed(var, _value(var, value.strip(), val_span), name_span)
+
+
+def _split(arg: str) -> int | None:
+    """The offset of the `=` between VAR and VALUE: the first outside parentheses and
+    quotes."""
+    depth, quoted = 0, False
+    for i, ch in enumerate(arg):
+        if ch == '"' and (i == 0 or arg[i - 1] != "\\"):
+            quoted = not quoted
+        elif not quoted and ch in "()":
+            depth += 1 if ch == "(" else -1
+        elif not quoted and depth == 0 and ch == "=":
+            return i
+    return None
 
 
 def _var(program: Program, name: str, span: Span) -> Var:
@@ -56,12 +73,14 @@ def _var(program: Program, name: str, span: Span) -> Var:
 
 
 def _value(var: Var, value: str, span: Span) -> int | None:
+    """A value as the domain spells it; `"..."` quotes one (as in a query)."""
     if value == "":
         return None
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = unquote(value)
     if value in var.domain:
         return var.domain.index(value)
-    raise QueryTypeError(f"{var.name} has no value '{value}'", span,
-                         f"expected one of {', '.join(var.domain)}")
+    raise QueryTypeError(f"{var.name} has no value '{value}'", span, domain_hint(var, value))
 
 
 def command_line(program: Program, args: tuple[str, ...]) -> list[Observed]:
@@ -112,7 +131,7 @@ def _header(program: Program, file: str, text: str, line: str) -> list[Observed]
     out: list[Observed] = []
     for name, col in _cells(line):
         span = _span(file, text, 1, col, len(name))
-        var = _var(program, name.strip(), span)
+        var = _var(program, canonical(name), span)
         if any(o.var == var for o in out):
             raise QueryNameError(f"the column {var.name} appears twice", span)
         out.append(Observed(var, None, span))

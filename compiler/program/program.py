@@ -18,16 +18,18 @@ from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.lower import Guard, Lowerer, QueryFailed
 from atlasc.compiler.program import marginals
+from atlasc.compiler.program.values import index_array, value_index
 from atlasc.compiler.language.models import ModelInfo, check_models
 from atlasc.compiler.language.diagnose import Diagnostics
 from atlasc.compiler.language.parse import parse_all
 from atlasc.compiler.program.repair import plan as repair_plan
-from atlasc.compiler.language.resolve import Env, resolve
+from atlasc.compiler.language.resolve import Env, did_you_mean, resolve
 from atlasc.compiler.language.typecheck import Checker
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.serialize import encode_value
 from atlasc.compiler.semirings.base import Semiring
+from atlasc.compiler.names import canonical
 from atlasc.compiler.source import Span
 
 Progress = Callable[[str], None]
@@ -224,8 +226,9 @@ class Query:
         return self.run_rows(self.program.evidence_rows(evidence, columns))
 
     def run_array(self, evidence: np.ndarray, columns: Sequence[str]) -> Any:
-        """A large batch: an int array (rows, len(columns)) of value indices (-1:
-        unobserved) in, arrays out, no per-row Python (compiler/program/batch.py)."""
+        """A large batch: an int array (rows, len(columns)) of value *indices* (-1:
+        unobserved; on `var X : {1, 2, 3}` index 0 is the value 1), arrays out, no per-row
+        Python (compiler/program/batch.py).  `Program.indices` turns values into indices."""
         from atlasc.compiler.program.batch import run_array
         return run_array(self, evidence, columns)
 
@@ -363,34 +366,26 @@ class Program:
         return [self.evidence_row(dict(zip(columns, r))) for r in a.tolist()]
 
     def evidence_row(self, d: TMapping[Any, Any]) -> Row:
+        """Variable (or its name, an atom as the program writes it) -> a value of its domain
+        (compiler/program/values.py: never an index)."""
         out: Row = {}
         for k, x in d.items():
             v = self._var(k)
-            out[v] = _value_index(v, x)
+            out[v] = value_index(v, x)
         return out
 
+    def indices(self, values: Any, columns: Sequence[str]) -> np.ndarray:
+        """Evidence values (as `run` reads them: a 2-d array, one column per name in
+        `columns`, None where unobserved) as the value indices `Query.run_array` takes."""
+        return index_array([self._var(c) for c in columns], values)
+
     def _var(self, k: Any) -> Var:
-        name = k.name if isinstance(k, Var) else str(k)
+        name = k.name if isinstance(k, Var) else canonical(str(k))
         if name not in self.env.vars:
             raise QueryNameError(f"unknown variable '{name}' in the evidence", None,
-                                 "variables: " + ", ".join(sorted(self.env.vars)))
+                                 did_you_mean(name, self.env.vars) or "variables: " +
+                                 ", ".join(sorted(self.env.vars)))
         return self.env.vars[name]
-
-
-def _value_index(v: Var, x: Any) -> int | None:
-    if x is None or (isinstance(x, str) and x == "") or (isinstance(x, float) and x != x):
-        return None
-    if isinstance(x, (bool, np.bool_)):
-        return v.index(bool(x))
-    if isinstance(x, (int, np.integer)):
-        if int(x) == -1:
-            return None
-        if 0 <= int(x) < v.size:
-            return int(x)
-    elif isinstance(x, str) and x in v.domain:
-        return v.domain.index(x)
-    raise QueryTypeError(f"{v.name} has no value {x!r}",
-                         None, f"expected one of {', '.join(v.domain)}")
 
 
 # ---- the driver -------------------------------------------------------------------------------

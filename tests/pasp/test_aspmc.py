@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from atlasc.compiler.api import compile_file, compile_string
-from atlasc.compiler.pasp import load, var_name
+from atlasc.compiler.pasp import load
 from atlasc.compiler.pasp.enumerate import choices
 
 pytest.importorskip("aspmc")
@@ -101,8 +101,8 @@ def aspmc(text: str, queries: list[str], tmp: Path) -> dict[str, float]:
 
 
 def _queries_text(queries: list[str]) -> str:
-    return "".join(f"query me{i} = maxent(prog, {var_name(q)})\n"
-                   f"query cr{i} = credal(prog, {var_name(q)})\n" for i, q in enumerate(queries))
+    return "".join(f"query me{i} = maxent(prog, {q})\n"
+                   f"query cr{i} = credal(prog, {q})\n" for i, q in enumerate(queries))
 
 
 def ours(prog: object, queries: list[str]) -> dict[str, tuple[float, float, float]]:

@@ -50,9 +50,10 @@ def test_run_dict_list_and_arrays(prog) -> None:
     q = prog.queries["joint"]
     one = q.run(evidence={"A": "true", "B": True, "C": "hi"}).rows[0]
     assert one.entries[0].value == pytest.approx(0.3 * 0.9 * 0.8)
-    batch = q.run(evidence=[{"A": 1, "B": 1, "C": 2}, {"A": 0, "B": 0, "C": "lo"}])
+    batch = q.run(evidence=[{"A": 1, "B": 1, "C": "hi"}, {"A": 0, "B": 0, "C": "lo"}])
     assert [r.value for r in batch.rows] == pytest.approx([0.216, 0.7 * 0.8 * 0.5])
-    arr = np.array([[1, 1, 2], [0, 0, 0], [-1, -1, -1]])
+    arr = np.array([[True, "true", "hi"], [False, "false", "lo"], [None, None, None]],
+                   dtype=object)
     by_arr = q.run(evidence=arr, columns=["A", "B", "C"])
     assert by_arr.rows[0].value == pytest.approx(0.216)
     assert len(by_arr.rows[2].entries) == 12
