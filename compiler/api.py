@@ -9,7 +9,10 @@
 `run(evidence=...)` takes one dict (variable -> value name, index or bool), a list of dicts
 (a batch, evaluated at once), or a numpy array (structured, or 2-d with `columns=`).  User
 mistakes raise `atlasc.compiler.errors.QueryError` (rendered with file:line:col and a caret); a query
-whose tractability conditions fail raises `StructuralPropertyError` when run.
+whose tractability conditions fail raises `StructuralPropertyError` when run.  An entry the
+query's formula does not define under a row's evidence (zero-probability evidence, positivity
+of an adjustment) has `value` None and the reason in `Entry.undefined`; `run_array` gives NaN
+with the mask `undefined` and `why(b, k)` (docs/language.md, *Undefined entries*).
 """
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
 """`atlasc`: check, run, compile and draw `.query` programs (a thin layer over atlasc.compiler.api).
 
-Exit codes: 0 success; 2 a user mistake (file:line:col, the line, a caret, what was expected);
-3 a query that is not certified tractable.
+Exit codes (EXIT_CODES, also in `atlasc --help` and docs/language.md): 0 success; 2 a user
+mistake (file:line:col, the line, a caret, what was expected); 3 a query that is not
+certified tractable (refused, never evaluated); 4 an internal compiler error; 5 every query
+ran but some answer has undefined entries (null / `undefined`, with the reason).  When
+several apply, the lowest non-zero code wins.
 """
 from __future__ import annotations
 
@@ -20,7 +23,12 @@ from atlasc.compiler.version import __version__
 from atlasc.compiler.atomic import write_atomic_bytes
 from atlasc.compiler.errors import AtlasError, QueryError
 
-EXIT_USER, EXIT_INTRACTABLE, EXIT_INTERNAL = 2, 3, 4
+EXIT_USER, EXIT_INTRACTABLE, EXIT_INTERNAL, EXIT_UNDEFINED = 2, 3, 4, 5
+EXIT_CODES = ("Exit codes: 0 success; 2 bad input (file:line:col, the line, a caret); 3 a "
+              "query refused (not certified tractable, never evaluated); 4 internal error; 5 "
+              "an answer with undefined entries (null in JSON, `undefined` in text, with the "
+              "reason: zero-probability evidence, positivity of an adjustment).  When several "
+              "apply, the lowest non-zero code wins.")
 PROGRESS_EVERY = 1.0
 PROGRESS_AFTER = 1.0    # seconds before compilation progress is shown on stderr
 
@@ -97,7 +105,7 @@ def _inputs(program: Any, path: str) -> set[Path]:
 
 
 # ---- commands ---------------------------------------------------------------------------------
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="atlasc")
 def main() -> None:
     """Compile queries over semirings to algebraic circuits, with tractability certificates."""
@@ -127,7 +135,8 @@ def check(file: str, as_json: bool, repair: bool) -> int:
 @_guard
 def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str | None,
         as_json: bool, repair: bool) -> int:
-    """Evaluate the queries (all of them, or those named with -q)."""
+    """Evaluate the queries (all of them, or those named with -q).  Exit 3 if one is
+    refused, else 5 if an answer has undefined entries (null / `undefined`, with the reason)."""
     from atlasc.compiler.program import evidence as ev
     from atlasc.compiler.program.textout import result_text
     program = _compile(file, repair)
@@ -141,6 +150,8 @@ def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str 
             code = EXIT_INTRACTABLE
             continue
         results.append(q.run_rows(ev.rows_for(q, common, rows)))
+        if not results[-1].defined and not code:
+            code = EXIT_UNDEFINED
     if as_json:
         click.echo(json.dumps({"queries": [r.to_json() for r in results]}, indent=2))
     else:
@@ -154,7 +165,10 @@ def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str 
               help="The output directory (created if needed).")
 @_guard
 def compile_cmd(file: str, out: str) -> int:
-    """Write each query's circuit (JSON), its LLVM IR when available, and the reports."""
+    """Write every query's report, and each certified query's circuit (JSON) and LLVM IR.
+
+    A refused query gets its report only (an earlier circuit of it in OUTPUT is removed), the
+    others are written all the same, and the exit code is 3."""
     from atlasc.compiler.ir.serialize import dumps
     program = _compile(file)
     protected, outdir = _inputs(program, file), Path(out)
@@ -170,9 +184,23 @@ def compile_cmd(file: str, out: str) -> int:
             write_atomic(outdir / f"{q.name}.circuit.json", dumps(q.circuit, indent=1) + "\n",
                          protected)
             _write_llvm(q, outdir, protected)
+        else:
+            _remove_stale(outdir, q.name, protected)
     write_atomic(outdir / "report.txt", report.render() + "\n", protected)
     click.echo(f"wrote {len(program.queries)} queries to {out}")
     return 0 if report.tractable else EXIT_INTRACTABLE
+
+
+CIRCUIT_FILES = (".circuit.json", ".ll", ".program.npz")
+
+
+def _remove_stale(outdir: Path, name: str, protected: set[Path]) -> None:
+    """A refused query has no circuit: remove the one an earlier compile left in DIR, so DIR
+    never holds a circuit next to a report that refuses it."""
+    for suffix in CIRCUIT_FILES:
+        path = (outdir / f"{name}{suffix}").resolve()
+        if path.is_file() and path not in protected:
+            path.unlink()
 
 
 def _write_llvm(q: Any, outdir: Path, protected: set[Path]) -> None:

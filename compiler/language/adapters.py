@@ -99,6 +99,7 @@ class LoadedModel:
     semiring: Semiring
     compile: Callable[[Options, Progress | None], Circuit]
     parents: dict[Var, tuple[Var, ...]] | None = None     # a Bayesian network's graph
+    network: BayesNet | None = None                       # and its CPTs
 
 
 def load_file(env: Env, body: A.FileModel, name: str) -> LoadedModel:
@@ -123,7 +124,8 @@ def _network(kind: str, path: Path, body: A.FileModel, name: str, base: Path) ->
     m = dataclasses.replace(_read(lambda: loader(path), body, base), name=name)
     return LoadedModel(tuple(m.variables), R.PROB,
                        lambda o, p: compile_bayesnet(m, o, name, p),
-                       m.parents() if m.kind == "bayes" else None)
+                       m.parents() if m.kind == "bayes" else None,
+                       m if m.kind == "bayes" else None)
 
 
 def _cnf(path: Path, body: A.FileModel, name: str, base: Path) -> LoadedModel:

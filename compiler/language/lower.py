@@ -16,7 +16,9 @@ from atlasc.compiler.errors import (InternalCompilerError, OperatorError, QueryE
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.adapters import source_error_at
 from atlasc.compiler.language.models import ModelInfo
+from atlasc.compiler.language.positivity import KINDS as POSITIVITY
 from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.source import Span
 
 
@@ -30,10 +32,14 @@ class QueryFailed(Exception):
 
 @dataclass(frozen=True)
 class Guard:
-    """An empty-scope circuit that must not be zero under a run's evidence."""
+    """A condition checked under each run's evidence row (typed.TCheck, lowered): `circuit`
+    is the table, `kind` how it is read, `on` the variables a failure is reported on; where
+    it fails, entries are undefined (compiler/program/undefined.py)."""
     circuit: Circuit
     message: str
     span: Span
+    kind: str = "nonzero"
+    on: frozenset[Var] = frozenset()
 
 
 class Lowerer:
@@ -94,11 +100,13 @@ class Lowerer:
     def _note(self, t: Ty.TNote) -> Circuit:
         """The operand's circuit under a step that names the sugar and what it checked."""
         c = self.lower(t.operand)
-        self.guards += [Guard(self.lower(g), msg, t.span) for g, msg in t.guards]
+        self.guards += [Guard(self.lower(g.table), g.message, t.span, g.kind, g.on)
+                        for g in t.guards]
         notes = t.notes
-        if t.positive is not None:
-            from atlasc.compiler.program.causal import positivity_note
-            notes += (positivity_note(self.lower(t.positive)),)
+        for g in t.guards:
+            if g.kind in POSITIVITY:
+                from atlasc.compiler.program.causal import positivity_note
+                notes += (positivity_note(self.lower(g.table), g.kind, g.on, g.message),)
         step = ops.Step("sugar", t.label, c.sr.name, c.step.scope if c.step else (),
                         inputs=(c.step,) if c.step else (), notes=notes, size=c.size)
         return Circuit(c.root, c.builder, c.name, facts=c.facts, provenance=c.provenance,

@@ -39,6 +39,7 @@ class ModelInfo:
     build: Callable[[adapters.Options], Circuit] = field(repr=False)
     opts: adapters.Options = field(default_factory=adapters.Options)
     parents: dict[Var, tuple[Var, ...]] | None = None   # the graph, for Bayesian networks
+    network: BayesNet | None = field(default=None, repr=False)   # its CPTs (effect.py)
     _circuit: Circuit | None = field(default=None, repr=False)
 
     def circuit(self) -> Circuit:
@@ -75,7 +76,7 @@ def _check_model(env: Env, decl: A.ModelDecl, progress: Callable[[str], None] | 
         opts = options(env, body.options, frozenset(bn.variables))
         return ModelInfo(name, decl, "bayesnet", R.PROB, frozenset(bn.variables),
                          lambda o: adapters.compile_bayesnet(bn, o, name, progress), opts,
-                         bn.parents())
+                         bn.parents(), bn)
     if isinstance(body, A.PaspModel):
         from atlasc.compiler.program.pasp import check_pasp
         return check_pasp(env, decl, body, progress)
@@ -390,7 +391,8 @@ def _file(env: Env, decl: A.ModelDecl, body: A.FileModel,
         _declare_file_var(env, v, body)
     opts = options(env, body.options, scope)
     return ModelInfo(name, decl, body.kind.text, loaded.semiring, scope,
-                     lambda o: loaded.compile(o, progress), opts, loaded.parents)
+                     lambda o: loaded.compile(o, progress), opts, loaded.parents,
+                     loaded.network)
 
 
 def _declare_file_var(env: Env, v: Var, body: A.FileModel) -> None:

@@ -453,9 +453,13 @@ class _ToAst(Transformer):  # type: ignore[type-arg]
         return A.Sugar(self._span(meta), self._name(c[0]), tuple(c[1:-1]), c[-1])
 
     def sugar_kw(self, meta: Any, c: list[Any]) -> A.Sugar:
+        """`name(model, key = value, ... | e)`: the evidence, if any, is on the model."""
         model = self._name(c[1])
-        return A.Sugar(self._span(meta), self._name(c[0]), (), A.Ref(model.span, model),
-                       tuple(c[2:]))
+        operand: A.Expr = A.Ref(model.span, model)
+        keywords = tuple(k for k in c[2:] if isinstance(k, A.Keyword))
+        if not isinstance(c[-1], A.Keyword):
+            operand = A.Given(model.span.to(c[-1][-1].span), operand, c[-1])
+        return A.Sugar(self._span(meta), self._name(c[0]), (), operand, keywords)
 
     def sugar_goal(self, meta: Any, c: list[Any]) -> A.Sugar:
         """`name(model, q1 & q2 | e)`: one group (the goal), evidence on the model."""

@@ -19,7 +19,7 @@ from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.adapters import compile_weights
 from atlasc.compiler.language.models import ModelInfo, number
 from atlasc.compiler.language.sugar import (Call, _disjoint, _need_prob, _normalised, network_graph,
-                                     noted, register, total)
+                                     nonzero, noted, register, total)
 from atlasc.compiler.ir.variables import Var, fmt_vars
 from atlasc.compiler.mappings import builtin
 from atlasc.compiler.semirings import registry as R
@@ -90,12 +90,17 @@ def normalize(call: Call) -> Ty.T:
     notes = [f"p({_names(Y)} | {_names(rest) + ', ' if rest else ''}evidence) = e / sum over "
              f"{fmt_vars(Y)} of e, per evidence row"]
     if rest:
-        notes.append(f"an entry whose sum over {fmt_vars(Y)} is zero is 0 (undefined "
-                     "conditional); the reciprocal needs "
+        notes.append(f"an entry whose sum over {fmt_vars(Y)} is 0 is undefined (null), "
+                     "checked per evidence row; the reciprocal needs "
                      f"{fmt_vars(rest)}-determinism (3.3)")
+        checks = (nonzero(den, f"the conditional p({_names(Y)} | {_names(rest)}) is "
+                               f"undefined: the sum over {fmt_vars(Y)} is 0"),)
     else:
-        notes.append("zero-probability evidence is an error at run time, not a number")
-    return noted(call, _label(call), tuple(notes), result, None if rest else den)
+        notes.append("under zero-probability evidence every entry is undefined (null), not a "
+                     "number")
+        checks = ()
+    return noted(call, _label(call), tuple(notes), result, None if rest else den,
+                 checks=checks)
 
 
 def _names(vs: frozenset[Var]) -> str:
@@ -124,7 +129,7 @@ def meu(call: Call) -> Ty.T:
     pe = call.product(call.map("lift", t), u)
     eu = call.map("eu", call.sum(t.vars - D, pe))
     return noted(call, _label(call, "utility " + u.name), notes,  # type: ignore[attr-defined]
-                 call.sum(D, eu))
+                 call.sum(D, eu), total(call, t))     # p(e) = 0: E[U | e] is undefined
 
 
 def _decision_roots(call: Call, D: frozenset[Var]) -> str:

@@ -236,13 +236,22 @@ def total(call: Call, p: Ty.T) -> Ty.T:
 
 
 def noted(call: Call, label: str, notes: tuple[str, ...], result: Ty.T,
-          normaliser: Ty.T | None = None, positive: Ty.T | None = None) -> Ty.T:
-    """The expansion under a report step `label` with `notes`; a normaliser that is zero
-    under a run's evidence is an error then (check_guards in program.py)."""
-    guards = ((normaliser, f"{call.name}: the evidence has probability zero"),) \
-        if normaliser is not None else ()
-    return Ty.TNote(call.span, result.sr, result.vars, result.summed, label, notes, guards,
-                    result, positive)
+          normaliser: Ty.T | None = None, checks: tuple[Ty.TCheck, ...] = ()) -> Ty.T:
+    """The expansion under a report step `label` with `notes`; where a normaliser is zero
+    under a run's evidence, or one of `checks` fails, the entries are undefined then
+    (compiler/program/undefined.py), never a number."""
+    if normaliser is not None:
+        checks = (nonzero(normaliser, EVIDENCE_ZERO),) + checks
+    return Ty.TNote(call.span, result.sr, result.vars, result.summed, label, notes, checks,
+                    result)
+
+
+EVIDENCE_ZERO = "the evidence has probability 0"
+
+
+def nonzero(t: Ty.T, message: str) -> Ty.TCheck:
+    """Entries are undefined where the table t is 0 (at the entry's values of t's variables)."""
+    return Ty.TCheck(t, "nonzero", t.vars, message)
 
 
 def _groups_label(call: Call) -> str:
@@ -267,8 +276,17 @@ def _causal(call: Call, which: str, cost: str, result: Ty.T, p: Ty.T) -> Ty.T:
                             2, _criterion_hint(which, graph, X, Y))
         note = (f"the {which} criterion holds in the graph of "
                 f"{call.operand.name}")  # type: ignore[attr-defined]
-    return noted(call, _groups_label(call), (note, cost), result, total(call, p),
-                 call.sum(Y, p))
+    pxz = call.sum(Y, p)
+    check = Ty.TCheck(pxz, which, X, _effect_hint(call))
+    return noted(call, _groups_label(call), (note, cost), result, total(call, p), (check,))
+
+
+def _effect_hint(call: Call) -> str:
+    """The query that is defined where the adjustment is not: graph surgery (effect.py)."""
+    X, Y = call.groups[0], call.groups[1]
+    t = call.operand
+    name = t.name if isinstance(t, Ty.TModel) else "bn"
+    return f"effect({name}, do = {fmt_vars(X)}, outcome = {fmt_vars(Y)})"
 
 
 def network_graph(call: Call) -> tuple[dict[Var, tuple[Var, ...]] | None, str]:
@@ -343,3 +361,4 @@ from atlasc.compiler.program import pasp as _pasp  # noqa: E402,F401  (registers
 
 # normalize, meu, sdp and twoamc (ATLAS.md 4.0, 4.3) register themselves on import
 from atlasc.compiler.language import queries  # noqa: E402,F401
+from atlasc.compiler.language import effect as _effect  # noqa: E402,F401  (registers effect)

@@ -94,16 +94,29 @@ class TMarginals(T):
 
 
 @dataclass(frozen=True, eq=False)
+class TCheck:
+    """A condition a formula's value rests on, checked per evidence row when the query runs
+    (compiler/program/undefined.py): `table` is evaluated at every cell of its free variables.
+    kind "nonzero": an entry is undefined where the table is 0 (a normaliser: p(e) = 0, or a
+    conditional's row sum); "backdoor" / "frontdoor": the table is p(X, Z) and an entry is
+    undefined at a treatment value x where the adjustment's positivity fails (ATLAS.md P11).
+    `on` are the variables the failure is reported on (the table's, or the treatment X)."""
+    table: T
+    kind: str
+    on: frozenset[Var]
+    message: str
+
+
+@dataclass(frozen=True, eq=False)
 class TNote(T):
     """The operand, with what a sugar expansion adds to the report: a headline, the
-    conditions it checked, and guards: empty-scope expressions that must not be zero under a
-    run's evidence (a normaliser), each with the error to give when one is; `positive` is a
-    table whose zero entries the report lists (positivity, ATLAS.md P11)."""
+    conditions it checked, and guards: conditions checked under each run's evidence row
+    (a normaliser that must not be zero, an adjustment's positivity), where they fail the
+    entries are undefined."""
     label: str
     notes: tuple[str, ...]
-    guards: tuple[tuple[T, str], ...]
+    guards: tuple[TCheck, ...]
     operand: T
-    positive: T | None = None
 
     def children(self) -> tuple[T, ...]:
         return (self.operand,)

@@ -9,15 +9,17 @@ F gets the semiring's zero (where `run` would leave it out).  Maximising queries
 per maximised variable, the maximising value index of every (row, assignment).
 
 The checks are those of `run`: evidence on a variable that the query also aggregates is an
-error, a conditional whose normaliser is zero under some row is an error naming the first such
-row, and run-time evidence on a PASP query may observe probabilistic facts only.  PASP
+error and run-time evidence on a PASP query may observe probabilistic facts only.  Entries
+that a row leaves undefined (zero-probability evidence, positivity of an adjustment:
+compiler/program/undefined.py) are NaN, `undefined` is their (B, K) mask and `why(b, k)` the
+reason; the other rows are unaffected.  PASP
 maxent/credal queries also return, per call, the mass of the inconsistent total choices under
 each row's evidence (`inconsistent`, as `run` flags them row by row).
 """
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -25,6 +27,8 @@ import numpy as np
 from atlasc.compiler.errors import QueryTypeError
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.program.marginals import conditionals
+from atlasc.compiler.program.undefined import Undefined, undefined
 
 if TYPE_CHECKING:
     from atlasc.compiler.program.program import Query
@@ -44,6 +48,12 @@ class ArrayResult:
     argmax: dict[str, np.ndarray] | None  # maximised variable -> (B, K) value indices
     engine: str                           # "llvm", or "exact (...)" for counts past int64
     inconsistent: dict[str, np.ndarray] | None = None   # PASP call -> (B,) mass per row
+    undefined: np.ndarray | None = None   # (B, K) True where the entry is undefined (NaN)
+    reasons: Undefined | None = field(default=None, repr=False)
+
+    def why(self, row: int, k: int) -> str | None:
+        """Why entry k of row `row` is undefined (None if it is defined)."""
+        return self.reasons.why(row, k) if self.reasons is not None else None
 
 
 @dataclass
@@ -51,6 +61,11 @@ class ArrayMarginals:
     name: str
     vars: tuple[Var, ...]
     joint: dict[str, np.ndarray]          # X -> (B, |dom X|): P(X = x, e)
+
+    @property
+    def conditional(self) -> dict[str, np.ndarray]:
+        """P(X = x | e), NaN (undefined) in the rows whose evidence has probability 0."""
+        return conditionals(self.joint)
 
 
 def run_array(q: "Query", evidence: np.ndarray, columns: Sequence[str]
@@ -68,6 +83,11 @@ def run_array(q: "Query", evidence: np.ndarray, columns: Sequence[str]
     out = _table(q, ev, B)
     if q.inconsistent:
         out.inconsistent = _flags(q, ev, B)
+    und = undefined(q.guards, q.typed.summed, ev, B, q.free)
+    if und is not None:
+        out.values = np.where(und.mask.reshape(und.mask.shape + (1,) * (out.values.ndim - 2)),
+                              np.nan, out.values.astype(float))
+        out.undefined, out.reasons = und.mask, und
     return out
 
 
@@ -122,7 +142,6 @@ def _check(q: "Query", ev: Columns, B: int) -> None:
     checked in order so the error is the one `run` gives (its first offending row)."""
     from atlasc.compiler.errors import QueryError
     from atlasc.compiler.program.pasp import check_run_evidence
-    from atlasc.compiler.program.program import check_guards
     observed = {v: x for v, x in ev.items() if (x >= 0).any()}
     try:
         for v in observed:
@@ -133,19 +152,3 @@ def _check(q: "Query", ev: Columns, B: int) -> None:
         for b in range(B):
             q._check_rows({v: int(x[b]) for v, x in observed.items() if x[b] >= 0})
         raise
-    if q.guards:
-        _check_guards(q, observed, B, check_guards)
-
-
-def _check_guards(q: "Query", ev: Columns, B: int, check_guards: Any) -> None:
-    """Vectorised: find the first row under which a normaliser is zero, then let the row
-    check raise its error on the rows up to it (the same message as `run`)."""
-    from atlasc.runtime.evaluator import evaluate_columns
-    summed = q.typed.summed
-    sev = {v: x for v, x in ev.items() if v in summed}
-    for g in q.guards:
-        zero = g.circuit.sr.is_zero(evaluate_columns(g.circuit, sev, {}, B).raw)
-        if np.any(zero):
-            upto = max(int(np.flatnonzero(zero)[0]) + 1, min(B, 2))
-            check_guards(q, [{v: int(x[b]) for v, x in ev.items() if x[b] >= 0}
-                             for b in range(upto)])

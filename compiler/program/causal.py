@@ -10,6 +10,7 @@ intervention fixes them.
 """
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from typing import TYPE_CHECKING, Iterable
 
@@ -178,23 +179,28 @@ CRITERIA = {"backdoor": backdoor_violation, "frontdoor": frontdoor_violation}
 POSITIVITY_CELLS = 4096
 
 
-def positivity_note(c: "Circuit") -> str:
-    """Whether the table c (p(X, Z) of an adjustment) is positive everywhere: where it is not,
-    the effect is not identified and the reciprocal's 0 makes it read 0 (ATLAS.md P11).
-    Checked by evaluating every cell when there are at most POSITIVITY_CELLS."""
-    import itertools
+def positivity_note(c: "Circuit", kind: str, X: frozenset[Var], fix: str) -> str:
+    """The report's word on positivity (ATLAS.md P11) of the table c = p(X, Z) of an
+    adjustment, without evidence: it is checked again under every evidence row when the
+    query runs, and an entry at a treatment value where it fails is undefined.  Evaluated at
+    every cell when there are at most POSITIVITY_CELLS."""
+    import numpy as np
+    from atlasc.compiler.language.positivity import failing
     from atlasc.runtime.evaluator import evaluate
-    vs = sorted(c.vars)
-    cells = 1
-    for v in vs:
-        cells *= v.size
-    what = "p(" + ", ".join(v.name for v in vs) + ")"
+    xs, zs = sorted(X), sorted(c.vars - X)
+    order = xs + zs
+    cells = int(np.prod([v.size for v in order], dtype=np.int64))
+    what = "p(" + ", ".join(v.name for v in order) + ")"
+    run = "checked per evidence row when the query runs: entries where it fails are undefined"
     if cells > POSITIVITY_CELLS:
-        return f"positivity of {what} not checked ({cells} cells; ATLAS.md P11)"
-    rows = [dict(zip(vs, idx)) for idx in itertools.product(*(range(v.size) for v in vs))]
-    zero = [r for r, val in zip(rows, evaluate(c, assignment=rows).values) if val == 0]
-    if not zero:
-        return f"positivity: {what} > 0 at all {cells} cells (ATLAS.md P11)"
-    at = ", ".join(f"{v.name}={v.domain[x]}" for v, x in zero[0].items())
-    return (f"positivity fails: {what} = 0 at {len(zero)} of {cells} cells, first {at}; the "
-            "effect is not identified there and reads 0 (ATLAS.md P11)")
+        return f"positivity of {what} is {run} ({cells} cells; ATLAS.md P11)"
+    rows = [dict(zip(order, idx)) for idx in itertools.product(*(range(v.size) for v in order))]
+    kx = int(np.prod([v.size for v in xs], dtype=np.int64))
+    t = np.asarray(evaluate(c, assignment=rows).values, float).reshape(1, kx, -1)
+    bad = [dict(zip(xs, idx)) for idx, f in zip(
+        itertools.product(*(range(v.size) for v in xs)), failing(kind, t)[0]) if f]
+    if not bad:
+        return f"positivity: holds for {what} without evidence; {run} (ATLAS.md P11)"
+    at = "; ".join(", ".join(f"{v.name}={v.domain[i]}" for v, i in b.items()) for b in bad)
+    return (f"positivity fails without evidence at {at}: those entries are undefined (null), "
+            f"never the formula's number; {fix} is defined there (graph surgery; ATLAS.md P11)")

@@ -39,12 +39,7 @@ class MarginalsResult:
     @property
     def conditional(self) -> dict[str, np.ndarray]:
         """P(X = x | e): each row of each table divided by its sum (NaN where that is 0)."""
-        out = {}
-        for x, p in self.joint.items():
-            total = p.sum(axis=1, keepdims=True)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[x] = np.where(total > 0, p / np.where(total > 0, total, 1.0), np.nan)
-        return out
+        return conditionals(self.joint)
 
     @property
     def rows(self) -> list[dict[str, dict[str, tuple[float, float]]]]:
@@ -59,6 +54,19 @@ class MarginalsResult:
         return {x: (float(self.joint[var][row, i]), float(cond[i]))
                 for i, x in enumerate(v.domain)}
 
+    def undefined(self, var: str, row: int = 0) -> str | None:
+        """Why P(X = x | e) is undefined for X = var in this row (None if it is defined)."""
+        if self.joint[var][row].sum() > 0:
+            return None
+        if var in self.observed[row]:
+            return f"the evidence without {var} has probability 0"
+        return "the evidence has probability 0"
+
+    @property
+    def defined(self) -> bool:
+        return all(self.undefined(v.name, b) is None for v in self.vars
+                   for b in range(len(self.observed)))
+
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "semiring": self.semiring, "passes": PASSES,
                 "rows": [{"marginals": [self._var_json(v, b) for v in self.vars]}
@@ -66,9 +74,24 @@ class MarginalsResult:
 
     def _var_json(self, v: Var, b: int) -> dict[str, Any]:
         t = self.table(v.name, b)
-        return {"var": v.name, "observed": self.observed[b].get(v.name),
-                "table": [{"value": x, "joint": j, "conditional": None if c != c else c}
-                          for x, (j, c) in t.items()]}
+        out = {"var": v.name, "observed": self.observed[b].get(v.name),
+               "table": [{"value": x, "joint": j, "conditional": None if c != c else c}
+                         for x, (j, c) in t.items()]}
+        why = self.undefined(v.name, b)
+        if why is not None:
+            out["undefined"] = why
+        return out
+
+
+def conditionals(joint: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each row of each table divided by its sum: NaN (undefined) where the sum is 0, the
+    evidence having probability 0."""
+    out = {}
+    for x, p in joint.items():
+        total = p.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[x] = np.where(total > 0, p / np.where(total > 0, total, 1.0), np.nan)
+    return out
 
 
 def evaluate(q: "Query", rows: list["Row"]) -> MarginalsResult:

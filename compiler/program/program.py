@@ -19,6 +19,7 @@ from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.lower import Guard, Lowerer, QueryFailed
 from atlasc.compiler.program import marginals
 from atlasc.compiler.program.values import index_array, value_index
+from atlasc.compiler.program.undefined import cell_index, columns, undefined
 from atlasc.compiler.language.models import ModelInfo, check_models
 from atlasc.compiler.language.diagnose import Diagnostics
 from atlasc.compiler.language.parse import parse_all
@@ -122,12 +123,26 @@ class ProgramReport:
 # ---- results ----------------------------------------------------------------------------------
 @dataclass
 class Entry:
+    """One value of a result; `value` is None where it is undefined, with the reason in
+    `undefined` (positivity of an adjustment, zero-probability evidence: docs/language.md)."""
     assignment: dict[str, str]
     value: Any
     argmax: dict[str, str] | None = None
+    undefined: str | None = None
+
+    @property
+    def defined(self) -> bool:
+        return self.undefined is None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"assignment": self.assignment, "value": encode_value(self.value)}
+        out: dict[str, Any] = {"assignment": self.assignment}
+        out.update(self.value_json())
+        return out
+
+    def value_json(self) -> dict[str, Any]:
+        if self.undefined is not None:
+            return {"value": None, "undefined": self.undefined}
+        out: dict[str, Any] = {"value": encode_value(self.value)}
         if self.argmax is not None:
             out["argmax"] = self.argmax
         return out
@@ -143,14 +158,16 @@ class ResultRow:
     def value(self) -> Any:
         return self.entries[0].value
 
+    @property
+    def defined(self) -> bool:
+        return all(e.defined for e in self.entries)
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any]
         if self.table:
             out = {"table": [e.to_json() for e in self.entries]}
         else:
-            out = {"value": encode_value(self.entries[0].value)}
-            if self.entries[0].argmax is not None:
-                out["argmax"] = self.entries[0].argmax
+            out = self.entries[0].value_json()
         if self.inconsistent:
             out["inconsistent"] = [i.to_json() for i in self.inconsistent]
         return out
@@ -162,6 +179,11 @@ class QueryResult:
     semiring: str
     free: tuple[str, ...]
     rows: list[ResultRow]
+
+    @property
+    def defined(self) -> bool:
+        """False if some entry is undefined (its value None, its reason in `undefined`)."""
+        return all(r.defined for r in self.rows)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "semiring": self.semiring,
@@ -238,7 +260,6 @@ class Query:
             raise self.error
         for row in rows:
             self._check_rows(row)
-        check_guards(self, rows)
         if isinstance(self.typed, Ty.TMarginals):
             return marginals.evaluate(self, rows)
         out = _evaluate(self, self.circuit, rows)
@@ -264,22 +285,6 @@ def evidence_conflict(q: Query, v: Var, agg: Ty.TAggregate, span: Span | None = 
                           span, f"read the {v.name} rows of the table instead of giving "
                           f"evidence, or run the other queries with -q",
                           notes=((agg.span, f"{v.name} is aggregated here"),))
-
-
-def check_guards(q: Query, rows: list[Row]) -> None:
-    """A normaliser that is zero under a row's evidence (p(e) = 0) makes the result undefined:
-    an error naming the row, never a silent number."""
-    from atlasc.runtime.evaluator import evaluate
-    summed = q.typed.summed
-    evs = [{v: x for v, x in r.items() if x is not None and v in summed} for r in rows]
-    for g in q.guards:
-        for k, val in enumerate(evaluate(g.circuit, evidence=evs).values):
-            if val == 0:
-                shown = ", ".join(f"{v.name} = {v.domain[x]}" for v, x in sorted(evs[k].items()))
-                raise QueryError(f"{g.message}: {{{shown}}}"
-                                 + (f" (row {k + 1})" if len(rows) > 1 else ""),
-                                 g.span, "the conditional is undefined there: give evidence "
-                                 "with non-zero probability")
 
 
 def _used_guards(program: Program, q: Query) -> list[Guard]:
@@ -309,7 +314,25 @@ def _evaluate(q: Query, c: Circuit, rows: list[Row]) -> QueryResult:
     for n in counts:
         out.append(ResultRow(entries[k:k + n], bool(free)))
         k += n
+    _mark_undefined(q, rows, out, flat_asg)
     return QueryResult(q.name, q.semiring.name, tuple(v.name for v in free), out)
+
+
+def _mark_undefined(q: Query, rows: list[Row], out: list[ResultRow],
+                    flat_asg: list[dict[Var, int]]) -> None:
+    """Entries whose conditions fail under their row's evidence lose their value and get the
+    reason (compiler/program/undefined.py)."""
+    und = undefined(q.guards, q.typed.summed, columns(rows), len(rows), q.free)
+    if und is None:
+        return
+    asg = iter(flat_asg)
+    for b, row in enumerate(out):
+        for e in row.entries:
+            a = next(asg)
+            k = int(cell_index(q.free, np.asarray([a[v] for v in q.free], np.int64)))
+            why = und.why(b, k)
+            if why is not None:
+                e.value, e.argmax, e.undefined = None, None, why
 
 
 def _names(a: TMapping[Var, int]) -> dict[str, str]:

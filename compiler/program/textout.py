@@ -37,9 +37,44 @@ def result_text(r: QueryResult | MarginalsResult, with_rows: bool = False) -> st
     for i, row in enumerate(r.rows, start=1):
         for e in row.entries:
             cells = ([str(i)] if with_rows else []) + [e.assignment[v] for v in r.free] + \
-                [value_text(e.value)] + ([_argmax_text(e)] if has_argmax else [])
+                [_entry_text(e)] + ([_argmax_text(e)] if has_argmax else [])
             lines.append(cells)
-    return "\n".join([title] + ["  " + s for s in _table(header, lines)] + _flags(r, with_rows))
+    return "\n".join([title] + ["  " + s for s in _table(header, lines)] + _flags(r, with_rows)
+                     + _reasons(r, with_rows))
+
+
+def _entry_text(e: Entry) -> str:
+    return value_text(e.value) if e.undefined is None else UNDEFINED
+
+
+UNDEFINED = "undefined"
+
+
+def _reasons(r: QueryResult, with_rows: bool) -> list[str]:
+    """Why the undefined entries are undefined: one line per distinct reason (per row), at
+    the values its entries share when those are exactly its entries."""
+    out: list[str] = []
+    for i, row in enumerate(r.rows, start=1):
+        groups: dict[str, list[Entry]] = {}
+        for e in row.entries:
+            if e.undefined is not None:
+                groups.setdefault(e.undefined, []).append(e)
+        for why, es in groups.items():
+            at = _where(row.entries, es)
+            where = (f" at row {i}" if with_rows else "") + \
+                (", every entry" if at is None else (", " if with_rows else " at ") + at)
+            out.append(f"  undefined{where}: {why}")
+    return out
+
+
+def _where(entries: list[Entry], group: list[Entry]) -> str | None:
+    """The values a group of entries shares (None: it is every entry of the row)."""
+    common = set(group[0].assignment.items()).intersection(
+        *(e.assignment.items() for e in group[1:]))
+    if len(group) == sum(common <= set(e.assignment.items()) for e in entries):
+        return ", ".join(f"{k}={v}" for k, v in group[0].assignment.items()
+                         if (k, v) in common) or None
+    return "; ".join(", ".join(f"{k}={v}" for k, v in e.assignment.items()) for e in group)
 
 
 def _flags(r: QueryResult, with_rows: bool) -> list[str]:
@@ -62,6 +97,18 @@ def marginals_text(r: MarginalsResult, with_rows: bool = False) -> str:
             starred = starred or v.name in seen
             for i, (x, (j, c)) in enumerate(r.table(v.name, b).items()):
                 lines.append(([str(b + 1)] if with_rows else []) + [name if i == 0 else "", x,
-                             value_text(j), value_text(c) if c == c else "undefined"])
+                             value_text(j), value_text(c) if c == c else UNDEFINED])
     note = ["  * observed: P(X=x, e without X), the evidence on X retracted"] if starred else []
-    return "\n".join([title] + ["  " + s for s in _table(header, lines)] + note)
+    return "\n".join([title] + ["  " + s for s in _table(header, lines)] + note +
+                     _marginal_reasons(r, with_rows))
+
+
+def _marginal_reasons(r: MarginalsResult, with_rows: bool) -> list[str]:
+    out = []
+    for b in range(len(r.observed)):
+        for v in r.vars:
+            why = r.undefined(v.name, b)
+            if why is not None:
+                where = f"row {b + 1}, " if with_rows else ""
+                out.append(f"  undefined at {where}P({v.name} | e): {why}")
+    return out

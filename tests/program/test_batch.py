@@ -68,6 +68,10 @@ def test_run_array_matches_run(file: str, name: str, data: Any) -> None:
         for e in row.entries:
             k = _entry(got, e.assignment)
             seen.add(k)
+            assert got.why(b, k) == e.undefined
+            if e.undefined is not None:          # undefined in both, with the same reason
+                assert e.value is None and np.isnan(got.values[b, k]).all()
+                continue
             assert sr.close(sr.to_py(got.values[b, k]), e.value)
             if e.argmax is not None:
                 assert {v: prog.variables[v].domain[a[b, k]] for v, a in got.argmax.items()} \
@@ -91,8 +95,10 @@ def test_run_array_errors() -> None:
     with pytest.raises(QueryError, match="unknown variable"):
         q.run_array(np.array([[0]]), ["Nope"])
     cond = PROGRAMS["conditional"].queries["rain_wet"]      # p(Rain | Wet = true)
-    with pytest.raises(QueryError, match=r"probability zero: \{Wet = false\} \(row 3\)"):
-        cond.run_array(np.array([[1], [-1], [0], [0]]), ["Wet"])
+    out = cond.run_array(np.array([[1], [-1], [0], [0]]), ["Wet"])   # one bad row: the others
+    assert out.undefined.any(axis=1).tolist() == [False, False, True, True]
+    assert not np.isnan(out.values[:2]).any()
+    assert out.why(2, 0) == "the evidence has probability 0: {Wet = false}"
     with pytest.raises(QueryError, match="meaningless"):
         PROGRAMS["conditional"].queries["rain"].run_array(np.array([[1]]), ["Rain"])
 

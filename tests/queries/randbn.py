@@ -9,6 +9,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 PROBS = st.integers(5, 95).map(lambda k: k / 100)
+# with zero CPT entries (and ones): positivity fails, evidence can have probability 0
+ZERO_PROBS = st.one_of(st.sampled_from([0.0, 1.0]), PROBS)
 
 
 @dataclass
@@ -72,8 +74,8 @@ def _b(x: int) -> str:
 
 
 @st.composite
-def random_bn(draw: st.DrawFn, n_min: int = 3, n_max: int = 5, max_parents: int = 2
-              ) -> RandomBN:
+def random_bn(draw: st.DrawFn, n_min: int = 3, n_max: int = 5, max_parents: int = 2,
+              probs: st.SearchStrategy[float] = PROBS) -> RandomBN:
     n = draw(st.integers(n_min, n_max))
     names = [f"V{i}" for i in range(n)]
     parents: dict[str, list[str]] = {}
@@ -82,7 +84,7 @@ def random_bn(draw: st.DrawFn, n_min: int = 3, n_max: int = 5, max_parents: int 
         ps = draw(st.lists(st.sampled_from(names[:i]), max_size=min(i, max_parents),
                            unique=True)) if i else []
         parents[v] = sorted(ps, key=names.index)
-        p_true[v] = {k: draw(PROBS) for k in itertools.product((0, 1), repeat=len(ps))}
+        p_true[v] = {k: draw(probs) for k in itertools.product((0, 1), repeat=len(ps))}
     return RandomBN(names, parents, p_true)
 
 

@@ -277,10 +277,16 @@ def _inline(prog, name: str):  # type: ignore[no-untyped-def]
 
 def test_positivity_is_reported() -> None:
     report = compile_string((EX / "backdoor.query").read_text()).report.render()
-    assert "positivity: p(X, Z) > 0 at all 4 cells" in report
+    assert "positivity: holds for p(X, Z) without evidence; checked per evidence row" in report
     text = ('model net = bif "asia.bif"\nquery do = backdoor(net, treatment = {either}, '
             'outcome = {xray}, adjust = {lung, tub})\n')
     prog = compile_string(text, base_dir=str(EX), repair=True)
     report = prog.report.render()
     assert prog.queries["do"].tractable, report
-    assert "positivity fails: p(either, lung, tub) = 0 at 4 of 8 cells" in report
+    assert "positivity fails without evidence at either=yes; either=no: those entries are " \
+        "undefined (null), never the formula's number; effect(net, do = {either}, outcome = " \
+        "{xray}) is defined there" in report
+    res = prog.queries["do"].run()
+    assert all(e.value is None for e in res.rows[0].entries)
+    assert "p(either = yes, lung = no, tub = no) = 0 while the stratum p(lung = no, tub = no)" \
+        in res.rows[0].entries[0].undefined

@@ -75,22 +75,29 @@ query inside = normalize(sum[A] (bn | A))
 """
 
 
-def test_zero_probability_evidence_is_an_error() -> None:
+def test_zero_probability_evidence_is_undefined() -> None:
     prog = compile_string(ZERO, filename="zero.query")
-    with pytest.raises(QueryError) as e:
-        prog.queries["q"].run(evidence={"A": True})
-    assert "normalize: the evidence has probability zero: {A = true}" in e.value.render()
-    assert "zero.query:3:11" in e.value.render()
-    with pytest.raises(QueryError, match="probability zero"):
-        prog.queries["inside"].run()
+    res = prog.queries["q"].run(evidence={"A": True})
+    assert [e.value for e in res.rows[0].entries] == [None, None]
+    assert res.rows[0].entries[0].undefined == "the evidence has probability 0: {A = true}"
+    assert not res.defined
+    inside = prog.queries["inside"].run().rows[0].entries
+    assert [e.undefined for e in inside] == ["the evidence has probability 0"] * 2
     rows = prog.queries["q"].run(evidence={"A": False}).rows[0].entries
     assert [e.value for e in rows] == pytest.approx([0.5, 0.5])
 
 
-def test_zero_row_in_a_batch_is_named() -> None:
+def test_zero_row_in_a_batch_leaves_the_others() -> None:
     prog = compile_string(ZERO)
-    with pytest.raises(QueryError, match=r"\(row 2\)"):
-        prog.queries["q"].run(evidence=[{"A": False}, {"A": True}])
+    res = prog.queries["q"].run(evidence=[{"A": False}, {"A": True}, {}])
+    assert [e.value for e in res.rows[0].entries] == pytest.approx([0.5, 0.5])
+    assert [e.value for e in res.rows[1].entries] == [None, None]
+    assert [e.value for e in res.rows[2].entries] == pytest.approx([0.5, 0.5])
+    out = prog.queries["q"].run_array(np.array([[0], [1], [-1]]), ["A"])
+    assert out.undefined.tolist() == [[False, False], [True, True], [False, False]]
+    assert np.isnan(out.values[1]).all() and out.values[0] == pytest.approx([0.5, 0.5])
+    assert out.why(1, 0) == "the evidence has probability 0: {A = true}"
+    assert out.why(0, 0) is None
 
 
 def test_normalize_needs_probabilities() -> None:

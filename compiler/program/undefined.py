@@ -1,0 +1,196 @@
+"""Undefined entries: the conditions a formula's value rests on, checked under every evidence
+row when a query runs, vectorised over the rows (docs/language.md, *Undefined entries*).
+
+A query's guards (lower.Guard, from the typed.TCheck of its sugar) are tables over a few
+variables, evaluated at every cell for every row:
+
+* "nonzero": a normaliser or a conditional's row sum; where it is 0 (p(e) = 0, or
+  sum_Y e = 0 at the entry's values) the entry is undefined;
+* "backdoor": p(X, Z); the adjustment sum_z p(z) p(y | x, z) needs p(x, z) > 0 for every
+  stratum z with p(z) > 0 (positivity, ATLAS.md P11); where it fails at x, every entry with
+  X = x is undefined;
+* "frontdoor": p(X, Z); sum_z p(z | x) sum_x' p(x') p(y | x', z) needs p(x) > 0 and
+  p(x', z) > 0 wherever p(x, z) > 0 and p(x') > 0.
+
+A failure is reported on the guard's variables `on` (the treatment X, or the table's own):
+an entry is undefined if its values of `on` fail, or, when the query no longer has all of
+`on` free (a later query summed them away), if any value fails.  The reason names the cell,
+the stratum and its probability, never the number the formula gives.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.language.lower import Guard
+from atlasc.compiler.language.positivity import failing, first_stratum
+from atlasc.runtime.evaluator import evaluate_columns
+
+Columns = dict[Var, np.ndarray]       # Var -> (B,) value indices, -1 where unobserved
+
+
+def cells(vs: Sequence[Var]) -> np.ndarray:
+    """Every assignment of vs as value indices, (K, len(vs)), the last variable fastest."""
+    K = int(np.prod([v.size for v in vs], dtype=np.int64))
+    return np.asarray(list(itertools.product(*(range(v.size) for v in vs))),
+                      np.int32).reshape(K, len(vs))
+
+
+def cell_index(vs: Sequence[Var], values: np.ndarray) -> np.ndarray:
+    """The index in cells(vs) of each row of `values` (.., len(vs)) value indices."""
+    out = np.zeros(values.shape[:-1], np.int64)
+    for j, v in enumerate(vs):
+        out = out * v.size + values[..., j]
+    return out
+
+
+def columns(rows: Sequence[dict[Var, int | None]]) -> Columns:
+    """Rows of evidence (Var -> value index or None) as columns (-1: unobserved)."""
+    out: Columns = {}
+    for b, r in enumerate(rows):
+        for v, x in r.items():
+            if x is not None:
+                out.setdefault(v, np.full(len(rows), -1, np.int32))[b] = x
+    return out
+
+
+def shown(a: dict[Var, int]) -> str:
+    return ", ".join(f"{v.name} = {v.domain[x]}" for v, x in sorted(a.items()))
+
+
+# ---- one guard --------------------------------------------------------------------------------
+@dataclass
+class Failed:
+    """Where one guard fails: `fail[b, i]` for row b and cell i of `on`."""
+    guard: Guard
+    on: tuple[Var, ...]
+    fail: np.ndarray
+    table: np.ndarray            # (B, K) the guard's values at cells(order)
+    order: tuple[Var, ...]       # on first, then the strata
+    given: "_LazyGiven"          # per row: the evidence that conditions the table
+
+    def reason(self, b: int, i: int) -> str:
+        g = self.guard
+        at = dict(zip(self.on, (int(x) for x in cells(self.on)[i])))
+        given = f" given {{{shown(self.given[b])}}}" if self.given[b] else ""
+        if g.kind == "nonzero":
+            if not self.on:
+                return g.message + (f": {{{shown(self.given[b])}}}" if self.given[b] else "")
+            return f"{g.message} at {shown(at)}{given}"
+        return _positivity_reason(self, b, i, at, given)
+
+
+def _positivity_reason(f: Failed, b: int, i: int, at: dict[Var, int], given: str) -> str:
+    """The first stratum that breaks positivity at cell i of the treatment, with its
+    probability, and the query that is defined there (the guard's message)."""
+    kind = f.guard.kind
+    t = np.asarray(f.table[b], float).reshape(len(cells(f.on)), -1)
+    px, total = t.sum(axis=1), float(t.sum())
+    rest = f.order[len(f.on):]
+    fix = f"; {f.guard.message} computes p(Y | do(X)) by graph surgery"
+    what = f"the {kind} adjustment does not identify the effect at {shown(at)}"
+    k = first_stratum(kind, t, i)
+    if k < 0:
+        return f"positivity fails: p({shown(at)}{given}) = 0: {what}{fix}"
+    z = dict(zip(rest, (int(x) for x in cells(rest)[k])))
+    if kind == "backdoor":
+        pz = float(t[:, k].sum()) / total
+        return (f"positivity fails: p({shown({**at, **z})}{given}) = 0 while the stratum "
+                f"p({shown(z)}{given}) = {pz:.6g}: {what}{fix}")
+    j = int(np.flatnonzero((px > 0) & (t[:, k] == 0))[0])
+    other = dict(zip(f.on, (int(x) for x in cells(f.on)[j])))
+    return (f"positivity fails: p({shown({**other, **z})}{given}) = 0 while "
+            f"p({shown(z)} | {shown(at)}{given}) = {float(t[i, k]) / float(px[i]):.6g} and "
+            f"p({shown(other)}{given}) = {float(px[j]) / total:.6g}: {what}{fix}")
+
+
+def failures(g: Guard, summed: frozenset[Var], ev: Columns, B: int) -> Failed:
+    """Evaluate guard g at every cell of its variables under each row's evidence (the
+    evidence on `summed` conditions it; cells other evidence contradicts are not checked)."""
+    on = tuple(sorted(g.on))
+    order = on + tuple(sorted(g.circuit.vars - g.on))
+    combos = cells(order)
+    K = len(combos)
+    sev = {v: x for v, x in ev.items() if v in summed}
+    raw = evaluate_columns(g.circuit, {v: np.repeat(x, K) for v, x in sev.items()},
+                           {v: np.tile(combos[:, j], B) for j, v in enumerate(order)},
+                           B * K).raw
+    table = raw.reshape((B, K) + raw.shape[1:])
+    allowed = np.ones((B, K), bool)
+    for j, v in enumerate(order):
+        if v in ev:
+            x = ev[v][:, None]
+            allowed &= (x < 0) | (x == combos[None, :, j])
+    fail = _fail(g, table, allowed, len(cells(on)))
+    return Failed(g, on, fail, table, order, _LazyGiven(sev, B))
+
+
+class _LazyGiven:
+    """Per-row evidence dicts, made only for the rows whose reasons are asked for."""
+
+    def __init__(self, sev: Columns, B: int) -> None:
+        self.sev, self.B = sev, B
+
+    def __getitem__(self, b: int) -> dict[Var, int]:
+        return {v: int(x[b]) for v, x in self.sev.items() if x[b] >= 0}
+
+    def __len__(self) -> int:
+        return self.B
+
+
+def _fail(g: Guard, table: np.ndarray, allowed: np.ndarray, kx: int) -> np.ndarray:
+    if g.kind == "nonzero":
+        return g.circuit.sr.is_zero(table) & allowed
+    t = np.where(allowed, np.asarray(table, float), 0.0)
+    return failing(g.kind, t.reshape(table.shape[0], kx, -1))
+
+
+# ---- a query's entries --------------------------------------------------------------------------
+@dataclass
+class Undefined:
+    """The undefined entries of a batch: `mask[b, k]` for row b and cell k of the query's
+    free variables (cells(free) order); `why(b, k)` the reason."""
+    failed: list[Failed]
+    mask: np.ndarray              # (B, K) bool
+    which: np.ndarray             # (B, K) the first failing guard, -1 where defined
+    cell: list[np.ndarray | None]  # per guard: (K,) its cell of `on`, None if on is not free
+
+    def why(self, b: int, k: int) -> str | None:
+        i = int(self.which[b, k])
+        if i < 0:
+            return None
+        f, at = self.failed[i], self.cell[i]
+        c = int(at[k]) if at is not None else int(np.flatnonzero(f.fail[b])[0])
+        return f.reason(b, c)
+
+    def rows(self) -> np.ndarray:
+        """The rows with an undefined entry."""
+        return np.flatnonzero(self.mask.any(axis=1))
+
+
+def undefined(guards: Sequence[Guard], summed: frozenset[Var], ev: Columns, B: int,
+              free: tuple[Var, ...]) -> Undefined | None:
+    """The entries of a batch (B rows of evidence `ev`) that the guards leave undefined;
+    None when every entry is defined."""
+    failed = [f for f in (failures(g, summed, ev, B) for g in guards) if f.fail.any()]
+    if not failed:
+        return None
+    combos = cells(free)
+    mask = np.zeros((B, len(combos)), bool)
+    which = np.full((B, len(combos)), -1, np.int32)
+    at: list[np.ndarray | None] = []
+    for i, f in enumerate(failed):
+        if set(f.on) <= set(free):
+            idx = cell_index(f.on, combos[:, [free.index(v) for v in f.on]])
+            hit = f.fail[:, idx]
+            at.append(idx)
+        else:
+            hit = np.repeat(f.fail.any(axis=1)[:, None], len(combos), axis=1)
+            at.append(None)
+        which = np.where((which < 0) & hit, i, which)
+        mask |= hit
+    return Undefined(failed, mask, which, at)
