@@ -26,6 +26,7 @@ from typing import Sequence
 import numpy as np
 
 from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.names import value_text
 from atlasc.compiler.language.lower import Guard
 from atlasc.compiler.language.positivity import failing, first_stratum
 from atlasc.runtime.evaluator import evaluate_columns
@@ -59,7 +60,8 @@ def columns(rows: Sequence[dict[Var, int | None]]) -> Columns:
 
 
 def shown(a: dict[Var, int]) -> str:
-    return ", ".join(f"{v.name} = {v.domain[x]}" for v, x in sorted(a.items()))
+    """`X = x, ...` as a query writes it (values that are not names quoted)."""
+    return ", ".join(f"{v.name} = {value_text(v.domain[x])}" for v, x in sorted(a.items()))
 
 
 # ---- one guard --------------------------------------------------------------------------------
@@ -116,10 +118,7 @@ def failures(g: Guard, summed: frozenset[Var], ev: Columns, B: int) -> Failed:
     combos = cells(order)
     K = len(combos)
     sev = {v: x for v, x in ev.items() if v in summed}
-    raw = evaluate_columns(g.circuit, {v: np.repeat(x, K) for v, x in sev.items()},
-                           {v: np.tile(combos[:, j], B) for j, v in enumerate(order)},
-                           B * K).raw
-    table = raw.reshape((B, K) + raw.shape[1:])
+    table = _evaluate_cells(g, sev, order, combos, B)
     allowed = np.ones((B, K), bool)
     for j, v in enumerate(order):
         if v in ev:
@@ -127,6 +126,22 @@ def failures(g: Guard, summed: frozenset[Var], ev: Columns, B: int) -> Failed:
             allowed &= (x < 0) | (x == combos[None, :, j])
     fail = _fail(g, table, allowed, len(cells(on)))
     return Failed(g, on, fail, table, order, _LazyGiven(sev, B))
+
+
+def _evaluate_cells(g: Guard, sev: Columns, order: tuple[Var, ...], combos: np.ndarray,
+                    B: int) -> np.ndarray:
+    """The guard's values (B, K) at every cell, evaluated once per distinct evidence row."""
+    vs = sorted(sev)
+    if vs:
+        uniq, back = np.unique(np.stack([sev[v] for v in vs], axis=1), axis=0,
+                               return_inverse=True)
+    else:
+        uniq, back = np.zeros((min(B, 1), 0), np.int32), np.zeros(B, np.int64)
+    U, K = len(uniq), len(combos)
+    raw = evaluate_columns(g.circuit, {v: np.repeat(uniq[:, j], K) for j, v in enumerate(vs)},
+                           {v: np.tile(combos[:, j], U) for j, v in enumerate(order)},
+                           U * K).raw
+    return raw.reshape((U, K) + raw.shape[1:])[back.reshape(-1)]
 
 
 class _LazyGiven:

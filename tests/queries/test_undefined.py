@@ -264,3 +264,36 @@ def test_undefined_entries_in_json_and_exit_code(tmp_path) -> None:  # type: ign
     assert hi["value"] is None and "positivity fails" in hi["undefined"]
     r = CliRunner().invoke(main, ["run", str(path), "-e", "X=lo"])
     assert r.exit_code == 2          # X is aggregated inside the query: meaningless evidence
+
+
+# ---- the insurance network of the issue (slow: ~90 s with --repair) ------------------------------
+@pytest.mark.slow
+def test_insurance_backdoor_undefined_and_effect_matches_pgmpy_surgery() -> None:
+    """backdoor(insurance, ThisCarCost, PropCost, {CarValue, Theft, ThisCarDam}) printed
+    0.1657 for p(PropCost = TenThou | do(ThisCarCost = TenThou)), whose true value is 0.8607:
+    positivity fails at every treatment value but Thousand.  Those entries are undefined now,
+    and effect(...) agrees with pgmpy's own graph surgery (model.do, variable elimination)."""
+    import warnings
+    from pgmpy.inference import VariableElimination
+    from pgmpy.utils import get_example_model
+    from tests.sources.helpers import bnlearn
+    text = (f'model insurance = bif "{bnlearn("insurance")}"\n'
+            "query do = backdoor(insurance, treatment = {ThisCarCost}, outcome = {PropCost}, "
+            "adjust = {CarValue, Theft, ThisCarDam})\n"
+            "query eff = effect(insurance, do = {ThisCarCost}, outcome = {PropCost})\n")
+    prog = compile_string(text, repair=True)
+    do, eff = (prog.queries[n].run().rows[0].entries for n in ("do", "eff"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ve = VariableElimination(get_example_model("insurance").do(["ThisCarCost"]))
+        truth = {x: ve.query(["PropCost"], evidence={"ThisCarCost": x}, show_progress=False)
+                 for x in ("Thousand", "TenThou", "HundredThou", "Million")}
+    for d, e in zip(do, eff):
+        x, y = e.assignment["ThisCarCost"], e.assignment["PropCost"]
+        assert e.value == pytest.approx(float(truth[x].get_value(PropCost=y)), abs=1e-9)
+        if x == "Thousand":
+            assert d.value == pytest.approx(e.value, abs=1e-9)
+        else:
+            assert d.value is None and "positivity fails" in d.undefined
+    at = {(e.assignment["PropCost"], e.assignment["ThisCarCost"]): e.value for e in eff}
+    assert at[("TenThou", "TenThou")] == pytest.approx(0.8607079129, abs=1e-9)
