@@ -25,7 +25,7 @@ from lark.lexer import PatternStr
 
 from atlasc.compiler.errors import QueryError, QuerySyntaxError, raise_all
 from atlasc.compiler.language import ast as A
-from atlasc.compiler.names import canonical, unquote
+from atlasc.compiler.names import canonical, is_plain, quote, unquote
 from atlasc.compiler.source import Span
 
 
@@ -507,6 +507,30 @@ def _expected(names: set[str] | frozenset[str] | None) -> str:
 
 def _syntax_error(e: UnexpectedInput, lines: Lines, base: int, end: int) -> QuerySyntaxError:
     """Lark's error in the chunk text[base:end], as a positioned error in the whole text."""
+    err = _lark_error(e, lines, base, end)
+    if err.span is not None:
+        err.hint = _quote_hint(lines.text, err.span.start) or err.hint
+    return err
+
+
+_AFTER_EQ = re.compile(r"=\s*$|=\s*[^\s,()|;\[\]{}=\"]+$")
+_RAW_VALUE = re.compile(r"[^\s,()|;\[\]{}=\"]+")
+
+
+def _quote_hint(text: str, at: int) -> str | None:
+    """After `X =`, a value that is not a name or a number: say how to write it."""
+    m = _AFTER_EQ.search(text, text.rfind("\n", 0, at) + 1, at)
+    if m is None:
+        return None
+    after = m.group(0)[1:]
+    raw = _RAW_VALUE.match(text, m.start() + 1 + len(after) - len(after.lstrip()))
+    if raw is None or is_plain(raw.group(0)):
+        return None
+    return (f"a value that is not a name or a number is written in quotes: "
+            f"{quote(raw.group(0))}")
+
+
+def _lark_error(e: UnexpectedInput, lines: Lines, base: int, end: int) -> QuerySyntaxError:
     text = lines.text
     if isinstance(e, UnexpectedCharacters):
         at = base + e.pos_in_stream
@@ -521,14 +545,14 @@ def _syntax_error(e: UnexpectedInput, lines: Lines, base: int, end: int) -> Quer
                                 _expected(e.accepts or e.expected) or None)
     expected = e.expected if isinstance(e, UnexpectedEOF) else \
         (getattr(e, "accepts", None) or getattr(e, "expected", None))
-    if end < len(text):                 # the chunk ended where the next statement starts
-        word = _word(text, end)
-        return QuerySyntaxError(f"unexpected '{word}'", lines.span(end, end + len(word)),
-                                _expected(expected) or None)
-    return QuerySyntaxError("unexpected end of file", lines.point(len(text.rstrip())),
+    last = _content_end(text, base, end)
+    what = "the statement" if end < len(text) else "file"   # the next statement starts at end
+    return QuerySyntaxError(f"unexpected end of {what}", lines.point(last),
                             _expected(expected) or None)
 
 
-def _word(text: str, at: int) -> str:
-    m = re.match(r"[A-Za-z_]+", text[at:at + 16])
-    return m.group(0) if m else text[at]
+def _content_end(text: str, start: int, end: int) -> int:
+    """Just after the last character of text[start:end] that is not blank or a comment."""
+    body = _COMMENTS.sub(lambda m: " " * len(m.group(0)), text[start:end])
+    return start + len(body.rstrip())
+
