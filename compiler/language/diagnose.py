@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Iterator, TypeVar
 
-from atlasc.compiler.errors import AtlasError, QueryError, raise_all
+from atlasc.compiler.errors import AtlasError, QueryError, QueryErrors, raise_all
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.source import Span
 
@@ -42,8 +42,9 @@ class Diagnostics:
         except AtlasError as err:
             if not getattr(err, "exit_code", 2) == 2:
                 raise
-            if not self._follows(stmt, err):
-                self.add(err, getattr(stmt, "span", None))
+            for one in err.errors if isinstance(err, QueryErrors) else [err]:
+                if not self._follows(stmt, one):
+                    self.add(one, getattr(stmt, "span", None))
             for n in declares:
                 self.broken.setdefault(n.text, n.span)
             return None

@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from atlasc.compiler.errors import QueryNameError, QueryTypeError
+from atlasc.compiler.errors import (AtlasError, QueryError, QueryNameError, QueryTypeError,
+                                    raise_all)
 from atlasc.compiler.language import adapters
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language.diagnose import Diagnostics
@@ -264,15 +265,24 @@ def probability(n: A.Number) -> float:
 def inline_bayesnet(env: Env, body: A.BayesNetModel, name: str) -> BayesNet:
     seen: dict[Var, A.Cpt] = {}
     cpts: list[CPT] = []
-    for c in body.cpts:
-        child = env.var(c.child)
-        if child in seen:
-            raise QueryNameError(f"{child.name} has a second CPT", c.child.span,
-                                 notes=((seen[child].child.span, "first CPT here"),))
-        seen[child] = c
-        cpts.append(_cpt(env, c, child))
+    errors: list[AtlasError] = []
+    for c in body.cpts:                             # each CPT's mistakes are its own
+        try:
+            cpts.append(_one_cpt(env, c, seen))
+        except QueryError as e:
+            errors.append(e)
+    raise_all(errors)
     _check_closed(body, seen, cpts)
     return BayesNet(tuple(c.child for c in cpts), tuple(cpts), name)
+
+
+def _one_cpt(env: Env, c: A.Cpt, seen: dict[Var, A.Cpt]) -> CPT:
+    child = env.var(c.child)
+    if child in seen:
+        raise QueryNameError(f"{child.name} has a second CPT", c.child.span,
+                             notes=((seen[child].child.span, "first CPT here"),))
+    seen[child] = c
+    return _cpt(env, c, child)
 
 
 def _cpt(env: Env, c: A.Cpt, child: Var) -> CPT:

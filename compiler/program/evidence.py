@@ -12,17 +12,19 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, TypeVar
 
-from atlasc.compiler.errors import QueryError, QueryNameError, QueryTypeError
+from atlasc.compiler.errors import (AtlasError, QueryError, QueryNameError, QueryTypeError,
+                                    raise_all)
 from atlasc.compiler.program.program import Program, Query, Row, evidence_conflict
-from atlasc.compiler.language.resolve import unknown
 from atlasc.compiler.language import ast as A
-from atlasc.compiler.language.resolve import domain_hint
+from atlasc.compiler.language.resolve import domain_hint, unknown
 from atlasc.compiler.names import canonical, unquote
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.source import Span
 
 CMDLINE = "<command line>"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -84,20 +86,33 @@ def _value(var: Var, value: str, span: Span) -> int | None:
 
 
 def command_line(program: Program, args: tuple[str, ...]) -> list[Observed]:
+    """Every `-e` argument; all their mistakes at once."""
     out: list[Observed] = []
     seen: dict[Var, Observed] = {}
+    errors: list[AtlasError] = []
     for arg in args:
-        ob = parse_assignment(program, arg)
-        if ob.var in seen:
-            raise QueryNameError(f"{ob.var.name} is observed twice", ob.span,
-                                 notes=((seen[ob.var].span, "first here"),))
-        seen[ob.var] = ob
-        out.append(ob)
+        ob = _collect(errors, lambda: parse_assignment(program, arg))
+        if ob is not None and ob.var in seen:
+            errors.append(QueryNameError(f"{ob.var.name} is observed twice", ob.span,
+                                         notes=((seen[ob.var].span, "first here"),)))
+        elif ob is not None:
+            seen[ob.var] = ob
+            out.append(ob)
+    raise_all(errors)
     return out
 
 
+def _collect(errors: list[AtlasError], fn: Callable[[], T]) -> T | None:
+    try:
+        return fn()
+    except QueryError as e:
+        errors.append(e)
+        return None
+
+
 def read_csv(program: Program, path: Path) -> tuple[list[Observed], list[list[Observed]]]:
-    """The header (one Observed per column, value None) and the rows."""
+    """The header (one Observed per column, value None) and the rows; every bad header cell,
+    row and cell is reported at once."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -108,12 +123,14 @@ def read_csv(program: Program, path: Path) -> tuple[list[Observed], list[list[Ob
     if not lines:
         raise QueryError(f"{file}: the data file is empty", None,
                          "the first line names the variables")
-    header = _header(program, file, text, lines[0])
+    errors: list[AtlasError] = []
+    header = _header(program, file, text, lines[0], errors)
     rows = []
     for no, line in enumerate(lines[1:], start=2):
         if line.strip():
-            rows.append(_row(file, text, no, line, header))
-    return header, rows
+            rows.append(_row(file, text, no, line, header, errors))
+    raise_all(errors)
+    return [h for h in header if h is not None], rows
 
 
 def _cells(line: str) -> list[tuple[str, int]]:
@@ -127,24 +144,36 @@ def _cells(line: str) -> list[tuple[str, int]]:
     return out
 
 
-def _header(program: Program, file: str, text: str, line: str) -> list[Observed]:
-    out: list[Observed] = []
+def _header(program: Program, file: str, text: str, line: str, errors: list[AtlasError]
+            ) -> list[Observed | None]:
+    """One Observed per column; None for a column whose name is wrong (reported)."""
+    out: list[Observed | None] = []
     for name, col in _cells(line):
         span = _span(file, text, 1, col, len(name))
-        var = _var(program, canonical(name), span)
-        if any(o.var == var for o in out):
-            raise QueryNameError(f"the column {var.name} appears twice", span)
-        out.append(Observed(var, None, span))
+        var = _collect(errors, lambda: _var(program, canonical(name), span))
+        if var is not None and any(o is not None and o.var == var for o in out):
+            errors.append(QueryNameError(f"the column {var.name} appears twice", span))
+            var = None
+        out.append(None if var is None else Observed(var, None, span))
     return out
 
 
-def _row(file: str, text: str, no: int, line: str, header: list[Observed]) -> list[Observed]:
+def _row(file: str, text: str, no: int, line: str, header: list[Observed | None],
+         errors: list[AtlasError]) -> list[Observed]:
     cells = _cells(line)
     if len(cells) != len(header):
-        raise QueryError(f"this row has {len(cells)} cells, the header has {len(header)}",
-                         _span(file, text, no, 1, len(line)))
-    return [Observed(h.var, _value(h.var, c.strip(), _span(file, text, no, col, len(c))),
-                     h.span) for h, (c, col) in zip(header, cells)]
+        errors.append(QueryError(f"this row has {len(cells)} cells, the header has "
+                                 f"{len(header)}", _span(file, text, no, 1, len(line))))
+        return []
+    out = []
+    for h, (c, col) in zip(header, cells):
+        if h is None:
+            continue
+        span = _span(file, text, no, col, len(c))
+        x = _collect(errors, lambda: [_value(h.var, c.strip(), span)])
+        if x is not None:
+            out.append(Observed(h.var, x[0], h.span))
+    return out
 
 
 def rows_for(q: Query, common: list[Observed], data: list[list[Observed]] | None

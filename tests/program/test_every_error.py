@@ -95,3 +95,21 @@ def test_an_unknown_name_is_reported_once_with_its_uses() -> None:
     assert err.span.line == 4 and err.message == "unknown variable 'Z'"
     assert [s.line for s, n in err.notes] == [5, 6, 7]
     assert err.hint == "'Z' is used 2 more times after these"
+
+
+def test_every_bad_argument_and_cell_of_the_evidence(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from atlasc.compiler.cli import main
+    (tmp_path / "f.query").write_text(PRELUDE + "query q = or[*] p\n")
+    (tmp_path / "rows.csv").write_text("A,Nope,C\ntrue,1,mid\nmaybe,,lo\ntrue\n")
+    r = CliRunner().invoke(main, ["run", str(tmp_path / "f.query"), "-e", "C=mid", "-e",
+                                  "B=maybe"])
+    carets = [line for line in r.stderr.splitlines() if set(line) == {" ", "^"}]
+    assert r.exit_code == 2 and len(carets) == 2 and r.stderr.endswith("2 errors\n")
+    r = CliRunner().invoke(main, ["run", str(tmp_path / "f.query"), "--data",
+                                  str(tmp_path / "rows.csv")])
+    assert r.exit_code == 2 and r.stderr.endswith("4 errors\n")
+    at = [line.split(": ")[0].rsplit(":", 2)[1:] for line in r.stderr.splitlines()
+          if line.startswith(str(tmp_path / "rows.csv"))]
+    assert at == [["1", "3"], ["2", "8"], ["3", "1"], ["4", "1"]]
