@@ -8,7 +8,13 @@ is not identified (compiler/program/undefined.py makes those entries undefined).
 """
 from __future__ import annotations
 
+import itertools
+from typing import Sequence
+
 import numpy as np
+
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.names import value_text
 
 KINDS = ("backdoor", "frontdoor")
 
@@ -34,3 +40,35 @@ def first_stratum(kind: str, t: np.ndarray, i: int) -> int:
         return -1
     bad_z = ((px[:, None] > 0) & (t == 0)).any(axis=0)
     return int(np.flatnonzero((t[i] > 0) & bad_z)[0])
+
+
+def cells(vs: Sequence[Var]) -> np.ndarray:
+    """Every assignment of vs as value indices, (K, len(vs)), the last variable fastest."""
+    K = int(np.prod([v.size for v in vs], dtype=np.int64))
+    return np.asarray(list(itertools.product(*(range(v.size) for v in vs))),
+                      np.int32).reshape(K, len(vs))
+
+
+def shown(a: dict[Var, int]) -> str:
+    """`X = x, ...` as a query writes it (values that are not names quoted)."""
+    return ", ".join(f"{v.name} = {value_text(v.domain[x])}" for v, x in sorted(a.items()))
+
+
+def stratum(kind: str, t: np.ndarray, i: int, on: Sequence[Var], rest: Sequence[Var],
+            given: str = "") -> str:
+    """What breaks positivity at treatment cell i of one row's table t = p(X, Z) (Kx, Kz):
+    the zero cell, and the stratum with its probability."""
+    at = dict(zip(on, (int(x) for x in cells(on)[i])))
+    k = first_stratum(kind, t, i)
+    if k < 0:
+        return f"p({shown(at)}{given}) = 0"
+    px, total = t.sum(axis=1), float(t.sum())
+    z = dict(zip(rest, (int(x) for x in cells(rest)[k])))
+    if kind == "backdoor":
+        return (f"p({shown({**at, **z})}{given}) = 0 while the stratum "
+                f"p({shown(z)}{given}) = {float(t[:, k].sum()) / total:.6g}")
+    j = int(np.flatnonzero((px > 0) & (t[:, k] == 0))[0])
+    other = dict(zip(on, (int(x) for x in cells(on)[j])))
+    return (f"p({shown({**other, **z})}{given}) = 0 while "
+            f"p({shown(z)} | {shown(at)}{given}) = {float(t[i, k]) / float(px[i]):.6g} and "
+            f"p({shown(other)}{given}) = {float(px[j]) / total:.6g}")

@@ -10,7 +10,6 @@ intervention fixes them.
 """
 from __future__ import annotations
 
-import itertools
 from collections import deque
 from typing import TYPE_CHECKING, Iterable
 
@@ -185,22 +184,21 @@ def positivity_note(c: "Circuit", kind: str, X: frozenset[Var], fix: str) -> str
     query runs, and an entry at a treatment value where it fails is undefined.  Evaluated at
     every cell when there are at most POSITIVITY_CELLS."""
     import numpy as np
-    from atlasc.compiler.language.positivity import failing
+    from atlasc.compiler.language.positivity import cells, failing, stratum
     from atlasc.runtime.evaluator import evaluate
     xs, zs = sorted(X), sorted(c.vars - X)
     order = xs + zs
-    cells = int(np.prod([v.size for v in order], dtype=np.int64))
+    combos = cells(order)
     what = "p(" + ", ".join(v.name for v in order) + ")"
     run = "checked per evidence row when the query runs: entries where it fails are undefined"
-    if cells > POSITIVITY_CELLS:
-        return f"positivity of {what} is {run} ({cells} cells; ATLAS.md P11)"
-    rows = [dict(zip(order, idx)) for idx in itertools.product(*(range(v.size) for v in order))]
-    kx = int(np.prod([v.size for v in xs], dtype=np.int64))
-    t = np.asarray(evaluate(c, assignment=rows).values, float).reshape(1, kx, -1)
-    bad = [dict(zip(xs, idx)) for idx, f in zip(
-        itertools.product(*(range(v.size) for v in xs)), failing(kind, t)[0]) if f]
-    if not bad:
+    if len(combos) > POSITIVITY_CELLS:
+        return f"positivity of {what} is {run} ({len(combos)} cells; ATLAS.md P11)"
+    rows = [dict(zip(order, map(int, r))) for r in combos]
+    t = np.asarray(evaluate(c, assignment=rows).values, float).reshape(len(cells(xs)), -1)
+    bad = np.flatnonzero(failing(kind, t[None])[0])
+    if not len(bad):
         return f"positivity: holds for {what} without evidence; {run} (ATLAS.md P11)"
-    at = "; ".join(", ".join(f"{v.name}={v.domain[i]}" for v, i in b.items()) for b in bad)
+    at = "; ".join(f"{', '.join(f'{v.name}={v.domain[x]}' for v, x in zip(xs, cells(xs)[i]))} "
+                   f"({stratum(kind, t, int(i), xs, zs)})" for i in bad)
     return (f"positivity fails without evidence at {at}: those entries are undefined (null), "
             f"never the formula's number; {fix} is defined there (graph surgery; ATLAS.md P11)")

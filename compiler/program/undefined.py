@@ -19,26 +19,17 @@ the stratum and its probability, never the number the formula gives.
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from atlasc.compiler.ir.variables import Var
-from atlasc.compiler.names import value_text
 from atlasc.compiler.language.lower import Guard
-from atlasc.compiler.language.positivity import failing, first_stratum
+from atlasc.compiler.language.positivity import cells, failing, shown, stratum
 from atlasc.runtime.evaluator import evaluate_columns
 
 Columns = dict[Var, np.ndarray]       # Var -> (B,) value indices, -1 where unobserved
-
-
-def cells(vs: Sequence[Var]) -> np.ndarray:
-    """Every assignment of vs as value indices, (K, len(vs)), the last variable fastest."""
-    K = int(np.prod([v.size for v in vs], dtype=np.int64))
-    return np.asarray(list(itertools.product(*(range(v.size) for v in vs))),
-                      np.int32).reshape(K, len(vs))
 
 
 def cell_index(vs: Sequence[Var], values: np.ndarray) -> np.ndarray:
@@ -57,11 +48,6 @@ def columns(rows: Sequence[dict[Var, int | None]]) -> Columns:
             if x is not None:
                 out.setdefault(v, np.full(len(rows), -1, np.int32))[b] = x
     return out
-
-
-def shown(a: dict[Var, int]) -> str:
-    """`X = x, ...` as a query writes it (values that are not names quoted)."""
-    return ", ".join(f"{v.name} = {value_text(v.domain[x])}" for v, x in sorted(a.items()))
 
 
 # ---- one guard --------------------------------------------------------------------------------
@@ -89,25 +75,10 @@ class Failed:
 def _positivity_reason(f: Failed, b: int, i: int, at: dict[Var, int], given: str) -> str:
     """The first stratum that breaks positivity at cell i of the treatment, with its
     probability, and the query that is defined there (the guard's message)."""
-    kind = f.guard.kind
     t = np.asarray(f.table[b], float).reshape(len(cells(f.on)), -1)
-    px, total = t.sum(axis=1), float(t.sum())
-    rest = f.order[len(f.on):]
-    fix = f"; {f.guard.message} computes p(Y | do(X)) by graph surgery"
-    what = f"the {kind} adjustment does not identify the effect at {shown(at)}"
-    k = first_stratum(kind, t, i)
-    if k < 0:
-        return f"positivity fails: p({shown(at)}{given}) = 0: {what}{fix}"
-    z = dict(zip(rest, (int(x) for x in cells(rest)[k])))
-    if kind == "backdoor":
-        pz = float(t[:, k].sum()) / total
-        return (f"positivity fails: p({shown({**at, **z})}{given}) = 0 while the stratum "
-                f"p({shown(z)}{given}) = {pz:.6g}: {what}{fix}")
-    j = int(np.flatnonzero((px > 0) & (t[:, k] == 0))[0])
-    other = dict(zip(f.on, (int(x) for x in cells(f.on)[j])))
-    return (f"positivity fails: p({shown({**other, **z})}{given}) = 0 while "
-            f"p({shown(z)} | {shown(at)}{given}) = {float(t[i, k]) / float(px[i]):.6g} and "
-            f"p({shown(other)}{given}) = {float(px[j]) / total:.6g}: {what}{fix}")
+    why = stratum(f.guard.kind, t, i, f.on, f.order[len(f.on):], given)
+    return (f"positivity fails: {why}: the {f.guard.kind} adjustment does not identify the "
+            f"effect at {shown(at)}; {f.guard.message} computes p(Y | do(X)) by graph surgery")
 
 
 def failures(g: Guard, summed: frozenset[Var], ev: Columns, B: int) -> Failed:

@@ -65,7 +65,7 @@ def test_every_diagnostic_has_a_position() -> None:
             assert "^" in out, out
 
 
-@pytest.mark.parametrize("example", ["sharpsat", "backdoor", "incompatible"])
+@pytest.mark.parametrize("example", ["sharpsat", "backdoor", "incompatible", "positivity"])
 def test_reports(example: str) -> None:
     src = ROOT / "examples" / f"{example}.query"
     actual = _outcome(src.read_text(), f"examples/{example}.query", src.parent)

@@ -283,9 +283,10 @@ def test_positivity_is_reported() -> None:
     prog = compile_string(text, base_dir=str(EX), repair=True)
     report = prog.report.render()
     assert prog.queries["do"].tractable, report
-    assert "positivity fails without evidence at either=yes; either=no: those entries are " \
-        "undefined (null), never the formula's number; effect(net, do = {either}, outcome = " \
-        "{xray}) is defined there" in report
+    assert "positivity fails without evidence at either=yes (p(either = yes, lung = no, " \
+        "tub = no) = 0 while the stratum p(lung = no, tub = no) = 0.9" in report
+    assert "those entries are undefined (null), never the formula's number; effect(net, " \
+        "do = {either}, outcome = {xray}) is defined there" in report
     res = prog.queries["do"].run()
     assert all(e.value is None for e in res.rows[0].entries)
     assert "p(either = yes, lung = no, tub = no) = 0 while the stratum p(lung = no, tub = no)" \
