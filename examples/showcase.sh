@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 show() {
     echo "==== $1"
     shift
-    "$ATLASC" run "$@"
+    "$ATLASC" run "$@" || test $? -eq 5     # 5: an answer has undefined entries (shown)
     echo
 }
 
@@ -18,4 +18,6 @@ show "MPE with the maximising assignment (Asia)" examples/mpe.query
 show "marginal MAP versus MPE; mmap_b, on a circuit that is not {A}-deterministic, is refused \
 (atlasc check examples/mmap.query)" examples/mmap.query -q mmap -q mpe
 show "causal effect by backdoor adjustment" examples/backdoor.query
+show "where positivity fails the adjustment is undefined, never a number (exit 5); graph \
+surgery, effect(...), is defined" examples/positivity.query -q adjusted -q surgery
 show "probabilistic answer set programming" examples/pasp.query
