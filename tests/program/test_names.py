@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -253,6 +254,17 @@ def test_atoms_in_run_time_evidence_and_output(tmp_path: Path) -> None:
     assert code == 0 and "path(1,3)=true" in out and "edge(1,2)=true" in out
 
 
+def test_atoms_in_the_report(tmp_path: Path) -> None:
+    path = tmp_path / "g.query"
+    path.write_text(PASP)
+    code, out, _ = cli("check", str(path))
+    assert code == 0 and "maxent({path(1,3)})  [prob over {}" in out
+    assert "X = {edge(1,2), edge(2,3), r(c), u}" in out
+    code, out, _ = cli("check", "--json", str(path))
+    steps = json.dumps(json.loads(out)["queries"][0]["report"])
+    assert code == 0 and "maxent({path(1,3)})" in steps
+
+
 def test_atoms_from_python(pasp) -> None:
     want = semantics(list(choices(PROGRAM)), (("path(1,3)", True),), (("edge(2,3)", False),))
     got = pasp.query("reach").run({"edge(2, 3)": False}).rows[0].value
@@ -266,3 +278,26 @@ def test_the_old_mangled_names_point_to_the_atoms() -> None:
     out = e.value.render()
     assert out.startswith("t.query:2:21: unknown variable 'path_1_3'")
     assert "hint: atoms are written as the program writes them: path(1,3)" in out
+
+
+def test_child_network_values_against_pgmpy(tmp_path: Path) -> None:
+    """bnlearn's child network (values <5, 5-12, 12+, >=7.5, Asy/Patchy): a query with quoted
+    evidence against pgmpy's variable elimination."""
+    pgmpy = pytest.importorskip("pgmpy")
+    from pgmpy.inference import VariableElimination
+    from pgmpy.utils import get_example_model
+    net = Path(os.path.dirname(pgmpy.__file__)) / "utils" / "example_models" / "child.bif.gz"
+    path = tmp_path / "child.query"
+    path.write_text(f'model bn = bif "{net}"\nquery x = sum[* \\ {{XrayReport}}] '
+                    '(bn | LowerBodyO2 = "<5", CO2Report = ">=7.5")\n')
+    code, out, _ = cli("run", str(path), "--json")
+    table = json.loads(out)["queries"][0]["rows"][0]["table"]
+    ours = {e["assignment"]["XrayReport"]: e["value"] for e in table}
+    total = sum(ours.values())
+    ve = VariableElimination(get_example_model("child"))
+    theirs = ve.query(["XrayReport"], evidence={"LowerBodyO2": "<5", "CO2Report": ">=7.5"},
+                      show_progress=False)
+    names = theirs.state_names["XrayReport"]
+    assert code == 0 and set(ours) == set(names) and "Asy/Patchy" in ours
+    for k, name in enumerate(names):
+        assert ours[name] / total == pytest.approx(float(theirs.values[k]), rel=1e-9)
