@@ -9,7 +9,7 @@ used, with its other uses as notes.  `raise_errors` raises them in source order.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from atlasc.compiler.errors import AtlasError, QueryError, QueryErrors, raise_all
 from atlasc.compiler.language import ast as A
@@ -78,6 +78,20 @@ class Diagnostics:
             first.hint = f"{first.hint}; {more}" if first.hint else more
         self._more.clear()
         raise_all([e for _, _, e in sorted(self.errors, key=lambda t: t[:2])])
+
+
+def each(items: Iterable[Any], fn: Callable[[Any], T]) -> list[T]:
+    """fn on every item, each item's user errors its own (a CPT of a network, a weight):
+    all of them raised at once after the last item."""
+    out: list[T] = []
+    errors: list[AtlasError] = []
+    for item in items:
+        try:
+            out.append(fn(item))
+        except QueryError as e:
+            errors.append(e)
+    raise_all(errors)
+    return out
 
 
 def mentioned(node: Any) -> Iterator[str]:

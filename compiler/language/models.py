@@ -14,11 +14,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from atlasc.compiler.errors import (AtlasError, QueryError, QueryNameError, QueryTypeError,
-                                    raise_all)
+from atlasc.compiler.errors import QueryNameError, QueryTypeError
 from atlasc.compiler.language import adapters
 from atlasc.compiler.language import ast as A
-from atlasc.compiler.language.diagnose import Diagnostics
+from atlasc.compiler.language.diagnose import Diagnostics, each
 from atlasc.compiler.language.resolve import Env, domain_hint
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
@@ -183,13 +182,7 @@ def _weights(env: Env, decl: A.ModelDecl, body: A.WeightsModel) -> ModelInfo:
     sr = semiring(body.semiring) if body.semiring is not None else R.PROB
     table: dict[Var, dict[int, Any]] = {}
     spans: dict[tuple[Var, int], Span] = {}
-    for w in body.weights:
-        v, i = env.literal(w.literal)
-        if (v, i) in spans:
-            raise QueryNameError(f"a second weight for {_lit_text(v, i)}", w.literal.span,
-                                 notes=((spans[(v, i)], "first given here"),))
-        spans[(v, i)] = w.literal.span
-        table.setdefault(v, {})[i] = element(sr, w.value)
+    each(body.weights, lambda w: _weight(env, sr, w, table, spans))
     for v, ws in table.items():
         missing = [i for i in range(v.size) if i not in ws]
         if missing:
@@ -201,6 +194,16 @@ def _weights(env: Env, decl: A.ModelDecl, body: A.WeightsModel) -> ModelInfo:
     rows = {v: [ws[i] for i in range(v.size)] for v, ws in table.items()}
     return ModelInfo(name, decl, "weights", sr, frozenset(rows),
                      lambda o: adapters.compile_weights(rows, sr, name))
+
+
+def _weight(env: Env, sr: Semiring, w: A.Weight, table: dict[Var, dict[int, Any]],
+            spans: dict[tuple[Var, int], Span]) -> None:
+    v, i = env.literal(w.literal)
+    if (v, i) in spans:
+        raise QueryNameError(f"a second weight for {_lit_text(v, i)}", w.literal.span,
+                             notes=((spans[(v, i)], "first given here"),))
+    spans[(v, i)] = w.literal.span
+    table.setdefault(v, {})[i] = element(sr, w.value)
 
 
 def _lit_text(v: Var, i: int) -> str:
@@ -264,14 +267,7 @@ def probability(n: A.Number) -> float:
 # ---- inline Bayesian networks -----------------------------------------------------------------
 def inline_bayesnet(env: Env, body: A.BayesNetModel, name: str) -> BayesNet:
     seen: dict[Var, A.Cpt] = {}
-    cpts: list[CPT] = []
-    errors: list[AtlasError] = []
-    for c in body.cpts:                             # each CPT's mistakes are its own
-        try:
-            cpts.append(_one_cpt(env, c, seen))
-        except QueryError as e:
-            errors.append(e)
-    raise_all(errors)
+    cpts = each(body.cpts, lambda c: _one_cpt(env, c, seen))
     _check_closed(body, seen, cpts)
     return BayesNet(tuple(c.child for c in cpts), tuple(cpts), name)
 
