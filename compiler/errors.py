@@ -14,12 +14,15 @@ InternalCompilerError is for broken invariants and is never styled as a user err
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from atlasc.compiler.source import Span
 
-if TYPE_CHECKING:
-    from atlasc.compiler.ir.facts import Violation
+
+class Witness(Protocol):
+    """What a failed check points at (compiler.ir.facts.Violation is one)."""
+
+    def describe(self) -> str: ...
 
 
 class AtlasError(Exception):
@@ -116,7 +119,7 @@ class StructuralPropertyError(AtlasError):
     """A tractability condition failed; carries what the report needs."""
     exit_code = 3
 
-    def __init__(self, operator: str, prop: str, violation: "Violation | None", fix: str,
+    def __init__(self, operator: str, prop: str, violation: Witness | None, fix: str,
                  step: Any = None, needs: Any = None, circuits: tuple[Any, ...] = ()) -> None:
         self.operator, self.prop, self.violation, self.fix, self.step = \
             operator, prop, violation, fix, step

@@ -9,17 +9,15 @@ not derived this way is its own source (identity map).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.facts import Fact, Prop
 from atlasc.compiler.ir.nodes import Node
+from atlasc.compiler.ir.report import Step
 from atlasc.compiler.ir.traverse import edges, topo
 from atlasc.compiler.ir.variables import Var
-
-if TYPE_CHECKING:
-    from atlasc.compiler.ir.vtree import Vtree
-    from atlasc.compiler.ir.report import Step
-    from atlasc.compiler.ir.facts import Fact, Prop
+from atlasc.compiler.ir.vtree import Vtree
 
 
 @dataclass
@@ -82,11 +80,6 @@ class Circuit:
     @property
     def is_source(self) -> bool:
         return self.provenance.source is self
-
-    def fact(self, prop: "Prop") -> "Fact":
-        """The fact for `prop`: recorded, propagated from the source, or verified now."""
-        from atlasc.compiler.properties.establish import establish
-        return establish(self, prop)
 
     def __repr__(self) -> str:
         return (f"Circuit({self.name or '?'}: {self.sr.name} over "

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from atlasc.compiler.ir.variables import Var
-
-if TYPE_CHECKING:
-    from atlasc.compiler.semirings.base import Semiring
+from atlasc.compiler.semirings.base import Semiring
 
 
 class Op(Enum):

@@ -16,6 +16,7 @@ from atlasc.compiler.ops import smooth
 from atlasc.compiler.ops.common import carry_view, rebuild, require, same_op
 from atlasc.compiler.ir.report import Step
 from atlasc.compiler.ir.facts import DEC, SMOOTH, Kind, carry
+from atlasc.compiler.properties.establish import establish
 
 FIX_DEC = ("the operand is not decomposable; compile the model through an SDD (logic, cnf and "
            "bif models are) or restructure the product at the witness node")
@@ -54,7 +55,7 @@ def _smooth_if_needed(c: Circuit, step: Step) -> Circuit:
                          "idempotent (3.1)"
         return c
     step.condition = "smooth and decomposable (3.1)"
-    sm = c.fact(SMOOTH)
+    sm = establish(c, SMOOTH)
     if sm.holds:
         step.needs += (sm,)
         return c

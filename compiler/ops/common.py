@@ -11,6 +11,7 @@ from atlasc.compiler.ir.nodes import Node, Op
 from atlasc.compiler.ir.traverse import topo
 from atlasc.compiler.ir.report import Step
 from atlasc.compiler.ir.facts import Fact, Prop
+from atlasc.compiler.properties.establish import establish
 
 Visit = Callable[[Node, tuple[Node, ...]], Node]
 
@@ -37,7 +38,7 @@ def fail(step: Step, prop: str, fact: Fact | None, fix: str, operator: str,
 
 
 def require(c: Circuit, prop: Prop, step: Step, fix: str) -> Fact:
-    f = c.fact(prop)
+    f = establish(c, prop)
     if not f.holds:
         step.needs += (f,)
         why = "" if f.holds is False else " (undecided)"

@@ -16,6 +16,7 @@ from atlasc.compiler.ops import smooth
 from atlasc.compiler.ops.common import carry_view, rebuild, same_op, scope_names
 from atlasc.compiler.ir.report import Step
 from atlasc.compiler.ir.facts import SMOOTH, carry
+from atlasc.compiler.properties.establish import establish
 
 
 def condition(c: Circuit, evidence: MappingT[Var, int | frozenset[int]],
@@ -31,7 +32,7 @@ def condition(c: Circuit, evidence: MappingT[Var, int | frozenset[int]],
                 inputs=(c.step,) if c.step else (), cost="O(|C|)",
                 condition="smooth: every induced sub-circuit has a leaf over each evidence "
                           "variable (4.0)")
-    sm = c.fact(SMOOTH)
+    sm = establish(c, SMOOTH)
     if not sm.holds:
         c = smooth.run(c)
         sm = c.facts[SMOOTH]

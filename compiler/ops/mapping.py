@@ -22,6 +22,7 @@ from atlasc.compiler.mappings.base import Mapping
 from atlasc.compiler.ops.common import carry_view, fail, rebuild, same_op, scope_names
 from atlasc.compiler.ir.report import Step
 from atlasc.compiler.ir.facts import Fact, How, Kind, carry, xdet
+from atlasc.compiler.properties.establish import establish
 
 
 def apply_mapping(c: Circuit, tau: Mapping, label: str | None = None) -> Circuit:
@@ -68,7 +69,7 @@ def _check(c: Circuit, tau: Mapping, step: Step) -> None:
              "define the mapping with its value at zero (e.g. `, 0 -> 0`) so that "
              "tau(0) = 0 (P3)", step.label)
     X = c.vars
-    f = c.fact(xdet(X))
+    f = establish(c, xdet(X))
     step.needs += (f,)
     step.condition = ("tau is multiplicative with tau(0) = 0 and C is deterministic once its "
                       "constant sub-circuits are folded (3.3, P1)")
@@ -82,7 +83,7 @@ def _check_single_factor(c: Circuit, tau: Mapping, step: Step) -> None:
     diagonal pairs): exact when C is deterministic on its variables and every product has at
     most one factor tau does not pass (compiler/properties/factors.py, ATLAS.md 3.3)."""
     from atlasc.compiler.properties.factors import single_factor_violation
-    f = c.fact(xdet(c.vars))
+    f = establish(c, xdet(c.vars))
     step.needs += (f,)
     step.condition = ("tau is not multiplicative, but it passes every factor of a product "
                       "except at most one, C is deterministic once its constant sub-circuits "

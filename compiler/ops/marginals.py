@@ -19,6 +19,7 @@ from atlasc.compiler.ops.aggregate import FIX_DEC
 from atlasc.compiler.ops.common import require
 from atlasc.compiler.ir.report import Step
 from atlasc.compiler.ir.facts import DEC, SMOOTH
+from atlasc.compiler.properties.establish import establish
 
 CONDITION = ("smooth and decomposable (ATLAS.md 2.4 and 3.1): each table is sum[* \\ {X}] C, "
              "read as the derivative of the root with respect to X's leaves (Darwiche 2003); "
@@ -37,7 +38,7 @@ def marginals(c: Circuit, X: Iterable[Var], label: str | None = None) -> Circuit
                 condition=CONDITION,
                 cost=f"O(|C|): one upward and one downward pass for all {len(X)} variables")
     step.needs += (require(c, DEC, step, FIX_DEC),)
-    sm = c.fact(SMOOTH)
+    sm = establish(c, SMOOTH)
     if not sm.holds:
         c = smooth.run(c)
         step.notes += ("smoothed first (P2)",)

@@ -17,6 +17,7 @@ from atlasc.compiler.errors import OperatorError
 from atlasc.compiler.ir.builder import Builder
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.pairing import Incompatible, Pairing, pointwise
 from atlasc.compiler.ir.variables import Var, fmt_vars
 from atlasc.compiler.ops import smooth
 from atlasc.compiler.ops.common import fail, require, steps_of
@@ -25,6 +26,7 @@ from atlasc.compiler.ir.transplant import transplant
 from atlasc.compiler.properties.compat import support_compatible_facts
 from atlasc.compiler.ir.facts import (COMPAT, DEC, DET, SMOOTH, Fact, How, Kind, Violation,
                                        carry)
+from atlasc.compiler.properties.establish import establish
 
 FIX_COMPAT = ("compile both models with the same vtree (or from one model, so they are views "
               "of one circuit), or make the shared variables deterministic for a linear product")
@@ -174,20 +176,12 @@ def _diag_node(b: Builder, n: Node, E: frozenset[int], provs: list,
         if len(g) == 1:
             factors.append(provs[next(iter(g))].image(n))
         elif n.op is Op.INPUT:
-            factors.append(_pointwise(b, [provs[k].image(n) for k in sorted(g)]))
+            factors.append(pointwise(b, [provs[k].image(n) for k in sorted(g)]))
         else:
             kids = [done[(ch.uid, g)] for ch in n.children]
             sr = provs[next(iter(g))].image(n).sr
             factors.append(b.sum(kids, sr) if n.op is Op.SUM else b.prod(kids, sr))
     return b.prod(factors, factors[0].sr) if len(factors) != 1 else factors[0]
-
-
-def _pointwise(b: Builder, leaves: list[Node]) -> Node:
-    sr, var = leaves[0].sr, leaves[0].arg.var
-    w = sr.array(list(leaves[0].arg.weights))
-    for lf in leaves[1:]:
-        w = sr.mul(w, sr.array(list(lf.arg.weights)))
-    return b.input(var, [sr.to_py(w[i]) for i in range(var.size)], sr)
 
 
 # ---- compatible product ------------------------------------------------------------------------
@@ -205,7 +199,7 @@ def _compatible_chain(cs: tuple[Circuit, ...], step: Step) -> Circuit:
 
 def _prepare(c: Circuit, step: Step) -> Circuit:
     step.needs += (require(c, DEC, step, "compile the model through an SDD"),)
-    sm = c.fact(SMOOTH)
+    sm = establish(c, SMOOTH)
     if not sm.holds:
         c = smooth.run(c)
         step.notes += (f"{c.name or 'an operand'} smoothed first",)
@@ -214,17 +208,12 @@ def _prepare(c: Circuit, step: Step) -> Circuit:
     return c
 
 
-class _Incompatible(Exception):
-    def __init__(self, a: Node, b: Node, why: str) -> None:
-        self.a, self.b, self.why = a, b, why
-
-
 def _compatible(c1: Circuit, c2: Circuit, step: Step) -> Circuit:
     b = c1.builder
     shared = c1.vars & c2.vars
     try:
-        root = _Pairing(b).run(c1.root, c2.root)
-    except _Incompatible as e:
+        root = Pairing(b).run(c1.root, c2.root)
+    except Incompatible as e:
         v = Violation("compatible", e.a, f"{e.why} (paired with node #{e.b.uid} of "
                       f"{c2.name or 'the other operand'})")
         f = Fact(COMPAT, False, How.VERIFIED, f"on {fmt_vars(shared)}", v)
@@ -249,97 +238,8 @@ def _compat_facts(c1: Circuit, c2: Circuit, shared: frozenset[Var]) -> dict:
                         "distributing sums keeps children's supports disjoint")
     for p, f in c1.facts.items():
         if p.kind is Kind.XDET and f.holds and (p.X or frozenset()) <= shared:
-            g = c2.fact(p)
+            g = establish(c2, p)
             if g.holds:
                 out[p] = carry(f, "both operands are X-deterministic and X is shared: kept by "
                                "the scope-directed product (P8)")
     return out
-
-
-class _Pairing:
-    """Iterative memoised pairing (no recursion: circuits can be deep)."""
-
-    def __init__(self, b: Builder) -> None:
-        self.b = b
-        self.memo: dict[tuple[int, int], Node] = {}
-
-    def run(self, a: Node, c: Node) -> Node:
-        stack: list[tuple[Node, Node, bool]] = [(a, c, False)]
-        while stack:
-            x, y, expanded = stack.pop()
-            key = (x.uid, y.uid)
-            if key in self.memo:
-                continue
-            plan = self._plan(x, y)
-            subs = plan[1]
-            missing = [(p, q) for p, q in subs if (p.uid, q.uid) not in self.memo]
-            if missing and not expanded:
-                stack.append((x, y, True))
-                stack.extend((p, q, False) for p, q in missing)
-                continue
-            self.memo[key] = self._build(x, y, plan)
-        return self.memo[(a.uid, c.uid)]
-
-    def _plan(self, x: Node, y: Node) -> tuple[str, list[tuple[Node, Node]], list[Node]]:
-        b = self.b
-        sx, sy = b.scope(x), b.scope(y)
-        if not sx & sy:
-            return ("leaf", [], [])
-        for first, second, flip in ((x, y, False), (y, x, True)):
-            if first.op is Op.PROD:
-                sharing = [ch for ch in first.children if b.scope(ch) & b.scope(second)]
-                if len(sharing) == 1:
-                    rest = [ch for ch in first.children if ch is not sharing[0]]
-                    pair = (second, sharing[0]) if flip else (sharing[0], second)
-                    return ("push", [pair], rest)
-        if x.op is Op.SUM:
-            return ("sum", [(ch, y) for ch in x.children], [])
-        if y.op is Op.SUM:
-            return ("sum", [(x, ch) for ch in y.children], [])
-        if x.op is Op.PROD and y.op is Op.PROD:
-            return self._blocks(x, y)
-        if x.op is Op.INPUT and y.op is Op.INPUT:
-            return ("pointwise", [], [])
-        raise _Incompatible(x, y, f"cannot pair a {x.op.value} node with a {y.op.value} node "
-                            "that share variables")
-
-    def _blocks(self, x: Node, y: Node) -> tuple[str, list[tuple[Node, Node]], list[Node]]:
-        b = self.b
-        X = b.scope(x) & b.scope(y)
-        xs = [ch for ch in x.children if b.scope(ch) & X]
-        ys = [ch for ch in y.children if b.scope(ch) & X]
-        rest = [ch for ch in x.children + y.children if not b.scope(ch) & X]
-        blocks: list[tuple[list[Node], list[Node], frozenset[Var]]] = []
-        for ch, side in [(ch, 0) for ch in xs] + [(ch, 1) for ch in ys]:
-            s = b.scope(ch) & X
-            hit = [bl for bl in blocks if bl[2] & s]
-            new: tuple[list[Node], list[Node], frozenset[Var]] = ([], [], s)
-            for bl in hit:
-                new = (new[0] + bl[0], new[1] + bl[1], new[2] | bl[2])
-            new[side].append(ch)
-            blocks = [bl for bl in blocks if bl not in hit] + [new]
-        pairs = []
-        for left, right, vs in blocks:
-            if len(left) > 1 and len(right) > 1:
-                raise _Incompatible(x, y, f"its children split {fmt_vars(vs)} as "
-                                    f"{_split(b, left, X)} but the other node splits them as "
-                                    f"{_split(b, right, X)}")
-            pairs.append((b.prod(left, x.sr), b.prod(right, y.sr)))
-        return ("blocks", pairs, rest)
-
-    def _build(self, x: Node, y: Node, plan: tuple[str, list[tuple[Node, Node]], list[Node]]) -> Node:
-        b = self.b
-        kind, subs, rest = plan
-        if kind == "leaf":
-            return b.prod([x, y], x.sr)
-        if kind == "pointwise":
-            return _pointwise(b, [x, y])
-        done = [self.memo[(p.uid, q.uid)] for p, q in subs]
-        if kind == "sum":
-            return b.sum(done, x.sr)
-        return b.prod(rest + done, x.sr)
-
-
-def _split(b: Builder, nodes: list[Node], X: frozenset[Var]) -> str:
-    return " | ".join(fmt_vars(b.scope(n) & X) for n in nodes)
-

@@ -13,20 +13,21 @@ from typing import Sequence
 
 from atlasc.compiler.ir.builder import Builder
 from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.pairing import Incompatible, Pairing
+from atlasc.compiler.ir.transplant import copy_nodes
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.facts import Fact, Violation, xdet
+from atlasc.compiler.properties.establish import establish
 
 
 def check_compatible(c1: Circuit, c2: Circuit) -> Violation | None:
-    from atlasc.compiler.ops.product import _Incompatible, _Pairing
-    from atlasc.compiler.ir.transplant import copy_nodes
     scratch = Builder()
     m1, m2 = copy_nodes(c1, scratch), copy_nodes(c2, scratch)
     back = {n.uid: old for old, n in m1.items()}
     back2 = {n.uid: old for old, n in m2.items()}
     try:
-        _Pairing(scratch).run(m1[c1.root.uid], m2[c2.root.uid])
-    except _Incompatible as e:
+        Pairing(scratch).run(m1[c1.root.uid], m2[c2.root.uid])
+    except Incompatible as e:
         orig = {n.uid: n for n in c1.nodes()}.get(back.get(e.a.uid, -1))
         other = back2.get(e.b.uid)
         return Violation("compatible", orig, f"{e.why} (paired with node "
@@ -42,7 +43,7 @@ def shared_sets(views: Sequence[Circuit]) -> list[frozenset[Var]]:
 def support_compatible_facts(views: Sequence[Circuit]) -> list[Fact]:
     """The Y-determinism facts of the common source that the diagonal product needs."""
     src = views[0].source
-    return [src.fact(xdet(Y)) for Y in shared_sets(views)]
+    return [establish(src, xdet(Y)) for Y in shared_sets(views)]
 
 
 def check_support_compatible(views: Sequence[Circuit]) -> Violation | None:

@@ -36,7 +36,7 @@ def _derive(c: Circuit, prop: Prop) -> Fact | None:
         # disjoint supports onto fewer variables can make them overlap.
         return carry(full, "implied by determinism, X being every variable", prop)
     if not c.is_source:
-        src = c.source.fact(prop)
+        src = establish(c.source, prop)
         if src.holds:
             return carry(src, f"the source {c.source.name or 'circuit'} is {prop}; a view keeps it")
     return None

@@ -11,6 +11,7 @@ from atlasc.compiler.ir.facts import DET, How, xdet
 from atlasc.compiler.properties.structural import (check_decomposable, check_smooth,
                                             check_structured)
 from atlasc.compiler.semirings import PROB
+from atlasc.compiler.properties.establish import establish
 
 A, B, C = Var("A"), Var("B"), Var("C")
 
@@ -69,14 +70,14 @@ def test_facts_record_how_they_were_established():
     b = Builder()
     s = b.sum([b.prod([b.indicator(A, x, PROB), b.input(B, [1, 2], PROB)]) for x in (0, 1)])
     c = model(Circuit(s, b), "m")
-    assert c.fact(xdet({A})).how is How.VERIFIED
+    assert establish(c, xdet({A})).how is How.VERIFIED
     view = aggregate(c, [B])
-    f = view.fact(xdet({A}))
+    f = establish(view, xdet({A}))
     assert f.holds and f.how is How.PROPAGATED and "W misses X" in f.detail
     view.facts.clear()
-    assert "source m" in view.fact(xdet({A})).detail
-    c.facts[DET] = c.fact(DET)
-    assert c.fact(xdet({A, B})).detail.startswith("implied by determinism")
+    assert "source m" in establish(view, xdet({A})).detail
+    c.facts[DET] = establish(c, DET)
+    assert establish(c, xdet({A, B})).detail.startswith("implied by determinism")
 
 
 def test_determinism_does_not_imply_x_determinism():
@@ -85,9 +86,9 @@ def test_determinism_does_not_imply_x_determinism():
     b = Builder()
     s = b.sum([b.prod([b.indicator(B, x, PROB), b.input(A, [.3, .4], PROB)]) for x in (0, 1)])
     c = model(Circuit(s, b), "bfirst")
-    c.facts[DET] = c.fact(DET)
+    c.facts[DET] = establish(c, DET)
     assert c.facts[DET].holds
-    assert c.fact(xdet({A})).holds is False
+    assert establish(c, xdet({A})).holds is False
 
 
 def test_compatibility_checker_returns_the_two_nodes():

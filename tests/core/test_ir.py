@@ -10,6 +10,7 @@ from atlasc.compiler.ops import aggregate
 from atlasc.compiler.ir.facts import DEC, SMOOTH
 from atlasc.compiler.semirings import COUNT, PROB
 from atlasc.runtime.reference import evaluate
+from atlasc.compiler.properties.establish import establish
 
 A, B = Var("A"), Var("B")
 W = Var("W", ("sunny", "cloudy", "rainy"))
@@ -63,7 +64,7 @@ def _deep(n: int) -> Circuit:
 def test_deep_circuits_need_no_recursion():
     c = _deep(60_000)            # 120k nodes, depth 120k: far past the recursion limit
     assert c.num_nodes > 100_000
-    assert c.fact(SMOOTH).holds and c.fact(DEC).holds
+    assert establish(c, SMOOTH).holds and establish(c, DEC).holds
     out = aggregate(c, [A])
     assert evaluate(out).values[0] > 0
 
@@ -72,5 +73,5 @@ def test_deep_circuits_need_no_recursion():
 def test_million_node_circuit():
     c = _deep(500_000)
     assert c.num_nodes >= 1_000_000
-    assert c.fact(SMOOTH).holds and c.fact(DEC).holds
+    assert establish(c, SMOOTH).holds and establish(c, DEC).holds
     assert evaluate(aggregate(c, [A])).values[0] > 0
