@@ -10,10 +10,14 @@ program), `atlasc.runtime` (the LLVM evaluators) and `atlasc.grammar` (the lark 
 docs/architecture.md.
 """
 from atlasc.compiler.version import __version__
+from atlasc.compiler.ir.evaluation import install
+from atlasc.runtime.evaluator import LLVM
 from atlasc.compiler.api import (Entry, Program, ProgramReport, Query, QueryReport, QueryResult,
                                  ResultRow, compile_file, compile_string)
 from atlasc.compiler.errors import (AtlasError, QueryError, SourceError,
                                     StructuralPropertyError)
+
+install(LLVM)   # the composition root: the compiler evaluates through the runtime's evaluator
 
 __all__ = ["__version__", "compile_file", "compile_string", "Program", "Query", "ProgramReport",
            "QueryReport", "QueryResult", "ResultRow", "Entry", "AtlasError", "QueryError",

@@ -22,6 +22,12 @@ import click
 from atlasc.compiler.version import __version__
 from atlasc.compiler.atomic import write_atomic_bytes
 from atlasc.compiler.errors import AtlasError, QueryError
+from atlasc.compiler.api import compile_file
+from atlasc.compiler.program import evidence as ev
+from atlasc.compiler.program.textout import result_text
+from atlasc.compiler.ir.serialize import dumps
+from atlasc.runtime.llvm.export import emit_module, program_npz
+from atlasc.compiler.program import dot
 
 EXIT_USER, EXIT_INTRACTABLE, EXIT_INTERNAL, EXIT_UNDEFINED = 2, 3, 4, 5
 EXIT_CODES = ("Exit codes: 0 success; 2 bad input (file:line:col, the line, a caret); 3 a "
@@ -56,7 +62,6 @@ def _progress() -> Callable[[str], None]:
 
 
 def _compile(path: str, repair: bool = False) -> Any:
-    from atlasc.compiler.api import compile_file
     return compile_file(path, progress=_progress(), repair=repair)
 
 
@@ -137,8 +142,6 @@ def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str 
         as_json: bool, repair: bool) -> int:
     """Evaluate the queries (all of them, or those named with -q).  Exit 3 if one is
     refused, else 5 if an answer has undefined entries (null / `undefined`, with the reason)."""
-    from atlasc.compiler.program import evidence as ev
-    from atlasc.compiler.program.textout import result_text
     program = _compile(file, repair)
     queries = [program.query(n) for n in names] if names else list(program.queries.values())
     common = ev.command_line(program, evidence)
@@ -169,7 +172,6 @@ def compile_cmd(file: str, out: str) -> int:
 
     A refused query gets its report only (an earlier circuit of it in OUTPUT is removed), the
     others are written all the same, and the exit code is 3."""
-    from atlasc.compiler.ir.serialize import dumps
     program = _compile(file)
     protected, outdir = _inputs(program, file), Path(out)
     if outdir.exists() and not outdir.is_dir():
@@ -205,7 +207,6 @@ def _remove_stale(outdir: Path, name: str, protected: set[Path]) -> None:
 
 def _write_llvm(q: Any, outdir: Path, protected: set[Path]) -> None:
     """The kernels' optimised LLVM IR and the program tables they interpret."""
-    from atlasc.runtime.llvm.export import emit_module, program_npz
     argmax = bool(q.argmax_vars())
     write_atomic(outdir / f"{q.name}.ll", emit_module(q.circuit, argmax), protected)
     write_atomic(outdir / f"{q.name}.program.npz", program_npz(q.circuit, argmax), protected)
@@ -221,7 +222,6 @@ def _write_llvm(q: Any, outdir: Path, protected: set[Path]) -> None:
 @_guard
 def show(file: str, name: str, out: str, show_circuit: bool) -> int:
     """Draw a query's operator tree with its report, or its circuit."""
-    from atlasc.compiler.program import dot
     program = _compile(file)
     q = program.query(name)
     fmt = Path(out).suffix.lower().lstrip(".")

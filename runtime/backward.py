@@ -31,6 +31,7 @@ from atlasc.compiler.ir.nodes import Node, Op
 from atlasc.compiler.ir.traverse import topo
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.semirings import PROB
+from atlasc.runtime.evaluator import evaluate
 
 Row = dict[Var, "int | None"]
 
@@ -146,7 +147,6 @@ def _upward(plan: _Plan, rows: list[Row]) -> tuple[np.ndarray, dict, dict]:
     for i, x in plan.consts:
         vals[i] = x
     for i, n in plan.maps:
-        from atlasc.runtime.evaluator import evaluate
         vals[i] = np.asarray(evaluate(n, evidence=rows).raw, dtype=float)
     zeros: dict[int, np.ndarray] = {}
     nonzero: dict[int, np.ndarray] = {}

@@ -1,53 +1,58 @@
-"""The one entry point production code evaluates circuits through.
+"""The runtime's side of the seam (compiler/ir/evaluation.py): the LLVM-compiled evaluators.
 
 `evaluate(c, evidence=rows, assignment=rows, argmax=bool)` returns an `EvalResult` (values,
 raw array, argmax rows, the engine that ran).  It runs the LLVM-compiled evaluator
-(`atlasc.runtime.llvm`); the numpy evaluator of `atlasc.runtime.reference` is the test oracle, not a fallback.
-The one exception is exactness: counts that leave int64 are recomputed with Python integers
-(`engine` says so), never returned wrapped.
+(`atlasc.runtime.llvm`); the numpy evaluator of `atlasc.runtime.reference` is the test oracle,
+not a fallback.  The one exception is exactness: counts that leave int64 are recomputed with
+Python integers (`engine` says so), never returned wrapped.  `LLVM` bundles the four entry
+points as the `Evaluator` that `atlasc/__init__.py` installs.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.nodes import Node
 from atlasc.compiler.ir.variables import Var
+from atlasc.runtime import llvm
+from atlasc.runtime.llvm import marginals as llvm_marginals
 from atlasc.runtime.reference import EvalResult, Row
-
-if TYPE_CHECKING:
-    from atlasc.runtime.llvm import ArrayEval
 
 
 def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
              assignment: Sequence[Row] | None = None, argmax: bool = False) -> EvalResult:
-    from atlasc.runtime.llvm import evaluate as jit
-    return jit(c, evidence=evidence, assignment=assignment, argmax=argmax)
+    return llvm.evaluate(c, evidence=evidence, assignment=assignment, argmax=argmax)
 
 
 # ---- all single-variable marginals (one upward + one downward pass) ----------------------------
-
-
 def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]) -> dict[Var, np.ndarray]:
     """P(X = x, e) for every X in `vars`, arrays of shape (rows, |dom X|): the derivative of
     the root with respect to X's leaves, one compiled upward and one compiled downward pass
     (atlasc.runtime.llvm.marginals; the numpy oracle is atlasc.runtime.backward)."""
-    from atlasc.runtime.llvm.marginals import marginals as compiled_marginals
-    return compiled_marginals(c, evidence, vars)
+    return llvm_marginals.marginals(c, evidence, vars)
 
 
 # ---- columns: one int array per variable, no per-row Python ---------------------------------
 def evaluate_columns(c: Circuit, evidence: dict, assignment: dict, rows: int,
-                     argmax: bool = False) -> "ArrayEval":
+                     argmax: bool = False) -> llvm.ArrayEval:
     """evidence / assignment: Var -> int array (rows,), -1 where unobserved.  Returns the raw
     values (rows, *elem), the maximising values per maximised variable, and the engine."""
-    from atlasc.runtime.llvm import evaluate_columns as compiled_columns
-    return compiled_columns(c, evidence, assignment, rows, argmax)
+    return llvm.evaluate_columns(c, evidence, assignment, rows, argmax)
 
 
 def marginals_columns(c: Circuit, evidence: dict, rows: int, vars: Sequence[Var]
                       ) -> dict[Var, np.ndarray]:
-    from atlasc.runtime.llvm.marginals import marginals_columns as compiled_marginals
-    return compiled_marginals(c, evidence, rows, vars)
+    return llvm_marginals.marginals_columns(c, evidence, rows, vars)
+
+
+class _LLVM:
+    """The compiled back end as the compiler's `Evaluator`."""
+    evaluate = staticmethod(evaluate)
+    evaluate_columns = staticmethod(evaluate_columns)
+    marginals = staticmethod(marginals)
+    marginals_columns = staticmethod(marginals_columns)
+
+
+LLVM = _LLVM()

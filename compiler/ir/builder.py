@@ -11,6 +11,7 @@ from typing import Any, Iterable, Sequence
 from atlasc.compiler.ir.nodes import LEAVES, Leaf, Node, Op
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.semirings.base import Semiring
+from atlasc.compiler.errors import LimitExceeded
 
 EMPTY: frozenset[Var] = frozenset()
 
@@ -38,7 +39,6 @@ class Builder:
         n = self._table.get(key)
         if n is None:
             if self.max_nodes is not None and len(self._table) >= self.max_nodes:
-                from atlasc.compiler.errors import LimitExceeded
                 raise LimitExceeded(f"the circuit passed the node limit of {self.max_nodes}")
             n = Node(op, children, arg, sr, len(self._table))
             self._table[key] = n

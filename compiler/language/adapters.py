@@ -25,6 +25,10 @@ from atlasc.compiler.semirings import registry as R
 from atlasc.compiler.semirings.base import Semiring
 from atlasc.compiler.source import Span
 from atlasc.compiler.sources.model import BayesNet
+from atlasc.compiler.sources.bif import load_bif_model
+from atlasc.compiler.sources.uai import load_uai_model
+from atlasc.compiler.sources.xmlbif import load_xmlbif_model
+from atlasc.compiler.sources.dimacs import load_dimacs
 
 VTREE_KINDS = ("minfill", "balanced", "right", "balanced-natural", "right-natural")
 VTREE_WORDS = tuple(k.replace("-", "_") for k in VTREE_KINDS)   # as written in .query files
@@ -117,9 +121,6 @@ def load_file(env: Env, body: A.FileModel, name: str) -> LoadedModel:
 
 
 def _network(kind: str, path: Path, body: A.FileModel, name: str, base: Path) -> LoadedModel:
-    from atlasc.compiler.sources.bif import load_bif_model
-    from atlasc.compiler.sources.uai import load_uai_model
-    from atlasc.compiler.sources.xmlbif import load_xmlbif_model
     loader = {"bif": load_bif_model, "uai": load_uai_model, "xmlbif": load_xmlbif_model}[kind]
     m = dataclasses.replace(_read(lambda: loader(path), body, base), name=name)
     return LoadedModel(tuple(m.variables), R.PROB,
@@ -129,7 +130,6 @@ def _network(kind: str, path: Path, body: A.FileModel, name: str, base: Path) ->
 
 
 def _cnf(path: Path, body: A.FileModel, name: str, base: Path) -> LoadedModel:
-    from atlasc.compiler.sources.dimacs import load_dimacs
     cnf = _read(lambda: load_dimacs(path), body, base)
     vs = cnf.variables
     weighted = bool(cnf.weights)

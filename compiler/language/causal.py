@@ -11,12 +11,14 @@ intervention fixes them.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
+import numpy as np
+
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.ir.variables import Var
-
-if TYPE_CHECKING:
-    from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.language.positivity import cells, failing, stratum
 
 Graph = dict[Var, tuple[Var, ...]]
 # A search state: the node, and whether the path arrived at it along an edge into it (from a
@@ -178,14 +180,11 @@ CRITERIA = {"backdoor": backdoor_violation, "frontdoor": frontdoor_violation}
 POSITIVITY_CELLS = 4096
 
 
-def positivity_note(c: "Circuit", kind: str, X: frozenset[Var], fix: str) -> str:
+def positivity_note(c: Circuit, kind: str, X: frozenset[Var], fix: str) -> str:
     """The report's word on positivity (ATLAS.md P11) of the table c = p(X, Z) of an
     adjustment, without evidence: it is checked again under every evidence row when the
     query runs, and an entry at a treatment value where it fails is undefined.  Evaluated at
     every cell when there are at most POSITIVITY_CELLS."""
-    import numpy as np
-    from atlasc.compiler.language.positivity import cells, failing, stratum
-    from atlasc.runtime.evaluator import evaluate
     xs, zs = sorted(X), sorted(c.vars - X)
     order = xs + zs
     combos = cells(order)
@@ -194,7 +193,8 @@ def positivity_note(c: "Circuit", kind: str, X: frozenset[Var], fix: str) -> str
     if len(combos) > POSITIVITY_CELLS:
         return f"positivity of {what} is {run} ({len(combos)} cells; ATLAS.md P11)"
     rows = [dict(zip(order, map(int, r))) for r in combos]
-    t = np.asarray(evaluate(c, assignment=rows).values, float).reshape(len(cells(xs)), -1)
+    t = np.asarray(evaluator().evaluate(c, assignment=rows).values, float).reshape(
+        len(cells(xs)), -1)
     bad = np.flatnonzero(failing(kind, t[None])[0])
     if not len(bad):
         return f"positivity: holds for {what} without evidence; {run} (ATLAS.md P11)"

@@ -15,11 +15,12 @@ from atlasc.compiler.errors import (InternalCompilerError, OperatorError, QueryE
                              StructuralPropertyError)
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.adapters import source_error_at
-from atlasc.compiler.language.models import ModelInfo
+from atlasc.compiler.language.modelinfo import ModelInfo
 from atlasc.compiler.language.positivity import KINDS as POSITIVITY
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.source import Span
+from atlasc.compiler.language.causal import positivity_note
 
 
 class QueryFailed(Exception):
@@ -105,7 +106,6 @@ class Lowerer:
         notes = t.notes
         for g in t.guards:
             if g.kind in POSITIVITY:
-                from atlasc.compiler.program.causal import positivity_note
                 notes += (positivity_note(self.lower(g.table), g.kind, g.on, g.message),)
         step = ops.Step("sugar", t.label, c.sr.name, c.step.scope if c.step else (),
                         inputs=(c.step,) if c.step else (), notes=notes, size=c.size)

@@ -17,9 +17,9 @@ from atlasc.compiler.errors import QueryTypeError
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.adapters import compile_weights
-from atlasc.compiler.language.models import ModelInfo, number
-from atlasc.compiler.language.sugar import (Call, _disjoint, _need_prob, _normalised, network_graph,
-                                     nonzero, noted, register, total)
+from atlasc.compiler.language.modelinfo import ModelInfo, number
+from atlasc.compiler.language.sugar import (REGISTRY, Call, _disjoint, _need_prob, _normalised,
+                                            network_graph, nonzero, noted, register, total)
 from atlasc.compiler.ir.variables import Var, fmt_vars
 from atlasc.compiler.mappings import builtin
 from atlasc.compiler.semirings import registry as R
@@ -65,7 +65,6 @@ def synthesized(call: Call, name: str, rows: dict[Var, list[Any]], sr: Semiring)
 
 
 def _label(call: Call, extra: str = "") -> str:
-    from atlasc.compiler.language.sugar import REGISTRY
     sugar = REGISTRY[call.name]
     args = [f"{k} {fmt_vars(g)}" for k, g in zip(sugar.keywords, call.groups)] or \
         [f"{sugar.keywords[0]} every free variable"]

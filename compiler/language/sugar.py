@@ -7,29 +7,49 @@ times are one object, so they lower to one circuit and their uses are views of i
 
 Registered here: mmap (ATLAS.md 4.1), backdoor (4.4), frontdoor (4.5), marginals (every
 single-variable marginal at once, `ops.marginals`); maxent and credal (4.2) register
-themselves from compiler/program/pasp.py.
+themselves from compiler/language/pasp.py, the further queries from queries.py; forms.py
+imports all three, so the registry is complete wherever the type checker runs.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
 from atlasc.compiler.errors import QueryError, QueryNameError, QueryTypeError
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.language.causal import CRITERIA, backdoor_violation
+from atlasc.compiler.language.modelinfo import ModelInfo
+from atlasc.compiler.language.resolve import Env
 from atlasc.compiler.mappings import builtin
+from atlasc.compiler.mappings.base import Mapping
+from atlasc.compiler.semirings.base import Semiring
 from atlasc.compiler.semirings import registry as R
 from atlasc.compiler.source import Span
 
-if TYPE_CHECKING:
-    from atlasc.compiler.language.typecheck import Checker
+
+
+class Checker(Protocol):
+    """What an expansion needs of the type checker (compiler/language/typecheck.py implements
+    it): typed-tree builders that apply the usual checks at a span, and the module's names."""
+    env: Env
+    models: dict[str, ModelInfo]
+
+    def expr(self, e: A.Expr) -> Ty.T: ...
+    def make_aggregate(self, span: Span, word: str, over: frozenset[Var], t: Ty.T) -> Ty.T: ...
+    def make_map(self, span: Span, m: Mapping, t: Ty.T, spec_span: Span | None = None
+                 ) -> Ty.T: ...
+    def make_rename(self, span: Span, pairs: dict[Var, Var], t: Ty.T) -> Ty.T: ...
+    def product(self, span: Span, ts: list[Ty.T], exprs: Any = None) -> Ty.T: ...
+    def mapping(self, name: str) -> Mapping: ...
+    def find_mapping(self, spec: A.MapSpec, operand: Semiring) -> Mapping: ...
 
 
 @dataclass
 class Call:
     """One sugar call being expanded."""
-    checker: "Checker"
+    checker: Checker
     span: Span
     name: str
     groups: list[frozenset[Var]]
@@ -117,7 +137,7 @@ def _positional_form(s: Sugar) -> str:
     return f"{s.name}({'; '.join(s.groups)}; model)"
 
 
-def expand(checker: "Checker", e: A.Sugar) -> Ty.T:
+def expand(checker: Checker, e: A.Sugar) -> Ty.T:
     sugar = REGISTRY.get(e.name.text)
     if sugar is None:
         raise QueryNameError(f"unknown query form '{e.name.text}'", e.name.span,
@@ -140,7 +160,7 @@ def expand(checker: "Checker", e: A.Sugar) -> Ty.T:
     return sugar.expand(Call(checker, e.span, sugar.name, groups, spans, operand))
 
 
-def _expand_keywords(checker: "Checker", e: A.Sugar, sugar: Sugar) -> Ty.T:
+def _expand_keywords(checker: Checker, e: A.Sugar, sugar: Sugar) -> Ty.T:
     """`name(model, key = value, ...)`: groups by keyword (a missing one is empty)."""
     operand = checker.expr(e.operand)
     given: dict[str, A.Keyword] = {}
@@ -169,7 +189,7 @@ def _expand_keywords(checker: "Checker", e: A.Sugar, sugar: Sugar) -> Ty.T:
                              True))
 
 
-def _group_var(checker: "Checker", n: A.Name, t: Ty.T) -> Var:
+def _group_var(checker: Checker, n: A.Name, t: Ty.T) -> Var:
     v = checker.env.var(n)
     if v not in t.vars:
         raise QueryTypeError(f"{v.name} is not a free variable of the model expression", n.span,
@@ -263,7 +283,6 @@ def _groups_label(call: Call) -> str:
 def _causal(call: Call, which: str, cost: str, result: Ty.T, p: Ty.T) -> Ty.T:
     """Check the graphical criterion where the operand is a Bayesian network (a violation is
     an error naming the open path), and say in the report what was checked."""
-    from atlasc.compiler.program.causal import CRITERIA
     X, Y, Z = call.groups
     graph, why = network_graph(call)
     if graph is None:
@@ -301,7 +320,6 @@ def network_graph(call: Call) -> tuple[dict[Var, tuple[Var, ...]] | None, str]:
 
 def _criterion_hint(which: str, graph: dict[Var, tuple[Var, ...]], X: frozenset[Var],
                     Y: frozenset[Var]) -> str:
-    from atlasc.compiler.program.causal import backdoor_violation
     pa = frozenset(p for x in X for p in graph[x]) - X
     if which == "backdoor" and not pa & Y and backdoor_violation(graph, X, Y, pa) is None:
         return f"the parents of the treatment satisfy it: adjust = {fmt_vars(pa)}"
@@ -355,10 +373,3 @@ def marginals(call: Call) -> Ty.T:
     if not X:
         raise call.fail("the model has no free variable")
     return Ty.TMarginals(call.span, t.sr, X, t.summed | (t.vars - X), tuple(sorted(X)), t)
-
-
-from atlasc.compiler.program import pasp as _pasp  # noqa: E402,F401  (registers maxent, credal)
-
-# normalize, meu, sdp and twoamc (ATLAS.md 4.0, 4.3) register themselves on import
-from atlasc.compiler.language import queries  # noqa: E402,F401
-from atlasc.compiler.language import effect as _effect  # noqa: E402,F401  (registers effect)

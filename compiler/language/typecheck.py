@@ -14,7 +14,8 @@ from atlasc.compiler.errors import QueryNameError, QueryTypeError
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.diagnose import Diagnostics
-from atlasc.compiler.language.models import ModelInfo, number
+from atlasc.compiler.language.forms import expand
+from atlasc.compiler.language.modelinfo import ModelInfo, number
 from atlasc.compiler.language.resolve import Env, unknown
 from atlasc.compiler.language.usermap import build_mapping
 from atlasc.compiler.ir.variables import Var, fmt_vars
@@ -23,6 +24,7 @@ from atlasc.compiler.mappings.base import Mapping
 from atlasc.compiler.semirings import registry as R
 from atlasc.compiler.semirings.base import Semiring
 from atlasc.compiler.source import Span
+from atlasc.compiler.language.modelinfo import semiring
 
 AGG_WORDS = ("sum", "max", "min", "or")
 
@@ -65,7 +67,6 @@ class Checker:
         if isinstance(e, A.Given):
             return self.given(e)
         if isinstance(e, A.Sugar):
-            from atlasc.compiler.language.sugar import expand
             return expand(self, e)
         raise TypeError(f"unexpected expression {type(e).__name__}")
 
@@ -187,7 +188,6 @@ class Checker:
 
 # ---- messages ---------------------------------------------------------------------------------
 def _semiring(name: A.Name) -> Semiring:
-    from atlasc.compiler.language.models import semiring
     return semiring(name)
 
 

@@ -11,10 +11,11 @@ from typing import Callable
 
 import sympy as sp
 
-from atlasc.compiler.errors import QueryError, QueryNameError, QueryTypeError
+from atlasc.compiler.errors import QueryNameError, QueryTypeError
 from atlasc.compiler.language import ast as A
-from atlasc.compiler.language.models import number, semiring
+from atlasc.compiler.language.modelinfo import number, semiring
 from atlasc.compiler.mappings.base import Mapping
+from atlasc.compiler.mappings.symbolic import from_expr
 
 MAX_EXPONENT = 1000   # numeric powers are evaluated by sympy at once; keep them small
 
@@ -36,20 +37,10 @@ def build_mapping(decl: A.MappingDecl) -> Mapping:
                                  decl.zero_key.span, "write `, 0 -> value`")
         at_zero = to_sympy(decl.at_zero, None, x)
     try:
-        from atlasc.compiler.mappings.symbolic import from_expr
-    except ImportError:
-        raise QueryError("user mappings are not available yet", decl.span,
-                         "use a builtin mapping: " + ", ".join(_builtin_names())) from None
-    try:
         return from_expr(decl.name.text, expr, x, src, dst, at_zero=at_zero)
     except ValueError as e:
         raise QueryTypeError(f"mapping {decl.name.text} is not usable: {e}", decl.span
                              ) from None
-
-
-def _builtin_names() -> tuple[str, ...]:
-    from atlasc.compiler.mappings.builtin import BUILTIN_NAMES
-    return BUILTIN_NAMES
 
 
 def to_sympy(e: A.MExpr, param: str | None, x: sp.Symbol) -> sp.Expr:

@@ -23,6 +23,8 @@ from atlasc.compiler.ops.common import carry_view, fail, rebuild, same_op, scope
 from atlasc.compiler.ir.report import Step
 from atlasc.compiler.ir.facts import Fact, How, Kind, carry, xdet
 from atlasc.compiler.properties.establish import establish
+from atlasc.compiler.ir.evaluation import evaluator
+from atlasc.compiler.properties.factors import single_factor_violation
 
 
 def apply_mapping(c: Circuit, tau: Mapping, label: str | None = None) -> Circuit:
@@ -82,7 +84,6 @@ def _check_single_factor(c: Circuit, tau: Mapping, step: Step) -> None:
     """tau is not multiplicative but passes some values (e.g. the SDP threshold passes the
     diagonal pairs): exact when C is deterministic on its variables and every product has at
     most one factor tau does not pass (compiler/properties/factors.py, ATLAS.md 3.3)."""
-    from atlasc.compiler.properties.factors import single_factor_violation
     f = establish(c, xdet(c.vars))
     step.needs += (f,)
     step.condition = ("tau is not multiplicative, but it passes every factor of a product "
@@ -119,8 +120,7 @@ def _fold(b: Builder, tau: Mapping, n: Node) -> Node:
     """A constant sub-circuit: evaluate it now if it reads no evidence, else a MAP node."""
     if any(x.op is Op.MARGIN for x in topo(n)):
         return b.map(tau, n)
-    from atlasc.runtime.evaluator import evaluate
-    return b.const(tau.apply_py(evaluate(n).values[0]), tau.dst)
+    return b.const(tau.apply_py(evaluator().evaluate(n).values[0]), tau.dst)
 
 
 def _scale(c: Circuit, tau: Mapping, step: Step) -> Circuit:

@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from atlasc.compiler.errors import QueryTypeError
+from atlasc.compiler.errors import QueryError, QueryTypeError
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.program.marginals import conditionals
+from atlasc.compiler.program.pasp import check_run_evidence
 from atlasc.compiler.program.undefined import Undefined, undefined
 
 if TYPE_CHECKING:
@@ -76,9 +78,8 @@ def run_array(q: "Query", evidence: np.ndarray, columns: Sequence[str]
     ev, B = columns_of(q, evidence, columns)
     _check(q, ev, B)
     if isinstance(q.typed, Ty.TMarginals):
-        from atlasc.runtime.evaluator import marginals_columns
         targets = q.typed.targets
-        joint = marginals_columns(q.circuit, ev, B, list(targets))
+        joint = evaluator().marginals_columns(q.circuit, ev, B, list(targets))
         return ArrayMarginals(q.name, targets, {v.name: joint[v] for v in targets})
     out = _table(q, ev, B)
     if q.inconsistent:
@@ -93,16 +94,14 @@ def run_array(q: "Query", evidence: np.ndarray, columns: Sequence[str]
 
 def _flags(q: "Query", ev: Columns, B: int) -> dict[str, np.ndarray]:
     """Per maxent/credal call: 1 - P(consistent | the row's evidence on the facts)."""
-    from atlasc.runtime.evaluator import evaluate_columns
     out = {}
     for f in q.inconsistent:
-        p = evaluate_columns(f.circuit, {v: x for v, x in ev.items() if v in f.X}, {}, B).raw
+        p = evaluator().evaluate_columns(f.circuit, {v: x for v, x in ev.items() if v in f.X}, {}, B).raw
         out[f.label] = np.maximum(0.0, np.round(1.0 - p.astype(float), 12))
     return out
 
 
 def _table(q: "Query", ev: Columns, B: int) -> ArrayResult:
-    from atlasc.runtime.evaluator import evaluate_columns
     free, summed = q.free, q.typed.summed
     K = int(np.prod([v.size for v in free], dtype=np.int64))
     combos = np.asarray(list(itertools.product(*(range(v.size) for v in free))),
@@ -110,7 +109,7 @@ def _table(q: "Query", ev: Columns, B: int) -> ArrayResult:
     flat_ev = {v: np.repeat(x, K) for v, x in ev.items() if v in summed or v in free}
     flat_asg = {v: np.tile(combos[:, j], B) for j, v in enumerate(free)}
     maxed = q.argmax_vars()
-    res = evaluate_columns(q.circuit, flat_ev, flat_asg, B * K, argmax=bool(maxed))
+    res = evaluator().evaluate_columns(q.circuit, flat_ev, flat_asg, B * K, argmax=bool(maxed))
     values = res.raw.reshape((B, K) + res.raw.shape[1:])
     am = None
     if res.argmax is not None:
@@ -140,8 +139,6 @@ def columns_of(q: "Query", evidence: Any, columns: Sequence[str]) -> tuple[Colum
 def _check(q: "Query", ev: Columns, B: int) -> None:
     """The checks of `run`, on the variables observed anywhere; when one fails, the rows are
     checked in order so the error is the one `run` gives (its first offending row)."""
-    from atlasc.compiler.errors import QueryError
-    from atlasc.compiler.program.pasp import check_run_evidence
     observed = {v: x for v, x in ev.items() if (x >= 0).any()}
     try:
         for v in observed:

@@ -17,6 +17,7 @@ import numpy as np
 from atlasc.compiler.errors import QueryTypeError
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ir.evaluation import evaluator
 
 if TYPE_CHECKING:
     from atlasc.compiler.program.program import Query, Row
@@ -95,11 +96,10 @@ def conditionals(joint: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def evaluate(q: "Query", rows: list["Row"]) -> MarginalsResult:
-    from atlasc.runtime.evaluator import marginals
     assert q.circuit is not None and isinstance(q.typed, Ty.TMarginals)
     targets = q.typed.targets
     ev = [{v: x for v, x in r.items() if x is not None} for r in rows] or [{}]
-    joint = marginals(q.circuit, ev, list(targets))
+    joint = evaluator().marginals(q.circuit, ev, list(targets))
     listed = frozenset(targets)
     observed = [{v.name: v.domain[x] for v, x in sorted(r.items()) if v in listed} for r in ev]
     return MarginalsResult(q.name, q.semiring.name, targets,

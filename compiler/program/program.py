@@ -20,7 +20,8 @@ from atlasc.compiler.language.lower import Guard, Lowerer, QueryFailed
 from atlasc.compiler.program import marginals
 from atlasc.compiler.program.values import index_array, value_index
 from atlasc.compiler.program.undefined import cell_index, columns, undefined
-from atlasc.compiler.language.models import ModelInfo, check_models
+from atlasc.compiler.language.models import check_models
+from atlasc.compiler.language.modelinfo import ModelInfo
 from atlasc.compiler.language.diagnose import Diagnostics
 from atlasc.compiler.language.parse import parse_all
 from atlasc.compiler.program.repair import plan as repair_plan
@@ -32,6 +33,8 @@ from atlasc.compiler.ir.serialize import encode_value
 from atlasc.compiler.semirings.base import Semiring
 from atlasc.compiler.names import canonical
 from atlasc.compiler.source import Span
+from atlasc.compiler.ir.evaluation import evaluator
+from atlasc.compiler.program import batch, pasp
 
 Progress = Callable[[str], None]
 Row = dict[Var, "int | None"]
@@ -251,8 +254,7 @@ class Query:
         """A large batch: an int array (rows, len(columns)) of value *indices* (-1:
         unobserved; on `var X : {1, 2, 3}` index 0 is the value 1), arrays out, no per-row
         Python (compiler/program/batch.py).  `Program.indices` turns values into indices."""
-        from atlasc.compiler.program.batch import run_array
-        return run_array(self, evidence, columns)
+        return batch.run_array(self, evidence, columns)
 
     def run_rows(self, rows: list[Row]) -> Result:
         if self.circuit is None:
@@ -264,8 +266,7 @@ class Query:
             return marginals.evaluate(self, rows)
         out = _evaluate(self, self.circuit, rows)
         if self.inconsistent:
-            from atlasc.compiler.program.pasp import inconsistent
-            for row, flags in zip(out.rows, inconsistent(self.inconsistent, rows)):
+            for row, flags in zip(out.rows, pasp.inconsistent(self.inconsistent, rows)):
                 row.inconsistent = flags
         return out
 
@@ -274,8 +275,7 @@ class Query:
             agg = self.conflict(v) if x is not None else None
             if agg is not None:
                 raise evidence_conflict(self, v, agg)
-        from atlasc.compiler.program.pasp import check_run_evidence
-        check_run_evidence(self, row)
+        pasp.check_run_evidence(self, row)
 
 
 def evidence_conflict(q: Query, v: Var, agg: Ty.TAggregate, span: Span | None = None
@@ -293,7 +293,6 @@ def _used_guards(program: Program, q: Query) -> list[Guard]:
 
 
 def _evaluate(q: Query, c: Circuit, rows: list[Row]) -> QueryResult:
-    from atlasc.runtime.evaluator import evaluate
     free, summed = q.free, q.typed.summed
     flat_ev: list[dict[Var, int]] = []
     flat_asg: list[dict[Var, int]] = []
@@ -306,7 +305,7 @@ def _evaluate(q: Query, c: Circuit, rows: list[Row]) -> QueryResult:
         flat_asg += asgs
         counts.append(len(asgs))
     maxed = q.argmax_vars()
-    res = evaluate(c, evidence=flat_ev, assignment=flat_asg, argmax=bool(maxed))
+    res = evaluator().evaluate(c, evidence=flat_ev, assignment=flat_asg, argmax=bool(maxed))
     entries = [Entry(_names(a), val, _names({v: i for v, i in res.argmax[k].items()
                                              if v in maxed}) if res.argmax else None)
                for k, (a, val) in enumerate(zip(flat_asg, res.values))]
@@ -436,8 +435,6 @@ MAX_REPAIRS = 4
 
 
 def _lower_all(program: Program, progress: Progress | None, repair: bool = False) -> None:
-    from atlasc.compiler.program.pasp import flags as pasp_flags
-
     def earlier(name: str) -> Circuit:
         q = program.queries[name]
         if q.circuit is None:
@@ -453,7 +450,7 @@ def _lower_all(program: Program, progress: Progress | None, repair: bool = False
                 lowerer = Lowerer(program.models, earlier)
                 q.circuit, q.error = lowerer.lower(q.typed), None
                 q.guards = lowerer.guards + _used_guards(program, q)
-                q.inconsistent = pasp_flags(q, lowerer.lower)
+                q.inconsistent = pasp.flags(q, lowerer.lower)
                 break
             except StructuralPropertyError as e:
                 q.error = e

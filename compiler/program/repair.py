@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from atlasc.compiler.errors import StructuralPropertyError
 from atlasc.compiler.language.adapters import Options
-from atlasc.compiler.language.models import ModelInfo
+from atlasc.compiler.language.modelinfo import ModelInfo
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var, fmt_vars
 from atlasc.compiler.ir.vtree import Vtree, balanced, is_constrained

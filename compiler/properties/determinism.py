@@ -26,6 +26,8 @@ from atlasc.compiler.ir.nodes import Node, Op
 from atlasc.compiler.ir.traverse import topo
 from atlasc.compiler.ir.variables import Var, fmt_vars
 from atlasc.compiler.ir.facts import Violation
+from atlasc.compiler.ir.traverse import topo_many
+from atlasc.compiler.properties.structural import check_decomposable
 
 DEFAULT_LIMIT = 2_000_000
 
@@ -166,7 +168,6 @@ def _supports(c: Circuit, roots: list[Node], enc: _Encoding) -> dict[int, SddNod
 
 
 def _topo_many(roots: list[Node]) -> list[Node]:
-    from atlasc.compiler.ir.traverse import topo_many
     return topo_many(roots)
 
 
@@ -210,7 +211,6 @@ def _leaf_support(n: Node, enc: _Encoding, j: int) -> SddNode:
 
 
 def _exact(c: Circuit) -> bool:
-    from atlasc.compiler.properties.structural import check_decomposable
     srs = {n.sr for n in c.nodes() if n.op in (Op.SUM, Op.PROD)}
     comps = [x for s in srs for x in (s.components or (s,))]
     return all(s.zero_sum_free and s.no_zero_divisors for s in comps) and \

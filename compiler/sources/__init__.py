@@ -21,6 +21,9 @@ from atlasc.compiler.sources.model import CPT, BayesNet, Factor, MarkovNet, baye
 from atlasc.compiler.sources.networks import compile_bayesnet, compile_model
 from atlasc.compiler.sources.repair import recompile
 from atlasc.compiler.sources.vtrees import choose_vtree, min_fill_order
+from atlasc.compiler.sources.bif import load_bif_model
+from atlasc.compiler.sources.uai import load_uai_model
+from atlasc.compiler.sources.xmlbif import load_xmlbif_model
 
 PathLike = str | os.PathLike[str]
 
@@ -28,7 +31,6 @@ PathLike = str | os.PathLike[str]
 def load_bif(path: PathLike, *, vtree: Vtree | str | None = None,
              constrained: Iterable[Var] | None = None, limits: Limits | None = None) -> Circuit:
     """The network polynomial of a `.bif` / `.bif.gz` network (PROB)."""
-    from atlasc.compiler.sources.bif import load_bif_model
     return compile_model(load_bif_model(path), vtree=vtree, constrained=constrained,
                          limits=limits)
 
@@ -36,7 +38,6 @@ def load_bif(path: PathLike, *, vtree: Vtree | str | None = None,
 def load_uai(path: PathLike, *, vtree: Vtree | str | None = None,
              constrained: Iterable[Var] | None = None, limits: Limits | None = None) -> Circuit:
     """A UAI BAYES or MARKOV model (variables v0..v{n-1}); Markov: unnormalised (PROB)."""
-    from atlasc.compiler.sources.uai import load_uai_model
     return compile_model(load_uai_model(path), vtree=vtree, constrained=constrained,
                          limits=limits)
 
@@ -44,7 +45,6 @@ def load_uai(path: PathLike, *, vtree: Vtree | str | None = None,
 def load_xmlbif(path: PathLike, *, vtree: Vtree | str | None = None,
                 constrained: Iterable[Var] | None = None,
                 limits: Limits | None = None) -> Circuit:
-    from atlasc.compiler.sources.xmlbif import load_xmlbif_model
     return compile_model(load_xmlbif_model(path), vtree=vtree, constrained=constrained,
                          limits=limits)
 
@@ -53,12 +53,9 @@ def load_model(path: PathLike) -> BayesNet | MarkovNet:
     """The model in a file, by extension (.bif[.gz], .uai, .xml/.xmlbif)."""
     p = os.fspath(path)
     if p.endswith((".bif", ".bif.gz")):
-        from atlasc.compiler.sources.bif import load_bif_model
         return load_bif_model(p)
     if p.endswith((".uai", ".uai.gz")):
-        from atlasc.compiler.sources.uai import load_uai_model
         return load_uai_model(p)
-    from atlasc.compiler.sources.xmlbif import load_xmlbif_model
     return load_xmlbif_model(p)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.sources.model import CPT, BayesNet, Factor, MarkovNet, Model, validate
 from atlasc.compiler.sources.text import Tokens, read_text, tokenize
+from atlasc.compiler.errors import SourceError
 
 _TOKEN = re.compile(r"(\S+)")
 
@@ -79,7 +80,6 @@ def _build(kind: str, vs: tuple[Var, ...], scopes: list[tuple[tuple[Var, ...], i
     cpts = []
     for (sc, sline), (tb, line) in zip(scopes, tables):
         if not sc:
-            from atlasc.compiler.errors import SourceError
             raise SourceError("a BAYES factor needs a child variable", file=file, line=sline)
         cpts.append(CPT(sc[-1], sc[:-1], tb, line))
     return BayesNet(vs, tuple(cpts), os.path.basename(file), file)

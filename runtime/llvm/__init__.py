@@ -17,6 +17,7 @@ from atlasc.compiler.ir.variables import Var
 from atlasc.runtime.llvm.run import (Columns, Compiled, Overflow, array_codes, compiled,
                               rows_to_columns, to_semiring)
 from atlasc.runtime.reference import EvalResult, Row, _maximised_vars, batch_rows
+from atlasc.runtime.reference import evaluate as ref
 
 
 @dataclass
@@ -81,7 +82,6 @@ def _rows(cols: Columns, B: int) -> list[Row]:
 def _exact(c: Circuit | Node, ev: Columns, asg: Columns, B: int, argmax: bool, why: str
            ) -> ArrayEval:
     """Counts past int64: exact Python integers (the numpy evaluator), flagged."""
-    from atlasc.runtime.reference import evaluate as ref
     res = ref(c, evidence=_rows(ev, B), assignment=_rows(asg, B), argmax=argmax)
     cols: dict[Var, Any] | None = None
     if res.argmax is not None:

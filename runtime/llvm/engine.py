@@ -27,6 +27,7 @@ from atlasc.compiler.atomic import write_atomic_bytes
 from atlasc.runtime.llvm.elems import Spec
 from atlasc.runtime.llvm.kernels import (KERNEL_VERSION, allocate_module, backtrack_module,
                                   backward_module, stage_module)
+from atlasc.compiler.version import __version__
 
 MAGIC = b"ATLASC-OBJ\x01"
 _LOCK = threading.RLock()
@@ -67,7 +68,6 @@ class Engine:
 
     # ---- keys and cache files -------------------------------------------------------------
     def key(self, what: str) -> str:
-        from atlasc.compiler.version import __version__
         parts = [what, KERNEL_VERSION, __version__, llvmlite.__version__,
                  ".".join(map(str, llvm.llvm_version_info)), self.triple, self.cpu,
                  self.features]

@@ -19,7 +19,7 @@ from typing import Callable
 from llvmlite import ir
 
 from atlasc.runtime.llvm.elems import F64, I1, I8, I32, I64, Ctx, Spec
-from atlasc.runtime.llvm.linear import LEAF, PROD, SUM, SUM_ARG
+from atlasc.runtime.llvm.opcodes import LEAF, PROD, SUM, SUM_ARG
 
 KERNEL_VERSION = "8"
 

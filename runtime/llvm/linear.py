@@ -33,9 +33,9 @@ from atlasc.compiler.ir.nodes import Node, Op
 from atlasc.compiler.ir.traverse import topo
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.semirings.base import Semiring
-
-# opcodes shared with the kernels
-LEAF, SUM, PROD, SUM_ARG, MAP = 0, 1, 2, 3, 4
+from atlasc.runtime.llvm.elems import spec
+from atlasc.runtime.llvm.engine import engine
+from atlasc.runtime.llvm.opcodes import LEAF, MAP, PROD, SUM, SUM_ARG
 
 
 @dataclass
@@ -242,7 +242,6 @@ INT64_MAX = 2 ** 63 - 1
 
 def _weight_table(sr: Semiring, entries: list[Any]) -> tuple[np.ndarray, bool]:
     """(entries, components) in the compiled number type; False when a count does not fit."""
-    from atlasc.runtime.llvm.elems import spec
     sp = spec(sr)
     k = sp.ncomp
     out = np.zeros((max(len(entries), 1), k), dtype=sp.np_dtype)
@@ -286,7 +285,6 @@ def allocate(kids: np.ndarray, eptr: np.ndarray, srid: np.ndarray, n_sr: int, ro
     counts = np.zeros(n_sr, np.int32)
     stacks = np.empty(n_sr * max(N, 1), np.int32)      # held: the kernel gets addresses only
     tops = np.zeros(n_sr, np.int64)
-    from atlasc.runtime.llvm.engine import engine
     engine().allocate()(N, _p(srid), _p(fptr), _p(ends), _p(slot), _p(stacks), N, _p(tops),
                         _p(counts))
     return slot, [int(c) for c in counts]

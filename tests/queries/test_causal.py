@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from atlasc.compiler.api import compile_string
 from atlasc.compiler.errors import QueryError
-from atlasc.compiler.program.causal import backdoor_violation, frontdoor_violation
+from atlasc.compiler.language.causal import backdoor_violation, frontdoor_violation
 from atlasc.compiler.ir.variables import bool_var
 from tests.queries.randbn import PROBS, RandomBN, constrained, random_bn
 

@@ -1,0 +1,51 @@
+"""The seam between the compiler and the runtime: the interface every evaluation goes through.
+
+The compiler (operators folding constants, the program running queries) evaluates circuits
+through `evaluator()`; the runtime (atlasc.runtime.evaluator, the LLVM back end) implements
+`Evaluator` and is installed once by the composition root, `atlasc/__init__.py`.  So the
+compiler never imports the runtime, and another back end plugs in by implementing these four
+methods (docs/architecture.md).
+"""
+from __future__ import annotations
+
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+
+from atlasc.compiler.errors import InternalCompilerError
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node
+from atlasc.compiler.ir.variables import Var
+
+
+class Evaluator(Protocol):
+    def evaluate(self, c: Circuit | Node, *, evidence: Sequence[Any] | None = None,
+                 assignment: Sequence[Any] | None = None, argmax: bool = False) -> Any:
+        """Rows of dicts (Var -> value index) in; values, raw array and argmax rows out."""
+
+    def evaluate_columns(self, c: Circuit, evidence: dict, assignment: dict, rows: int,
+                         argmax: bool = False) -> Any:
+        """Var -> int array (rows,), -1 where unobserved; raw values and argmax arrays out."""
+
+    def marginals(self, c: Circuit, evidence: Sequence[Any], vars: Sequence[Var]
+                  ) -> dict[Var, np.ndarray]:
+        """P(X = x, e) for every X in `vars`, arrays (rows, |dom X|)."""
+
+    def marginals_columns(self, c: Circuit, evidence: dict, rows: int, vars: Sequence[Var]
+                          ) -> dict[Var, np.ndarray]:
+        """The same with evidence as columns."""
+
+
+_installed: list[Evaluator] = []
+
+
+def install(e: Evaluator) -> None:
+    """Make `e` the evaluator of this process (the composition root calls this once)."""
+    _installed[:] = [e]
+
+
+def evaluator() -> Evaluator:
+    if not _installed:
+        raise InternalCompilerError("no evaluator installed: import atlasc (its __init__ "
+                                    "installs the runtime's)")
+    return _installed[0]

@@ -1,0 +1,175 @@
+"""What a model declaration gives the rest of the language: `ModelInfo` (semiring, variables, a
+thunk that compiles the model once), compile options from `with ...` clauses, source variables
+declared against the module's, and the numbers and semiring names of the query text."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Callable
+
+from atlasc.compiler.errors import QueryNameError, QueryTypeError
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.language import adapters
+from atlasc.compiler.language import ast as A
+from atlasc.compiler.language.resolve import Env
+from atlasc.compiler.semirings import registry as R
+from atlasc.compiler.semirings.base import Semiring
+from atlasc.compiler.source import Span
+from atlasc.compiler.sources.model import BayesNet
+
+
+@dataclass
+class ModelInfo:
+    name: str
+    decl: A.ModelDecl
+    kind: str
+    sr: Semiring
+    vars: frozenset[Var]
+    build: Callable[[adapters.Options], Circuit] = field(repr=False)
+    opts: adapters.Options = field(default_factory=adapters.Options)
+    parents: dict[Var, tuple[Var, ...]] | None = None   # the graph, for Bayesian networks
+    network: BayesNet | None = field(default=None, repr=False)   # its CPTs (effect.py)
+    _circuit: Circuit | None = field(default=None, repr=False)
+
+    def circuit(self) -> Circuit:
+        if self._circuit is None:
+            self._circuit = self.build(self.opts)
+        return self._circuit
+
+    def recompile(self, opts: adapters.Options) -> Circuit:
+        """Compile again with other options (--repair); later uses get the new circuit."""
+        self.opts, self._circuit = opts, None
+        return self.circuit()
+
+
+# ---- options ----------------------------------------------------------------------------------
+def options(env: Env, opts: tuple[A.Option, ...], scope: frozenset[Var]) -> adapters.Options:
+    """`with vtree KIND`, `with vtree constrained {X}`; several constraints must nest
+    (`with vtree constrained {X}, vtree constrained {X, Z}`) and give one vtree for all."""
+    kind: str | None = None
+    constrained: tuple[Var, ...] | None = None
+    sets: list[tuple[frozenset[Var], A.Option]] = []
+    for o in opts:
+        if o.key.text not in ("vtree", "constrained"):
+            raise QueryNameError(f"unknown model option '{o.key.text}'", o.key.span,
+                                 "expected 'vtree <kind>' or 'vtree constrained {X, ...}'")
+        word = o.arg.text if o.arg is not None else None
+        if o.key.text == "constrained" or word == "constrained":
+            constrained = _option_vars(env, o, scope)
+            sets.append((frozenset(constrained), o))
+        elif word is not None and o.key.text == "vtree":
+            kind = _vtree_kind(o.arg)  # type: ignore[arg-type]
+            if o.vars is not None:
+                constrained = _option_vars(env, o, scope)
+                sets.append((frozenset(constrained), o))
+        else:
+            raise QueryTypeError("this option needs a vtree kind", o.span,
+                                 f"expected one of {', '.join(adapters.VTREE_WORDS)} or "
+                                 "constrained {X, ...}")
+    if len(sets) < 2:
+        return adapters.Options(kind, constrained)
+    return _nested(sets, kind)
+
+
+def _nested(sets: list[tuple[frozenset[Var], A.Option]],
+            kind: str | None) -> adapters.Options:
+    """One vtree for a chain of constraints; the model source shapes each part."""
+    chain = sorted(sets, key=lambda p: len(p[0]))
+    for (small, _), (big, o) in zip(chain, chain[1:]):
+        if not small <= big:
+            raise QueryTypeError("these constraints do not nest, so no single vtree gives "
+                                 "both", o.span, "each constrained set must contain the "
+                                 "previous one, e.g. constrained {X}, constrained {X, Z}")
+    return adapters.Options(kind, tuple(sorted(chain[-1][0])), tuple(s for s, _ in chain))
+
+
+def _vtree_kind(word: A.Name) -> str:
+    kind = word.text.replace("_", "-")
+    if kind not in adapters.VTREE_KINDS:
+        raise QueryNameError(f"unknown vtree kind '{word.text}'", word.span,
+                             f"expected one of {', '.join(adapters.VTREE_WORDS)}, "
+                             "or constrained {X, ...}")
+    return kind
+
+
+def _option_vars(env: Env, o: A.Option, scope: frozenset[Var]) -> tuple[Var, ...]:
+    if not o.vars:
+        raise QueryTypeError("'constrained' needs a set of variables", o.span,
+                             "write vtree constrained {X, ...}")
+    out = []
+    for n in o.vars:
+        v = env.var(n)
+        if v not in scope:
+            raise QueryNameError(f"{v.name} is not a variable of this model", n.span)
+        out.append(v)
+    return tuple(out)
+
+
+def semiring(name: A.Name) -> Semiring:
+    try:
+        return R.get(name.text)
+    except R.UnknownSemiring:
+        raise QueryNameError(f"unknown semiring '{name.text}'", name.span,
+                             f"expected one of {', '.join(R.names())}") from None
+
+
+def number(n: A.Number) -> int | float | Fraction:
+    """A literal's exact value: an int, a Fraction for decimals, or +-inf."""
+    if n.is_inf:
+        return -math.inf if n.negative else math.inf
+    text = n.text
+    if "/" in text:
+        num, den = (Fraction(t) for t in text.split("/"))
+        if den == 0:
+            raise QueryTypeError("division by zero", n.span)
+        val: int | Fraction = num / den
+    else:
+        val = int(text) if text.isdigit() else Fraction(text)
+    return -val if n.negative else val
+
+
+def element(sr: Semiring, value: A.Number | A.PairNumber) -> Any:
+    """A literal as an element of `sr` (a type error at the literal if it is not one)."""
+    if isinstance(value, A.PairNumber):
+        raw: Any = (_plain(number(value.first)), _plain(number(value.second)))
+    else:
+        raw = _plain(number(value))
+    try:
+        return sr.element(raw)
+    except (ValueError, TypeError) as e:
+        raise QueryTypeError(f"{_show(raw)} is not a value of the semiring {sr.name}: {e}",
+                             value.span) from None
+
+
+def _plain(x: int | float | Fraction) -> int | float:
+    return float(x) if isinstance(x, Fraction) else x
+
+
+def _show(x: Any) -> str:
+    return f"({x[0]:g}, {x[1]:g})" if isinstance(x, tuple) else f"{x:g}"
+
+
+def probability(n: A.Number) -> float:
+    p = _plain(number(n))
+    if not 0.0 <= p <= 1.0:
+        raise QueryTypeError(f"{p:g} is not a probability", n.span,
+                             "probabilities are between 0 and 1")
+    return float(p)
+
+
+def declare_source_var(env: Env, v: Var, span: Span, clash: str, mismatch: str) -> None:
+    """Declare a variable a model source brings (a file's variable, a program's atom), or
+    check it against the declaration the query file already has."""
+    have = env.vars.get(v.name)
+    if have is None:
+        if v.name in env.kinds:
+            raise QueryNameError(f"{clash} '{v.name}', which is already a "
+                                 f"{env.kinds[v.name]} here", span,
+                                 notes=((env.spans[v.name], "declared here"),))
+        env.vars[v.name], env.kinds[v.name], env.spans[v.name] = v, "variable", span
+    elif have.domain != v.domain:
+        raise QueryTypeError(f"{mismatch}, but it is declared with "
+                             f"{{{', '.join(have.domain)}}}", span,
+                             notes=((env.spans[v.name], "declared here"),))
