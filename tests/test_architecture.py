@@ -111,3 +111,14 @@ def test_type_only_imports_stay_in_their_package() -> None:
             if not (target or "").startswith(pkg + "."):
                 found.append(f"{path.relative_to(ROOT)}:{n.lineno} imports {target}")
     assert not found, ", ".join(found)
+
+
+def test_every_compiler_package_and_module_is_in_a_layer() -> None:
+    """A new top-level module or package of compiler/ must be placed in a layer, or the layers
+    contract says nothing about it."""
+    text = (ROOT / "pyproject.toml").read_text()
+    layers = text.split("[[tool.importlinter.contracts]]")[1]
+    missing = [p.stem for p in sorted((ROOT / "compiler").iterdir())
+               if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()]
+    missing = [m for m in missing if f"atlasc.compiler.{m}" not in layers]
+    assert not missing, f"not in a layer of pyproject.toml: {missing}"

@@ -20,7 +20,7 @@ from atlasc.compiler import sources
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.adapters import Options
-from atlasc.compiler.language.models import ModelInfo
+from atlasc.compiler.language.modelinfo import ModelInfo
 from atlasc.compiler.language.sugar import (Call, _disjoint, _need_prob, nonzero, noted,
                                             register)
 from atlasc.compiler.ir.circuit import Circuit

@@ -26,8 +26,8 @@ import numpy as np
 
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.language.lower import Guard
+from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.language.positivity import cells, failing, shown, stratum
-from atlasc.runtime.evaluator import evaluate_columns
 
 Columns = dict[Var, np.ndarray]       # Var -> (B,) value indices, -1 where unobserved
 
@@ -109,7 +109,7 @@ def _evaluate_cells(g: Guard, sev: Columns, order: tuple[Var, ...], combos: np.n
     else:
         uniq, back = np.zeros((min(B, 1), 0), np.int32), np.zeros(B, np.int64)
     U, K = len(uniq), len(combos)
-    raw = evaluate_columns(g.circuit, {v: np.repeat(uniq[:, j], K) for j, v in enumerate(vs)},
+    raw = evaluator().evaluate_columns(g.circuit, {v: np.repeat(uniq[:, j], K) for j, v in enumerate(vs)},
                            {v: np.tile(combos[:, j], U) for j, v in enumerate(order)},
                            U * K).raw
     return raw.reshape((U, K) + raw.shape[1:])[back.reshape(-1)]

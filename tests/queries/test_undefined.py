@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from atlasc.compiler.api import compile_string
 from atlasc.compiler.errors import QueryError
 from atlasc.compiler.ir.variables import bool_var
-from atlasc.compiler.program.causal import backdoor_violation
+from atlasc.compiler.language.causal import backdoor_violation
 from tests.queries.randbn import ZERO_PROBS, RandomBN, constrained, random_bn
 
 SETTINGS = settings(max_examples=40, deadline=None)
