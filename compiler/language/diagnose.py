@@ -22,7 +22,7 @@ MAX_NOTES = 3
 class Diagnostics:
     def __init__(self, file: str, broken: dict[str, Span] | None = None) -> None:
         self.file = file
-        self.errors: list[tuple[int, int, AtlasError]] = []
+        self.errors: list[tuple[tuple[int, int], int, AtlasError]] = []
         self.broken: dict[str, Span] = dict(broken or {})
         self._unknown: dict[str, QueryError] = {}
         self._more: dict[str, int] = {}             # uses of an unknown name past MAX_NOTES
@@ -32,7 +32,8 @@ class Diagnostics:
         in this file, or by `at` (its statement) when it points elsewhere."""
         span = getattr(err, "span", None)
         where = span if span is not None and span.file == self.file else at
-        self.errors.append((where.start if where else 0, len(self.errors), err))
+        key = (where.line, where.col) if where else (0, 0)    # not offsets: some spans lack
+        self.errors.append((key, len(self.errors), err))     # them
 
     def check(self, stmt: Any, declares: tuple[A.Name, ...], fn: Callable[[], T]) -> T | None:
         """fn(), or None after a user error in it (kept unless it follows from an earlier

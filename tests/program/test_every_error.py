@@ -28,6 +28,10 @@ BROKEN = [
     "query s{k} = or[*] map[nomap{k}] p",            # an unknown mapping
     "var A",                                         # a duplicate name
     "model n{k} = weights {{A: 0.3}}",               # a weight missing
+    'model n{k} = bif "missing{k}.bif"',             # a model file that is not there
+    "model n{k} = bayesnet {{ A: 1.5 }}",            # not a probability
+    "model n{k} = pasp {{ a b. }}",                  # clingo's syntax error, in this file
+    "mapping f{k} : prob -> prob = x -> y",          # an unknown name in a mapping
 ]
 
 
