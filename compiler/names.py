@@ -9,6 +9,7 @@ is not a name or a number is written quoted, which `value_text` does.
 from __future__ import annotations
 
 import re
+from typing import Container
 
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
@@ -27,6 +28,12 @@ def canonical(text: str) -> str:
         elif not ch.isspace():
             out.append(ch)
     return "".join(out)
+
+
+def lookup(text: str, known: "Container[str]") -> str:
+    """The known name `text` means: itself (a file's variable may hold blanks), else its
+    canonical form (an atom written with blanks); the canonical form if neither is known."""
+    return text if text in known else text.strip() if text.strip() in known else canonical(text)
 
 
 def is_plain(value: str) -> bool:

@@ -19,7 +19,7 @@ from atlasc.compiler.errors import (AtlasError, QueryError, QueryNameError, Quer
 from atlasc.compiler.program.program import Program, Query, Row, evidence_conflict
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language.resolve import domain_hint, unknown
-from atlasc.compiler.names import canonical, unquote
+from atlasc.compiler.names import lookup, unquote
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.source import Span
 
@@ -48,7 +48,7 @@ def parse_assignment(program: Program, arg: str) -> Observed:
                          "for example -e Rain=true")
     name, value = arg[:eq], arg[eq + 1:]
     name_span = _span(CMDLINE, arg, 1, 1, len(name))
-    var = _var(program, canonical(name), name_span)
+    var = _var(program, lookup(name, program.env.vars), name_span)
     val_span = _span(CMDLINE, arg, 1, len(name) + 2, len(value))
     return Observed(var, _value(var, value.strip(), val_span), name_span)
 
@@ -150,7 +150,7 @@ def _header(program: Program, file: str, text: str, line: str, errors: list[Atla
     out: list[Observed | None] = []
     for name, col in _cells(line):
         span = _span(file, text, 1, col, len(name))
-        var = _collect(errors, lambda: _var(program, canonical(name), span))
+        var = _collect(errors, lambda: _var(program, lookup(name, program.env.vars), span))
         if var is not None and any(o is not None and o.var == var for o in out):
             errors.append(QueryNameError(f"the column {var.name} appears twice", span))
             var = None

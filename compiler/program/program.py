@@ -31,7 +31,7 @@ from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.serialize import encode_value
 from atlasc.compiler.semirings.base import Semiring
-from atlasc.compiler.names import canonical
+from atlasc.compiler.names import lookup
 from atlasc.compiler.source import Span
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.program import batch, pasp
@@ -402,7 +402,7 @@ class Program:
         return index_array([self._var(c) for c in columns], values)
 
     def _var(self, k: Any) -> Var:
-        name = k.name if isinstance(k, Var) else canonical(str(k))
+        name = k.name if isinstance(k, Var) else lookup(str(k), self.env.vars)
         if name not in self.env.vars:
             raise QueryNameError(f"unknown variable '{name}' in the evidence", None,
                                  did_you_mean(name, self.env.vars) or "variables: " +

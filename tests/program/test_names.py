@@ -301,3 +301,15 @@ def test_child_network_values_against_pgmpy(tmp_path: Path) -> None:
     assert code == 0 and set(ours) == set(names) and "Asy/Patchy" in ours
     for k, name in enumerate(names):
         assert ours[name] / total == pytest.approx(float(theirs.values[k]), rel=1e-9)
+
+
+def test_a_file_variable_with_blanks_is_found_from_python(tmp_path: Path) -> None:
+    (tmp_path / "n.xml").write_text(
+        '<?xml version="1.0"?><BIF VERSION="0.3"><NETWORK><NAME>n</NAME>'
+        '<VARIABLE TYPE="nature"><NAME>Heart Rate</NAME><OUTCOME>low</OUTCOME>'
+        '<OUTCOME>high</OUTCOME></VARIABLE>'
+        '<DEFINITION><FOR>Heart Rate</FOR><TABLE>0.3 0.7</TABLE></DEFINITION>'
+        '</NETWORK></BIF>')
+    prog = compile_string('model bn = xmlbif "n.xml"\nquery pe = sum[*] bn\n',
+                          base_dir=str(tmp_path))
+    assert prog.query("pe").run({"Heart Rate": "high"}).rows[0].value == pytest.approx(0.7)
