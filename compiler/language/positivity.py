@@ -20,11 +20,13 @@ KINDS = ("backdoor", "frontdoor")
 
 
 def failing(kind: str, t: np.ndarray) -> np.ndarray:
-    """(B, Kx) True where positivity fails, for t = p(X, Z) of shape (B, Kx, Kz)."""
+    """(B, Kx) True where positivity fails, for t = p(X, Z) of shape (B, Kx, Kz); in a row
+    whose evidence has probability 0 (t is 0 everywhere) nothing is defined."""
     zero = t == 0
     if kind == "backdoor":
         pz = t.sum(axis=1)                                           # (B, Kz)
-        return (zero & (pz[:, None, :] > 0)).any(axis=2)
+        empty = ~(pz > 0).any(axis=1)                                # p(e) = 0
+        return (zero & (pz[:, None, :] > 0)).any(axis=2) | empty[:, None]
     px = t.sum(axis=2)                                               # (B, Kx)
     bad_z = ((px[:, :, None] > 0) & zero).any(axis=1)                # (B, Kz)
     return (px == 0) | ((t > 0) & bad_z[:, None, :]).any(axis=2)
@@ -59,6 +61,8 @@ def stratum(kind: str, t: np.ndarray, i: int, on: Sequence[Var], rest: Sequence[
     """What breaks positivity at treatment cell i of one row's table t = p(X, Z) (Kx, Kz):
     the zero cell, and the stratum with its probability."""
     at = dict(zip(on, (int(x) for x in cells(on)[i])))
+    if not t.any():
+        return f"p({', '.join(v.name for v in (*on, *rest))}{given}) = 0 everywhere"
     k = first_stratum(kind, t, i)
     if k < 0:
         return f"p({shown(at)}{given}) = 0"

@@ -297,7 +297,8 @@ def _causal(call: Call, which: str, cost: str, result: Ty.T, p: Ty.T) -> Ty.T:
                 f"{call.operand.name}")  # type: ignore[attr-defined]
     pxz = call.sum(Y, p)
     check = Ty.TCheck(pxz, which, X, _effect_hint(call))
-    return noted(call, _groups_label(call), (note, cost), result, total(call, p), (check,))
+    # the positivity check also finds the rows whose evidence has probability 0 (p(X, Z) = 0)
+    return noted(call, _groups_label(call), (note, cost), result, checks=(check,))
 
 
 def _effect_hint(call: Call) -> str:

@@ -27,6 +27,7 @@ import numpy as np
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.language.lower import Guard
 from atlasc.compiler.ir.evaluation import evaluator
+from atlasc.compiler.language.sugar import EVIDENCE_ZERO
 from atlasc.compiler.language.positivity import cells, failing, shown, stratum
 
 Columns = dict[Var, np.ndarray]       # Var -> (B,) value indices, -1 where unobserved
@@ -76,6 +77,8 @@ def _positivity_reason(f: Failed, b: int, i: int, at: dict[Var, int], given: str
     """The first stratum that breaks positivity at cell i of the treatment, with its
     probability, and the query that is defined there (the guard's message)."""
     t = np.asarray(f.table[b], float).reshape(len(cells(f.on)), -1)
+    if not t.any():
+        return EVIDENCE_ZERO + (f": {{{shown(f.given[b])}}}" if f.given[b] else "")
     why = stratum(f.guard.kind, t, i, f.on, f.order[len(f.on):], given)
     return (f"positivity fails: {why}: the {f.guard.kind} adjustment does not identify the "
             f"effect at {shown(at)}; {f.guard.message} computes p(Y | do(X)) by graph surgery")
@@ -102,17 +105,32 @@ def failures(g: Guard, summed: frozenset[Var], ev: Columns, B: int) -> Failed:
 def _evaluate_cells(g: Guard, sev: Columns, order: tuple[Var, ...], combos: np.ndarray,
                     B: int) -> np.ndarray:
     """The guard's values (B, K) at every cell, evaluated once per distinct evidence row."""
-    vs = sorted(sev)
-    if vs:
-        uniq, back = np.unique(np.stack([sev[v] for v in vs], axis=1), axis=0,
-                               return_inverse=True)
-    else:
-        uniq, back = np.zeros((min(B, 1), 0), np.int32), np.zeros(B, np.int64)
+    vs = [v for v in sorted(sev) if (sev[v] >= 0).any()]
+    uniq, back = distinct_rows(np.stack([sev[v] for v in vs], axis=1) if vs else
+                               np.zeros((B, 0), np.int32), [v.size + 1 for v in vs])
     U, K = len(uniq), len(combos)
-    raw = evaluator().evaluate_columns(g.circuit, {v: np.repeat(uniq[:, j], K) for j, v in enumerate(vs)},
-                           {v: np.tile(combos[:, j], U) for j, v in enumerate(order)},
-                           U * K).raw
-    return raw.reshape((U, K) + raw.shape[1:])[back.reshape(-1)]
+    raw = evaluator().evaluate_columns(
+        g.circuit, {v: np.repeat(uniq[:, j], K) for j, v in enumerate(vs)},
+        {v: np.tile(combos[:, j], U) for j, v in enumerate(order)}, U * K).raw
+    return raw.reshape((U, K) + raw.shape[1:])[back]
+
+
+def distinct_rows(a: np.ndarray, radix: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a (B, n) array of value indices (-1 allowed) and, per row, its
+    index among them.  One 64-bit key per row (the mixed radix, wrapping), checked: rows that
+    share a key but differ fall back to the exact row-wise comparison."""
+    if not a.shape[1]:
+        return a[:min(len(a), 1)], np.zeros(len(a), np.int64)
+    keys = np.zeros(len(a), np.uint64)
+    with np.errstate(over="ignore"):
+        for j, r in enumerate(radix):
+            keys = keys * np.uint64(r) + (a[:, j] + 1).astype(np.uint64)
+    _, first, back = np.unique(keys, return_index=True, return_inverse=True)
+    back = back.reshape(-1)
+    if (a[first][back] == a).all():
+        return a[first], back
+    uniq, back = np.unique(a, axis=0, return_inverse=True)
+    return uniq, back.reshape(-1)
 
 
 class _LazyGiven:

@@ -316,3 +316,17 @@ def test_a_later_query_inherits_undefined_entries() -> None:
     und = undefined(q.guards, q.typed.summed, {}, 1, ())
     assert und is not None and und.mask.tolist() == [[True]]
     assert "positivity fails" in und.why(0, 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 40), st.lists(st.integers(1, 300), min_size=1, max_size=12), st.data())
+def test_distinct_rows_are_exact(B: int, sizes: list[int], data) -> None:  # type: ignore[no-untyped-def]
+    """Guards are evaluated once per distinct evidence row; the 64-bit keys may wrap, the
+    rows never get confused."""
+    from atlasc.compiler.program.undefined import distinct_rows
+    a = np.asarray([[data.draw(st.integers(-1, s - 1)) for s in sizes] for _ in range(B)],
+                   np.int32).reshape(B, len(sizes))
+    uniq, back = distinct_rows(a, [s + 1 for s in sizes])
+    assert (uniq[back] == a).all()
+    assert len({tuple(r) for r in uniq.tolist()}) == len(uniq) == len({tuple(r) for r in
+                                                                       a.tolist()})
