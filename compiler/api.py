@@ -28,21 +28,26 @@ __all__ = ["compile_file", "compile_string", "Program", "Query", "ProgramReport"
 
 
 def compile_file(path: str | os.PathLike[str], *, progress: Progress | None = None,
-                 repair: bool = False) -> Program:
+                 repair: bool = False, strict: bool = False) -> Program:
     """Compile a `.query` file; model file paths in it are relative to its directory.  With
     `repair=True`, a model that lacks a property a query needs (X-determinism,
-    compatibility) is recompiled with a vtree that establishes it; the report says so."""
+    compatibility) is recompiled with a vtree that establishes it; the report says so.
+    A model declared without a vtree clause is compiled as the views its queries need (an
+    X-constrained or a shared vtree, once per requirement, docs/language.md); `strict=True`
+    compiles no view and refuses those queries instead."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         raise QueryError(f"cannot read {os.fspath(path)}: {reason}") from None
-    return build(text, os.fspath(path), p.resolve().parent, progress, repair)
+    return build(text, os.fspath(path), p.resolve().parent, progress, repair, strict)
 
 
 def compile_string(text: str, *, filename: str = "<string>", base_dir: str | None = None,
-                   progress: Progress | None = None, repair: bool = False) -> Program:
+                   progress: Progress | None = None, repair: bool = False,
+                   strict: bool = False) -> Program:
     """Compile query text; model file paths are relative to `base_dir` (default: the current
     directory)."""
-    return build(text, filename, Path(base_dir or os.getcwd()).resolve(), progress, repair)
+    return build(text, filename, Path(base_dir or os.getcwd()).resolve(), progress, repair,
+                 strict)

@@ -61,12 +61,15 @@ def _progress() -> Callable[[str], None]:
     return show
 
 
-def _compile(path: str, repair: bool = False) -> Any:
-    return compile_file(path, progress=_progress(), repair=repair)
+def _compile(path: str, repair: bool = False, strict: bool = False) -> Any:
+    return compile_file(path, progress=_progress(), repair=repair, strict=strict)
 
 
-REPAIR_HELP = ("Recompile a model whose vtree lacks what a query needs (X-determinism, "
-               "compatibility) with one that establishes it; the report says what changed.")
+REPAIR_HELP = ("Recompile a model whose declared vtree lacks what a query needs "
+               "(X-determinism, compatibility) with one that establishes it; the report says "
+               "what changed.")
+STRICT_HELP = ("Compile no view: a query that needs a vtree its model was not declared with "
+               "is refused (exit 3) instead of getting a view compiled for it.")
 
 
 def _guard(fn: Callable[..., int]) -> Callable[..., None]:
@@ -120,10 +123,11 @@ def main() -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--repair", is_flag=True, help=REPAIR_HELP)
+@click.option("--strict", is_flag=True, help=STRICT_HELP)
 @_guard
-def check(file: str, as_json: bool, repair: bool) -> int:
+def check(file: str, as_json: bool, repair: bool, strict: bool) -> int:
     """Print the tractability report of every query (exit 3 if one is not certified)."""
-    report = _compile(file, repair).report
+    report = _compile(file, repair, strict).report
     click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.render())
     return 0 if report.tractable else EXIT_INTRACTABLE
 
@@ -137,12 +141,13 @@ def check(file: str, as_json: bool, repair: bool) -> int:
               help="One evaluation per CSV row (header = variables, empty cell = unobserved).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--repair", is_flag=True, help=REPAIR_HELP)
+@click.option("--strict", is_flag=True, help=STRICT_HELP)
 @_guard
 def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str | None,
-        as_json: bool, repair: bool) -> int:
+        as_json: bool, repair: bool, strict: bool) -> int:
     """Evaluate the queries (all of them, or those named with -q).  Exit 3 if one is
     refused, else 5 if an answer has undefined entries (null / `undefined`, with the reason)."""
-    program = _compile(file, repair)
+    program = _compile(file, repair, strict)
     queries = [program.query(n) for n in names] if names else list(program.queries.values())
     common = ev.command_line(program, evidence)
     rows = ev.read_csv(program, Path(data))[1] if data else None
@@ -166,13 +171,14 @@ def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str 
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
               help="The output directory (created if needed).")
+@click.option("--strict", is_flag=True, help=STRICT_HELP)
 @_guard
-def compile_cmd(file: str, out: str) -> int:
+def compile_cmd(file: str, out: str, strict: bool) -> int:
     """Write every query's report, and each certified query's circuit (JSON) and LLVM IR.
 
     A refused query gets its report only (an earlier circuit of it in OUTPUT is removed), the
     others are written all the same, and the exit code is 3."""
-    program = _compile(file)
+    program = _compile(file, strict=strict)
     protected, outdir = _inputs(program, file), Path(out)
     if outdir.exists() and not outdir.is_dir():
         raise QueryError(f"{out} exists and is not a directory")

@@ -14,7 +14,7 @@ from atlasc.compiler import ops
 from atlasc.compiler.errors import (InternalCompilerError, OperatorError, QueryError, SourceError,
                              StructuralPropertyError)
 from atlasc.compiler.language import typed as Ty
-from atlasc.compiler.language.adapters import source_error_at
+from atlasc.compiler.language.adapters import Options, source_error_at
 from atlasc.compiler.language.modelinfo import ModelInfo
 from atlasc.compiler.language.positivity import KINDS as POSITIVITY
 from atlasc.compiler.ir.circuit import Circuit
@@ -44,10 +44,11 @@ class Guard:
 
 
 class Lowerer:
-    def __init__(self, models: dict[str, ModelInfo],
-                 query: Callable[[str], Circuit]) -> None:
+    def __init__(self, models: dict[str, ModelInfo], query: Callable[[str], Circuit],
+                 views: dict[str, Options] | None = None) -> None:
         self.models = models
         self.query = query            # the circuit of an earlier query (or raises QueryFailed)
+        self.views = views or {}      # model -> the options of the view this query reads
         self._memo: dict[int, Circuit] = {}
         self._keep: list[Ty.T] = []   # keeps memo keys alive
         self.guards: list[Guard] = []  # normalisers that must not be zero at run time
@@ -79,7 +80,8 @@ class Lowerer:
 
     def _dispatch(self, t: Ty.T) -> Circuit:
         if isinstance(t, Ty.TModel):
-            return self.models[t.name].circuit()
+            m, opts = self.models[t.name], self.views.get(t.name)
+            return m.view(opts).circuit if opts is not None else m.circuit()
         if isinstance(t, Ty.TQuery):
             return self.query(t.name)
         if isinstance(t, Ty.TAggregate):

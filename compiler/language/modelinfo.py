@@ -4,6 +4,7 @@ declared against the module's, and the numbers and semiring names of the query t
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable
@@ -32,16 +33,50 @@ class ModelInfo:
     parents: dict[Var, tuple[Var, ...]] | None = None   # the graph, for Bayesian networks
     network: BayesNet | None = field(default=None, repr=False)   # its CPTs (effect.py)
     _circuit: Circuit | None = field(default=None, repr=False)
+    views: dict[str, "CompiledView"] = field(default_factory=dict, repr=False)
 
     def circuit(self) -> Circuit:
         if self._circuit is None:
             self._circuit = self.build(self.opts)
         return self._circuit
 
+    @property
+    def fixed(self) -> bool:
+        """True if the declaration fixes the circuit's structure (a `with vtree` clause, a
+        circuit file, a product of leaves, a PASP program): no view is compiled for it."""
+        return self.kind not in VIEWABLE or bool(getattr(self.decl.body, "options", ()))
+
+    def view(self, opts: adapters.Options) -> "CompiledView":
+        """The model compiled with `opts` beside its own circuit, once per distinct `opts`
+        (query-driven compilation, compiler/program/views.py)."""
+        key = opts.describe()
+        if key not in self.views:
+            start = time.perf_counter()
+            c = self.build(opts)
+            self.views[key] = CompiledView(self.name, opts, c, time.perf_counter() - start)
+        return self.views[key]
+
     def recompile(self, opts: adapters.Options) -> Circuit:
         """Compile again with other options (--repair); later uses get the new circuit."""
         self.opts, self._circuit = opts, None
         return self.circuit()
+
+
+# models compiled by atlasc from a source, whose vtree the declaration may leave open
+VIEWABLE = ("logic", "bayesnet", "bif", "uai", "xmlbif", "cnf", "bayesnet under do")
+
+
+@dataclass
+class CompiledView:
+    """A model compiled with options a query needs (its vtree), and what that took."""
+    model: str
+    opts: adapters.Options
+    circuit: Circuit
+    seconds: float
+
+    def describe(self) -> str:
+        return (f"model {self.model} with {self.opts.describe()} ({self.circuit.size} edges, "
+                f"compiled in {self.seconds:.2f} s)")
 
 
 # ---- options ----------------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def normalize(call: Call) -> Ty.T:
                      "number")
         checks = ()
     return noted(call, _label(call), tuple(notes), result, None if rest else den,
-                 checks=checks)
+                 checks=checks, wants=(rest,))
 
 
 def _names(vs: frozenset[Var]) -> str:
@@ -128,7 +128,8 @@ def meu(call: Call) -> Ty.T:
     pe = call.product(call.map("lift", t), u)
     eu = call.map("eu", call.sum(t.vars - D, pe))
     return noted(call, _label(call, "utility " + u.name), notes,  # type: ignore[attr-defined]
-                 call.sum(D, eu), total(call, t))     # p(e) = 0: E[U | e] is undefined
+                 call.sum(D, eu), total(call, t),     # p(e) = 0: E[U | e] is undefined
+                 wants=(D,))
 
 
 def _decision_roots(call: Call, D: frozenset[Var]) -> str:
@@ -173,7 +174,8 @@ def sdp(call: Call) -> Ty.T:
              f"once {fmt_vars(H)} is observed; when it is the decision under e alone, this "
              "is the same-decision probability")
     result = _normalised(call, t, call.sum(H, mapped))
-    return noted(call, _label(call, f"threshold {thr:g}"), notes, result, total(call, t))
+    return noted(call, _label(call, f"threshold {thr:g}"), notes, result, total(call, t),
+                 wants=(H,))
 
 
 # ---- 2AMC -------------------------------------------------------------------------------------
@@ -198,7 +200,7 @@ def twoamc(call: Call) -> Ty.T:
              f"{tau.label}; conditions (4.0): the indicator needs phi deterministic unless "
              f"{wy.sr.name} is idempotent, tau needs {fmt_vars(X)}-determinism of phi",)
     return noted(call, _label(call, f"tau {tau.label}"), notes,
-                 call.sum(X, call.product(wx, mapped)))
+                 call.sum(X, call.product(wx, mapped)), wants=(X,))
 
 
 def _within(call: Call, key: str, w: Ty.T, allowed: frozenset[Var]) -> None:

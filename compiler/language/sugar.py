@@ -233,7 +233,7 @@ def mmap(call: Call) -> Ty.T:
     need = (f"marginal MAP needs Q-determinism: the model must be {fmt_vars(Q)}-deterministic "
             f"(ATLAS.md 4.1, P4); map[id: prob -> {target}] below checks it and says how it "
             "holds (by construction with a Q-constrained vtree, verified, or after --repair)")
-    return noted(call, f"mmap({fmt_vars(Q)})", (need,), call.sum(Q, inner))
+    return noted(call, f"mmap({fmt_vars(Q)})", (need,), call.sum(Q, inner), wants=(Q,))
 
 
 def _marginal(call: Call, keep: frozenset[Var]) -> Ty.T:
@@ -256,14 +256,27 @@ def total(call: Call, p: Ty.T) -> Ty.T:
 
 
 def noted(call: Call, label: str, notes: tuple[str, ...], result: Ty.T,
-          normaliser: Ty.T | None = None, checks: tuple[Ty.TCheck, ...] = ()) -> Ty.T:
+          normaliser: Ty.T | None = None, checks: tuple[Ty.TCheck, ...] = (),
+          wants: tuple[frozenset[Var], ...] = ()) -> Ty.T:
     """The expansion under a report step `label` with `notes`; where a normaliser is zero
     under a run's evidence, or one of `checks` fails, the entries are undefined then
-    (compiler/program/undefined.py), never a number."""
+    (compiler/program/undefined.py), never a number.  `wants`: the sets X for which an
+    X-deterministic operand makes the expansion tractable (or linear rather than quadratic);
+    a model declared without a vtree is compiled as such a view (compiler/program/views.py)."""
     if normaliser is not None:
         checks = (nonzero(normaliser, EVIDENCE_ZERO),) + checks
     return Ty.TNote(call.span, result.sr, result.vars, result.summed, label, notes, checks,
-                    result)
+                    result, wanted(call.operand, wants))
+
+
+def wanted(operand: Ty.T, sets: tuple[frozenset[Var], ...]
+           ) -> tuple[tuple[str, frozenset[Var]], ...]:
+    """`sets` (of the operand's variables) as sets of the model the operand reads."""
+    found = Ty.model_below(operand)
+    if found is None:
+        return ()
+    name, back = found
+    return tuple((name, frozenset(back.get(v, v) for v in X)) for X in sets if X)
 
 
 EVIDENCE_ZERO = "the evidence has probability 0"
@@ -280,7 +293,8 @@ def _groups_label(call: Call) -> str:
                                        zip(sugar.keywords, call.groups)) + ")"
 
 
-def _causal(call: Call, which: str, cost: str, result: Ty.T, p: Ty.T) -> Ty.T:
+def _causal(call: Call, which: str, cost: str, result: Ty.T, p: Ty.T,
+            wants: tuple[frozenset[Var], ...]) -> Ty.T:
     """Check the graphical criterion where the operand is a Bayesian network (a violation is
     an error naming the open path), and say in the report what was checked."""
     X, Y, Z = call.groups
@@ -298,7 +312,8 @@ def _causal(call: Call, which: str, cost: str, result: Ty.T, p: Ty.T) -> Ty.T:
     pxz = call.sum(Y, p)
     check = Ty.TCheck(pxz, which, X, _effect_hint(call))
     # the positivity check also finds the rows whose evidence has probability 0 (p(X, Z) = 0)
-    return noted(call, _groups_label(call), (note, cost), result, checks=(check,))
+    return noted(call, _groups_label(call), (note, cost), result, checks=(check,),
+                 wants=wants)
 
 
 def _effect_hint(call: Call) -> str:
@@ -342,7 +357,8 @@ def backdoor(call: Call) -> Ty.T:
     X, Y, Z = call.groups
     p = _marginal(call, X | Y | Z)
     inner = call.product(p, call.sum(X | Y, p), call.map("recip", call.sum(Y, p)))
-    return _causal(call, "backdoor", BACKDOOR_COST, _normalised(call, p, call.sum(Z, inner)), p)
+    return _causal(call, "backdoor", BACKDOOR_COST, _normalised(call, p, call.sum(Z, inner)), p,
+                   (Z, X | Z))
 
 
 @register("frontdoor", ("X", "Y", "Z"), "p_do(X)(Y) through the mediators Z: sum_Z p(Z|X) "
@@ -359,7 +375,7 @@ def frontdoor(call: Call) -> Ty.T:
     Xq = frozenset(primed.values())
     f = call.sum(Xq, call.product(call.sum(Y | Z, q), q, call.map("recip", call.sum(Y, q))))
     result = _normalised(call, p, call.sum(Z, call.product(g, f)))
-    return _causal(call, "frontdoor", FRONTDOOR_COST, result, p)
+    return _causal(call, "frontdoor", FRONTDOOR_COST, result, p, (X, X | Z))
 
 
 @register("marginals", ("X",), "every single-variable marginal sum[* \\ {X}] e for X in the "

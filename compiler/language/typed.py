@@ -117,9 +117,28 @@ class TNote(T):
     notes: tuple[str, ...]
     guards: tuple[TCheck, ...]
     operand: T
+    # (model, X): the expansion's circuits are cheapest when the model is X-deterministic
+    # for each X (a view compiled for them: compiler/program/views.py)
+    wants: tuple[tuple[str, frozenset[Var]], ...] = ()
 
     def children(self) -> tuple[T, ...]:
         return (self.operand,)
+
+
+def model_below(t: T) -> tuple[str, dict[Var, Var]] | None:
+    """The model `t` reads through evidence, aggregations, renamings and notes, with the
+    renaming back into the model's variables; None for anything else (products, queries)."""
+    back: dict[Var, Var] = {}
+    while True:
+        if isinstance(t, TModel):
+            return t.name, back
+        if isinstance(t, TRename):
+            inverse = {z: a for a, z in t.pairs}
+            back = {v: inverse.get(a, a) for v, a in back.items()} | \
+                {z: a for z, a in inverse.items() if z not in back}
+        if not isinstance(t, (TGiven, TAggregate, TRename, TNote)):
+            return None
+        t = t.operand
 
 
 def walk(t: T) -> Iterator[T]:

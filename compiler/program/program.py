@@ -25,6 +25,7 @@ from atlasc.compiler.language.modelinfo import ModelInfo
 from atlasc.compiler.language.diagnose import Diagnostics
 from atlasc.compiler.language.parse import parse_all
 from atlasc.compiler.program.repair import plan as repair_plan
+from atlasc.compiler.program.views import Views
 from atlasc.compiler.language.resolve import Env, did_you_mean, resolve
 from atlasc.compiler.language.typecheck import Checker
 from atlasc.compiler.ir.circuit import Circuit
@@ -53,6 +54,8 @@ class QueryReport:
     dependency: str | None = None                     # the failing query this one uses
     repairs: tuple[str, ...] = ()                     # what --repair recompiled, and why
     inconsistent: tuple[Any, ...] = ()                # PASP: pasp.Inconsistent, no evidence
+    views: tuple[str, ...] = ()                       # the views compiled for it (views.py)
+    views_json: tuple[dict[str, Any], ...] = ()
 
     def headline(self) -> str:
         status = "certified tractable" if self.tractable else "NOT certified tractable"
@@ -61,6 +64,7 @@ class QueryReport:
 
     def render(self) -> str:
         out = [f"{self.span.location()}: {self.headline()}"]
+        out += [f"  {v}" for v in self.views]
         out += [f"  repair: {r}" for r in self.repairs]
         out += [f"  PASP {i.text()}" for i in self.inconsistent]
         if self.dependency is not None:
@@ -78,7 +82,8 @@ class QueryReport:
         err = self.error
         return {"name": self.name, "location": self.span.location(),
                 "semiring": self.semiring, "free": list(self.free),
-                "tractable": self.tractable, "repairs": list(self.repairs),
+                "tractable": self.tractable, "views": list(self.views_json),
+                "repairs": list(self.repairs),
                 "inconsistent": [i.to_json() for i in self.inconsistent],
                 "failure": None if err is None else {
                     "operator": err.operator, "property": err.prop,
@@ -227,10 +232,12 @@ class Query:
     def report(self) -> QueryReport:
         step = self.circuit.step if self.circuit is not None else \
             (self.error.step if self.error is not None else None)
+        views = self.program.views
         return QueryReport(self.name, self.decl.span, self.semiring.name,
                            tuple(v.name for v in self.free), self.tractable, step, self.error,
                            self.dependency, tuple(self.repairs),
-                           tuple(f.at(f.mass) for f in self.inconsistent))
+                           tuple(f.at(f.mass) for f in self.inconsistent),
+                           views.lines(self.name), tuple(views.to_json(self.name)))
 
     def conflict(self, v: Var) -> Ty.TAggregate | None:
         """The aggregation that makes evidence on `v` meaningless: v is free in the result and
@@ -346,6 +353,11 @@ class Program:
     env: Env
     models: dict[str, ModelInfo]
     queries: dict[str, Query] = field(default_factory=dict)
+    views: Views = field(default=None, repr=False)   # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.views is None:
+            self.views = Views(self.models, strict=True)
 
     @property
     def variables(self) -> dict[str, Var]:
@@ -412,7 +424,7 @@ class Program:
 
 # ---- the driver -------------------------------------------------------------------------------
 def build(text: str, file: str, base_dir: Path, progress: Progress | None = None,
-          repair: bool = False) -> Program:
+          repair: bool = False, strict: bool = False) -> Program:
     parsed = parse_all(text, file)
     diag = Diagnostics(file, parsed.broken)
     for err in parsed.errors:
@@ -424,9 +436,10 @@ def build(text: str, file: str, base_dir: Path, progress: Progress | None = None
         decl = env.queries[name]
         diag.check(decl, (decl.name,), lambda: marginals.check_placement(typed, [name]))
     diag.raise_errors()
-    program = Program(file, text, env, models)
+    program = Program(file, text, env, models, views=Views(models, strict))
     for name, t in typed.items():
         program.queries[name] = Query(name, env.queries[name], t, program)
+    program.views.plan(typed)
     _lower_all(program, progress, repair)
     return program
 
@@ -447,14 +460,19 @@ def _lower_all(program: Program, progress: Progress | None, repair: bool = False
             progress(f"compiling query {q.name}")
         for attempt in range(MAX_REPAIRS + 1):
             try:
-                lowerer = Lowerer(program.models, earlier)
+                lowerer = Lowerer(program.models, earlier, program.views.options(q.name))
                 q.circuit, q.error = lowerer.lower(q.typed), None
                 q.guards = lowerer.guards + _used_guards(program, q)
                 q.inconsistent = pasp.flags(q, lowerer.lower)
                 break
             except StructuralPropertyError as e:
                 q.error = e
-                if not repair or attempt == MAX_REPAIRS or not _repair(program, q, e):
+                if attempt == MAX_REPAIRS:
+                    break
+                why = program.views.extend(q.name, e)
+                if why == "strict":
+                    program.views.strict_hint(e)
+                if why is not None and not (repair and _repair(program, q, e)):
                     break
             except QueryFailed as e:
                 q.error, q.dependency = e.error, e.name

@@ -56,7 +56,7 @@ def model_of(c: Circuit, X: frozenset[Var], models: dict[str, ModelInfo]
             return None
         src = cur.source
         for m in models.values():
-            if m._circuit is src:
+            if m._circuit is src or any(v.circuit is src for v in m.views.values()):
                 return m, X
         if "renamed_from" in src.info:
             inverse = {z: a for a, z in src.info.get("renaming", {}).items()}
@@ -81,10 +81,10 @@ def _for_xdet(c: Circuit, X: frozenset[Var], models: dict[str, ModelInfo],
     m, X = found
     if m.kind == "weights":
         return f"model {m.name} is a product of leaves; nothing to recompile"
-    sets = _chain(set(earlier) | {X} | _current(m.opts))
+    sets = chain(set(earlier) | {X} | current_sets(m.opts))
     why = f"the query needs {fmt_vars(X)}-determinism of {m.name}"
     if sets is None:       # the model's own constraints do not nest with what the query needs
-        sets = _chain(set(earlier) | {X})
+        sets = chain(set(earlier) | {X})
         if sets is None:
             return (f"the query needs {m.name} to be deterministic on sets that do not nest "
                     f"({', '.join(fmt_vars(s) for s in sorted(set(earlier) | {X}, key=len))}); "
@@ -94,14 +94,14 @@ def _for_xdet(c: Circuit, X: frozenset[Var], models: dict[str, ModelInfo],
     return Repair(m.name, Options(kind, tuple(sorted(sets[-1])), tuple(sets)), why)
 
 
-def _current(opts: Options) -> set[frozenset[Var]]:
+def current_sets(opts: Options) -> set[frozenset[Var]]:
     sets = {frozenset(s) for s in opts.nested}
     if opts.constrained:
         sets.add(frozenset(opts.constrained))
     return sets
 
 
-def _chain(sets: set[frozenset[Var]]) -> list[frozenset[Var]] | None:
+def chain(sets: set[frozenset[Var]]) -> list[frozenset[Var]] | None:
     chain = sorted(sets, key=len)
     ok = all(a <= b for a, b in zip(chain, chain[1:]))
     return chain if ok else None
@@ -116,18 +116,18 @@ def _for_compat(c1: Circuit, c2: Circuit, models: dict[str, ModelInfo]) -> Repai
     if vt1 is None:
         return f"model {m1.name} has no vtree to agree with"
     shared = m1.vars & m2.vars
-    vt = _agreeing_vtree(vt1, shared, sorted(m2.vars - shared))
+    vt = agreeing_vtree(vt1, shared, sorted(m2.vars - shared))
     if vt is None:
         return "the models share no variable"
     why = (f"the product needs {m2.name} compatible with {m1.name} on {fmt_vars(shared)} "
            "(same vtree on the shared variables)")
-    lost = [s for s in _current(m2.opts) if not is_constrained(vt, s)]
+    lost = [s for s in current_sets(m2.opts) if not is_constrained(vt, s)]
     if lost:
         why += f" (replacing its {m2.opts.describe()})"
     return Repair(m2.name, Options(vt), why)
 
 
-def _agreeing_vtree(vt1: Vtree, shared: frozenset[Var], others: list[Var]) -> Vtree | None:
+def agreeing_vtree(vt1: Vtree, shared: frozenset[Var], others: list[Var]) -> Vtree | None:
     common = vt1.restrict(shared)
     if common is None:
         return None

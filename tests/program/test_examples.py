@@ -8,7 +8,7 @@ import pytest
 from atlasc.compiler.api import compile_file
 
 EX = Path(__file__).resolve().parents[2] / "examples"
-INTRACTABLE = {"incompatible": {"both"}, "mmap": {"mmap_b"}, "core": {"mmap", "both"},
+INTRACTABLE = {"incompatible": {"both"}, "mmap": {"mmap_b"}, 
                "sdp": {"sdp_refused"}, "twoamc": {"naive"}}
 
 
