@@ -31,8 +31,17 @@ def topo_many(roots: list[Node]) -> list[Node]:
 
 
 def edges(root: Node) -> int:
-    """|C|: the number of edges."""
-    return sum(len(n.children) for n in topo(root))
+    """|C|: the number of edges (one walk, no ordering)."""
+    seen = {root.uid}
+    stack, total = [root], 0
+    while stack:
+        kids = stack.pop().children
+        total += len(kids)
+        for c in kids:
+            if c.uid not in seen:
+                seen.add(c.uid)
+                stack.append(c)
+    return total
 
 
 def parents(root: Node) -> dict[int, list[Node]]:

@@ -58,7 +58,9 @@ def rebuild(c: Circuit, visit: Visit, stop: Callable[[Node], bool] | None = None
 
 
 def same_op(b: Builder, n: Node, kids: tuple[Node, ...]) -> Node:
-    """Rebuild n with new children (same operation)."""
+    """Rebuild n with new children (same operation); n itself where they are its own."""
+    if kids == n.children:
+        return n
     if n.op is Op.SUM:
         return b.sum(kids, kids[0].sr if kids else n.sr)
     if n.op is Op.PROD:

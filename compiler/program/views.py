@@ -112,10 +112,22 @@ class Views:
         have = current_sets(use.opts) if use is not None else set()
         if X in have:
             return f"the view of {m.name} already has {fmt_vars(X)}-determinism"
+        why = f"{e.operator} needs {e.prop}"
+        why = why if use is None else f"{use.why}; {why}"
+        other = self._having(m.name, have | {X})
+        if other is not None:            # a view planned for other queries has them all
+            self.uses.setdefault(query, {})[m.name] = Use(m.name, other, why)
+            return None
         ch = chain(have | {X}) or chain({X})
         assert ch is not None
-        why = f"{e.operator} needs {e.prop}"
-        self._use(query, m.name, tuple(ch), why if use is None else f"{use.why}; {why}")
+        self._use(query, m.name, tuple(ch), why)
+        return None
+
+    def _having(self, model: str, sets: set[frozenset[Var]]) -> Options | None:
+        for us in self.uses.values():
+            u = us.get(model)
+            if u is not None and sets <= current_sets(u.opts):
+                return u.opts
         return None
 
     def _for_compat(self, query: str, e: StructuralPropertyError) -> str | None:

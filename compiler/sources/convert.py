@@ -141,8 +141,8 @@ class Converter:
         """A product with constants folded (ones dropped, the rest multiplied)."""
         consts = [k for k in kids if k.op is Op.CONST]
         rest = [k for k in kids if k.op is not Op.CONST]
-        c = self.sr.one
-        for k in consts:
+        c = consts[0].arg if len(consts) == 1 else self.sr.one    # one (x) a = a
+        for k in consts if len(consts) > 1 else ():
             c = self.sr.to_py(self.sr.mul(self.sr.array([c]), self.sr.array([k.arg]))[0])
         if _eq(c, self.sr.zero):
             return self.b.zero(self.sr)
