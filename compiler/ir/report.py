@@ -27,6 +27,18 @@ class Step:
     ok: bool = True
     failure: dict[str, Any] | None = None
     span: Any = field(default=None, compare=False)  # source span of the operator, if any
+    pending: Any = field(default=None, repr=False, compare=False)   # a circuit not yet counted
+
+    def size_of(self, c: Any) -> None:
+        """`size` is |C| of the circuit c, counted when the report is rendered (a walk of the
+        whole circuit, which a run that prints no report does not need)."""
+        self.pending = c
+
+    @property
+    def edges(self) -> int:
+        if self.pending is not None:
+            self.size, self.pending = self.pending.size, None
+        return self.size
 
     @property
     def all_ok(self) -> bool:
@@ -53,7 +65,7 @@ class Step:
     def _headline(self) -> str:
         status = "ok" if self.ok else "NOT CERTIFIED"
         scope = "{" + ", ".join(self.scope) + "}"
-        size = f", |C|={self.size}" if self.ok else ""
+        size = f", |C|={self.edges}" if self.ok else ""
         return f"{self.label}  [{self.semiring} over {scope}{size}]  {status}"
 
     def _body(self) -> list[str]:
@@ -75,7 +87,7 @@ class Step:
         return {
             "kind": self.kind, "label": self.label, "semiring": self.semiring,
             "scope": list(self.scope), "ok": self.ok, "condition": self.condition,
-            "cost": self.cost, "size": self.size,
+            "cost": self.cost, "size": self.edges,
             "needs": [{"property": str(f.prop), "holds": f.holds, "how": f.how.value,
                        "detail": f.detail,
                        "witness": f.witness.describe() if f.witness else None}

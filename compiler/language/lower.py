@@ -110,6 +110,7 @@ class Lowerer:
             if g.kind in POSITIVITY:
                 notes += (positivity_note(self.lower(g.table), g.kind, g.on, g.message),)
         step = ops.Step("sugar", t.label, c.sr.name, c.step.scope if c.step else (),
-                        inputs=(c.step,) if c.step else (), notes=notes, size=c.size)
+                        inputs=(c.step,) if c.step else (), notes=notes)
+        step.size_of(c)
         return Circuit(c.root, c.builder, c.name, facts=c.facts, provenance=c.provenance,
                        vtree=c.vtree, step=step, info=c.info)

@@ -43,7 +43,7 @@ def aggregate(c: Circuit, W: Iterable[Var], label: str | None = None) -> Circuit
     m = rebuild(c, visit)
     out = Circuit(m[c.root.uid], b, c.name, facts=_kept(c, W), provenance=carry_view(c, m),
                   vtree=c.vtree, step=step)
-    step.size = out.size
+    step.size_of(out)
     step.keeps = tuple(str(p) for p, f in out.facts.items() if f.holds) + \
         (f"view of {out.source.name or 'the source'}",)
     return out

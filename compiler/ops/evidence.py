@@ -52,6 +52,6 @@ def condition(c: Circuit, evidence: MappingT[Var, int | frozenset[int]],
              if f.holds}
     out = Circuit(m[c.root.uid], b, c.name, facts=facts, provenance=carry_view(c, m),
                   vtree=c.vtree, step=step)
-    step.size = out.size
+    step.size_of(out)
     step.keeps = tuple(str(p) for p in facts) + (f"view of {out.source.name or 'the source'}",)
     return out

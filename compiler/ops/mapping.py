@@ -143,6 +143,6 @@ def _kept(c: Circuit, tau: Mapping | None = None) -> dict:
 
 
 def _finish(step: Step, out: Circuit) -> None:
-    step.size = out.size
+    step.size_of(out)
     step.keeps = tuple(str(p) for p, f in out.facts.items() if f.holds) + \
         (f"view of {out.source.name or 'the source'}",)

@@ -46,6 +46,6 @@ def marginals(c: Circuit, X: Iterable[Var], label: str | None = None) -> Circuit
     step.needs += (sm,)
     out = Circuit(c.root, c.builder, c.name, facts=dict(c.facts), provenance=c.provenance,
                   vtree=c.vtree, step=step, info={**c.info, "marginals": X})
-    step.size = out.size
+    step.size_of(out)
     step.keeps = tuple(str(p) for p, f in out.facts.items() if f.holds)
     return out

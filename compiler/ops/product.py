@@ -76,7 +76,7 @@ def _disjoint(cs: tuple[Circuit, ...], step: Step) -> Circuit:
             facts[p] = carry(known[0], "kept: every operand has it, and no sum node is new")
     out = Circuit(b.prod([c.root for c in cs], cs[0].sr), b,
                   " * ".join(c.name for c in cs if c.name), facts=facts, step=step)
-    step.size = out.size
+    step.size_of(out)
     step.keeps = tuple(str(p) for p in facts)
     return out
 
@@ -110,7 +110,7 @@ def _try_diagonal(views: tuple[Circuit, ...], step: Step) -> Circuit | None:
     root = _diagonal(views, src)
     out = Circuit(root, src.builder, src.name, facts=_diag_facts(src), vtree=src.vtree,
                   step=step, info={"diagonal_of": views})
-    step.size = out.size
+    step.size_of(out)
     step.keeps = tuple(str(p) for p, f in out.facts.items() if f.holds)
     return out
 
@@ -192,7 +192,7 @@ def _compatible_chain(cs: tuple[Circuit, ...], step: Step) -> Circuit:
     acc = ready[0]
     for c in ready[1:]:
         acc = _compatible(acc, c, step)
-    step.size = acc.size
+    step.size_of(acc)
     step.keeps = tuple(str(p) for p, f in acc.facts.items() if f.holds)
     return acc
 

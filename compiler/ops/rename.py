@@ -31,7 +31,8 @@ def rename(c: Circuit, mapping: MappingT[Var, Var], label: str | None = None) ->
                   vtree=_vtree(c.vtree, ren), info={"renamed_from": c, "renaming": ren})
     out.step = Step("rename", label or f"rename[{text}]", c.sr.name, scope_names(out),
                     inputs=(c.step,) if c.step else (), condition="a bijective renaming keeps "
-                    "every property", cost="O(|C|)", size=out.size)
+                    "every property", cost="O(|C|)")
+    out.step.size_of(out)
     return out
 
 
