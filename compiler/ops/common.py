@@ -74,14 +74,12 @@ def carry_view(c: Circuit, m: dict[int, Node],
                extra_root_factors: tuple[Node, ...] = ()) -> Provenance:
     """The provenance of a circuit rebuilt from `c` through the node map `m`."""
     p = c.provenance
-    if c.is_source:
-        iso = {uid: n for uid, n in m.items()}
+    if p.iso is None:
+        # c's nodes are its source's (c is the source, or a new record of the same nodes,
+        # as the sugar's report step makes): the map of the rebuild is the iso.
+        iso = dict(m)
     else:
-        assert p.iso is not None or p.source is c
-        iso = {}
-        for uid, img in (p.iso or {}).items():
-            if img.uid in m:
-                iso[uid] = m[img.uid]
+        iso = {uid: m[img.uid] for uid, img in p.iso.items() if img.uid in m}
     rf = tuple(m[f.uid] for f in p.root_factors if f.uid in m) + extra_root_factors
     return Provenance(p.source if not c.is_source else c, iso, root_factors=rf)
 

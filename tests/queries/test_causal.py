@@ -291,3 +291,28 @@ def test_positivity_is_reported() -> None:
     assert all(e.value is None for e in res.rows[0].entries)
     assert "p(either = yes, lung = no, tub = no) = 0 while the stratum p(lung = no, tub = no)" \
         in res.rows[0].entries[0].undefined
+
+
+COMPOSED = (Path(__file__).resolve().parents[2] / "examples" / "backdoor.query").read_text() + """
+query summed = sum[Y] do
+query total  = sum[*] do
+query given  = do | Y = true
+query seen   = map[support] do
+"""
+
+
+def test_queries_built_on_an_adjustment_compose() -> None:
+    """Aggregating, conditioning or mapping a backdoor query (a new report record over the
+    same nodes) lowers like any view: regression for an internal error in carry_view."""
+    prog = compile_string(COMPOSED, filename="composed.query")
+    do = _table(prog.queries["do"].run())
+    summed = _table(prog.queries["summed"].run())
+    for x in ("false", "true"):
+        assert summed[(x,)] == pytest.approx(do[(x, "false")] + do[(x, "true")])
+        assert summed[(x,)] == pytest.approx(1.0)
+    assert prog.queries["total"].run().rows[0].value == pytest.approx(sum(do.values()))
+    given = _table(prog.queries["given"].run())
+    seen = _table(prog.queries["seen"].run())
+    for k, p in do.items():
+        assert given[k] == pytest.approx(p if k[1] == "true" else 0.0)
+        assert seen[k] is (p != 0)
