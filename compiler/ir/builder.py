@@ -39,13 +39,16 @@ class Builder:
     def _make(self, op: Op, children: tuple[Node, ...], arg: Any, sr: Semiring) -> Node:
         key = _key(op, children, arg, sr)
         n = self._table.get(key)
-        if n is None:
-            if self.max_nodes is not None and len(self._table) >= self.max_nodes:
-                raise LimitExceeded(f"the circuit passed the node limit of {self.max_nodes}")
-            n = Node(op, children, arg, sr, len(self._nodes))
-            self._table[key] = n
-            self._nodes.append(n)
-            self._scope[n.uid] = self._compute_scope(n)
+        return n if n is not None else self._new(op, children, arg, sr, key)
+
+    def _new(self, op: Op, children: tuple[Node, ...], arg: Any, sr: Semiring,
+             key: tuple[Any, ...]) -> Node:
+        if self.max_nodes is not None and len(self._nodes) >= self.max_nodes:
+            raise LimitExceeded(f"the circuit passed the node limit of {self.max_nodes}")
+        n = Node(op, children, arg, sr, len(self._nodes))
+        self._table[key] = n
+        self._nodes.append(n)
+        self._scope[n.uid] = self._compute_scope(n)
         return n
 
     def input(self, var: Var, weights: Sequence[Any], sr: Semiring) -> Node:
@@ -90,15 +93,19 @@ class Builder:
                 raise BuilderError(f"an empty {op.value} needs its semiring")
             return self.zero(sr) if op is Op.SUM else self.one(sr)
         sr = sr or children[0].sr
-        nodes = self._nodes
+        nodes, uids = self._nodes, []
         for c in children:
             if c.sr is not sr and c.sr != sr:
                 raise BuilderError(f"{op.value} node in {sr.name} has a child in {c.sr.name}")
-            if c.uid >= len(nodes) or nodes[c.uid] is not c:
+            u = c.uid
+            if u >= len(nodes) or nodes[u] is not c:
                 raise BuilderError("a child node was made by another builder")
+            uids.append(u)
         if len(children) == 1:
             return children[0]
-        return self._make(op, children, None, sr)
+        key = (op.value, tuple(uids), None, sr.name)     # = _key(op, children, None, sr)
+        n = self._table.get(key)
+        return n if n is not None else self._new(op, children, None, sr, key)
 
     @staticmethod
     def _leaf(var: Var, weights: Sequence[Any], sr: Semiring) -> Leaf:

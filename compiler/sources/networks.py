@@ -30,7 +30,7 @@ from atlasc.compiler.sources.knowledge import (Layout, Minimizer, SddCompiler, c
                                         repaired_shape, sdd_shape)
 from atlasc.compiler.sources.limits import Budget, Limits
 from atlasc.compiler.sources.model import BayesNet, Factor, Model, validate
-from atlasc.compiler.sources.sddfiles import SddRow, VtreeTable, parse_sdd, parse_vtree
+from atlasc.compiler.sources.sddfiles import SddRow, VtreeTable, parse_own_sdd, parse_vtree
 from atlasc.compiler.ir.vtree import is_constrained
 from atlasc.compiler.sources.vtrees import choose_vtree
 
@@ -207,7 +207,7 @@ def sdd_rows(mgr: SddManager, node: SddNode) -> tuple[dict[int, SddRow], int, Vt
         mgr.save(sp.encode(), node)
         mgr.vtree().save(vp.encode())
         with open(sp) as fs, open(vp) as fv:
-            rows, root = parse_sdd(fs.read(), sp)
+            rows, root = parse_own_sdd(fs.read())
             vt = parse_vtree(fv.read(), vp)
     return rows, root, vt
 

@@ -122,6 +122,27 @@ def parse_sdd(text: str, file: str = "<sdd>") -> tuple[dict[int, SddRow], int]:
     return out, last
 
 
+def parse_own_sdd(text: str) -> tuple[dict[int, SddRow], int]:
+    """`parse_sdd` for the text pysdd has just written for us (well formed by construction,
+    so no line checks): the rows by id and the root id (the last row), about twice as fast."""
+    out: dict[int, SddRow] = {}
+    last = -1
+    const = {"F": SddRow("F"), "T": SddRow("T")}
+    for line in text.split("\n"):
+        kind = line[:1]
+        if kind not in "DLTF" or not kind:
+            continue
+        nums = [int(x) for x in line[2:].split()]
+        last = nums[0]
+        if kind == "D":
+            out[last] = SddRow("D", nums[1], elements=tuple(zip(nums[3::2], nums[4::2])))
+        elif kind == "L":
+            out[last] = SddRow("L", nums[1], nums[2])
+        else:
+            out[last] = const[kind]
+    return out, last
+
+
 def _sdd_row(kind: str, nums: list[int], file: str, no: int) -> SddRow:
     if kind in ("F", "T") and len(nums) == 1:
         return SddRow(kind, line=no)
