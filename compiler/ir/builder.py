@@ -78,6 +78,11 @@ class Builder:
     def prod(self, children: Iterable[Node], sr: Semiring | None = None) -> Node:
         return self._inner(Op.PROD, tuple(children), sr)
 
+    def owned(self, op: Op, children: tuple[Node, ...], sr: Semiring) -> Node:
+        """A sum or product of at least two children that this builder made, all in `sr`:
+        the checks of `sum`/`prod` skipped, for compilers that build millions of nodes."""
+        return children[0] if len(children) == 1 else self._make(op, children, None, sr)
+
     def map(self, mapping: Any, child: Node) -> Node:
         """tau(child) for a child of empty scope (a folded constant sub-circuit)."""
         if child.sr != mapping.src:

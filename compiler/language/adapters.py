@@ -82,7 +82,20 @@ def compile_bayesnet(bn: BayesNet, opts: Options, name: str,
     c = sources.compile_model(bn, vtree=opts.vtree, constrained=opts.constrained,
                               limits=_limits(progress), nested=opts.nested)
     kind = {"bayes": "bayesnet", "markov": "markov network"}.get(bn.kind, bn.kind)
-    return as_model(c, name, _detail(f"{kind}, SDD", opts))
+    out = as_model(c, name, _detail(f"{kind}, {route_label(c)}", opts))
+    why = c.info.get("route_reason", SMALL)
+    if not why.startswith(SMALL) and out.step is not None:
+        out.step.notes += (f"route {c.info.get('route', 'sdd')}: {why}",)
+    return out
+
+
+SMALL = "a small network"   # the usual SDD case: no note, so small reports stay short
+
+
+def route_label(c: Circuit) -> str:
+    if c.info.get("route") == "elimination":
+        return f"variable elimination, treewidth {c.info['treewidth']}"
+    return "SDD"
 
 
 def compile_weights(rows: dict[Var, list[Any]], sr: Semiring, name: str) -> Circuit:

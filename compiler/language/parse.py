@@ -33,7 +33,10 @@ from atlasc.compiler.source import Span
 def parser() -> Lark:
     path = resources.files("atlasc.grammar").joinpath("query.lark")
     with resources.as_file(path) as p:
-        return Lark.open(str(p), parser="lalr", propagate_positions=True, strict=True)
+        # cache=True: lark keeps the analysed LALR tables in the temp directory, keyed by the
+        # grammar and options (the strict collision check runs once, not at every start-up)
+        return Lark.open(str(p), parser="lalr", propagate_positions=True, strict=True,
+                         cache=True)
 
 
 @dataclass

@@ -6,6 +6,7 @@ out-of-memory crash: the SDD size is checked after every apply.
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -22,14 +23,25 @@ class Limits:
     max_nodes: int | None = DEFAULT_MAX_NODES   # SDD size and circuit nodes
     max_seconds: float | None = None
     progress: Progress | None = None
+    max_memory_mb: float | None = None          # resident memory of the process
+
+
+def resident_mb() -> float:
+    """The process's resident memory in MiB (Linux /proc; 0 where unavailable)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 class Budget:
     """The clock and counters of one compilation."""
 
-    def __init__(self, limits: Limits | None, what: str, hint: str) -> None:
+    def __init__(self, limits: Limits | None, what: str, hint: str, unit: str = "the SDD"
+                 ) -> None:
         self.limits = limits or Limits()
-        self.what, self.hint = what, hint
+        self.what, self.hint, self.unit = what, hint, unit
         self.start = time.perf_counter()
 
     @property
@@ -39,11 +51,14 @@ class Budget:
     def check(self, size: int) -> None:
         lim = self.limits
         if lim.max_nodes is not None and size > lim.max_nodes:
-            raise LimitExceeded(f"compiling {self.what}: the SDD passed the node limit of "
+            raise LimitExceeded(f"compiling {self.what}: {self.unit} passed the node limit of "
                                 f"{lim.max_nodes} (size {size})", hint=self.hint)
         if lim.max_seconds is not None and self.elapsed > lim.max_seconds:
             raise LimitExceeded(f"compiling {self.what}: passed the time limit of "
                                 f"{lim.max_seconds:g}s", hint=self.hint)
+        if lim.max_memory_mb is not None and resident_mb() > lim.max_memory_mb:
+            raise LimitExceeded(f"compiling {self.what}: passed the memory limit of "
+                                f"{lim.max_memory_mb:g} MiB", hint=self.hint)
 
     def report(self, message: str) -> None:
         if self.limits.progress is not None:

@@ -28,6 +28,7 @@ from atlasc.compiler.sources.convert import Converter, VarMap, project_vtree
 from atlasc.compiler.sources.knowledge import (Layout, Minimizer, SddCompiler, compile_factors,
                                         make_layout, manager_for, param_classes, place_params,
                                         repaired_shape, sdd_shape)
+from atlasc.compiler.sources.elimination import compile_elimination, zero_fraction
 from atlasc.compiler.sources.limits import Budget, Limits
 from atlasc.compiler.sources.model import BayesNet, Factor, Model, validate
 from atlasc.compiler.sources.sddfiles import SddRow, VtreeTable, parse_own_sdd, parse_vtree
@@ -38,12 +39,46 @@ HINT = ("try another vtree (vtree='balanced' or 'right'), a weaker constraint (f
         "constrained variables), or raise the limits")
 
 
+ROUTES = ("auto", "sdd", "elimination")
+TREE_MIN_VARS = 20        # below this the SDD route is cheap and keeps its local structure
+TREE_MAX_ZEROS = 0.3      # a larger share of zero CPT cells is strong local structure: SDD
+
+
 def compile_model(m: Model, *, vtree: Vtree | str | None = None,
                   constrained: Iterable[Var] | None = None, limits: Limits | None = None,
                   minimize: bool | None = None, info: dict[str, Any] | None = None,
-                  nested: Iterable[frozenset[Var]] = ()) -> Circuit:
-    return compile_model_sdd(m, vtree=vtree, constrained=constrained, limits=limits,
-                             minimize=minimize, info=info, nested=nested)[0]
+                  nested: Iterable[frozenset[Var]] = (), route: str = "auto") -> Circuit:
+    """The network polynomial by the route `choose_route` picks (or the one asked for); the
+    circuit's info records the route and why ("route", "route_reason")."""
+    nested = tuple(nested)
+    picked, why = choose_route(m, vtree, nested, route)
+    extra = {**(info or {}), "route_reason": why}
+    if picked == "elimination":
+        return compile_elimination(m, constrained=constrained, limits=limits, info=extra)
+    c = compile_model_sdd(m, vtree=vtree, constrained=constrained, limits=limits,
+                          minimize=minimize, info=extra, nested=nested)[0]
+    c.info["route"] = "sdd"
+    return c
+
+
+def choose_route(m: Model, vtree: Vtree | str | None, nested: tuple[frozenset[Var], ...],
+                 route: str = "auto") -> tuple[str, str]:
+    """("sdd" | "elimination", the reason)."""
+    if route not in ROUTES:
+        raise OperatorError(f"unknown compilation route {route!r}; choose one of "
+                            f"{', '.join(ROUTES)}")
+    if route != "auto":
+        return route, "asked for"
+    if len(m.variables) < TREE_MIN_VARS:
+        return "sdd", f"a small network (under {TREE_MIN_VARS} variables)"
+    if vtree is not None or len(nested) > 1:
+        return "sdd", "a vtree was asked for (only the SDD route compiles to a given vtree)"
+    zeros = zero_fraction(m.factors())
+    if zeros > TREE_MAX_ZEROS:
+        return "sdd", (f"strong local structure ({100 * zeros:.0f}% of the CPT cells are 0; "
+                       "the SDD route exploits it)")
+    return "elimination", (f"{len(m.variables)} variables, {100 * zeros:.0f}% zero cells: "
+                           "the cost follows the treewidth")
 
 
 def compile_model_sdd(m: Model, *, vtree: Vtree | str | None = None,
@@ -226,4 +261,5 @@ def compile_bayesnet(bn: BayesNet, *, vtree: Vtree | str | None = None,
     return compile_model(bn, vtree=vtree, constrained=constrained, limits=limits)
 
 
-__all__ = ["compile_model", "compile_bayesnet", "construction_facts", "convert_rows"]
+__all__ = ["ROUTES", "choose_route", "compile_model", "compile_bayesnet", "construction_facts",
+           "convert_rows"]

@@ -61,14 +61,14 @@ def elimination_vtree(order: Sequence[Var], families: Iterable[Sequence[Var]]) -
         hit = [c for c in clusters if v in c[1]]
         clusters = [c for c in clusters if v not in c[1]]
         kids = [t for t, _ in hit if t is not None]
-        vt = Vtree.node(Vtree.leaf(v), _join(kids)) if kids else Vtree.leaf(v)
+        vt = Vtree.node(Vtree.leaf(v), join_right(kids)) if kids else Vtree.leaf(v)
         clusters.append((vt, set().union(*(s for _, s in hit)) - {v} if hit else set()))
     rest = [t for t, _ in clusters if t is not None]
     assert set().union(*(t.vars for t in rest)) == known
-    return _join(rest)
+    return join_right(rest)
 
 
-def _join(ts: list[Vtree]) -> Vtree:
+def join_right(ts: list[Vtree]) -> Vtree:
     """Right-linear over sub-vtrees: ((t1, (t2, ... tk)))."""
     out = ts[-1]
     for t in reversed(ts[:-1]):

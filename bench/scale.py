@@ -1,0 +1,211 @@
+"""Bench: all marginals of large bnlearn networks end to end through the CLI, against pyAgrum.
+
+Per network, each in its own process (so CPU time and peak memory are that run's alone,
+read from os.wait4): `atlasc run q.query --json` for `marginals(bn)` without and with evidence
+(two leaf variables at their first value), and pyAgrum's LazyPropagation computing every
+posterior on the same network and evidence; then `mmap(Q; bn)` over 3 variables (a constrained
+elimination order) against pgmpy's `map_query` (marginal MAP by variable elimination), both
+with a timeout.  atlasc's marginals are compared with pyAgrum's (largest absolute difference).
+The machine is shared, so times are CPU seconds (user + sys) of each process; ratios are
+atlasc / baseline in the same run.  Writes bench/RESULTS-scale.md.
+Usage: python bench/scale.py [--timeout S] [network ...]
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from dataclasses import dataclass
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+
+from atlasc.compiler.sources.bif import load_bif_model  # noqa: E402
+from atlasc.compiler.sources.orders import elimination_order  # noqa: E402
+
+NETWORKS = ["win95pts", "hepar2", "water", "pathfinder", "andes", "mildew", "barley", "pigs",
+            "diabetes", "munin1", "munin2", "munin3", "munin4", "link"]
+OUT = os.path.join(HERE, "RESULTS-scale.md")
+PY = sys.executable
+ATLASC = os.path.join(os.path.dirname(PY), "atlasc")
+
+
+@dataclass
+class Run:
+    cpu: float | None          # None: timed out or failed
+    wall: float
+    rss_mb: float
+    out: str
+    note: str = ""
+
+
+def run(cmd: list[str], timeout: float) -> Run:
+    t = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as fo:
+        p = subprocess.Popen(cmd, stdout=fo, stderr=subprocess.DEVNULL)
+        while time.perf_counter() - t < timeout:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                fo.seek(0)
+                ok = os.waitstatus_to_exitcode(status) in (0, 5)
+                return Run(ru.ru_utime + ru.ru_stime if ok else None, time.perf_counter() - t,
+                           ru.ru_maxrss / 1024, fo.read(),
+                           "" if ok else f"exit {os.waitstatus_to_exitcode(status)}")
+            time.sleep(0.05)
+        p.kill()
+        p.wait()
+        return Run(None, time.perf_counter() - t, 0.0, "", f"over {timeout:g} s")
+
+
+def bif_path(name: str) -> str:
+    import importlib.util
+    spec = importlib.util.find_spec("pgmpy")
+    assert spec and spec.origin
+    return os.path.join(os.path.dirname(spec.origin), "utils", "example_models",
+                        f"{name}.bif.gz")
+
+
+def quote(s: str) -> str:
+    return s if s.replace("_", "a").isalnum() and not s[0].isdigit() else json.dumps(s)
+
+
+PYAGRUM = textwrap.dedent("""
+    import json, sys, pyagrum as gum
+    bn = gum.loadBN(sys.argv[1])
+    ie = gum.LazyPropagation(bn)
+    ev = json.loads(sys.argv[2])
+    if ev:
+        ie.setEvidence(ev)
+    ie.makeInference()
+    out = {bn.variable(i).name(): ie.posterior(i).tolist() for i in bn.nodes()}
+    print(json.dumps(out))
+""")
+
+PGMPY_MAP = textwrap.dedent("""
+    import json, sys
+    from pgmpy.readwrite import BIFReader
+    from pgmpy.inference import VariableElimination
+    m = BIFReader(sys.argv[1]).get_model()
+    q = json.loads(sys.argv[2])
+    print(json.dumps(VariableElimination(m).map_query(q, show_progress=False)))
+""")
+
+
+def atlasc_marginals(out: str) -> dict[str, list[float]]:
+    rows = json.loads(out)["queries"][0]["rows"][0]["marginals"]
+    return {m["var"]: [e["conditional"] for e in m["table"]] for m in rows}
+
+
+def setup(name: str, d: str) -> dict[str, object]:
+    path = bif_path(name)
+    plain = os.path.join(d, f"{name}.bif")
+    with gzip.open(path, "rt") as fi, open(plain, "w") as fo:
+        fo.write(fi.read())
+    bn = load_bif_model(path)
+    children = {p for c in bn.cpts for p in c.parents}
+    leaves = [v for v in bn.variables if v not in children][:2]
+    ev = {v.name: v.domain[0] for v in leaves}
+    od = elimination_order(bn.variables, [c.family for c in bn.cpts])
+    roots = [c.child for c in bn.cpts if not c.parents][:3]
+    return {"plain": plain, "ev": ev, "vars": len(bn.variables), "width": od.width,
+            "mmap": [v.name for v in roots]}
+
+
+def query_file(d: str, plain: str, body: str, model_opts: str = "") -> str:
+    q = os.path.join(d, "q.query")
+    with open(q, "w") as fh:
+        fh.write(f'model bn = bif "{plain}"{model_opts}\nquery q = {body}\n')
+    return q
+
+
+def marginal_rows(name: str, d: str, s: dict, timeout: float) -> list[str]:
+    rows, skip = [], False
+    for ev in ({}, s["ev"]):
+        q = query_file(d, s["plain"], "marginals(bn)")
+        flags = [a for k, v in ev.items() for a in ("-e", f"{k}={v}")]
+        a = Run(None, 0.0, 0.0, "", "skipped (no answer without evidence)") if skip else \
+            run([ATLASC, "run", q, "--json", *flags], timeout)
+        g = run([PY, "-c", PYAGRUM, s["plain"], json.dumps(ev)], timeout)
+        rows.append(_marginal_row(name, s, ev, a, g))
+        skip = a.cpu is None
+        s["answered"] = not skip
+    return rows
+
+
+def _marginal_row(name: str, s: dict, ev: dict, a: Run, g: Run) -> str:
+    diff = "-"
+    if a.cpu is not None and g.cpu is not None:
+        mine, theirs = atlasc_marginals(a.out), json.loads(g.out)
+        # observed variables are left out: atlasc reports p(v | e - v) for them
+        gaps = [abs(x - y) for v in theirs if v not in ev for x, y in zip(mine[v], theirs[v])]
+        diff = f"{max(gaps):.1e}"
+    ratio = f"{a.cpu / g.cpu:.2f}" if a.cpu is not None and g.cpu else "-"
+    mem = f"{a.rss_mb / g.rss_mb:.2f}" if a.cpu is not None and g.cpu else "-"
+    return (f"| {name} | {s['vars']} | {s['width']} | {'yes' if ev else 'no'} | {_t(a)} | {_t(g)} "
+            f"| {ratio} | {a.rss_mb:.0f} / {g.rss_mb:.0f} | {mem} | {diff} |")
+
+
+def _t(r: Run) -> str:
+    return f"{r.cpu:.2f} s" if r.cpu is not None else r.note
+
+
+def mmap_row(name: str, d: str, s: dict, timeout: float) -> str:
+    Q = s["mmap"]
+    opts = " with vtree constrained {" + ", ".join(Q) + "}"
+    q = query_file(d, s["plain"], "mmap({" + ", ".join(Q) + "}; bn)", opts)
+    a = run([ATLASC, "run", q, "--json"], timeout)
+    p = run([PY, "-c", PGMPY_MAP, s["plain"], json.dumps(Q)], timeout)
+    agree = "-"
+    if a.cpu is not None and p.cpu is not None:
+        arg = json.loads(a.out)["queries"][0]["rows"][0]
+        agree = "yes" if _same_argmax(arg, json.loads(p.out)) else f"no: {arg} vs {p.out}"
+    return f"| {name} | {', '.join(Q)} | {_t(a)} | {_t(p)} | {agree} |"
+
+
+def _same_argmax(row: dict, theirs: dict) -> bool:
+    text = json.dumps(row)
+    return all(f'"{v}"' in text or f'": "{v}' in text for v in map(str, theirs.values()))
+
+
+def main(argv: list[str]) -> None:
+    timeout = 120.0
+    if argv[:1] == ["--timeout"]:
+        timeout, argv = float(argv[1]), argv[2:]
+    names = argv or NETWORKS
+    marg, mm = [], []
+    with tempfile.TemporaryDirectory() as d:
+        for name in names:
+            s = setup(name, d)
+            new = marginal_rows(name, d, s, timeout)
+            print("\n".join(new), flush=True)
+            marg += new
+            mm.append(mmap_row(name, d, s, timeout) if s["answered"] else
+                      f"| {name} | {', '.join(s['mmap'])} | skipped (marginals had no answer) "
+                      "| - | - |")
+            print(mm[-1], flush=True)
+    write(marg, mm, timeout)
+
+
+def write(marg: list[str], mm: list[str], timeout: float) -> None:
+    head = ("| network | vars | width | evidence | atlasc (CPU) | pyAgrum (CPU) | ratio | "
+            "peak MiB atlasc / pyAgrum | memory ratio | max abs diff |\n|" + "---|" * 10)
+    mhead = "| network | Q | atlasc mmap (CPU) | pgmpy map_query (CPU) | same argmax |\n" \
+            "|---|---|---|---|---|"
+    text = (f"# Scale bench (bench/scale.py, timeout {timeout:g} s per run)\n\n"
+            "All marginals end to end through `atlasc run --json` (parse, compile, evaluate), "
+            "against pyAgrum LazyPropagation in the same run; CPU seconds of each process.\n\n"
+            + head + "\n" + "\n".join(marg) + "\n\nMarginal MAP over 3 root variables:\n\n"
+            + mhead + "\n" + "\n".join(mm) + "\n")
+    tmp = OUT + ".tmp"
+    with open(tmp, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, OUT)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
