@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from typing import Any
-
-import pandas as pd
 
 from atlasc.compiler.api import Program, compile_string
 from atlasc.compiler.errors import QueryError
@@ -64,12 +64,13 @@ def compiled(r: Recipe) -> Program:
     return _PROGRAMS[r.key]
 
 
-def evaluate_frame(df: pd.DataFrame, r: Recipe) -> pd.DataFrame:
+def evaluate_frame(df: Any, r: Recipe) -> Any:
     """One partition: its rows as one batch of the query."""
+    import pandas as pd   # pandas and dask are imported only here (not at atlasc's start-up)
     prog = compiled(r)
     q = prog.queries[r.query]
     names = [c for c in df.columns if c in prog.variables]
-    rows = [{k: v for k, v in zip(names, vals) if not _missing(v)}
+    rows = [{k: v for k, v in zip(names, vals) if not _missing(v, pd.isna)}
             for vals in df[names].itertuples(index=False, name=None)]
     cols = columns(prog, r.query)
     if not rows:
@@ -81,9 +82,9 @@ def evaluate_frame(df: pd.DataFrame, r: Recipe) -> pd.DataFrame:
     return pd.DataFrame(_records(res), index=df.index, columns=list(cols)).astype(cols)
 
 
-def _missing(v: Any) -> bool:
+def _missing(v: Any, isna: Any) -> bool:
     """None, NaN or pandas' NA (Dask turns object columns into strings with NA)."""
-    return v is None or (not isinstance(v, str) and bool(pd.isna(v)))
+    return v is None or (not isinstance(v, str) and bool(isna(v)))
 
 
 def columns(prog: Program, query: str) -> dict[str, str]:
@@ -92,7 +93,7 @@ def columns(prog: Program, query: str) -> dict[str, str]:
     if not isinstance(res, QueryResult):
         raise QueryError(f"query {query}: marginals(...) queries are not evaluated on Dask "
                          "yet; run them locally")
-    return {k: ("float64" if k.startswith("value") else "object")
+    return {k: ("float64" if k.startswith("value") else "string")
             for k in _record(res.rows[0])}
 
 
@@ -115,14 +116,55 @@ def _record(row: Any) -> dict[str, Any]:
 def run(program: Program, frame: Any, query: str, repair: bool = False) -> Any:
     """`query` of `program` on every row of the Dask DataFrame `frame`: a Dask DataFrame with
     one row per input row (same index and partitions); nothing is computed until asked."""
+    import pandas as pd
     r = recipe(program, query, repair)
     meta = pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns(program, query).items()})
     return frame.map_partitions(evaluate_frame, r, meta=meta)
 
 
-def local_frame(program: Program, df: pd.DataFrame, query: str) -> pd.DataFrame:
+def local_frame(program: Program, df: Any, query: str) -> Any:
     """The same as `run` on one pandas DataFrame in this process (the reference)."""
     return evaluate_frame(df, recipe(program, query))
 
 
-__all__ = ["Recipe", "columns", "compiled", "evaluate_frame", "local_frame", "recipe", "run"]
+def client_for(scheduler: str) -> Any:
+    """A distributed Client: `local:N` starts N worker processes here (one thread each), any
+    other text is a scheduler address (tcp://host:8786)."""
+    import distributed   # the optional extra `dask`; only the --dask path needs it
+    if scheduler.startswith("local:"):
+        n = int(scheduler.split(":", 1)[1] or "1")
+        cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
+        return distributed.Client(cluster)
+    return distributed.Client(scheduler)
+
+
+def read_frame(path: str) -> Any:
+    """Parquet (a file or a directory of parts) or CSV (every column read as text)."""
+    import dask.dataframe as dd
+    if path.endswith(".csv"):
+        return dd.read_csv(path, dtype=str, keep_default_na=True)
+    return dd.read_parquet(path)
+
+
+def run_files(program: Program, query: str, data: str, out: str, scheduler: str,
+              repair: bool = False) -> int:
+    """`atlasc run --dask`: the rows of `data` through `query` on the cluster, written to the
+    directory `out` as partitioned Parquet (written aside, then renamed into place, so a
+    failed run leaves nothing half-written); returns the number of rows."""
+    if os.path.exists(out):
+        raise QueryError(f"{out} exists; atlasc does not overwrite it (choose a new --out)")
+    tmp = out.rstrip("/") + ".partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    with client_for(scheduler):
+        res = run(program, read_frame(data), query, repair)
+        res.to_parquet(tmp, write_index=True)
+    import pyarrow.parquet as pq
+    rows = sum(pq.ParquetFile(os.path.join(tmp, f)).metadata.num_rows
+               for f in os.listdir(tmp) if f.endswith(".parquet"))
+    os.replace(tmp, out)
+    return rows
+
+
+__all__ = ["Recipe", "client_for", "columns", "compiled", "evaluate_frame", "local_frame",
+           "read_frame", "recipe", "run", "run_files"]

@@ -28,6 +28,7 @@ from atlasc.compiler.program.textout import result_text
 from atlasc.compiler.ir.serialize import dumps
 from atlasc.runtime.llvm.export import emit_module, program_npz
 from atlasc.compiler.program import dot
+from atlasc import dask as adask
 
 EXIT_USER, EXIT_INTRACTABLE, EXIT_INTERNAL, EXIT_UNDEFINED = 2, 3, 4, 5
 EXIT_CODES = ("Exit codes: 0 success; 2 bad input (file:line:col, the line, a caret); 3 a "
@@ -142,12 +143,20 @@ def check(file: str, as_json: bool, repair: bool, strict: bool) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--repair", is_flag=True, help=REPAIR_HELP)
 @click.option("--strict", is_flag=True, help=STRICT_HELP)
+@click.option("--dask", "scheduler", metavar="SCHEDULER|local:N",
+              help="Evaluate the --data rows (Parquet or CSV) on Dask: a scheduler address or "
+                   "local:N worker processes; one query (-q), results to --out as Parquet.")
+@click.option("--out", type=click.Path(), metavar="DIR.parquet",
+              help="With --dask: the directory of Parquet parts to write (must not exist).")
 @_guard
 def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str | None,
-        as_json: bool, repair: bool, strict: bool) -> int:
+        as_json: bool, repair: bool, strict: bool, scheduler: str | None,
+        out: str | None) -> int:
     """Evaluate the queries (all of them, or those named with -q).  Exit 3 if one is
     refused, else 5 if an answer has undefined entries (null / `undefined`, with the reason)."""
     program = _compile(file, repair, strict)
+    if scheduler is not None:
+        return _run_dask(program, names, data, out, scheduler, repair)
     queries = [program.query(n) for n in names] if names else list(program.queries.values())
     common = ev.command_line(program, evidence)
     rows = ev.read_csv(program, Path(data))[1] if data else None
@@ -165,6 +174,19 @@ def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str 
     else:
         click.echo("\n\n".join(result_text(r, with_rows=rows is not None) for r in results))
     return code
+
+
+def _run_dask(program: Any, names: tuple[str, ...], data: str | None, out: str | None,
+              scheduler: str, repair: bool) -> int:
+    if len(names) != 1 or not data or not out:
+        raise QueryError("--dask needs one query (-q NAME), --data ROWS and --out DIR")
+    q = program.query(names[0])
+    if not q.tractable:
+        click.echo(q.report.render(), err=True)
+        return EXIT_INTRACTABLE
+    rows = adask.run_files(program, names[0], data, out, scheduler, repair)
+    click.echo(f"query {names[0]}: {rows} rows written to {out}")
+    return 0
 
 
 @main.command(name="compile")

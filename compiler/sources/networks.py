@@ -9,6 +9,7 @@ X-determinism hold by construction and are recorded as such.
 from __future__ import annotations
 
 import graphlib
+from dataclasses import dataclass
 import os
 import tempfile
 from typing import Any, Iterable, Sequence
@@ -30,6 +31,7 @@ from atlasc.compiler.sources.knowledge import (Layout, Minimizer, SddCompiler, c
                                         repaired_shape, sdd_shape)
 from atlasc.compiler.sources.elimination import compile_elimination, zero_fraction
 from atlasc.compiler.sources.limits import Budget, Limits
+from atlasc.compiler.sources.orders import Order, elimination_order
 from atlasc.compiler.sources.model import BayesNet, Factor, Model, validate
 from atlasc.compiler.sources.sddfiles import SddRow, VtreeTable, parse_own_sdd, parse_vtree
 from atlasc.compiler.ir.vtree import is_constrained
@@ -41,7 +43,15 @@ HINT = ("try another vtree (vtree='balanced' or 'right'), a weaker constraint (f
 
 ROUTES = ("auto", "sdd", "elimination")
 TREE_MIN_VARS = 20        # below this the SDD route is cheap and keeps its local structure
-TREE_MAX_ZEROS = 0.3      # a larger share of zero CPT cells is strong local structure: SDD
+TREE_MAX_CELLS = 10**7    # beyond this many cluster cells, strong local structure favours SDD
+TREE_MAX_ZEROS = 0.3      # ... where more than this share of the CPT cells is 0
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str                   # "sdd" | "elimination"
+    reason: str
+    order: Order | None = None  # the elimination order, when one was computed
 
 
 def compile_model(m: Model, *, vtree: Vtree | str | None = None,
@@ -51,10 +61,11 @@ def compile_model(m: Model, *, vtree: Vtree | str | None = None,
     """The network polynomial by the route `choose_route` picks (or the one asked for); the
     circuit's info records the route and why ("route", "route_reason")."""
     nested = tuple(nested)
-    picked, why = choose_route(m, vtree, nested, route)
-    extra = {**(info or {}), "route_reason": why}
-    if picked == "elimination":
-        return compile_elimination(m, constrained=constrained, limits=limits, info=extra)
+    r = choose_route(m, vtree, nested, route, frozenset(constrained or ()))
+    extra = {**(info or {}), "route_reason": r.reason}
+    if r.name == "elimination":
+        return compile_elimination(m, constrained=constrained, limits=limits, order=r.order,
+                                   info=extra)
     c = compile_model_sdd(m, vtree=vtree, constrained=constrained, limits=limits,
                           minimize=minimize, info=extra, nested=nested)[0]
     c.info["route"] = "sdd"
@@ -62,23 +73,28 @@ def compile_model(m: Model, *, vtree: Vtree | str | None = None,
 
 
 def choose_route(m: Model, vtree: Vtree | str | None, nested: tuple[frozenset[Var], ...],
-                 route: str = "auto") -> tuple[str, str]:
-    """("sdd" | "elimination", the reason)."""
+                 route: str = "auto", X: frozenset[Var] = frozenset()) -> Route:
+    """The route, and why: SDD for small networks and asked-for vtrees; elimination when the
+    min-fill order's clusters are affordable; past that, SDD only if local structure (zero
+    cells) may make its SDD small."""
     if route not in ROUTES:
         raise OperatorError(f"unknown compilation route {route!r}; choose one of "
                             f"{', '.join(ROUTES)}")
     if route != "auto":
-        return route, "asked for"
+        return Route(route, "asked for")
     if len(m.variables) < TREE_MIN_VARS:
-        return "sdd", f"a small network (under {TREE_MIN_VARS} variables)"
+        return Route("sdd", f"a small network (under {TREE_MIN_VARS} variables)")
     if vtree is not None or len(nested) > 1:
-        return "sdd", "a vtree was asked for (only the SDD route compiles to a given vtree)"
+        return Route("sdd", "a vtree was asked for (only the SDD route compiles to a given "
+                     "vtree)")
+    od = elimination_order(m.variables, [f.vars for f in m.factors()], last=X)
+    size = f"the order's clusters hold {od.total_cells} cells (width {od.width})"
     zeros = zero_fraction(m.factors())
-    if zeros > TREE_MAX_ZEROS:
-        return "sdd", (f"strong local structure ({100 * zeros:.0f}% of the CPT cells are 0; "
-                       "the SDD route exploits it)")
-    return "elimination", (f"{len(m.variables)} variables, {100 * zeros:.0f}% zero cells: "
-                           "the cost follows the treewidth")
+    if od.total_cells > TREE_MAX_CELLS and zeros > TREE_MAX_ZEROS:
+        return Route("sdd", f"{size}, but {100 * zeros:.0f}% of the CPT cells are 0: strong "
+                     "local structure, which the SDD route exploits")
+    return Route("elimination", f"{len(m.variables)} variables; {size}: the cost follows "
+                 "the treewidth")
 
 
 def compile_model_sdd(m: Model, *, vtree: Vtree | str | None = None,
@@ -261,5 +277,6 @@ def compile_bayesnet(bn: BayesNet, *, vtree: Vtree | str | None = None,
     return compile_model(bn, vtree=vtree, constrained=constrained, limits=limits)
 
 
-__all__ = ["ROUTES", "choose_route", "compile_model", "compile_bayesnet", "construction_facts",
+__all__ = ["ROUTES", "Route", "choose_route", "compile_model", "compile_bayesnet",
+           "construction_facts",
            "convert_rows"]

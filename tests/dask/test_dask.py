@@ -4,8 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 import atlasc
+from atlasc.compiler.cli import main
 import atlasc.dask as adask
 
 dd = pytest.importorskip("dask.dataframe")
@@ -63,3 +65,23 @@ def test_unknown_query_is_a_clear_error() -> None:
     prog = atlasc.compile_string(TEXT)
     with pytest.raises(atlasc.QueryError, match="no query named 'nope'"):
         adask.recipe(prog, "nope")
+
+
+def test_cli_writes_partitioned_parquet_equal_to_local(tmp_path) -> None:
+    q = tmp_path / "m.query"
+    q.write_text(TEXT)
+    df = _rows(40, seed=5).drop(columns="ignored")
+    df.to_csv(tmp_path / "rows.csv", index=False)
+    out = tmp_path / "res.parquet"
+    args = ["run", str(q), "-q", "post", "--data", str(tmp_path / "rows.csv"),
+            "--dask", "local:1", "--out", str(out)]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    assert "40 rows written" in res.output
+    got = pd.read_parquet(out).reset_index(drop=True)
+    want = adask.local_frame(atlasc.compile_file(q), pd.read_csv(tmp_path / "rows.csv",
+                                                                 dtype=str), "post")
+    np.testing.assert_array_equal(got.filter(like="value").to_numpy(),
+                                  want.filter(like="value").to_numpy())
+    again = CliRunner().invoke(main, args)          # nothing the user gave is overwritten
+    assert again.exit_code == 2 and "does not overwrite" in again.output

@@ -11,12 +11,12 @@ import atlasc
 from atlasc.compiler.errors import LimitExceeded, OperatorError
 from atlasc.compiler.ir.facts import DEC, DET, SMOOTH, STRUCTURED, How, xdet
 from atlasc.compiler.ir.variables import Var
-from atlasc.compiler.ir.vtree import is_constrained
 from atlasc.compiler.properties.determinism import check_deterministic
 from atlasc.compiler.properties.structural import (check_decomposable, check_smooth,
                                                    check_structured)
 from atlasc.compiler.sources import Limits, load_model
 from atlasc.compiler.sources.model import Factor, MarkovNet
+from atlasc.compiler.sources import networks as N
 from atlasc.compiler.sources.networks import choose_route, compile_model
 from atlasc.compiler.sources.orders import elimination_order
 from helpers import all_assignments, bnlearn, brute_evidence, brute_joint, close, evaluate, value_at
@@ -104,16 +104,26 @@ def test_orders_follow_the_treewidth_and_put_the_constrained_last() -> None:
 
 def test_route_choice_is_recorded_with_its_reason() -> None:
     alarm = load_model(bnlearn("alarm"))
-    assert choose_route(alarm, None, ())[0] == "elimination"
-    assert choose_route(alarm, "balanced", ()) == ("sdd", "a vtree was asked for (only the SDD "
-                                                  "route compiles to a given vtree)")
+    assert choose_route(alarm, None, ()).name == "elimination"
+    r = choose_route(alarm, "balanced", ())
+    assert (r.name, r.reason) == ("sdd", "a vtree was asked for (only the SDD route compiles "
+                                  "to a given vtree)")
     small = load_model(bnlearn("asia"))
-    assert choose_route(small, None, ()) == ("sdd", "a small network (under 20 variables)")
+    assert choose_route(small, None, ()).reason == "a small network (under 20 variables)"
     with pytest.raises(OperatorError):
         choose_route(alarm, None, (), route="jointree")
     c = compile_model(alarm)
-    assert c.info["route"] == "elimination" and "treewidth" in c.info["route_reason"]
+    assert c.info["route"] == "elimination" and "the cost follows the treewidth" in \
+        c.info["route_reason"]
     assert c.info["treewidth"] == 4
+
+
+def test_large_clusters_with_many_zeros_go_to_the_sdd_route(monkeypatch) -> None:
+    alarm = load_model(bnlearn("alarm"))
+    monkeypatch.setattr(N, "TREE_MAX_CELLS", 10)
+    monkeypatch.setattr(N, "TREE_MAX_ZEROS", 0.0)
+    r = choose_route(alarm, None, ())
+    assert r.name == "sdd" and "strong local structure" in r.reason
 
 
 def test_alarm_matches_the_sdd_route_with_evidence() -> None:
