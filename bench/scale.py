@@ -188,7 +188,7 @@ def main(argv: list[str]) -> None:
                       f"| {name} | {', '.join(s['mmap'])} | skipped (marginals had no answer) "
                       "| - | - |")
             print(mm[-1], flush=True)
-    write(marg, mm, timeout)
+            write(marg, mm, timeout)       # after every network: a cut-short run keeps its rows
 
 
 def write(marg: list[str], mm: list[str], timeout: float) -> None:
