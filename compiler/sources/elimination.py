@@ -30,6 +30,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from atlasc.compiler.errors import LimitExceeded
 from atlasc.compiler.ir.builder import Builder
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.facts import DEC, DET, SMOOTH, STRUCTURED, Fact, How, Prop, xdet
@@ -74,6 +75,7 @@ class Eliminator:
     def eliminate(self, v: Var, hit: list[Table]) -> Table:
         out = tuple(dict.fromkeys(u for t in hit for u in t.vars if u != v))
         shape = tuple(u.size for u in out) + (v.size,)
+        self._fits(v, math.prod(shape))
         cols = [self._index(t, out + (v,), shape) for t in hit]
         cells = [self._cell(v, j * v.size, hit, cols) for j in range(math.prod(shape[:-1]))]
         kids = [t.vtree for t in hit if t.vtree is not None]
@@ -106,6 +108,15 @@ class Eliminator:
             else:
                 terms.append(b.owned(Op.PROD, tuple(kids), PROB))
         return b.owned(Op.SUM, tuple(terms), PROB) if terms else None
+
+    def _fits(self, v: Var, cells: int) -> None:
+        """Refuse a cluster whose products alone would pass the node limit, before building
+        it (one cluster can hold more cells than memory allows)."""
+        cap = self.budget.limits.max_nodes
+        if cap is not None and len(self.b) + cells > cap:
+            raise LimitExceeded(f"compiling {self.budget.what}: eliminating {v.name} needs up "
+                                f"to {cells} products, past the node limit of {cap}",
+                                hint=HINT)
 
     def _tick(self, v: Var, cells: int) -> None:
         self.done += cells

@@ -146,6 +146,14 @@ def test_node_limit_and_progress() -> None:
     assert "node limit of 100" in str(e.value) and e.value.hint
 
 
+def test_a_cluster_past_the_node_limit_is_refused_before_it_is_built() -> None:
+    vs = [Var(f"W{i}", tuple(str(k) for k in range(10))) for i in range(6)]
+    f = Factor(tuple(vs), np.ones([10] * 6))                  # one cluster of 10^6 cells
+    with pytest.raises(LimitExceeded, match="needs up to 1000000 products"):
+        compile_model(MarkovNet(tuple(vs), (f,), "big"), route="elimination",
+                      limits=Limits(max_nodes=10_000))
+
+
 def test_the_report_names_the_route_and_why() -> None:
     prog = atlasc.compile_string(
         f'model bn = bif "{bnlearn("alarm")}" with vtree constrained {{LVFAILURE}}\n'
