@@ -20,6 +20,8 @@ import os
 from pathlib import Path
 
 from atlasc.compiler.errors import QueryError
+from atlasc.compiler.program import cache as program_cache
+from atlasc.compiler.sources.limits import Monitor
 from atlasc.compiler.program.program import (Entry, Program, ProgramReport, Progress, Query,
                                        QueryReport, QueryResult, ResultRow, build)
 
@@ -28,20 +30,28 @@ __all__ = ["compile_file", "compile_string", "Program", "Query", "ProgramReport"
 
 
 def compile_file(path: str | os.PathLike[str], *, progress: Progress | None = None,
-                 repair: bool = False, strict: bool = False) -> Program:
+                 repair: bool = False, strict: bool = False, cache: bool = False,
+                 max_nodes: int | None = None, timeout: float | None = None) -> Program:
     """Compile a `.query` file; model file paths in it are relative to its directory.  With
     `repair=True`, a model that lacks a property a query needs (X-determinism,
     compatibility) is recompiled with a vtree that establishes it; the report says so.
     A model declared without a vtree clause is compiled as the views its queries need (an
     X-constrained or a shared vtree, once per requirement, docs/language.md); `strict=True`
-    compiles no view and refuses those queries instead."""
+    compiles no view and refuses those queries instead.  With `cache=True` an unchanged file with unchanged models is loaded from the
+    compiled-program cache (compiler/program/cache.py).  `max_nodes` and `timeout` (seconds)
+    bound the compilation (LimitExceeded past them)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         raise QueryError(f"cannot read {os.fspath(path)}: {reason}") from None
-    return build(text, os.fspath(path), p.resolve().parent, progress, repair, strict)
+    file, base = os.fspath(path), p.resolve().parent
+    monitor = Monitor(progress, max_nodes, timeout) if max_nodes or timeout else progress
+    k = program_cache.key(text, file, base, {"repair": repair, "strict": strict,
+                                             "max_nodes": max_nodes})
+    return program_cache.cached(k, lambda: build(text, file, base, monitor, repair, strict),
+                                cache)
 
 
 def compile_string(text: str, *, filename: str = "<string>", base_dir: str | None = None,

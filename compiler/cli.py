@@ -9,11 +9,12 @@ several apply, the lowest non-zero code wins.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
-import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
@@ -23,21 +24,24 @@ from atlasc.compiler.version import __version__
 from atlasc.compiler.atomic import write_atomic_bytes
 from atlasc.compiler.errors import AtlasError, QueryError
 from atlasc.compiler.api import compile_file
+from atlasc.compiler.console import Console
+from atlasc.compiler.ir.serialize import dumps
+from atlasc.compiler.program import cache as program_cache
+from atlasc.compiler.program import dot, stream, tables
 from atlasc.compiler.program import evidence as ev
 from atlasc.compiler.program.textout import result_text
-from atlasc.compiler.ir.serialize import dumps
+from atlasc.compiler.program.writers import BINARY, TableWriter, out_format
+from atlasc.runtime.llvm.engine import cache_dir as object_cache_dir
 from atlasc.runtime.llvm.export import emit_module, program_npz
-from atlasc.compiler.program import dot
 from atlasc import dask as adask
 
+LOG = logging.getLogger("atlasc")
 EXIT_USER, EXIT_INTRACTABLE, EXIT_INTERNAL, EXIT_UNDEFINED = 2, 3, 4, 5
 EXIT_CODES = ("Exit codes: 0 success; 2 bad input (file:line:col, the line, a caret); 3 a "
               "query refused (not certified tractable, never evaluated); 4 internal error; 5 "
               "an answer with undefined entries (null in JSON, `undefined` in text, with the "
               "reason: zero-probability evidence, positivity of an adjustment).  When several "
               "apply, the lowest non-zero code wins.")
-PROGRESS_EVERY = 1.0
-PROGRESS_AFTER = 1.0    # seconds before compilation progress is shown on stderr
 
 
 # ---- plumbing ---------------------------------------------------------------------------------
@@ -46,24 +50,88 @@ def _die(e: AtlasError) -> NoReturn:
     sys.exit(e.exit_code)
 
 
-def _progress() -> Callable[[str], None]:
-    """Progress on stderr once the work has taken PROGRESS_AFTER seconds, at most one line
-    every PROGRESS_EVERY seconds (lines naming a new stage always show)."""
-    start = time.perf_counter()
-    last = [start, ""]
+@dataclass
+class Settings:
+    """The options every command shares (given before or after the command name)."""
+    quiet: bool = False
+    verbose: int = 0
+    timeout: float | None = None
+    max_nodes: int | None = None
+    cache: bool = True
+    console: Any = None
 
-    def show(message: str) -> None:
-        now = time.perf_counter()
-        stage = message.split(":")[0]
-        if now - start >= PROGRESS_AFTER and (now - last[0] >= PROGRESS_EVERY or
-                                              stage != last[1]):
-            click.echo(f"atlasc: {message}", err=True)
-            last[0], last[1] = now, stage
-    return show
+
+def _settings() -> Settings:
+    return click.get_current_context().ensure_object(Settings)
+
+
+def _setter(attr: str, value: Callable[[Any], Any] = lambda x: x) -> Callable[..., None]:
+    def set_it(ctx: click.Context, param: click.Parameter, given: Any) -> None:
+        if given not in (None, False, 0):
+            setattr(ctx.ensure_object(Settings), attr, value(given))
+    return set_it
+
+
+QUIET = click.option("--quiet", is_flag=True, expose_value=False, callback=_setter("quiet"),
+                     help="No progress bars.")
+VERBOSE = click.option("-v", "--verbose", count=True, expose_value=False,
+                       callback=_setter("verbose"),
+                       help="Log the phases and their timings on stderr (-vv: every stage).")
+
+
+def shared_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--timeout, --max-nodes, --no-cache, --quiet, -v on a command."""
+    opts = [
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+                     expose_value=False, callback=_setter("timeout"), metavar="SECONDS",
+                     help="Stop compiling after this many seconds (exit 2, with a hint)."),
+        click.option("--max-nodes", type=click.IntRange(min=1), expose_value=False,
+                     callback=_setter("max_nodes"), metavar="N",
+                     help="The node limit of every SDD and circuit compiled."),
+        click.option("--no-cache", is_flag=True, expose_value=False,
+                     callback=_setter("cache", lambda x: False),
+                     help="Compile again instead of loading the compiled-program cache."),
+        QUIET, VERBOSE]
+    for o in reversed(opts):
+        fn = o(fn)
+    return fn
+
+
+def _console() -> Any:
+    s = _settings()
+    if s.console is None:
+        s.console = Console(s.quiet, s.verbose)
+        s.console.setup()
+    return s.console
 
 
 def _compile(path: str, repair: bool = False, strict: bool = False) -> Any:
-    return compile_file(path, progress=_progress(), repair=repair, strict=strict)
+    s, console = _settings(), _console()
+    progress = console.compile_progress()
+    try:
+        with console.phase("compile"):
+            return compile_file(path, progress=progress, repair=repair, strict=strict,
+                                cache=s.cache, max_nodes=s.max_nodes, timeout=s.timeout)
+    finally:
+        progress.close()
+
+
+def _run_dask(program: Any, names: tuple[str, ...], data: str | None, out: str | None,
+              scheduler: str, repair: bool) -> int:
+    if len(names) != 1 or not data or not out:
+        raise QueryError("--dask needs one query (-q NAME), --data ROWS and --out DIR")
+    q = program.query(names[0])
+    if not q.tractable:
+        click.echo(q.report.render(), err=True)
+        return EXIT_INTRACTABLE
+    rows = adask.run_files(program, names[0], data, out, scheduler, repair)
+    click.echo(f"query {names[0]}: {rows} rows written to {out}")
+    return 0
+
+
+DATA_FORMATS = ("csv", "parquet", "arrow", "jsonl")
+TABLE_FORMATS = ("csv", "parquet", "arrow", "jsonl")
+OUT_FORMATS = ("text", "json") + TABLE_FORMATS
 
 
 REPAIR_HELP = ("Recompile a model whose declared vtree lacks what a query needs "
@@ -97,11 +165,8 @@ def _guard(fn: Callable[..., int]) -> Callable[..., None]:
 def write_atomic(path: Path, data: str | bytes, protected: set[Path]) -> None:
     """Write through a temporary file in the same directory, then rename over `path`.
     Refuses to overwrite an input (the query file or a model file)."""
-    target = path.resolve()
-    if target in protected:
-        raise QueryError(f"refusing to overwrite the input file {path}", None,
-                         "choose another output path")
-    write_atomic_bytes(target, data.encode("utf-8") if isinstance(data, str) else data)
+    _protect(path, protected)
+    write_atomic_bytes(path.resolve(), data.encode("utf-8") if isinstance(data, str) else data)
 
 
 def _inputs(program: Any, path: str) -> set[Path]:
@@ -116,6 +181,9 @@ def _inputs(program: Any, path: str) -> set[Path]:
 # ---- commands ---------------------------------------------------------------------------------
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="atlasc")
+@click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_setter("quiet"),
+              help="No progress bars (also `--quiet` after the command).")
+@VERBOSE
 def main() -> None:
     """Compile queries over semirings to algebraic circuits, with tractability certificates."""
 
@@ -125,6 +193,7 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--repair", is_flag=True, help=REPAIR_HELP)
 @click.option("--strict", is_flag=True, help=STRICT_HELP)
+@shared_options
 @_guard
 def check(file: str, as_json: bool, repair: bool, strict: bool) -> int:
     """Print the tractability report of every query (exit 3 if one is not certified)."""
@@ -138,54 +207,141 @@ def check(file: str, as_json: bool, repair: bool, strict: bool) -> int:
 @click.option("-q", "--query", "names", multiple=True, help="Run only this query (repeatable).")
 @click.option("-e", "--evidence", "evidence", multiple=True, metavar="VAR=VALUE",
               help="Evidence applied to every query run (repeatable).")
-@click.option("--data", type=click.Path(dir_okay=False), metavar="ROWS.csv",
-              help="One evaluation per CSV row (header = variables, empty cell = unobserved).")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-@click.option("--repair", is_flag=True, help=REPAIR_HELP)
-@click.option("--strict", is_flag=True, help=STRICT_HELP)
+@click.option("--data", type=click.Path(dir_okay=False), metavar="ROWS",
+              help="One evaluation per row of a .csv, .parquet, .arrow or .jsonl file (header "
+                   "= variables; empty, ?, NA or null = unobserved); streamed in chunks.")
+@click.option("--data-format", type=click.Choice(DATA_FORMATS), default=None,
+              help="The format of --data when its suffix does not say.")
+@click.option("-o", "--out", type=click.Path(), metavar="FILE",
+              help="Write the results, one row per evidence row, to FILE (.csv, .parquet, "
+                   ".arrow, .jsonl by suffix); written in chunks, atomically.  With --dask: "
+                   "the directory of Parquet parts to write (must not exist).")
 @click.option("--dask", "scheduler", metavar="SCHEDULER|local:N",
               help="Evaluate the --data rows (Parquet or CSV) on Dask: a scheduler address or "
                    "local:N worker processes; one query (-q), results to --out as Parquet.")
-@click.option("--out", type=click.Path(), metavar="DIR.parquet",
-              help="With --dask: the directory of Parquet parts to write (must not exist).")
+@click.option("--format", "fmt", type=click.Choice(OUT_FORMATS), default=None,
+              help="The output format (default: text, or the suffix of --out).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--repair", is_flag=True, help=REPAIR_HELP)
+@click.option("--strict", is_flag=True, help=STRICT_HELP)
+@shared_options
 @_guard
 def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str | None,
-        as_json: bool, repair: bool, strict: bool, scheduler: str | None,
-        out: str | None) -> int:
+        data_format: str | None, out: str | None, scheduler: str | None, fmt: str | None,
+        as_json: bool, repair: bool, strict: bool) -> int:
     """Evaluate the queries (all of them, or those named with -q).  Exit 3 if one is
     refused, else 5 if an answer has undefined entries (null / `undefined`, with the reason)."""
-    program = _compile(file, repair, strict)
     if scheduler is not None:
-        return _run_dask(program, names, data, out, scheduler, repair)
-    queries = [program.query(n) for n in names] if names else list(program.queries.values())
+        return _run_dask(_compile(file, repair, strict), names, data, out, scheduler, repair)
+    fmt = "json" if as_json and fmt is None else fmt
+    if out is not None or fmt in TABLE_FORMATS:
+        return _run_table(file, names, evidence, data, data_format, out, fmt, repair, strict)
+    program = _compile(file, repair, strict)
+    queries, code = _runnable(program, names)
     common = ev.command_line(program, evidence)
-    rows = ev.read_csv(program, Path(data))[1] if data else None
-    results, code = [], 0
-    for q in queries:
-        if not q.tractable:
-            click.echo(q.report.render(), err=True)
-            code = EXIT_INTRACTABLE
-            continue
-        results.append(q.run_rows(ev.rows_for(q, common, rows)))
-        if not results[-1].defined and not code:
-            code = EXIT_UNDEFINED
-    if as_json:
-        click.echo(json.dumps({"queries": [r.to_json() for r in results]}, indent=2))
-    else:
-        click.echo("\n\n".join(result_text(r, with_rows=rows is not None) for r in results))
+    with _console().phase("read"):
+        rows = ev.read_data(program, Path(data), data_format) if data else None
+    results = []
+    with _console().phase("evaluate"):
+        for q in queries:
+            results.append(q.run_rows(ev.rows_for(q, common, rows)))
+            if not results[-1].defined and not code:
+                code = EXIT_UNDEFINED
+    with _console().phase("write"):
+        _print_results(results, fmt or "text", rows is not None)
     return code
 
 
-def _run_dask(program: Any, names: tuple[str, ...], data: str | None, out: str | None,
-              scheduler: str, repair: bool) -> int:
-    if len(names) != 1 or not data or not out:
-        raise QueryError("--dask needs one query (-q NAME), --data ROWS and --out DIR")
-    q = program.query(names[0])
-    if not q.tractable:
-        click.echo(q.report.render(), err=True)
-        return EXIT_INTRACTABLE
-    rows = adask.run_files(program, names[0], data, out, scheduler, repair)
-    click.echo(f"query {names[0]}: {rows} rows written to {out}")
+def _runnable(program: Any, names: tuple[str, ...]) -> tuple[list[Any], int]:
+    """The queries to run; a refused one is reported on stderr (exit 3)."""
+    queries = [program.query(n) for n in names] if names else list(program.queries.values())
+    ok = [q for q in queries if q.tractable]
+    for q in queries:
+        if not q.tractable:
+            click.echo(q.report.render(), err=True)
+    return ok, (EXIT_INTRACTABLE if len(ok) < len(queries) else 0)
+
+
+def _print_results(results: list[Any], fmt: str, with_rows: bool) -> None:
+    if fmt == "json":
+        click.echo(json.dumps({"queries": [r.to_json() for r in results]}, indent=2))
+    else:
+        click.echo("\n\n".join(result_text(r, with_rows=with_rows) for r in results))
+
+
+def _run_table(file: str, names: tuple[str, ...], evidence: tuple[str, ...],
+               data: str | None, data_format: str | None, out: str | None, fmt: str | None,
+               repair: bool, strict: bool) -> int:
+    """--out / a table format: rows streamed in chunks into one result table."""
+    fmt = out_format(out, fmt if fmt in TABLE_FORMATS else None)
+    if out is None and fmt in BINARY:
+        raise QueryError(f"--format {fmt} writes a binary file: give it with --out FILE")
+    program = _compile(file, repair, strict)
+    queries, code = _runnable(program, names)
+    if out is not None:
+        _protect(Path(out), _inputs(program, file) |
+                 ({Path(data).resolve()} if data else set()))
+    summary = _stream(program, queries, evidence, data, data_format, out, fmt)
+    if summary.undefined and not code:
+        code = EXIT_UNDEFINED
+    return code
+
+
+def _stream(program: Any, queries: list[Any], evidence: tuple[str, ...], data: str | None,
+            data_format: str | None, out: str | None, fmt: str) -> Any:
+    common = ev.command_line(program, evidence)
+    spans: dict[Any, Any] = {}
+    if data:
+        chunks = tables.read_file(ev.column_lookup(program, spans), data, data_format)
+    else:
+        chunks = iter([tables.Chunk(0, 1, {})])
+    console = _console()
+    bar = console.rows_bar(tables.count_rows(data, data_format) if data and console.bars
+                           else None)
+    writer = TableWriter(fmt, Path(out).resolve() if out else None)
+    try:
+        with writer:
+            summary = stream.stream(queries, common, chunks, writer, spans, bar.update)
+    finally:
+        bar.close()
+    for phase, sec in summary.seconds.items():
+        LOG.info("%s: %.3f s (%d rows)", phase, sec, summary.rows)
+    if out is None:
+        click.echo(writer.sink.getvalue().decode("utf-8"), nl=False)
+    return summary
+
+
+def _protect(path: Path, protected: set[Path]) -> None:
+    if path.resolve() in protected:
+        raise QueryError(f"refusing to overwrite the input file {path}", None,
+                         "choose another output path")
+
+
+def _object_caches() -> tuple[tuple[str, Path | None], ...]:
+    return (("LLVM objects", object_cache_dir()),)
+
+
+@main.group(name="cache")
+def cache_cmd() -> None:
+    """The compiled-program and LLVM object caches (ATLASC_CACHE_DIR moves them)."""
+
+
+@cache_cmd.command(name="info")
+@_guard
+def cache_info() -> int:
+    """Where the caches are, their entries and sizes."""
+    for what, where, n, size in program_cache.info(_object_caches()):
+        place = str(where) if where is not None else "off"
+        click.echo(f"{what}: {place}: {n} entr{'y' if n == 1 else 'ies'}, "
+                   f"{size / 1e6:.1f} MB")
+    return 0
+
+
+@cache_cmd.command(name="clear")
+@_guard
+def cache_clear() -> int:
+    """Remove every entry (the next runs compile again)."""
+    click.echo(f"removed {program_cache.clear(_object_caches())} cache entries")
     return 0
 
 
@@ -194,6 +350,7 @@ def _run_dask(program: Any, names: tuple[str, ...], data: str | None, out: str |
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False),
               help="The output directory (created if needed).")
 @click.option("--strict", is_flag=True, help=STRICT_HELP)
+@shared_options
 @_guard
 def compile_cmd(file: str, out: str, strict: bool) -> int:
     """Write every query's report, and each certified query's circuit (JSON) and LLVM IR.
@@ -247,6 +404,7 @@ def _write_llvm(q: Any, outdir: Path, protected: set[Path]) -> None:
               help="OUT.dot, OUT.svg or OUT.png (svg and png need graphviz).")
 @click.option("--circuit", "show_circuit", is_flag=True,
               help="Draw the compiled circuit instead of the operator tree.")
+@shared_options
 @_guard
 def show(file: str, name: str, out: str, show_circuit: bool) -> int:
     """Draw a query's operator tree with its report, or its circuit."""

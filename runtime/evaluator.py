@@ -18,6 +18,7 @@ from atlasc.compiler.ir.nodes import Node
 from atlasc.compiler.ir.variables import Var
 from atlasc.runtime import llvm
 from atlasc.runtime.llvm import marginals as llvm_marginals
+from atlasc.runtime.llvm import run as llvm_run
 from atlasc.runtime.reference import EvalResult, Row
 
 
@@ -47,12 +48,26 @@ def marginals_columns(c: Circuit, evidence: dict, rows: int, vars: Sequence[Var]
     return llvm_marginals.marginals_columns(c, evidence, rows, vars)
 
 
+# ---- the program cache: linear programs made once, kept with the compiled program -------------
+def prepare(c: Circuit, argmax: bool = False, keep: bool = False) -> dict:
+    """Linearise c for a mode now (values; argmax; keep: all marginals); its linear programs
+    so far, by mode (numpy tables: picklable)."""
+    llvm_run.compiled(c, argmax, keep)
+    return llvm_run.programs(c)
+
+
+def adopt(c: Circuit, prepared: dict) -> None:
+    llvm_run.adopt(c, prepared)
+
+
 class _LLVM:
     """The compiled back end as the compiler's `Evaluator`."""
     evaluate = staticmethod(evaluate)
     evaluate_columns = staticmethod(evaluate_columns)
     marginals = staticmethod(marginals)
     marginals_columns = staticmethod(marginals_columns)
+    prepare = staticmethod(prepare)
+    adopt = staticmethod(adopt)
 
 
 LLVM = _LLVM()

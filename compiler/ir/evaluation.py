@@ -4,7 +4,8 @@ The compiler (operators folding constants, the program running queries) evaluate
 through `evaluator()`; the runtime (atlasc.runtime.evaluator, the LLVM back end) implements
 `Evaluator` and is installed once by the composition root, `atlasc/__init__.py`.  So the
 compiler never imports the runtime, and another back end plugs in by implementing these four
-methods (docs/architecture.md).
+methods (docs/architecture.md), and two more
+that let the compiled-program cache keep what the back end made for a circuit.
 """
 from __future__ import annotations
 
@@ -34,6 +35,13 @@ class Evaluator(Protocol):
     def marginals_columns(self, c: Circuit, evidence: dict, rows: int, vars: Sequence[Var]
                           ) -> dict[Var, np.ndarray]:
         """The same with evidence as columns."""
+
+    def prepare(self, c: Circuit, argmax: bool = False, keep: bool = False) -> Any:
+        """Make c ready to run in a mode now, not at its first run; return what was made
+        (picklable: the compiled-program cache stores it, compiler/program/cache.py)."""
+
+    def adopt(self, c: Circuit, prepared: Any) -> None:
+        """Bind what `prepare` returned in an earlier process to c."""
 
 
 _installed: list[Evaluator] = []

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from atlasc.compiler import sources
+from atlasc.compiler.sources.limits import limits_of
 from atlasc.compiler.errors import QueryError, QueryNameError, SourceError
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language.resolve import Env
@@ -60,7 +61,7 @@ class Options:
 
 
 def _limits(progress: Progress | None) -> sources.Limits | None:
-    return sources.Limits(progress=progress) if progress is not None else None
+    return limits_of(progress)
 
 
 def _detail(how: str, opts: Options) -> str:

@@ -28,6 +28,7 @@ from atlasc.compiler.errors import QueryError, QueryTypeError
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.evaluation import evaluator
+from atlasc.compiler.program import frames
 from atlasc.compiler.program.marginals import conditionals
 from atlasc.compiler.program.pasp import check_run_evidence
 from atlasc.compiler.program.undefined import Undefined, undefined
@@ -52,6 +53,18 @@ class ArrayResult:
     inconsistent: dict[str, np.ndarray] | None = None   # PASP call -> (B,) mass per row
     undefined: np.ndarray | None = None   # (B, K) True where the entry is undefined (NaN)
     reasons: Undefined | None = field(default=None, repr=False)
+    domains: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)  # argmax
+
+    def to_arrow(self, start: int = 0) -> Any:
+        """One row per evidence row, a column per entry (compiler/program/frames.py)."""
+        return frames.table(start, self.values.shape[0], [self])
+
+    def to_pandas(self) -> Any:
+        return self.to_arrow().to_pandas()
+
+    def to_numpy(self) -> np.ndarray:
+        """The values (rows, entries, *elem), NaN where undefined (no copy)."""
+        return frames.to_numpy(self)
 
     def why(self, row: int, k: int) -> str | None:
         """Why entry k of row `row` is undefined (None if it is defined)."""
@@ -64,10 +77,26 @@ class ArrayMarginals:
     vars: tuple[Var, ...]
     joint: dict[str, np.ndarray]          # X -> (B, |dom X|): P(X = x, e)
 
+    _cond: dict[str, np.ndarray] | None = field(default=None, init=False, repr=False)
+
     @property
     def conditional(self) -> dict[str, np.ndarray]:
-        """P(X = x | e), NaN (undefined) in the rows whose evidence has probability 0."""
-        return conditionals(self.joint)
+        """P(X = x | e), NaN (undefined) in the rows whose evidence has probability 0
+        (normalised once for the batch)."""
+        if self._cond is None:
+            self._cond = conditionals(self.joint)
+        return self._cond
+
+    def to_arrow(self, start: int = 0) -> Any:
+        rows = next(iter(self.joint.values())).shape[0] if self.joint else 0
+        return frames.table(start, rows, [self])
+
+    def to_pandas(self) -> Any:
+        return self.to_arrow().to_pandas()
+
+    def to_numpy(self) -> np.ndarray:
+        """P(X = x | e) of every variable side by side: (rows, sum of the domain sizes)."""
+        return frames.to_numpy(self)
 
 
 def run_array(q: "Query", evidence: np.ndarray, columns: Sequence[str]
@@ -76,6 +105,14 @@ def run_array(q: "Query", evidence: np.ndarray, columns: Sequence[str]
         assert q.error is not None
         raise q.error
     ev, B = columns_of(q, evidence, columns)
+    return run_columns(q, ev, B)
+
+
+def run_columns(q: "Query", ev: Columns, B: int) -> ArrayResult | ArrayMarginals:
+    """run_array on evidence columns (Var -> (B,) value indices, -1: unobserved)."""
+    if q.circuit is None:
+        assert q.error is not None
+        raise q.error
     _check(q, ev, B)
     if isinstance(q.typed, Ty.TMarginals):
         targets = q.typed.targets
@@ -114,7 +151,9 @@ def _table(q: "Query", ev: Columns, B: int) -> ArrayResult:
     am = None
     if res.argmax is not None:
         am = {v.name: a.reshape(B, K) for v, a in sorted(res.argmax.items()) if v in maxed}
-    return ArrayResult(q.name, q.semiring.name, free, combos, values, am, res.engine)
+    out = ArrayResult(q.name, q.semiring.name, free, combos, values, am, res.engine)
+    out.domains = {v.name: v.domain for v in maxed}
+    return out
 
 
 def columns_of(q: "Query", evidence: Any, columns: Sequence[str]) -> tuple[Columns, int]:

@@ -1,4 +1,5 @@
-"""Evidence from the command line (`-e VAR=VALUE`) and from CSV files (`--data ROWS.csv`),
+"""Evidence from the command line (`-e VAR=VALUE`) and from data files (`--data ROWS`, read by
+compiler/program/tables.py),
 checked against a program with spans, so mistakes point at the argument or the cell.
 
 Semantics per query (docs/language.md): evidence on a variable that is free in the query's
@@ -8,14 +9,13 @@ not mention is ignored for that query.
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Sequence, TypeVar
 
 from atlasc.compiler.errors import (AtlasError, QueryError, QueryNameError, QueryTypeError,
                                     raise_all)
+from atlasc.compiler.program import tables
 from atlasc.compiler.program.program import Program, Query, Row, evidence_conflict
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language.resolve import domain_hint, unknown
@@ -110,84 +110,64 @@ def _collect(errors: list[AtlasError], fn: Callable[[], T]) -> T | None:
         return None
 
 
-def read_csv(program: Program, path: Path) -> tuple[list[Observed], list[list[Observed]]]:
-    """The header (one Observed per column, value None) and the rows; every bad header cell,
-    row and cell is reported at once."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-        raise QueryError(f"cannot read {path}: {reason}") from None
-    file = str(path)
-    lines = text.splitlines()
-    if not lines:
-        raise QueryError(f"{file}: the data file is empty", None,
-                         "the first line names the variables")
-    errors: list[AtlasError] = []
-    header = _header(program, file, text, lines[0], errors)
-    rows = []
-    for no, line in enumerate(lines[1:], start=2):
-        if line.strip():
-            rows.append(_row(file, text, no, line, header, errors))
-    raise_all(errors)
-    return [h for h in header if h is not None], rows
+def column_lookup(program: Program, spans: dict[Var, Span] | None = None
+                  ) -> Callable[[str, Span | None], Var]:
+    """The variable a data column names (its header cell as written), for tables.py; the
+    header cells' spans are kept in `spans` (for later errors about a column)."""
+    def lookup(name: str, span: Span | None) -> Var:
+        v = _var(program, lookup(name, program.env.vars), span or _nowhere(name))
+        if spans is not None and span is not None:
+            spans[v] = span
+        return v
+    return lookup
 
 
-def _cells(line: str) -> list[tuple[str, int]]:
-    """The cells of one CSV line with their 1-based columns."""
-    cells = next(csv.reader(io.StringIO(line)), [])
-    out, col = [], 1
-    for c in cells:
-        at = line.find(c, col - 1) + 1 if c else col
-        out.append((c, at if at > 0 else col))
-        col = max(col, at) + len(c) + 1
-    return out
+def _nowhere(name: str) -> Span:
+    return Span("<data>", 1, 1, 1, 1 + max(1, len(name)), "")
 
 
-def _header(program: Program, file: str, text: str, line: str, errors: list[AtlasError]
-            ) -> list[Observed | None]:
-    """One Observed per column; None for a column whose name is wrong (reported)."""
-    out: list[Observed | None] = []
-    for name, col in _cells(line):
-        span = _span(file, text, 1, col, len(name))
-        var = _collect(errors, lambda: _var(program, lookup(name, program.env.vars), span))
-        if var is not None and any(o is not None and o.var == var for o in out):
-            errors.append(QueryNameError(f"the column {var.name} appears twice", span))
-            var = None
-        out.append(None if var is None else Observed(var, None, span))
-    return out
+@dataclass
+class Data:
+    """Evidence rows read from a file (value indices, None: unobserved)."""
+    columns: tuple[Var, ...]
+    rows: list[Row]
+    spans: dict[Var, Span]
+
+    def observed(self, v: Var) -> bool:
+        return any(r.get(v) is not None for r in self.rows)
 
 
-def _row(file: str, text: str, no: int, line: str, header: list[Observed | None],
-         errors: list[AtlasError]) -> list[Observed]:
-    cells = _cells(line)
-    if len(cells) != len(header):
-        errors.append(QueryError(f"this row has {len(cells)} cells, the header has "
-                                 f"{len(header)}", _span(file, text, no, 1, len(line))))
-        return []
-    out = []
-    for h, (c, col) in zip(header, cells):
-        if h is None:
-            continue
-        span = _span(file, text, no, col, len(c))
-        x = _collect(errors, lambda: [_value(h.var, c.strip(), span)])
-        if x is not None:
-            out.append(Observed(h.var, x[0], h.span))
-    return out
+def read_data(program: Program, path: Path, fmt: str | None = None) -> Data:
+    """A whole evidence file as rows (for the per-row outputs: text and JSON)."""
+    data = Data((), [], {})
+    for chunk in tables.read_file(column_lookup(program, data.spans), path, fmt):
+        data.columns = tuple(chunk.columns)
+        data.rows += tables.rows_of(chunk)
+    return data
 
 
-def rows_for(q: Query, common: list[Observed], data: list[list[Observed]] | None
-             ) -> list[Row]:
+def rows_for(q: Query, common: list[Observed], data: Data | None) -> list[Row]:
     """The evidence rows for one query; raises where evidence is meaningless for it."""
-    table = data if data is not None else [[]]
-    rows = []
-    for r in table:
-        row: Row = {}
-        for ob in list(common) + list(r):
-            agg = q.conflict(ob.var) if ob.value is not None else None
-            if agg is not None:
-                raise evidence_conflict(q, ob.var, agg, ob.span)
-            if ob.value is not None or ob.var not in row:
-                row[ob.var] = ob.value
-        rows.append(row)
-    return rows
+    if data is not None:
+        check_conflicts(q, common, data.columns, data.observed, data.spans)
+    else:
+        check_conflicts(q, common, ())
+    table = data.rows if data is not None else [{}]
+    fixed = {ob.var: ob.value for ob in common}
+    return [{**fixed, **{v: x for v, x in r.items() if x is not None or v not in fixed}}
+            for r in table]
+
+
+def check_conflicts(q: Query, common: list[Observed], columns: Sequence[Var],
+                    observed: Callable[[Var], bool] = lambda v: True,
+                    spans: dict[Var, Span] | None = None) -> None:
+    """Evidence on a variable the query both leaves free and aggregates is an error, at the
+    -e argument or the column that gives it."""
+    for ob in common:
+        agg = q.conflict(ob.var) if ob.value is not None else None
+        if agg is not None:
+            raise evidence_conflict(q, ob.var, agg, ob.span)
+    for v in columns:
+        agg = q.conflict(v)
+        if agg is not None and observed(v):
+            raise evidence_conflict(q, v, agg, (spans or {}).get(v))

@@ -9,7 +9,7 @@ whole query: it cannot be an operand, nor be used by a later query.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
@@ -17,6 +17,7 @@ import numpy as np
 from atlasc.compiler.errors import QueryTypeError
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.program import frames
 from atlasc.compiler.ir.evaluation import evaluator
 
 if TYPE_CHECKING:
@@ -37,10 +38,19 @@ class MarginalsResult:
     def free(self) -> tuple[str, ...]:
         return tuple(v.name for v in self.vars)
 
+    _cond: dict[str, np.ndarray] | None = field(default=None, init=False, repr=False,
+                                                compare=False)
+    _by_name: dict[str, Var] | None = field(default=None, init=False, repr=False,
+                                            compare=False)
+
     @property
     def conditional(self) -> dict[str, np.ndarray]:
-        """P(X = x | e): each row of each table divided by its sum (NaN where that is 0)."""
-        return conditionals(self.joint)
+        """P(X = x | e): each row of each table divided by its sum (NaN where that is 0),
+        computed once for the whole batch (a row's table is read from it, never
+        renormalised again)."""
+        if self._cond is None:
+            self._cond = conditionals(self.joint)
+        return self._cond
 
     @property
     def rows(self) -> list[dict[str, dict[str, tuple[float, float]]]]:
@@ -50,10 +60,26 @@ class MarginalsResult:
 
     def table(self, var: str, row: int = 0) -> dict[str, tuple[float, float]]:
         """value -> (P(X = x, e), P(X = x | e)) for one variable and one evidence row."""
-        v = next(v for v in self.vars if v.name == var)
+        v = self._named(var)
         cond = self.conditional[var][row]
         return {x: (float(self.joint[var][row, i]), float(cond[i]))
                 for i, x in enumerate(v.domain)}
+
+    def to_arrow(self) -> Any:
+        """One row per evidence row: X=x columns (conditional and joint), why."""
+        return frames.table(0, len(self.observed), [self])
+
+    def to_pandas(self) -> Any:
+        return self.to_arrow().to_pandas()
+
+    def to_numpy(self) -> np.ndarray:
+        """P(X = x | e) of every variable side by side: (rows, sum of the domain sizes)."""
+        return frames.to_numpy(self)
+
+    def _named(self, var: str) -> Var:
+        if self._by_name is None:
+            self._by_name = {v.name: v for v in self.vars}
+        return self._by_name[var]
 
     def undefined(self, var: str, row: int = 0) -> str | None:
         """Why P(X = x | e) is undefined for X = var in this row (None if it is defined)."""

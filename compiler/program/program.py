@@ -17,9 +17,10 @@ from atlasc.compiler.errors import QueryError, QueryNameError, QueryTypeError, S
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.lower import Guard, Lowerer, QueryFailed
-from atlasc.compiler.program import marginals
+from atlasc.compiler.program import frames, marginals, tables
 from atlasc.compiler.program.values import index_array, value_index
 from atlasc.compiler.program.undefined import cell_index, columns, undefined
+from atlasc.compiler.program.undefined import columns as undefined_columns
 from atlasc.compiler.language.models import check_models
 from atlasc.compiler.language.modelinfo import ModelInfo
 from atlasc.compiler.language.diagnose import Diagnostics
@@ -197,6 +198,18 @@ class QueryResult:
         return {"name": self.name, "semiring": self.semiring,
                 "rows": [r.to_json() for r in self.rows]}
 
+    def to_arrow(self) -> Any:
+        """One row per table entry: row, the free variables, value, argmax.X, why."""
+        return frames.entries_table(self)
+
+    def to_pandas(self) -> Any:
+        return self.to_arrow().to_pandas()
+
+    def to_numpy(self) -> np.ndarray:
+        """The entries' values in order (NaN where undefined)."""
+        return np.asarray([np.nan if e.value is None else e.value
+                           for r in self.rows for e in r.entries])
+
 
 # ---- queries ----------------------------------------------------------------------------------
 Result = QueryResult | marginals.MarginalsResult
@@ -256,6 +269,13 @@ class Query:
 
     def run(self, evidence: Any = None, columns: Sequence[str] | None = None) -> Result:
         return self.run_rows(self.program.evidence_rows(evidence, columns))
+
+    def run_table(self, data: Any, columns: Sequence[str] | None = None) -> Any:
+        """A batch given as a table of values (a pandas or polars DataFrame, a pyarrow
+        Table, a dict of arrays, a list of dicts: read as `run` reads values), answered by
+        the batch path; the result has `.to_pandas()`, `.to_arrow()`, `.to_numpy()`."""
+        cols, B = self.program.evidence_columns(data, columns)
+        return batch.run_columns(self, cols, B)
 
     def run_array(self, evidence: np.ndarray, columns: Sequence[str]) -> Any:
         """A large batch: an int array (rows, len(columns)) of value *indices* (-1:
@@ -385,11 +405,29 @@ class Program:
         as rows of value indices (None: unobserved)."""
         if evidence is None:
             return [{}]
+        table = tables.arrow_table(evidence)
+        if table is not None:
+            return [r for c in tables.table_chunks(self._column, table) for r in
+                    tables.rows_of(c)]
         if isinstance(evidence, dict):
             return [self.evidence_row(evidence)]
         if isinstance(evidence, np.ndarray):
             return self._array_rows(evidence, columns)
         return [self.evidence_row(r) for r in evidence]
+
+    def evidence_columns(self, data: Any, columns: Sequence[str] | None = None
+                         ) -> tuple[dict[Var, np.ndarray], int]:
+        """A table of evidence values as columns of value indices (-1: unobserved)."""
+        table = tables.arrow_table(data)
+        if table is None:
+            rows = self.evidence_rows(data, columns)
+            return undefined_columns(rows), len(rows)
+        chunk = next(tables.table_chunks(self._column, table, max(table.num_rows, 1)),
+                     tables.Chunk(0, table.num_rows, {}))
+        return chunk.columns, table.num_rows
+
+    def _column(self, name: str, span: Any) -> Var:
+        return self._var(name)
 
     def _array_rows(self, a: np.ndarray, columns: Sequence[str] | None) -> list[Row]:
         if a.dtype.names:

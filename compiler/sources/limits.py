@@ -63,3 +63,46 @@ class Budget:
     def report(self, message: str) -> None:
         if self.limits.progress is not None:
             self.limits.progress(f"[{self.elapsed:7.2f}s] {self.what}: {message}")
+
+
+class Monitor:
+    """A progress callback that also carries the limits of a whole compilation (`atlasc
+    --timeout/--max-nodes`): every model compiled under it gets the nodes limit and the time
+    left, and every progress message checks the deadline, so lowering and checking stop too."""
+
+    def __init__(self, show: Progress | None = None, max_nodes: int | None = None,
+                 max_seconds: float | None = None) -> None:
+        self.show, self.max_nodes, self.max_seconds = show, max_nodes, max_seconds
+        self.start = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        self.check()
+        if self.show is not None:
+            self.show(message)
+
+    def left(self) -> float | None:
+        if self.max_seconds is None:
+            return None
+        return self.max_seconds - (time.perf_counter() - self.start)
+
+    def check(self) -> None:
+        left = self.left()
+        if left is not None and left < 0:
+            raise LimitExceeded(f"compilation passed the time limit of {self.max_seconds:g}s "
+                                "(--timeout)", hint=TIME_HINT)
+
+    def limits(self) -> Limits:
+        left = self.left()
+        return Limits(max_nodes=self.max_nodes or DEFAULT_MAX_NODES,
+                      max_seconds=None if left is None else max(left, 0.0), progress=self)
+
+
+TIME_HINT = ("give it more time (--timeout SECONDS), or make the problem smaller: another "
+             "vtree, a weaker `constrained`, fewer queries")
+
+
+def limits_of(progress: Progress | None) -> Limits | None:
+    """The limits a progress callback carries (a Monitor), or plain progress."""
+    if isinstance(progress, Monitor):
+        return progress.limits()
+    return Limits(progress=progress) if progress is not None else None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
-import struct
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ import llvmlite
 import llvmlite.binding as llvm
 from llvmlite import ir
 
-from atlasc.compiler.atomic import write_atomic_bytes
+from atlasc.compiler.atomic import seal, unseal, write_atomic_bytes
 from atlasc.runtime.llvm.elems import Spec
 from atlasc.runtime.llvm.kernels import (KERNEL_VERSION, allocate_module, backtrack_module,
                                   backward_module, stage_module)
@@ -78,24 +77,15 @@ class Engine:
             data = path.read_bytes()
         except OSError:
             return None
-        head = len(MAGIC) + 32 + 8
-        if len(data) < head or not data.startswith(MAGIC):
+        payload = unseal(MAGIC, data)
+        if payload is None:
             self.stats.rejected += 1
-            return None
-        digest = data[len(MAGIC):len(MAGIC) + 32]
-        (length,) = struct.unpack("<Q", data[len(MAGIC) + 32:head])
-        payload = data[head:]
-        if len(payload) != length or hashlib.sha256(payload).digest() != digest:
-            self.stats.rejected += 1
-            return None
         return payload
 
     @staticmethod
     def _store(path: Path, payload: bytes) -> None:
-        blob = MAGIC + hashlib.sha256(payload).digest() + struct.pack("<Q", len(payload)) + \
-            payload
         try:
-            write_atomic_bytes(path, blob)
+            write_atomic_bytes(path, seal(MAGIC, payload))
         except OSError:
             pass    # an unwritable cache only costs a rebuild next time
 

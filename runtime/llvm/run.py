@@ -256,3 +256,18 @@ def compiled(c: Circuit | Node, argmax: bool, keep: bool = False) -> Compiled:
     if mode not in per:
         per[mode] = make(c.root)
     return per[mode]
+
+
+def programs(c: Circuit) -> dict[str, Program]:
+    """The linear programs made for a circuit so far, by mode (for the program cache)."""
+    return {mode: comp.prog for mode, comp in _COMPILED.get(c, {}).items()}
+
+
+def adopt(c: Circuit, progs: dict[str, Program]) -> None:
+    """Bind linear programs made in an earlier process (the program cache) to their circuit,
+    so its first run does not linearise it again."""
+    per = _COMPILED.setdefault(c, {})
+    for mode, prog in progs.items():
+        if mode not in per:
+            per[mode] = Compiled(prog, KEEP_TILE_BYTES, 1) if mode == "keep" else \
+                Compiled(prog)

@@ -1,0 +1,272 @@
+"""Bench: data in and out of `atlasc run` at engine speed (issue 14), each number a ratio of
+two measurements made in this run, on this machine.
+
+  rows      `atlasc run alarm.query --data rows.csv --out out.csv` on 20,000 evidence rows
+            (3 random variables observed per row), the program loaded from the cache: the
+            whole process (start-up, imports, cache load included) and its data path alone
+            (read + evaluate + write, as -v reports them), per row, against PySDD's own model
+            counter on the same network and evidence, one row at a time (bench/runtime.py
+            drives it), and against `Query.run_array` on the same rows in one process
+  marginals all marginals of alarm through the CLI on 2,000 and 20,000 rows (linear: the ratio
+            of the two data paths), and against a probability-of-evidence run on the same rows
+  stream    10^6 and 10^7 rows of alarm (37 variables) from Parquet through
+            `run --data ... --out x.parquet`: peak RSS of the process (getrusage of the child)
+  cache     pathfinder all-marginals, `atlasc run` cold (--no-cache) against warm (cache hit)
+
+Writes bench/RESULTS-data.md.  Usage: python bench/data.py [--quick] (quick: 10^6 rows only)
+"""
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+import numpy as np  # noqa: E402
+import pyarrow as pa  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+
+OUT = HERE / "RESULTS-data.md"
+ROWS, SMALL, OBSERVED, SEED = 20_000, 2_000, 3, 0
+ATLASC = [sys.executable, "-m", "atlasc"]
+WRAP = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+        "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "w = time.perf_counter() - t; sys.stderr.write(r.stderr); "
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(r.returncode, w, u.ru_maxrss, u.ru_utime + u.ru_stime)")
+
+
+def _runtime_bench() -> Any:
+    spec = importlib.util.spec_from_file_location("bench_runtime", HERE / "runtime.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def models_dir() -> Path:
+    spec = importlib.util.find_spec("pgmpy")
+    assert spec and spec.origin
+    return Path(spec.origin).parent / "utils" / "example_models"
+
+
+# ---- data --------------------------------------------------------------------------------------
+def evidence_codes(prog: Any, n: int, seed: int) -> tuple[list[str], np.ndarray]:
+    """n rows, OBSERVED random variables observed per row: value indices, -1 unobserved."""
+    names = sorted(prog.variables)
+    rng = np.random.default_rng(seed)
+    E = np.full((n, len(names)), -1, np.int64)
+    picks = np.argsort(rng.random((n, len(names))), axis=1)[:, :OBSERVED]
+    sizes = np.asarray([prog.variables[c].size for c in names])
+    for j in range(OBSERVED):
+        col = picks[:, j]
+        E[np.arange(n), col] = (rng.random(n) * sizes[col]).astype(np.int64)
+    return names, E
+
+
+def labelled(prog: Any, names: list[str], E: np.ndarray) -> pa.Table:
+    cols = {}
+    for j, c in enumerate(names):
+        dom = pa.array(list(prog.variables[c].domain), pa.string())
+        idx = pa.array(E[:, j].astype(np.int32), mask=E[:, j] < 0)
+        cols[c] = pa.DictionaryArray.from_arrays(idx, dom)
+    return pa.table(cols)
+
+
+def write_csv(prog: Any, names: list[str], E: np.ndarray, path: Path) -> None:
+    import pyarrow.csv as pcsv
+    t = labelled(prog, names, E)
+    t = pa.table({c: t.column(c).cast(pa.string()).fill_null("") for c in names})
+    pcsv.write_csv(t, path, pcsv.WriteOptions(quoting_style="needed"))
+
+
+def write_parquet(prog: Any, n: int, path: Path, chunk: int = 1_000_000) -> None:
+    names = sorted(prog.variables)
+    with pq.ParquetWriter(path, labelled(prog, names, evidence_codes(prog, 1, 0)[1]).schema
+                          ) as w:
+        for k, start in enumerate(range(0, n, chunk)):
+            _, E = evidence_codes(prog, min(chunk, n - start), SEED + 1 + k)
+            w.write_table(labelled(prog, names, E))
+
+
+# ---- the CLI -------------------------------------------------------------------------------------
+def cli(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """One `atlasc` process: wall time, peak RSS (bytes), the phases -v logs."""
+    done = subprocess.run([sys.executable, "-c", WRAP, *ATLASC, *args, "-v"], env=env,
+                          capture_output=True, text=True)
+    code, wall, rss, cpu = done.stdout.split()
+    if int(code) not in (0, 5):
+        raise RuntimeError(f"atlasc {' '.join(args)} failed:\n{done.stderr}")
+    phases = {m[1]: float(m[2]) for m in
+              re.finditer(r"atlasc: (compile|read|evaluate|write): ([0-9.]+) s", done.stderr)}
+    data = sum(phases.get(p, 0.0) for p in ("read", "evaluate", "write"))
+    return {"wall": float(wall), "rss": int(rss) * 1024, "phases": phases, "data": data,
+            "cpu": float(cpu)}
+
+
+def best(args: list[str], env: dict[str, str], reps: int) -> dict[str, Any]:
+    runs = [cli(args, env) for _ in range(reps)]
+    return {"wall": statistics.median(r["wall"] for r in runs),
+            "cpu": statistics.median(r["cpu"] for r in runs),
+            "data": statistics.median(r["data"] for r in runs),
+            "rss": max(r["rss"] for r in runs), "phases": runs[-1]["phases"]}
+
+
+# ---- the cases -----------------------------------------------------------------------------------
+def query_file(d: Path, name: str, body: str) -> Path:
+    q = d / f"{name}.query"
+    q.write_text(f'model bn = bif "{models_dir() / name}.bif.gz"\n{body}\n')
+    return q
+
+
+def rows_case(d: Path, env: dict[str, str], reps: int) -> dict[str, Any]:
+    from atlasc.compiler.api import compile_file
+    q = query_file(d, "alarm", "query pe = sum[*] bn\nquery marg = marginals(bn)")
+    prog = compile_file(q)
+    names, E = evidence_codes(prog, ROWS, SEED)
+    csv = d / "rows.csv"
+    write_csv(prog, names, E, csv)
+    cli(["run", str(q), "-q", "pe"], env)                     # fills the cache
+    ours = best(["run", str(q), "-q", "pe", "--data", str(csv), "--out", str(d / "o.csv")],
+                env, reps)
+    qe = prog.queries["pe"]
+    qe.run_array(E, names)
+    arr = statistics.median(_timed(lambda: qe.run_array(E, names)) for _ in range(5))
+    pysdd = _pysdd(prog, names, E)
+    return {"ours": ours, "array": arr, "pysdd": pysdd, "q": q, "csv": csv, "prog": prog,
+            "names": names, "E": E}
+
+
+def _timed(fn: Any) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def _pysdd(prog: Any, names: list[str], E: np.ndarray) -> float:
+    """PySDD's seconds per row on the alarm SDD, over the first rows it finishes in 10 s."""
+    rt = _runtime_bench()
+    case = rt.NetworkCase("alarm")
+    by_name = {v.name: v for v in case.vars}
+    evs = [[(by_name[names[j]], int(E[b, j])) for j in np.flatnonzero(E[b] >= 0)]
+           for b in range(min(len(E), 2000))]
+    per_row, _ = rt.pysdd_rows(case, evs, budget=10.0)
+    return per_row
+
+
+def marginals_case(d: Path, env: dict[str, str], base: dict[str, Any], reps: int
+                   ) -> dict[str, Any]:
+    q, prog, names, E = base["q"], base["prog"], base["names"], base["E"]
+    small = d / "rows2k.csv"
+    write_csv(prog, names, E[:SMALL], small)
+    out = str(d / "m.parquet")
+    m20 = best(["run", str(q), "-q", "marg", "--data", str(base["csv"]), "--out", out], env,
+               reps)
+    m2 = best(["run", str(q), "-q", "marg", "--data", str(small), "--out", out], env, reps)
+    pe20 = best(["run", str(q), "-q", "pe", "--data", str(base["csv"]), "--out", out], env,
+                reps)
+    return {"m20": m20, "m2": m2, "pe20": pe20}
+
+
+def stream_case(d: Path, env: dict[str, str], sizes: list[int], base: dict[str, Any]
+                ) -> list[dict[str, Any]]:
+    out = []
+    for n in sizes:
+        data = d / f"rows{n}.parquet"
+        write_parquet(base["prog"], n, data)
+        r = cli(["run", str(base["q"]), "-q", "pe", "--data", str(data), "--out",
+                 str(d / "x.parquet")], env)
+        rows = pq.ParquetFile(d / "x.parquet").metadata.num_rows
+        assert rows == n, (rows, n)
+        out.append({"n": n, **r})
+        data.unlink()
+    return out
+
+
+def cache_case(d: Path, env: dict[str, str]) -> dict[str, Any]:
+    q = query_file(d, "pathfinder", "query marg = marginals(bn)")
+    cold = cli(["run", str(q), "--no-cache"], env)
+    cli(["run", str(q)], env)                                   # stores the entry
+    warm = best(["run", str(q)], env, 3)
+    return {"cold": cold, "warm": warm}
+
+
+# ---- the table -----------------------------------------------------------------------------------
+def us(x: float) -> str:
+    return f"{x * 1e6:.1f} us"
+
+
+def write(r: dict[str, Any], m: dict[str, Any], s: list[dict[str, Any]], c: dict[str, Any]
+          ) -> None:
+    o, n = r["ours"], ROWS
+    lines = [
+        "# Data in and out of `atlasc run` (bench/data.py)", "",
+        f"{datetime.date.today()}, {_machine()}, load average {os.getloadavg()[0]:.1f} at the "
+        "end (the machine is shared: wall times include waiting for a core; CPU times do "
+        "not).  Every ratio is of two measurements made in the same run.  Regenerate with "
+        "`python bench/data.py`.", "",
+        "## `run --data` on 20,000 rows of alarm (3 variables observed per row)", "",
+        "| measurement | per row | ratio |", "|---|---|---|",
+        f"| PySDD model counter, one row at a time | {us(r['pysdd'])} | 1 |",
+        f"| `atlasc run --data rows.csv --out o.csv`, whole process (start-up, imports, cache "
+        f"load: {o['wall']:.2f} s wall, {o['cpu']:.2f} s CPU in all), wall | {us(o['wall'] / n)}"
+        f" | {r['pysdd'] / (o['wall'] / n):.1f}x PySDD |",
+        f"| the same, CPU time | {us(o['cpu'] / n)} | {r['pysdd'] / (o['cpu'] / n):.1f}x PySDD |",
+        f"| its data path (read {o['phases'].get('read', 0):.3f} s + evaluate "
+        f"{o['phases'].get('evaluate', 0):.3f} s + write {o['phases'].get('write', 0):.3f} s) "
+        f"| {us(o['data'] / n)} | {r['pysdd'] / (o['data'] / n):.0f}x PySDD |",
+        f"| `Query.run_array` on the same rows, in process | {us(r['array'] / n)} | data path "
+        f"= {o['data'] / r['array']:.2f}x run_array |", "",
+        "## All marginals through the CLI (alarm, data path as -v reports it)", "",
+        "| run | data path | whole process |", "|---|---|---|",
+        f"| marginals, 2,000 rows | {m['m2']['data']:.3f} s | {m['m2']['wall']:.2f} s |",
+        f"| marginals, 20,000 rows | {m['m20']['data']:.3f} s | {m['m20']['wall']:.2f} s |",
+        f"| probability of evidence, 20,000 rows | {m['pe20']['data']:.3f} s | "
+        f"{m['pe20']['wall']:.2f} s |", "",
+        f"20,000 / 2,000 rows: {m['m20']['data'] / m['m2']['data']:.1f} (data path), "
+        f"{m['m20']['wall'] / m['m2']['wall']:.2f} (whole process); marginals / probability "
+        f"of evidence on 20,000 rows: {m['m20']['data'] / m['pe20']['data']:.2f} (data path), "
+        f"{m['m20']['wall'] / m['pe20']['wall']:.2f} (whole process).", "",
+        "## Streaming: alarm (37 variables), Parquet in, `--out x.parquet`", "",
+        "| rows | wall | CPU | peak RSS | CPU per row |", "|---|---|---|---|---|"]
+    for x in s:
+        lines.append(f"| {x['n']:,} | {x['wall']:.1f} s | {x['cpu']:.1f} s | "
+                     f"{x['rss'] / 2 ** 20:.0f} MB | {us(x['cpu'] / x['n'])} |")
+    lines += ["", "## Compiled-program cache: pathfinder all marginals", "",
+              "| run | wall | CPU (user + system) |", "|---|---|---|",
+              f"| cold (`--no-cache`) | {c['cold']['wall']:.2f} s | {c['cold']['cpu']:.2f} s |",
+              f"| warm (cache hit) | {c['warm']['wall']:.2f} s | {c['warm']['cpu']:.2f} s |",
+              "", f"warm / cold: {c['warm']['wall'] / c['cold']['wall']:.3f} (wall), "
+              f"{c['warm']['cpu'] / c['cold']['cpu']:.3f} (CPU).", ""]
+    OUT.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+def _machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def main(quick: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        env = dict(os.environ, ATLASC_PROGRAM_CACHE=str(d / "programs"))
+        r = rows_case(d, env, 3)
+        m = marginals_case(d, env, r, 3)
+        s = stream_case(d, env, [10 ** 6] if quick else [10 ** 6, 10 ** 7], r)
+        c = cache_case(d, env)
+    write(r, m, s, c)
+
+
+if __name__ == "__main__":
+    main("--quick" in sys.argv)

@@ -1,0 +1,279 @@
+"""The compiled-program cache: an unchanged `.query` file with unchanged model files loads its
+compiled program (circuits, reports, guards) instead of compiling again (docs/data.md).
+
+An entry is keyed by a hash of the query text, its path and directory, the options that
+change compilation (--repair, --max-nodes) and atlasc itself (its version and a hash of its
+source files, so a changed atlasc never loads an old program).  The entry records the content
+hash of every model file the program read; one that changed makes the entry stale, and it is
+rebuilt.  An entry holds the program (circuits, reports, run-time checks) and the linear
+programs the LLVM kernels run for each of its circuits (runtime/llvm/linear.py), so a warm run
+neither compiles nor linearises.  Entries live in platformdirs' user cache directory (`programs/`), beside the LLVM
+object cache (runtime/llvm/engine.py) whose approach they share: a header with the payload's
+length and SHA-256, written to a temporary file and renamed into place, so a reader sees a
+whole entry or none, and a truncated, corrupt or foreign entry fails the check and is rebuilt,
+never loaded.  Concurrent runs that share a cache each write a whole entry; the last rename
+wins, and every entry they leave is complete.
+
+ATLASC_CACHE_DIR moves the cache (programs go in its `programs/` folder), ATLASC_CACHE_DIR=off
+or ATLASC_PROGRAM_CACHE=off turns this cache off (ATLASC_PROGRAM_CACHE=DIR moves this cache
+alone); `atlasc run --no-cache` skips it once.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import cloudpickle
+import platformdirs
+
+from atlasc.compiler import atomic
+from atlasc.compiler.atomic import write_atomic_bytes
+from atlasc.compiler.errors import AtlasError
+from atlasc.compiler.ir.builder import Builder, _key
+from atlasc.compiler.ir.evaluation import evaluator
+from atlasc.compiler.language import typed as Ty
+from atlasc.compiler.ir.nodes import Leaf, Node
+from atlasc.compiler.semirings import registry as R
+from atlasc.compiler.semirings.base import Semiring
+from atlasc.compiler.version import __version__
+
+MAGIC = b"ATLASC-PROG\x01"
+_SOURCE_HASH: list[str] = []
+
+
+def root_dir() -> Path | None:
+    """The cache's folder (LLVM objects and programs), None when caching is off."""
+    env = os.environ.get("ATLASC_CACHE_DIR")
+    if env == "off":
+        return None
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_cache_dir("atlasc", appauthor=False))
+
+
+def program_dir() -> Path | None:
+    """ATLASC_PROGRAM_CACHE: off, or a folder for the programs alone."""
+    own = os.environ.get("ATLASC_PROGRAM_CACHE")
+    if own == "off":
+        return None
+    if own:
+        return Path(own)
+    root = root_dir()
+    return root / "programs" if root is not None else None
+
+
+def source_hash() -> str:
+    """A hash of atlasc's own source files (computed once per process)."""
+    if not _SOURCE_HASH:
+        here = Path(__file__).resolve().parents[2]
+        h = hashlib.sha256()
+        for sub in ("compiler", "runtime", "grammar", "atlasc"):
+            for p in sorted((here / sub).rglob("*")):
+                if p.suffix in (".py", ".lark") and "__pycache__" not in p.parts:
+                    h.update(str(p.relative_to(here)).encode() + b"\0" + p.read_bytes())
+        _SOURCE_HASH.append(h.hexdigest())
+    return _SOURCE_HASH[0]
+
+
+def key(text: str, file: str, base_dir: Path, options: dict[str, Any]) -> str:
+    parts = [__version__, source_hash(), sys.version, text, os.path.abspath(file),
+             str(base_dir), repr(sorted(options.items()))]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:40]
+
+
+# ---- entries ------------------------------------------------------------------------------------
+@dataclass
+class Stats:
+    hits: int = 0
+    builds: int = 0
+    rejected: int = 0          # corrupt, truncated, foreign or stale entries rebuilt
+
+
+STATS = Stats()
+
+
+def seal(payload: bytes) -> bytes:
+    return atomic.seal(MAGIC, payload)
+
+
+def unseal(data: bytes) -> bytes | None:
+    """The payload of a whole, intact entry; None otherwise."""
+    return atomic.unseal(MAGIC, data)
+
+
+def file_hash(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def dependencies(program: Any) -> list[tuple[str, str | None]]:
+    """The model files a program read, with their content hashes."""
+    out = []
+    for m in program.models.values():
+        rel = getattr(m.decl.body, "path", None)
+        if rel is not None:
+            p = (program.env.base_dir / rel).resolve()
+            out.append((str(p), file_hash(p)))
+    return sorted(out)
+
+
+def load(k: str) -> Any | None:
+    d = program_dir()
+    if d is None:
+        return None
+    try:
+        data = (d / f"{k}.prog").read_bytes()
+    except OSError:
+        return None
+    payload = unseal(data)
+    try:
+        deps, program, linear = _Unpickler(io.BytesIO(payload)).load() if payload else \
+            (None, None, None)
+    except Exception:           # an entry of another atlasc: rebuilt, never trusted
+        deps, program, linear = None, None, None
+    if program is None or any(file_hash(Path(p)) != h for p, h in deps):
+        STATS.rejected += 1
+        return None
+    for c, prepared in linear:
+        evaluator().adopt(c, prepared)
+    STATS.hits += 1
+    return program
+
+
+def circuits(program: Any) -> list[tuple[Any, bool, bool]]:
+    """Every circuit a run of the program evaluates, with its mode (argmax, keep)."""
+    out = []
+    for q in program.queries.values():
+        if q.circuit is not None:
+            out.append((q.circuit, bool(q.argmax_vars()), isinstance(q.typed, Ty.TMarginals)))
+            out += [(g.circuit, False, False) for g in q.guards]
+            out += [(f.circuit, False, False) for f in q.inconsistent]
+    return out
+
+
+def linearised(program: Any) -> list[tuple[Any, Any]]:
+    """The circuits with what the back end makes to run them (made now, not at the first
+    run: runtime/llvm/linear.py's programs for the LLVM back end)."""
+    return [(c, evaluator().prepare(c, argmax, keep)) for c, argmax, keep in circuits(program)]
+
+
+def store(k: str, program: Any) -> None:
+    d = program_dir()
+    if d is None:
+        return
+    buf = io.BytesIO()
+    try:
+        _Pickler(buf, protocol=5).dump((dependencies(program), program, linearised(program)))
+        write_atomic_bytes(d / f"{k}.prog", seal(buf.getvalue()))
+    except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        pass                    # what cannot be cached is compiled again next time
+
+
+def cached(k: str, build: Callable[[], Any], use: bool = True) -> Any:
+    """The program under key k from the cache, or built and stored."""
+    if not use:
+        return build()
+    hit = load(k)
+    if hit is not None:
+        return hit
+    STATS.builds += 1
+    program = build()
+    with _deep_recursion():
+        store(k, program)
+    return program
+
+
+class _deep_recursion:
+    """Circuits are deep object graphs: pickle them with room on the stack."""
+
+    def __enter__(self) -> None:
+        self.old = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(self.old, 200_000))
+
+    def __exit__(self, *exc: Any) -> None:
+        sys.setrecursionlimit(self.old)
+
+
+# ---- pickling ---------------------------------------------------------------------------------
+def _node(op: Any, children: tuple, arg: Any, sr: Semiring, uid: int) -> Node:
+    return Node(op, children, arg, sr, uid)
+
+
+def _builder(nodes: list[Node], scope: dict, interned: dict, max_nodes: int | None
+             ) -> Builder:
+    b = Builder.__new__(Builder)
+    b._table = {_key(n.op, n.children, n.arg, n.sr): n for n in nodes}
+    b._scope, b._interned, b.max_nodes = scope, interned, max_nodes
+    return b
+
+
+def _error(cls: type, state: dict[str, Any], args: tuple) -> BaseException:
+    e = cls.__new__(cls)
+    e.args = args
+    e.__dict__.update(state)
+    return e
+
+
+class _Pickler(cloudpickle.Pickler):  # type: ignore[misc]
+    """cloudpickle (user mappings are closures) with registered semirings by name, nodes
+    and leaves by constructor (far faster to load than dataclass state) and a builder's
+    hash-cons table rebuilt on load rather than stored."""
+
+    def persistent_id(self, obj: Any) -> Any:
+        if isinstance(obj, Semiring):
+            try:
+                if R.get(obj.name) is obj:
+                    return obj.name
+            except R.UnknownSemiring:
+                pass
+        return None
+
+    def reducer_override(self, obj: Any) -> Any:
+        t = type(obj)
+        if t is Node:
+            return _node, (obj.op, obj.children, obj.arg, obj.sr, obj.uid)
+        if t is Leaf:
+            return Leaf, (obj.var, obj.weights)
+        if t is Builder:
+            return _builder, (list(obj._table.values()), obj._scope, obj._interned,
+                              obj.max_nodes)
+        if isinstance(obj, AtlasError):
+            return _error, (t, dict(obj.__dict__), obj.args)
+        return super().reducer_override(obj)
+
+
+class _Unpickler(pickle.Unpickler):
+    def persistent_load(self, pid: Any) -> Any:
+        return R.get(pid)
+
+
+# ---- atlasc cache info | clear ------------------------------------------------------------------
+def info(others: tuple[tuple[str, Path | None], ...] = ()
+         ) -> list[tuple[str, Path | None, int, int]]:
+    """(what, folder, entries, bytes) for the program cache and the caches in `others`
+    (the CLI adds the LLVM objects' folder)."""
+    out = []
+    for what, d in (("compiled programs", program_dir()),) + others:
+        files = [p for p in d.iterdir() if p.is_file()] if d is not None and d.is_dir() else []
+        out.append((what, d, len(files), sum(p.stat().st_size for p in files)))
+    return out
+
+
+def clear(others: tuple[tuple[str, Path | None], ...] = ()) -> int:
+    """Remove every entry of the program cache and those in `others`; the number removed."""
+    n = 0
+    for _, d, _, _ in info(others):
+        if d is not None and d.is_dir():
+            for p in d.iterdir():
+                if p.is_file() and (p.suffix in (".prog", ".o", ".tmp")):
+                    p.unlink(missing_ok=True)
+                    n += 1
+    return n

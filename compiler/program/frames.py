@@ -1,0 +1,173 @@
+"""Results as Arrow tables: one output row per evidence row (the `--out` files and
+`.to_arrow()` / `.to_pandas()` of batch results; docs/data.md).
+
+Columns, for rows [start, start + B) of the evidence:
+
+* `row`: the evidence row, counted from 1;
+* a query `q` without free variables: `q`; with free variables F, one column per assignment,
+  `q[A=a,B=b]` (the table's entries in `assignments` order);
+* maximising queries: `q.argmax.X` (or `q[A=a].argmax.X`), the maximising value of X;
+* `marginals(...)`: `q[X=x]` = P(X = x | e) and `q.joint[X=x]` = P(X = x, e);
+* PASP maxent/credal calls: `q.inconsistent.LABEL`, the inconsistent mass of the row;
+* `q.why`: the reason of the row's first undefined entry, null where every entry is defined.
+
+An undefined entry (zero-probability evidence, positivity of an adjustment) is null, never a
+number, in every format; value columns are float64 (int64 for exact counts, bool for the
+Boolean semiring, decimal text for counts past int64).
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import pyarrow as pa
+
+
+def row_column(start: int, B: int) -> pa.Array:
+    return pa.array(np.arange(start + 1, start + B + 1, dtype=np.int64))
+
+
+def entry_names(name: str, free: Sequence[Any], assignments: np.ndarray) -> list[str]:
+    if not free:
+        return [name]
+    return [f"{name}[" + ",".join(f"{v.name}={v.domain[int(i)]}" for v, i in zip(free, a)) + "]"
+            for a in assignments]
+
+
+def values_array(col: np.ndarray, mask: np.ndarray | None) -> pa.Array:
+    """One column of values; entries under `mask` (or NaN) are null."""
+    if col.dtype == object:
+        col = _exact(col, mask)
+        if not isinstance(col, np.ndarray):
+            return col
+    if col.ndim > 1:
+        flat = values_array(col.reshape(-1), None if mask is None else
+                            np.repeat(mask, int(np.prod(col.shape[1:]))))
+        return pa.FixedSizeListArray.from_arrays(flat, int(np.prod(col.shape[1:])))
+    if np.issubdtype(col.dtype, np.floating):
+        nan = np.isnan(col)
+        mask = nan if mask is None else (mask | nan)
+    return pa.array(col, mask=mask if mask is not None and mask.any() else None)
+
+
+def _exact(col: np.ndarray, mask: np.ndarray | None) -> np.ndarray | pa.Array:
+    """Exact counts: int64 where they fit, else their decimal text."""
+    if not all(isinstance(x, (int, np.integer)) for x in col):
+        return col.astype(float)
+    if all(-2 ** 63 <= int(x) < 2 ** 63 for x in col):
+        return col.astype(np.int64)
+    shown = [None if mask is not None and m else str(x) for x, m in
+             zip(col, mask if mask is not None else np.zeros(len(col), bool))]
+    return pa.array(shown, pa.string())
+
+
+def labels(domain: Sequence[str], codes: np.ndarray, mask: np.ndarray | None) -> pa.Array:
+    """Value indices as a dictionary column of the domain's values (no copy of the labels)."""
+    idx = pa.array(codes.astype(np.int32), mask=mask if mask is not None and mask.any()
+                   else None)
+    return pa.DictionaryArray.from_arrays(idx, pa.array(list(domain), pa.string()))
+
+
+def why_column(B: int, rows: np.ndarray, reason: Any) -> pa.Array:
+    """`reason(b)` for the rows listed, null elsewhere."""
+    out: list[str | None] = [None] * B
+    for b in rows.tolist():
+        out[b] = reason(b)
+    return pa.array(out, pa.string())
+
+
+def result_columns(r: Any) -> dict[str, pa.Array]:
+    """The columns of an ArrayResult (compiler/program/batch.py)."""
+    B = r.values.shape[0]
+    names = entry_names(r.name, r.free, r.assignments)
+    und = r.undefined
+    out: dict[str, pa.Array] = {}
+    for k, n in enumerate(names):
+        mask = und[:, k] if und is not None else None
+        out[n] = values_array(r.values[:, k], mask)
+        for x, am in sorted((r.argmax or {}).items()):
+            out[f"{n}.argmax.{x}"] = labels(r.domains[x], am[:, k], mask)
+    for label, mass in sorted((r.inconsistent or {}).items()):
+        out[f"{r.name}.inconsistent.{label}"] = pa.array(np.asarray(mass, float))
+    out[f"{r.name}.why"] = _why(r, B)
+    return out
+
+
+def _why(r: Any, B: int) -> pa.Array:
+    if r.undefined is None:
+        return pa.nulls(B, pa.string())
+    first = np.argmax(r.undefined, axis=1)
+    return why_column(B, np.flatnonzero(r.undefined.any(axis=1)),
+                      lambda b: r.why(b, int(first[b])))
+
+
+def marginal_columns(r: Any) -> dict[str, pa.Array]:
+    """The columns of an ArrayMarginals: conditional and joint per value of each variable."""
+    cond = r.conditional
+    out: dict[str, pa.Array] = {}
+    B = 0
+    for v in r.vars:
+        joint = r.joint[v.name]
+        B = joint.shape[0]
+        for i, x in enumerate(v.domain):
+            out[f"{r.name}[{v.name}={x}]"] = values_array(cond[v.name][:, i], None)
+        for i, x in enumerate(v.domain):
+            out[f"{r.name}.joint[{v.name}={x}]"] = pa.array(joint[:, i])
+    zero = np.zeros(B, bool)
+    for v in r.vars:
+        zero |= r.joint[v.name].sum(axis=1) <= 0
+    out[f"{r.name}.why"] = why_column(B, np.flatnonzero(zero),
+                                      lambda b: "the evidence has probability 0")
+    return out
+
+
+def table(start: int, B: int, results: Sequence[Any]) -> pa.Table:
+    """The output rows [start, start + B) of several queries' batch results."""
+    cols: dict[str, pa.Array] = {"row": row_column(start, B)}
+    for r in results:
+        cols.update(marginal_columns(r) if hasattr(r, "joint") else result_columns(r))
+    return pa.table(cols)
+
+
+def to_numpy(r: Any) -> np.ndarray:
+    """Values (B, K, *elem) of a table query (NaN where undefined); for marginals the
+    conditionals of every variable side by side (B, sum of domain sizes)."""
+    if hasattr(r, "joint"):
+        cond = r.conditional
+        return np.concatenate([cond[v.name] for v in r.vars], axis=1)
+    return r.values
+
+
+def entries_table(r: Any) -> pa.Table:
+    """A `run` result (QueryResult) as one row per table entry: `row`, the free variables'
+    values, `value` (null where undefined), `argmax.X`, `why`."""
+    row, cells, values, why = [], {f: [] for f in r.free}, [], []
+    maxed = sorted({x for rw in r.rows for e in rw.entries for x in (e.argmax or {})})
+    argmax: dict[str, list] = {x: [] for x in maxed}
+    for b, rw in enumerate(r.rows, start=1):
+        for e in rw.entries:
+            row.append(b)
+            for f in r.free:
+                cells[f].append(e.assignment[f])
+            values.append(e.value)
+            why.append(e.undefined)
+            for x in maxed:
+                argmax[x].append((e.argmax or {}).get(x))
+    cols: dict[str, Any] = {"row": pa.array(row, pa.int64())}
+    cols.update({f: pa.array(c, pa.string()).dictionary_encode() for f, c in cells.items()})
+    cols["value"] = _entry_values(values)
+    cols.update({f"argmax.{x}": pa.array(a, pa.string()).dictionary_encode()
+                 for x, a in argmax.items()})
+    cols["why"] = pa.array(why, pa.string())
+    return pa.table(cols)
+
+
+def _entry_values(values: list[Any]) -> pa.Array:
+    if any(isinstance(v, (tuple, list)) for v in values):
+        return pa.array([None if v is None else list(v) for v in values])
+    if all(v is None or isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+           for v in values):
+        return values_array(np.asarray(values, dtype=object), np.asarray(
+            [v is None for v in values])) if any(v is None for v in values) else \
+            values_array(np.asarray(values, dtype=object), None)
+    return pa.array(values)
