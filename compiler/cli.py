@@ -305,7 +305,8 @@ def _stream(program: Any, queries: list[Any], evidence: tuple[str, ...], data: s
     finally:
         bar.close()
     for phase, sec in summary.seconds.items():
-        LOG.info("%s: %.3f s (%d rows)", phase, sec, summary.rows)
+        LOG.info("%s: %.3f s (CPU %.3f s) (%d rows)", phase, sec, summary.cpu[phase],
+                 summary.rows)
     if out is None:
         click.echo(writer.sink.getvalue().decode("utf-8"), nl=False)
     return summary

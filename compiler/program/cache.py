@@ -207,10 +207,22 @@ def _node(op: Any, children: tuple, arg: Any, sr: Semiring, uid: int) -> Node:
     return Node(op, children, arg, sr, uid)
 
 
+class _LoadedBuilder(Builder):
+    """A builder loaded from the cache: its hash-cons table is rebuilt from its nodes only if
+    something builds on it (running a query never does; --repair and new operators do)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "_table":
+            raise AttributeError(name)
+        nodes = self.__dict__.pop("_nodes")
+        self._table = {_key(n.op, n.children, n.arg, n.sr): n for n in nodes}
+        return self._table
+
+
 def _builder(nodes: list[Node], scope: dict, interned: dict, max_nodes: int | None
              ) -> Builder:
-    b = Builder.__new__(Builder)
-    b._table = {_key(n.op, n.children, n.arg, n.sr): n for n in nodes}
+    b = _LoadedBuilder.__new__(_LoadedBuilder)
+    b._nodes = nodes  # type: ignore[attr-defined]
     b._scope, b._interned, b.max_nodes = scope, interned, max_nodes
     return b
 
@@ -225,7 +237,7 @@ def _error(cls: type, state: dict[str, Any], args: tuple) -> BaseException:
 class _Pickler(cloudpickle.Pickler):  # type: ignore[misc]
     """cloudpickle (user mappings are closures) with registered semirings by name, nodes
     and leaves by constructor (far faster to load than dataclass state) and a builder's
-    hash-cons table rebuilt on load rather than stored."""
+    nodes stored without their hash-cons table (rebuilt only if something builds on it)."""
 
     def persistent_id(self, obj: Any) -> Any:
         if isinstance(obj, Semiring):
@@ -242,7 +254,7 @@ class _Pickler(cloudpickle.Pickler):  # type: ignore[misc]
             return _node, (obj.op, obj.children, obj.arg, obj.sr, obj.uid)
         if t is Leaf:
             return Leaf, (obj.var, obj.weights)
-        if t is Builder:
+        if isinstance(obj, Builder):
             return _builder, (list(obj._table.values()), obj._scope, obj._interned,
                               obj.max_nodes)
         if isinstance(obj, AtlasError):

@@ -30,6 +30,15 @@ class Summary:
     undefined: bool = False                 # some entry is undefined (null, with its reason)
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
         ("read", "evaluate", "write"), 0.0))
+    cpu: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
+        ("read", "evaluate", "write"), 0.0))
+
+    def spend(self, phase: str, t0: tuple[float, float]) -> tuple[float, float]:
+        """Add the wall and CPU time since t0 to `phase`; the clocks now."""
+        now = (time.perf_counter(), time.process_time())
+        self.seconds[phase] += now[0] - t0[0]
+        self.cpu[phase] += now[1] - t0[1]
+        return now
 
 
 def with_common(common: Sequence[Observed], cols: Columns, B: int) -> Columns:
@@ -72,18 +81,16 @@ def stream(queries: Sequence[Query], common: Sequence[Observed], chunks: Iterabl
     s = Summary()
     it = iter(chunks)
     while True:
-        t0 = time.perf_counter()
+        t = (time.perf_counter(), time.process_time())
         chunk = next(it, None)
-        t1 = time.perf_counter()
-        s.seconds["read"] += t1 - t0
+        t = s.spend("read", t)
         if chunk is None:
             return s
         results = run_chunk(queries, common, chunk, spans or {})
         table = frames.table(chunk.start, chunk.rows, results)
-        t2 = time.perf_counter()
+        t = s.spend("evaluate", t)
         writer.write(table)
-        s.seconds["evaluate"] += t2 - t1
-        s.seconds["write"] += time.perf_counter() - t2
+        s.spend("write", t)
         s.rows += chunk.rows
         s.undefined = s.undefined or undefined_in(results)
         if tick is not None:

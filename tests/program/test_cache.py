@@ -159,3 +159,14 @@ def test_cli_warm_run_loads_from_cache(cache_dir: Path) -> None:
     assert cache.STATS.hits == 1 and cache.STATS.builds == 1     # --no-cache: neither
     assert np.isfinite(float(__import__("json").loads(first.stdout)["queries"][0]["rows"][0]
                              ["value"]))
+
+
+def test_a_loaded_circuit_can_be_built_on(cache_dir: Path) -> None:
+    """The builder of a loaded circuit rebuilds its hash-cons table when asked: new nodes are
+    shared with the old ones, as in a fresh compile."""
+    compile_file(EXAMPLES / "sprinkler.query", cache=True)
+    hit = compile_file(EXAMPLES / "sprinkler.query", cache=True)
+    c = hit.queries["pe"].circuit
+    r = c.root
+    assert c.builder.owns(r)
+    assert c.builder._make(r.op, r.children, r.arg, r.sr) is r      # found, not made anew

@@ -268,3 +268,23 @@ def test_run_results_to_pandas(prog: atlasc.Program) -> None:
     marg = prog.queries["marg"].run(ROWS)
     wide = marg.to_pandas()
     assert wide["marg[Rain=true]"].tolist() == pytest.approx(marg.conditional["Rain"][:, 1])
+
+
+def test_marginals_batch_equals_per_row_evaluation(prog: atlasc.Program) -> None:
+    """Every evidence combination of the model (36 rows, observed or not per variable) in one
+    batch, by the table path and by `run` on the list, against one `run` per row."""
+    import itertools
+    rain, road = [True, False, None], ["dry road", "wet & slick", "a,b", None]
+    rows = [{"Rain": a, "Sprinkler": b, "Road": c}
+            for a, b, c in itertools.product(rain, rain, road)]
+    q = prog.queries["marg"]
+    table = q.run_table(pd.DataFrame(rows))
+    listed = q.run(rows)
+    for b, row in enumerate(rows):
+        one = q.run(row)
+        for v in ("Rain", "Sprinkler", "Road"):
+            assert np.allclose(table.joint[v][b], one.joint[v][0], rtol=1e-12, atol=0)
+            assert np.allclose(listed.joint[v][b], one.joint[v][0], rtol=1e-12, atol=0)
+            assert np.allclose(table.conditional[v][b], one.conditional[v][0], equal_nan=True)
+    flat = table.to_numpy()
+    assert flat.shape == (len(rows), 2 + 2 + 3)
