@@ -214,15 +214,14 @@ class _LoadedBuilder(Builder):
     def __getattr__(self, name: str) -> Any:
         if name != "_table":
             raise AttributeError(name)
-        nodes = self.__dict__.pop("_nodes")
-        self._table = {_key(n.op, n.children, n.arg, n.sr): n for n in nodes}
+        self._table = {_key(n.op, n.children, n.arg, n.sr): n for n in self._nodes}
         return self._table
 
 
 def _builder(nodes: list[Node], scope: dict, interned: dict, max_nodes: int | None
              ) -> Builder:
     b = _LoadedBuilder.__new__(_LoadedBuilder)
-    b._nodes = nodes  # type: ignore[attr-defined]
+    b._nodes = nodes
     b._scope, b._interned, b.max_nodes = scope, interned, max_nodes
     return b
 
@@ -255,8 +254,7 @@ class _Pickler(cloudpickle.Pickler):  # type: ignore[misc]
         if t is Leaf:
             return Leaf, (obj.var, obj.weights)
         if isinstance(obj, Builder):
-            return _builder, (list(obj._table.values()), obj._scope, obj._interned,
-                              obj.max_nodes)
+            return _builder, (obj._nodes, obj._scope, obj._interned, obj.max_nodes)
         if isinstance(obj, AtlasError):
             return _error, (t, dict(obj.__dict__), obj.args)
         return super().reducer_override(obj)

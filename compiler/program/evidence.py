@@ -114,12 +114,12 @@ def column_lookup(program: Program, spans: dict[Var, Span] | None = None
                   ) -> Callable[[str, Span | None], Var]:
     """The variable a data column names (its header cell as written), for tables.py; the
     header cells' spans are kept in `spans` (for later errors about a column)."""
-    def lookup(name: str, span: Span | None) -> Var:
+    def column(name: str, span: Span | None) -> Var:
         v = _var(program, lookup(name, program.env.vars), span or _nowhere(name))
         if spans is not None and span is not None:
             spans[v] = span
         return v
-    return lookup
+    return column
 
 
 def _nowhere(name: str) -> Span:

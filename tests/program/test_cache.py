@@ -135,7 +135,8 @@ def test_processes_share_one_cache(cache_dir: Path, tmp_path: Path, n: int) -> N
     assert not list(cache_dir.glob("*.tmp"))
     assert cache.unseal(_entry(cache_dir).read_bytes()) is not None
     assert cache.load(cache.key((EXAMPLES / "sprinkler.query").read_text(), path,
-                                EXAMPLES.resolve(), {"repair": False, "max_nodes": None}))
+                                EXAMPLES.resolve(), {"repair": False, "strict": False,
+                                                    "max_nodes": None}))
 
 
 def test_cache_info_and_clear(cache_dir: Path) -> None:
