@@ -22,6 +22,7 @@ from pathlib import Path
 from atlasc.compiler.errors import QueryError
 from atlasc.compiler.program import cache as program_cache
 from atlasc.compiler.sources.limits import Monitor
+from atlasc.compiler.source import decode_utf8
 from atlasc.compiler.program.program import (Entry, Program, ProgramReport, Progress, Query,
                                        QueryReport, QueryResult, ResultRow, build)
 
@@ -42,10 +43,12 @@ def compile_file(path: str | os.PathLike[str], *, progress: Progress | None = No
     bound the compilation (LimitExceeded past them)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
-        raise QueryError(f"cannot read {os.fspath(path)}: {reason}") from None
+        data = p.read_bytes()
+    except OSError as e:
+        raise QueryError(f"cannot read {os.fspath(path)}: {e.strerror or e}") from None
+    text, bad = decode_utf8(data, os.fspath(path))
+    if bad is not None:
+        raise QueryError(bad.message, bad.span, "save the file as UTF-8")
     file, base = os.fspath(path), p.resolve().parent
     monitor = Monitor(progress, max_nodes, timeout) if max_nodes or timeout else progress
     k = program_cache.key(text, file, base, {"repair": repair, "strict": strict,

@@ -8,6 +8,7 @@ several apply, the lowest non-zero code wins.
 """
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -21,8 +22,8 @@ from typing import Any, Callable, NoReturn
 import click
 
 from atlasc.compiler.version import __version__
-from atlasc.compiler.atomic import write_atomic_bytes
-from atlasc.compiler.errors import AtlasError, QueryError
+from atlasc.compiler.atomic import cleanup_on_signals, output_error, write_atomic_bytes
+from atlasc.compiler.errors import AtlasError, OutputError, QueryError
 from atlasc.compiler.api import compile_file
 from atlasc.compiler.console import Console
 from atlasc.compiler.ir.serialize import dumps
@@ -142,12 +143,20 @@ STRICT_HELP = ("Compile no view: a query that needs a vtree its model was not de
 
 
 def _guard(fn: Callable[..., int]) -> Callable[..., None]:
-    """Run a command: user errors are rendered (never a traceback) and set the exit code."""
+    """Run a command: user errors are rendered (never a traceback) and set the exit code; a
+    fault writing the standard output (a full disk, a closed pipe) is a one-line error."""
     def run(*args: Any, **kw: Any) -> None:
+        cleanup_on_signals()
         try:
             code = fn(*args, **kw)
+            sys.stdout.flush()
         except AtlasError as e:
             _die(e)
+        except OSError as e:
+            if e.errno == errno.EPIPE:
+                _quiet_stdout()
+                sys.exit(130)
+            _die(_stdout_error(e))
         except (KeyboardInterrupt, BrokenPipeError):
             sys.exit(130)
         except Exception as e:  # an internal error: say so, without a traceback by default
@@ -160,6 +169,19 @@ def _guard(fn: Callable[..., int]) -> Callable[..., None]:
     run.__name__ = fn.__name__
     run.__doc__ = fn.__doc__
     return run
+
+
+def _stdout_error(e: OSError) -> AtlasError:
+    """An I/O fault that escaped a command: the standard output unless the error names a
+    file."""
+    _quiet_stdout()
+    name = e.filename if isinstance(e.filename, str) else "the standard output"
+    return output_error(name, e)
+
+
+def _quiet_stdout() -> None:
+    """Nothing more goes to a standard output that failed (not even the flush at exit)."""
+    sys.stdout = open(os.devnull, "w")
 
 
 def write_atomic(path: Path, data: str | bytes, protected: set[Path]) -> None:
@@ -361,7 +383,7 @@ def compile_cmd(file: str, out: str, strict: bool) -> int:
     program = _compile(file, strict=strict)
     protected, outdir = _inputs(program, file), Path(out)
     if outdir.exists() and not outdir.is_dir():
-        raise QueryError(f"{out} exists and is not a directory")
+        raise OutputError(f"cannot write to {out}: it exists and is not a directory")
     report = program.report
     for q in program.queries.values():
         rep = q.report

@@ -10,6 +10,7 @@ AtlasError
   OperatorError               misuse of an operator through the Python API
   StructuralPropertyError     a tractability condition failed: operator, property, witness, fix
   LimitExceeded               a node or time limit was passed
+  OutputError                 an output file could not be written (the path and the reason)
 InternalCompilerError is for broken invariants and is never styled as a user error.
 """
 from __future__ import annotations
@@ -141,6 +142,11 @@ class LimitExceeded(AtlasError):
 
     def render(self) -> str:
         return f"error: {self.message}" + (f"\nhint: {self.hint}" if self.hint else "")
+
+
+class OutputError(AtlasError):
+    """An output could not be written (permission, not a directory, a full disk): one line
+    naming the path."""
 
 
 class InternalCompilerError(Exception):

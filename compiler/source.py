@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+WINDOW = 120           # characters of a long source line shown around an error
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     file: str
@@ -36,15 +39,54 @@ class Span:
         return lines[self.line - 1] if 0 < self.line <= len(lines) else ""
 
     def caret(self) -> str:
+        return self._context()[1]
+
+    def _context(self) -> tuple[str, str]:
+        """The source line and its caret line; a long line is cut to a window around the
+        span, marked with '...' (so a 50 MB one-line formula prints one short line)."""
         line = self.source_line()
         width = (self.end_col - self.col) if self.end_line == self.line else \
             max(1, len(line) - self.col + 1)
-        pad = "".join("\t" if ch == "\t" else " " for ch in line[: self.col - 1])
-        return pad + "^" * max(1, width)
+        start = 0
+        if len(line) > WINDOW:
+            start = max(0, self.col - 1 - WINDOW // 3)
+            cut = line[start:start + WINDOW]
+            shown = ("..." if start else "") + cut + ("..." if start + WINDOW < len(line) else "")
+            lead = 3 if start else 0
+        else:
+            shown, lead = line, 0
+        pad = " " * lead + "".join("\t" if ch == "\t" else " "
+                                   for ch in line[start:self.col - 1])
+        width = min(width, len(shown) - len(pad))
+        return shown, pad + "^" * max(1, width)
 
     def render(self, message: str) -> str:
         out = f"{self.location()}: {message}"
-        line = self.source_line()
+        line, caret = self._context()
         if line:
-            out += f"\n{line}\n{self.caret()}"
+            out += f"\n{line}\n{caret}"
         return out
+
+
+
+@dataclass(frozen=True)
+class BadText:
+    """Where a file stops being UTF-8: the span of the first bad byte and what to say."""
+    span: Span
+    message: str
+
+
+def decode_utf8(data: bytes, file: str) -> tuple[str, BadText | None]:
+    """The text of `data`, and None if it is all UTF-8; else where the first bad byte is (the
+    span is in the text decoded with replacement characters, so its line shows)."""
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as e:
+        text = data.decode("utf-8", errors="replace")
+        line_start = data.rfind(b"\n", 0, e.start) + 1
+        line = data.count(b"\n", 0, e.start) + 1
+        col = len(data[line_start:e.start].decode("utf-8", errors="replace")) + 1
+        offset = len(data[:e.start].decode("utf-8", errors="replace"))
+        span = Span(file, line, col, line, col + 1, text, offset, offset + 1)
+        return text, BadText(span, f"the file is not UTF-8 text: byte 0x{data[e.start]:02x} "
+                                   f"at byte offset {e.start} (line {line}, column {col})")

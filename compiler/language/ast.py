@@ -354,3 +354,4 @@ class Module:
     stmts: tuple[Stmt, ...]
     file: str
     text: str
+    depth: int = 0          # the deepest nesting of the parse tree (compiler.deep)

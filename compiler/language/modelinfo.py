@@ -166,32 +166,62 @@ def number(n: A.Number) -> int | float | Fraction:
 
 
 def element(sr: Semiring, value: A.Number | A.PairNumber) -> Any:
-    """A literal as an element of `sr` (a type error at the literal if it is not one)."""
+    """A literal as an element of `sr` (a type error at the literal if it is not one).  Exact
+    semirings (count) keep every integer exact; the others take doubles (`real`)."""
     if isinstance(value, A.PairNumber):
-        raw: Any = (_plain(number(value.first)), _plain(number(value.second)))
+        parts = sr.components or (R.PROB, R.PROB)
+        raw: Any = (_literal(parts[0], value.first), _literal(parts[1], value.second))
     else:
-        raw = _plain(number(value))
+        raw = _literal(sr, value)
     try:
         return sr.element(raw)
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, OverflowError) as e:
         raise QueryTypeError(f"{_show(raw)} is not a value of the semiring {sr.name}: {e}",
                              value.span) from None
 
 
-def _plain(x: int | float | Fraction) -> int | float:
-    return float(x) if isinstance(x, Fraction) else x
+def _literal(sr: Semiring, n: A.Number) -> Any:
+    if sr.dtype is not object:
+        return real(n)
+    v = number(n)
+    return v.numerator if isinstance(v, Fraction) and v.denominator == 1 else v
+
+
+def real(n: A.Number) -> float:
+    """A literal as a double: a positioned error where the double would be infinite or zero
+    but the literal is not (beyond about 1.8e308, below about 4.9e-324)."""
+    v = number(n)
+    try:
+        f = float(v)
+    except OverflowError:
+        f = math.inf if v > 0 else -math.inf
+    if math.isinf(f) and not n.is_inf:
+        raise QueryTypeError(f"{_clip(n.text)} is beyond the range of a double (about "
+                             "1.8e308)", n.span, "scale the weights down, or use a log "
+                             "semiring (weights[log] holds log-weights)")
+    if f == 0 and v != 0:
+        raise QueryTypeError(f"{_clip(n.text)} is below the smallest double (about "
+                             "4.9e-324) and would be read as 0", n.span,
+                             "use a log semiring (weights[log] holds log-weights)")
+    return f
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 40 else text[:20] + "..." + text[-12:]
 
 
 def _show(x: Any) -> str:
-    return f"({x[0]:g}, {x[1]:g})" if isinstance(x, tuple) else f"{x:g}"
+    if isinstance(x, tuple):
+        return "(" + ", ".join(_show(c) for c in x) + ")"
+    return f"{x:g}" if isinstance(x, float) else _clip(str(x))
 
 
 def probability(n: A.Number) -> float:
-    p = _plain(number(n))
+    p = real(n)
     if not 0.0 <= p <= 1.0:
         raise QueryTypeError(f"{p:g} is not a probability", n.span,
                              "probabilities are between 0 and 1")
-    return float(p)
+    return p
 
 
 def declare_source_var(env: Env, v: Var, span: Span, clash: str, mismatch: str) -> None:

@@ -18,11 +18,12 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer_NonRecursive, Tree, v_args
 from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF, UnexpectedInput,
                              UnexpectedToken, VisitError)
 from lark.lexer import PatternStr
 
+from atlasc.compiler.deep import MAX_DEPTH
 from atlasc.compiler.errors import QueryError, QuerySyntaxError, raise_all
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.names import canonical, is_plain, quote, unquote
@@ -57,27 +58,47 @@ def parse_all(text: str, file: str = "<string>") -> Parsed:
     """Every statement that parses, and one syntax error per statement that does not."""
     lines = Lines(file, text)
     try:
-        return Parsed(A.Module(lines.whole(), tuple(_one(lines, text, 0)), file, text), [], {})
+        stmts, depth = _one(lines, text, 0)
+        return Parsed(A.Module(lines.whole(), tuple(stmts), file, text, depth), [], {})
     except UnexpectedInput:
         pass
-    stmts: list[A.Stmt] = []
+    stmts, depth = [], 0
     errors: list[QueryError] = []
     broken: dict[str, Span] = {}
     for start, end in statement_chunks(text):
         try:
-            stmts += _one(lines, text[start:end], start)
+            more, d = _one(lines, text[start:end], start)
+            stmts, depth = stmts + more, max(depth, d)
         except UnexpectedInput as e:
             errors.append(_syntax_error(e, lines, start, end))
             broken.update(declared_names(lines, text, start, end))
-    return Parsed(A.Module(lines.whole(), tuple(stmts), file, text), errors, broken)
+    return Parsed(A.Module(lines.whole(), tuple(stmts), file, text, depth), errors, broken)
 
 
-def _one(lines: "Lines", chunk: str, base: int) -> list[A.Stmt]:
+def _one(lines: "Lines", chunk: str, base: int) -> tuple[list[A.Stmt], int]:
+    """The statements of one chunk and the depth of its parse tree."""
     tree = parser().parse(chunk)
+    depth = _check_depth(tree, lines, base)
     try:
-        return list(_ToAst(lines, base).transform(tree))
+        return list(_ToAst(lines, base).transform(tree)), depth
     except VisitError as e:
         raise e.orig_exc from None
+
+
+def _check_depth(tree: Tree, lines: "Lines", base: int) -> int:
+    """The tree's depth; nesting deeper than the later (recursive) passes can follow is
+    refused at the first node past the limit (an iterative walk: the tree may be deep)."""
+    stack: list[tuple[Any, int]] = [(tree, 0)]
+    deepest = 0
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            span = _ToAst(lines, base)._span(node.meta)
+            raise QuerySyntaxError(f"this expression nests more than {MAX_DEPTH} levels deep",
+                                   span, "flatten it (an n-ary & or | needs no parentheses)")
+        stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
+    return deepest
 
 
 # ---- statements -------------------------------------------------------------------------------
@@ -179,7 +200,7 @@ def _items(children: list[Any]) -> list[Any]:
 
 
 @v_args(meta=True)
-class _ToAst(Transformer):  # type: ignore[type-arg]
+class _ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
     """Spans are made from character offsets: `base` is where the parsed chunk starts."""
 
     def __init__(self, lines: Lines, base: int = 0) -> None:

@@ -29,6 +29,7 @@ from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var, fmt_vars
 from atlasc.compiler.semirings import registry as R
 from atlasc.compiler.source import Span
+from atlasc.compiler.sources.text import text_of
 
 Progress = Callable[[str], None]
 
@@ -69,7 +70,9 @@ def _load(env: Env, body: A.PaspModel) -> P.Pasp:
     path = Path(body.source)
     path = path if path.is_absolute() else env.base_dir / path
     try:
-        text = path.read_text()
+        text = text_of(path.read_bytes(), str(path))
+    except SourceError as e:
+        raise adapters.source_error_at(e, body.source_span, env.base_dir) from None
     except OSError as e:
         raise QueryError(f"cannot read the program '{body.source}': {e.strerror or e}",
                          body.source_span, "a relative path is read from the query file's "

@@ -17,7 +17,7 @@ from atlasc.compiler.errors import QueryTypeError
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.adapters import compile_weights
-from atlasc.compiler.language.modelinfo import ModelInfo, number
+from atlasc.compiler.language.modelinfo import ModelInfo, real
 from atlasc.compiler.language.sugar import (REGISTRY, Call, _disjoint, _need_prob, _normalised,
                                             network_graph, nonzero, noted, register, total)
 from atlasc.compiler.ir.variables import Var, fmt_vars
@@ -50,7 +50,7 @@ def number_arg(call: Call, key: str) -> float:
     k = call.extra(key)
     if k.number is None:
         raise QueryTypeError(f"{key} is a number", k.span, f"write {key} = 0.5")
-    return float(number(k.number))
+    return real(k.number)
 
 
 def synthesized(call: Call, name: str, rows: dict[Var, list[Any]], sr: Semiring) -> Ty.T:

@@ -15,7 +15,7 @@ from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.diagnose import Diagnostics
 from atlasc.compiler.language.forms import expand
-from atlasc.compiler.language.modelinfo import ModelInfo, number
+from atlasc.compiler.language.modelinfo import ModelInfo, real
 from atlasc.compiler.language.resolve import Env, unknown
 from atlasc.compiler.language.usermap import build_mapping
 from atlasc.compiler.ir.variables import Var, fmt_vars
@@ -131,7 +131,7 @@ class Checker:
             raise unknown(spec.name, "mapping", known, self.env.kinds.get(name))
         src = _semiring(spec.src) if spec.src else operand
         dst = _semiring(spec.dst) if spec.dst else None
-        params = tuple(float(number(p)) for p in spec.params)
+        params = tuple(real(p) for p in spec.params)
         try:
             return builtin.lookup(name, src, dst, params)
         except builtin.UnknownMapping as err:

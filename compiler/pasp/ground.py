@@ -15,8 +15,8 @@ from typing import Any
 from atlasc.compiler.errors import SourceError
 from atlasc.compiler.pasp.text import MARKER, Rewritten, rewrite
 
-_MESSAGE = re.compile(r"^<[a-z]+>:(\d+):(\d+)(?:-\d+(?::\d+)?)?: (error|warning|info): (.*)",
-                      re.S)
+_MESSAGE = re.compile(r"<[a-z]+>:(\d+):(\d+)(?:-\d+(?::\d+)?)?: (error|warning|info): "
+                      r"(.*?)(?=\n<[a-z]+>:\d|\Z)", re.S)
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,7 @@ def ground(text: str, file: str = "<program>") -> Ground:
     rw = rewrite(text, file)
     messages: list[tuple[str, str]] = []
     import clingo
-    ctl = clingo.Control(["--warn=none"], logger=lambda code, msg: messages.append(
-        (str(code), msg)))
+    ctl = clingo.Control(["--warn=none"], logger=_logger(messages))
     obs = _Observer()
     ctl.register_observer(obs)
     try:
@@ -84,15 +83,32 @@ def ground(text: str, file: str = "<program>") -> Ground:
     return _collect(ctl, obs, rw, file)
 
 
+def _logger(messages: list[tuple[str, str]]) -> Any:
+    """clingo's logger callback: it must never raise (clingo aborts on an exception there)."""
+    def log(code: Any, msg: Any) -> None:
+        try:
+            messages.append((str(code), msg if isinstance(msg, str) else repr(msg)))
+        except BaseException:       # noqa: BLE001 - nothing may escape into clingo
+            pass
+    return log
+
+
 def _clingo_error(messages: list[tuple[str, str]], rw: Rewritten, file: str,
                   fallback: str) -> SourceError:
-    for _, msg in messages:
-        m = _MESSAGE.match(msg.strip())
-        if m is not None and m.group(3) == "error":
-            line, col = rw.original(int(m.group(1)), int(m.group(2)))
-            text = m.group(4).strip().splitlines()[0]
-            return SourceError(f"clingo: {text}", file, line, col)
-    return SourceError(f"clingo: {fallback}", file)
+    """clingo's first error, at its place in the user's text, in the user's words."""
+    for msg in [m for _, m in messages] + [fallback]:
+        for m in _MESSAGE.finditer(msg.strip()):
+            if m.group(3) == "error":
+                line, col = rw.original(int(m.group(1)), int(m.group(2)))
+                text = (m.group(4).strip().splitlines() or ["error"])[0]
+                return SourceError(f"clingo: {_scrub(text)}", file, line, col)
+    first = (fallback.strip().splitlines() or ["error"])[0]
+    return SourceError(f"clingo: {_scrub(first)}", file, 1, 1)
+
+
+def _scrub(text: str) -> str:
+    """No name the rewriting introduced reaches the user."""
+    return re.sub(re.escape(MARKER) + r"\(\d+\)", "(a probabilistic fact)", text)
 
 
 def _collect(ctl: Any, obs: _Observer, rw: Rewritten, file: str) -> Ground:

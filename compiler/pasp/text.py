@@ -110,10 +110,13 @@ class _Scanner:
 def rewrite(text: str, file: str = "<program>") -> Rewritten:
     """The text with every probabilistic fact turned into a guarded choice rule."""
     s = _Scanner(text, file)
+    if MARKER in text:
+        raise s.error(f"the name {MARKER} is reserved for the compiler", text.index(MARKER),
+                      "rename the atom")
     out: list[str] = []
     facts: list[ProbFact] = []
     inserts: list[tuple[int, int]] = []
-    done = 0
+    done = base = 0
     while True:
         s.skip_blank()
         if s.i >= len(text):
@@ -123,7 +126,7 @@ def rewrite(text: str, file: str = "<program>") -> Rewritten:
         if m is not None:
             pieces, fact = _one(s, m, end, len(facts))
             out.append(text[done:m.start()])
-            base = sum(len(p) for p in out)
+            base += m.start() - done
             for kind, piece in pieces:
                 if kind == "insert":
                     inserts.append((base, len(piece)))

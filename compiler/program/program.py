@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterable, Mapping as TMapping, Sequence
 
 import numpy as np
 
+from atlasc.compiler.deep import deep
 from atlasc.compiler.errors import QueryError, QueryNameError, QueryTypeError, StructuralPropertyError
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import typed as Ty
@@ -24,7 +25,7 @@ from atlasc.compiler.program.undefined import columns as undefined_columns
 from atlasc.compiler.language.models import check_models
 from atlasc.compiler.language.modelinfo import ModelInfo
 from atlasc.compiler.language.diagnose import Diagnostics
-from atlasc.compiler.language.parse import parse_all
+from atlasc.compiler.language.parse import Parsed, parse_all
 from atlasc.compiler.program.repair import plan as repair_plan
 from atlasc.compiler.program.views import Views
 from atlasc.compiler.language.resolve import Env, did_you_mean, resolve
@@ -463,7 +464,14 @@ class Program:
 # ---- the driver -------------------------------------------------------------------------------
 def build(text: str, file: str, base_dir: Path, progress: Progress | None = None,
           repair: bool = False, strict: bool = False) -> Program:
+    """Compile a program; deeply nested input gets room to recurse (compiler.deep)."""
     parsed = parse_all(text, file)
+    return deep(lambda: _build(parsed, base_dir, progress, repair, strict), parsed.module.depth)
+
+
+def _build(parsed: Parsed, base_dir: Path, progress: Progress | None,
+           repair: bool, strict: bool) -> Program:
+    text, file = parsed.module.text, parsed.module.file
     diag = Diagnostics(file, parsed.broken)
     for err in parsed.errors:
         diag.add(err)

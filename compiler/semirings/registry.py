@@ -40,13 +40,17 @@ def all_semirings() -> list[Semiring]:
 
 
 # ---- element checks ------------------------------------------------------------------------
-def _real(lo: float, hi: float, lo_open: bool = False) -> Any:
+def _real(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> Any:
     def check(x: Any) -> float:
         if isinstance(x, bool) or not isinstance(x, (int, float, np.floating, np.integer)):
             raise ValueError(f"expected a number, got {x!r}")
-        v = float(x)
-        if math.isnan(v) or v < lo or v > hi or (lo_open and v == lo):
-            raise ValueError(f"{v} is outside the carrier [{lo}, {hi}]")
+        try:
+            v = float(x)
+        except OverflowError:
+            raise ValueError("the number is beyond the range of a double") from None
+        if math.isnan(v) or v < lo or v > hi or (lo_open and v == lo) or (hi_open and v == hi):
+            raise ValueError(f"{v} is outside the carrier {'(' if lo_open else '['}{lo}, "
+                             f"{hi}{')' if hi_open else ']'}")
         return v
     return check
 
@@ -84,11 +88,11 @@ def _scalar(name: str, word: str, zero: Any, one: Any, idem: bool, add: Any, mul
 
 
 PROB = register(_scalar("prob", "sum", 0.0, 1.0, False, np.add, np.multiply,
-                        _real(0.0, math.inf), doc="(R>=0, +, x, 0, 1)"))
+                        _real(0.0, math.inf, hi_open=True), doc="(R>=0, +, x, 0, 1)"))
 LOG = register(_scalar("log", "sum", -math.inf, 0.0, False, np.logaddexp, np.add,
                        _real(-math.inf, math.inf), doc="(R u {-inf}, logsumexp, +, -inf, 0)"))
 MAXPROD = register(_scalar("maxprod", "max", 0.0, 1.0, True, np.maximum, np.multiply,
-                           _real(0.0, math.inf), select=_argmax, doc="(R>=0, max, x, 0, 1)"))
+                           _real(0.0, math.inf, hi_open=True), select=_argmax, doc="(R>=0, max, x, 0, 1)"))
 MAXLOG = register(_scalar("maxlog", "max", -math.inf, 0.0, True, np.maximum, np.add,
                           _real(-math.inf, math.inf), select=_argmax,
                           doc="(R u {-inf}, max, +, -inf, 0)"))

@@ -97,7 +97,11 @@ def _comment(cnf: Cnf, parts: list[str], file: str, no: int) -> None:
     elif parts[:3] == ["c", "p", "weight"] and len(parts) >= 5:
         _weight(cnf, parts[3], parts[4], file, no)
     elif parts[:3] == ["c", "p", "show"]:
-        cnf.show += [abs(v) for v in _ints(parts[3:], file, no) if v != 0]
+        shown = [abs(v) for v in _ints(parts[3:], file, no) if v != 0]
+        if any(v > cnf.nvars for v in shown):
+            raise SourceError(f"c p show names variable {max(shown)}, above the declared "
+                              f"{cnf.nvars}", file=file, line=no)
+        cnf.show += shown
 
 
 def _weight(cnf: Cnf, lit_s: str, w_s: str, file: str, no: int) -> None:
@@ -119,5 +123,14 @@ def _ints(parts: list[str], file: str, no: int) -> list[int]:
     try:
         return [int(p) for p in parts]
     except ValueError:
-        bad = next(p for p in parts if not p.lstrip("-").isdigit())
-        raise SourceError(f"expected an integer, found {bad!r}", file=file, line=no) from None
+        bad = next(p for p in parts if not _is_int(p))
+        raise SourceError(f"expected an integer, found {bad[:40]!r}", file=file,
+                          line=no) from None
+
+
+def _is_int(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True

@@ -1,26 +1,61 @@
 """Reading model files: (optionally gzipped) text, and a token stream with line numbers."""
 from __future__ import annotations
 
-import gzip
 import os
 import re
+import zlib
 from dataclasses import dataclass
 
 from atlasc.compiler.errors import SourceError
+from atlasc.compiler.source import decode_utf8
+
+GZ_CHUNK = 1 << 16
 
 
 def read_text(path: str | os.PathLike[str]) -> str:
+    """A model file's text (gunzipped if it ends in .gz); bad gzip data or bytes that are not
+    UTF-8 are a SourceError at their position."""
     p = os.fspath(path)
     try:
-        if p.endswith(".gz"):
-            with gzip.open(p, "rt", encoding="utf-8", errors="replace") as f:
-                return f.read()
-        with open(p, encoding="utf-8", errors="replace") as f:
-            return f.read()
+        with open(p, "rb") as f:
+            data = f.read()
     except OSError as e:
         raise SourceError(f"cannot read the file: {e.strerror or e}", file=p) from None
-    except (EOFError, gzip.BadGzipFile) as e:
-        raise SourceError(f"cannot read the file: {e}", file=p) from None
+    if p.endswith(".gz"):
+        data = gunzip(data, p)
+    return text_of(data, p)
+
+
+def text_of(data: bytes, file: str) -> str:
+    text, bad = decode_utf8(data, file)
+    if bad is not None:
+        raise SourceError(bad.message, file=file, line=bad.span.line, col=bad.span.col,
+                          hint="save the file as UTF-8")
+    return text
+
+
+def gunzip(data: bytes, file: str) -> bytes:
+    """The decompressed bytes of a gzip file, or a SourceError naming the compressed byte
+    offset where the data goes wrong."""
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out, pos = [], 0
+    try:
+        while pos < len(data):
+            chunk = data[pos:pos + GZ_CHUNK]
+            out.append(d.decompress(chunk))
+            pos += len(chunk)
+            if d.eof:
+                if d.unused_data.strip(b"\0"):
+                    return b"".join(out) + gunzip(d.unused_data, file)   # concatenated members
+                return b"".join(out)
+    except zlib.error as e:
+        raise _bad_gzip(file, f"{e} (in compressed bytes {pos}..{pos + GZ_CHUNK})") from None
+    raise _bad_gzip(file, f"the data ends at byte {len(data)} before the end of the stream")
+
+
+def _bad_gzip(file: str, what: str) -> SourceError:
+    return SourceError(f"not a valid gzip file: {what}", file=file, line=1,
+                       hint="the file may be truncated or not compressed; gunzip -t checks it")
 
 
 @dataclass(frozen=True, slots=True)
