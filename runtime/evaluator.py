@@ -4,7 +4,9 @@
 raw array, argmax rows, the engine that ran).  It runs the LLVM-compiled evaluator
 (`atlasc.runtime.llvm`); the numpy evaluator of `atlasc.runtime.reference` is the test oracle,
 not a fallback.  The one exception is exactness: counts that leave int64 are recomputed with
-Python integers (`engine` says so), never returned wrapped.  `LLVM` bundles the four entry
+Python integers (`engine` says so), never returned wrapped; prob and maxprod values that leave
+the double range (0, subnormal or inf) are recomputed in log space (runtime/logspace.py), never
+printed as 0.  `LLVM` bundles the four entry
 points as the `Evaluator` that `atlasc/__init__.py` installs.
 """
 from __future__ import annotations
@@ -19,12 +21,17 @@ from atlasc.compiler.ir.variables import Var
 from atlasc.runtime import llvm
 from atlasc.runtime.llvm import marginals as llvm_marginals
 from atlasc.runtime.llvm import run as llvm_run
-from atlasc.runtime.reference import EvalResult, Row
+from atlasc.runtime.logspace import rescue, suspects
+from atlasc.runtime.reference import EvalResult, Row, batch_rows
 
 
 def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
              assignment: Sequence[Row] | None = None, argmax: bool = False) -> EvalResult:
-    return llvm.evaluate(c, evidence=evidence, assignment=assignment, argmax=argmax)
+    res = llvm.evaluate(c, evidence=evidence, assignment=assignment, argmax=argmax)
+    if isinstance(c, Circuit) and suspects(res.values):
+        ev, asg, _ = batch_rows(evidence, assignment)
+        rescue(c, res.values, ev, asg, res.argmax, llvm.evaluate)    # runtime/logspace.py
+    return res
 
 
 # ---- all single-variable marginals (one upward + one downward pass) ----------------------------

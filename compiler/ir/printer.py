@@ -26,6 +26,7 @@ import numpy as np
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.nodes import LEAVES, Node, Op
 from atlasc.compiler.ir.variables import Var, sorted_vars
+from atlasc.compiler.semirings.wide import Wide
 
 
 def post_order(root: Node) -> list[Node]:
@@ -109,6 +110,8 @@ def fmt_value(x: Any) -> str:
         return "true" if x else "false"
     if isinstance(x, (tuple, list)):
         return "(" + ", ".join(fmt_value(y) for y in x) + ")"
+    if isinstance(x, Wide):
+        return x.scientific()
     if isinstance(x, (float, np.floating)):
         return repr(float(x)) if not math.isnan(x) else "nan"
     if isinstance(x, (int, np.integer)):

@@ -27,6 +27,7 @@ from atlasc.compiler.mappings.base import Mapping
 from atlasc.compiler.ir.facts import Fact, How, Kind, Prop
 from atlasc.compiler.semirings import registry
 from atlasc.compiler.semirings.base import Semiring
+from atlasc.compiler.semirings.wide import Wide
 
 FORMAT = "atlasc-circuit"
 VERSION = 1
@@ -92,6 +93,8 @@ def encode_value(x: Any) -> Any:
     """A semiring element as JSON: pairs as lists, +-inf as the strings "inf" and "-inf"."""
     if isinstance(x, (tuple, list)):
         return [encode_value(y) for y in x]
+    if isinstance(x, Wide):
+        return x.scientific(17)
     if isinstance(x, float) and math.isinf(x):
         return "inf" if x > 0 else "-inf"
     if isinstance(x, float) and math.isnan(x):

@@ -34,6 +34,7 @@ from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.serialize import encode_value
 from atlasc.compiler.semirings.base import Semiring
+from atlasc.compiler.semirings.wide import Wide
 from atlasc.compiler.names import lookup
 from atlasc.compiler.source import Span
 from atlasc.compiler.ir.evaluation import evaluator
@@ -153,6 +154,8 @@ class Entry:
         if self.undefined is not None:
             return {"value": None, "undefined": self.undefined}
         out: dict[str, Any] = {"value": encode_value(self.value)}
+        if isinstance(self.value, Wide):          # beyond the double range: its exact log
+            out["log"] = self.value.log
         if self.argmax is not None:
             out["argmax"] = self.argmax
         return out

@@ -6,10 +6,11 @@ from typing import Any
 from atlasc.compiler.program.marginals import PASSES, MarginalsResult
 from atlasc.compiler.program.program import Entry, QueryResult
 from atlasc.compiler.ir.printer import fmt_value
+from atlasc.compiler.semirings.wide import Wide
 
 
 def value_text(x: Any) -> str:
-    if isinstance(x, float):
+    if isinstance(x, float) and not isinstance(x, Wide):
         return f"{x:.10g}"
     return fmt_value(x)
 

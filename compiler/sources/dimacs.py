@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from atlasc.compiler.errors import SourceError
 from atlasc.compiler.ir.variables import Var, bool_var
+from atlasc.compiler.sources.limits import MAX_VARIABLES
 from atlasc.compiler.sources.text import read_text
 
 
@@ -88,6 +89,9 @@ def _header(parts: list[str], file: str, no: int) -> tuple[Cnf, int]:
     n, m = _ints(parts[2:], file, no)
     if n < 0 or m < 0:
         raise SourceError("negative counts in the header", file=file, line=no)
+    if n > MAX_VARIABLES:
+        raise SourceError(f"the header declares {n} variables, beyond the limit of "
+                          f"{MAX_VARIABLES}", file=file, line=no)
     return Cnf(n, [], file=file), m
 
 

@@ -14,6 +14,9 @@ from typing import Callable
 from atlasc.compiler.errors import LimitExceeded
 
 DEFAULT_MAX_NODES = 20_000_000
+MAX_DOMAIN = 1 << 16            # values of one variable, as a file header declares them
+MAX_TABLE = DEFAULT_MAX_NODES   # entries of one table, checked before it is read
+MAX_VARIABLES = DEFAULT_MAX_NODES   # variables a header declares, checked before any is made
 
 Progress = Callable[[str], None]
 

@@ -9,12 +9,14 @@ Variables are v0..v{n-1} with values "0".."k-1".
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 
 import numpy as np
 
 from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.sources.limits import MAX_DOMAIN, MAX_TABLE, MAX_VARIABLES
 from atlasc.compiler.sources.model import CPT, BayesNet, Factor, MarkovNet, Model, validate
 from atlasc.compiler.sources.text import Tokens, read_text, tokenize
 from atlasc.compiler.errors import SourceError
@@ -33,10 +35,13 @@ def parse_uai(text: str, file: str = "<uai>") -> Model:
     kind = kind_tok.text.upper()
     if kind not in ("BAYES", "MARKOV"):
         raise ts.error(f"expected BAYES or MARKOV, found {kind_tok.text!r}", kind_tok)
+    n_tok = ts.peek_tok()
     n = ts.integer("the number of variables")
-    cards = [ts.integer("a domain size") for _ in range(n)]
-    vs = tuple(Var(f"v{i}", tuple(str(k) for k in range(c))) if c > 0 else _bad(ts, c)
-               for i, c in enumerate(cards))
+    if n > min(MAX_VARIABLES, len(ts.toks)):
+        raise ts.error(f"the header declares {n} variables; the file cannot hold them (limit "
+                       f"{MAX_VARIABLES})", n_tok)
+    cards = [_card(ts) for _ in range(n)]
+    vs = tuple(Var(f"v{i}", tuple(str(k) for k in range(c))) for i, c in enumerate(cards))
     m = ts.integer("the number of factors")
     scopes = [_scope(ts, vs) for _ in range(m)]
     tables = [_table(ts, sc) for sc, _ in scopes]
@@ -47,8 +52,16 @@ def parse_uai(text: str, file: str = "<uai>") -> Model:
     return model
 
 
-def _bad(ts: Tokens, c: int) -> Var:
-    raise ts.error(f"a domain size must be positive, got {c}")
+def _card(ts: Tokens) -> int:
+    """A domain size, checked against the limit before any value is made."""
+    t = ts.peek_tok()
+    c = ts.integer("a domain size")
+    if c <= 0:
+        raise ts.error(f"a domain size must be positive, got {c}", t)
+    if c > MAX_DOMAIN:
+        raise ts.error(f"a domain of {c} values is beyond the limit of {MAX_DOMAIN}", t,
+                       "atlasc encodes each value as an indicator; split the variable")
+    return c
 
 
 def _scope(ts: Tokens, vs: tuple[Var, ...]) -> tuple[tuple[Var, ...], int]:
@@ -64,7 +77,10 @@ def _scope(ts: Tokens, vs: tuple[Var, ...]) -> tuple[tuple[Var, ...], int]:
 def _table(ts: Tokens, scope: tuple[Var, ...]) -> tuple[np.ndarray, int]:
     t = ts.peek_tok()
     k = ts.integer("a table size")
-    want = int(np.prod([v.size for v in scope]))
+    want = math.prod(v.size for v in scope)
+    if want > MAX_TABLE:
+        raise ts.error(f"the table over ({', '.join(v.name for v in scope)}) would have {want} "
+                       f"entries, beyond the limit of {MAX_TABLE}", t)
     if k != want:
         raise ts.error(f"the table over ({', '.join(v.name for v in scope)}) needs {want} "
                        f"entries, the file says {k}", t)

@@ -1,0 +1,92 @@
+"""No probability silently underflows: results recomputed in log space.
+
+A float carrier loses a value whose magnitude leaves the double range: a product of 1,200
+probabilities is 0.0 in prob although it is 10^-477.65.  `log` is a semiring isomorphism
+prob -> log (log(a + b) = logaddexp(log a, log b), log(ab) = log a + log b; the same for
+maxprod -> maxlog), so the circuit with every leaf and constant replaced by its log computes
+the log of the exact value, whatever the circuit's structure.  `rescue` re-evaluates, in that
+twin, the entries whose value came out 0, subnormal or infinite: a true 0 stays 0 (its log
+is -inf: the support is empty), any other becomes the exact double when it has one, else a
+`Wide` carrying the log (printed as 2.2e-478, never 0).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.traverse import topo
+from atlasc.compiler.semirings import registry as R
+from atlasc.compiler.semirings.wide import SMALLEST_NORMAL, Wide, needs_wide
+from atlasc.runtime.reference import Row
+
+TWINS = {"prob": R.LOG, "maxprod": R.MAXLOG}
+_MEMO_KEY = "log_twin"
+
+
+def _log(x: float) -> float:
+    return math.log(x) if x > 0 else -math.inf
+
+
+def log_twin(c: Circuit) -> Circuit | None:
+    """The log-space twin of a prob (maxprod) circuit, or None if some node is in another
+    semiring or is a MAP node (no isomorphism then).  Memoised on the circuit."""
+    if _MEMO_KEY in c.info:
+        return c.info[_MEMO_KEY]
+    c.info[_MEMO_KEY] = twin = _build_twin(c)
+    return twin
+
+
+def _build_twin(c: Circuit) -> Circuit | None:
+    src = c.root.sr
+    dst = TWINS.get(src.name)
+    if dst is None:
+        return None
+    b, new = Builder(), {}
+    for n in topo(c.root):
+        if n.sr != src or n.op is Op.MAP:
+            return None
+        new[n.uid] = _twin_node(b, n, new, dst)
+    return Circuit(new[c.root.uid], b, name=f"{c.name}[log]")
+
+
+def _twin_node(b: Builder, n: Node, new: dict[int, Node], dst: Any) -> Node:
+    if n.op is Op.INPUT:
+        return b.input(n.arg.var, [_log(w) for w in n.arg.weights], dst)
+    if n.op is Op.MARGIN:
+        return b.margin(n.arg.var, [_log(w) for w in n.arg.weights], dst)
+    if n.op is Op.CONST:
+        return b.const(_log(n.arg), dst)
+    kids = [new[k.uid] for k in n.children]
+    return b.sum(kids, dst) if n.op is Op.SUM else b.prod(kids, dst)
+
+
+def suspects(values: Sequence[Any]) -> list[int]:
+    """The entries whose float value may have left the double range."""
+    return [k for k, v in enumerate(values) if isinstance(v, float) and needs_wide(v)]
+
+
+def rescue(c: Circuit, values: list[Any], evidence: Sequence[Row],
+           assignment: Sequence[Row], argmax: list[Row] | None, evaluate: Any) -> None:
+    """Replace, in place, the values (and maximising assignments) that underflowed or
+    overflowed by those of the log-space twin, evaluated with `evaluate`."""
+    ks = suspects(values)
+    twin = log_twin(c) if ks else None
+    if twin is None:
+        return
+    res = evaluate(twin, evidence=[evidence[k] for k in ks],
+                   assignment=[assignment[k] for k in ks], argmax=argmax is not None)
+    for j, k in enumerate(ks):
+        values[k] = from_log(float(res.values[j]))
+        if argmax is not None and res.argmax and not math.isinf(res.values[j]):
+            argmax[k] = res.argmax[j]
+
+
+def from_log(log: float) -> float:
+    """The value whose log is `log`: a plain double when it has one, else a Wide."""
+    if log == -math.inf:
+        return 0.0
+    x = math.exp(log) if log < 709.78 else math.inf
+    return x if SMALLEST_NORMAL <= x < math.inf else Wide.of_log(log)

@@ -1,0 +1,109 @@
+"""The failing inputs of issue 18, each now an answer or a positioned user error (exit 2)."""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from atlasc.compiler.api import compile_file, compile_string
+from atlasc.compiler.errors import AtlasError, QueryError, SourceError
+
+from tests.fuzz.oracle import classify_error
+
+
+def _outcome(tmp_path: Path, query: str | bytes, files: dict[str, bytes] | None = None) -> str:
+    for name, data in (files or {}).items():
+        (tmp_path / name).write_bytes(data)
+    q = tmp_path / "t.query"
+    q.write_bytes(query if isinstance(query, bytes) else query.encode())
+    try:
+        prog = compile_file(q)
+        for qq in prog.queries.values():
+            if qq.tractable:
+                qq.run()
+    except AtlasError as e:
+        o = classify_error(e)
+        assert o.kind in ("user", "limit"), o.detail
+        return e.render().replace(str(tmp_path) + "/", "")
+    return "ok"
+
+
+COUNT = "query q = sum[*] map[indicator: bool -> count] m\n"
+
+
+@pytest.mark.parametrize("formula", ["!" * 3000 + "A", "(A & " * 10_000 + "B" + ")" * 10_000,
+                                     "(" * 10_000 + "A" + ")" * 10_000])
+def test_deep_nesting_compiles(formula: str):
+    prog = compile_string(f"var A, B : bool\nmodel m = logic {formula}\n{COUNT}")
+    assert prog.queries["q"].run().rows[0].entries[0].value in (1, 2)
+
+
+def test_nesting_past_the_limit_is_positioned(monkeypatch: pytest.MonkeyPatch):
+    from atlasc.compiler.language import parse
+    monkeypatch.setattr(parse, "MAX_DEPTH", 500)
+    with pytest.raises(QueryError) as e:
+        compile_string("var A : bool\nmodel m = logic " + "!" * 600 + "A\n" + COUNT)
+    assert e.value.span is not None and "nests more than 500" in e.value.render()
+
+
+@pytest.mark.parametrize("weight", ["1" + "0" * 400, "1" + "0" * 400 + "/3", "1e999",
+                                    "1e-400", "inf"])
+def test_weights_beyond_double_range_are_positioned(tmp_path: Path, weight: str):
+    msg = _outcome(tmp_path, f"var A : bool\nmodel w = weights {{A: {weight}, !A: 1}}\n"
+                             "query q = sum[*] w\n")
+    assert msg.startswith("t.query:2:23:")
+
+
+def test_huge_integers_stay_exact_in_count(tmp_path: Path):
+    big = 10 ** 400
+    prog = compile_string(f"var A : bool\nmodel w = weights[count] {{A: {big}, !A: 1}}\n"
+                          "query q = sum[*] w\n")
+    assert prog.queries["q"].run().rows[0].entries[0].value == big + 1
+
+
+@pytest.mark.parametrize("body", ["p cnf 2 1\nc p show 3 0\n1 2 0\n", "p cnf 2 1\n--1 2 0\n",
+                                  "p cnf -1 1\n1 0\n", "p cnf 2 1\n1 x 0\n"])
+def test_cnf_header_and_literal_faults(tmp_path: Path, body: str):
+    msg = _outcome(tmp_path, 'model m = cnf "m.cnf"\n' + COUNT, {"m.cnf": body.encode()})
+    assert msg.startswith("m.cnf:")
+
+
+def test_uai_domain_beyond_the_limit(tmp_path: Path):
+    uai = b"MARKOV\n1\n100000000\n1\n1 0\n\n100000000\n1 1\n"
+    msg = _outcome(tmp_path, 'model u = uai "m.uai"\nquery q = sum[*] u\n', {"m.uai": uai})
+    assert msg.startswith("m.uai:3:") and "limit" in msg
+
+
+def test_corrupt_gzip(tmp_path: Path):
+    data = gzip.compress(b"network x {}\n" * 50)
+    for bad in (data[:15] + b"garbage", b"\x1f\x8b" + b"\x00" * 30, data[:-6]):
+        msg = _outcome(tmp_path, 'model b = bif "m.bif.gz"\nquery q = sum[*] b\n',
+                       {"m.bif.gz": bad})
+        assert msg.startswith("m.bif.gz:1:") and "gzip" in msg
+
+
+def test_invalid_utf8_query_has_byte_offset_and_line(tmp_path: Path):
+    msg = _outcome(tmp_path, b"var A : bool\nmodel m = logic A\n# caf\xe9\n" + COUNT.encode())
+    assert msg.startswith("t.query:3:6:") and "byte offset 36" in msg
+
+
+def test_invalid_utf8_program(tmp_path: Path):
+    msg = _outcome(tmp_path, 'model g = pasp "m.lp"\nquery q = maxent(g, b)\n',
+                   {"m.lp": b"0.5::a.\nb :- a, caf\xe9.\n"})
+    assert msg.startswith("m.lp:2:12:") and "byte offset 19" in msg
+
+
+@pytest.mark.parametrize("program", ["a :- b c.\n", "0.5::a. #external __pasp_prob(0).\n",
+                                     "#script (python) x = 1 #end.\n"])
+def test_clingo_errors_are_positioned_without_internal_names(tmp_path: Path, program: str):
+    msg = _outcome(tmp_path, 'model g = pasp "m.lp"\nquery q = maxent(g, a)\n',
+                   {"m.lp": program.encode()})
+    first = msg.splitlines()[0]
+    assert first.startswith("m.lp:1:") and "__pasp" not in first.split(":", 3)[-1].replace(
+        "the name __pasp_prob is reserved", "")
+
+
+def test_source_errors_carry_a_line():
+    e = SourceError("x", "f", 3)
+    assert classify_error(e).kind == "user"
