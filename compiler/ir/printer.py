@@ -26,7 +26,7 @@ import numpy as np
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.nodes import LEAVES, Node, Op
 from atlasc.compiler.ir.variables import Var, sorted_vars
-from atlasc.compiler.semirings.wide import Wide
+from atlasc.compiler.semirings.wide import Wide, int_text
 
 
 def post_order(root: Node) -> list[Node]:
@@ -115,7 +115,7 @@ def fmt_value(x: Any) -> str:
     if isinstance(x, (float, np.floating)):
         return repr(float(x)) if not math.isnan(x) else "nan"
     if isinstance(x, (int, np.integer)):
-        return str(int(x))
+        return int_text(int(x))
     return str(x)
 
 

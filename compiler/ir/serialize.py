@@ -27,7 +27,7 @@ from atlasc.compiler.mappings.base import Mapping
 from atlasc.compiler.ir.facts import Fact, How, Kind, Prop
 from atlasc.compiler.semirings import registry
 from atlasc.compiler.semirings.base import Semiring
-from atlasc.compiler.semirings.wide import Wide
+from atlasc.compiler.semirings.wide import INT_DIGITS, Wide, int_text
 
 FORMAT = "atlasc-circuit"
 VERSION = 1
@@ -95,6 +95,8 @@ def encode_value(x: Any) -> Any:
         return [encode_value(y) for y in x]
     if isinstance(x, Wide):
         return x.scientific(17)
+    if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() >= INT_DIGITS * 3:
+        return int_text(x)          # a count past Python's int-to-str limit: its digits
     if isinstance(x, float) and math.isinf(x):
         return "inf" if x > 0 else "-inf"
     if isinstance(x, float) and math.isnan(x):

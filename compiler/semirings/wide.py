@@ -7,6 +7,7 @@ the true exponent: `Wide.of_log(-1099.84)` prints `2.2e-478`, never `0`.
 """
 from __future__ import annotations
 
+import decimal
 import math
 
 LOG10 = math.log(10.0)
@@ -42,3 +43,16 @@ class Wide(float):
 def needs_wide(x: float) -> bool:
     """A float result that may have lost its value: 0, subnormal or infinite."""
     return x == 0.0 or abs(x) < SMALLEST_NORMAL or math.isinf(x)
+
+
+INT_DIGITS = 4000       # below Python's int-to-str limit (4300 digits)
+
+
+def int_text(n: int) -> str:
+    """The decimal digits of an exact count, however long (through decimal, which has no
+    digit limit and converts in quasi-linear time)."""
+    if n.bit_length() < INT_DIGITS * 3:
+        return str(n)
+    with decimal.localcontext() as ctx:
+        ctx.prec = decimal.MAX_PREC
+        return format(decimal.Decimal(n), "f")

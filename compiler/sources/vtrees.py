@@ -8,6 +8,8 @@ min-fill order, or "balanced-natural"/"right-natural" over the declaration order
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 from typing import Iterable, Sequence
 
 from atlasc.compiler.ir.variables import Var
@@ -32,17 +34,44 @@ def min_fill_order(variables: Sequence[Var], families: Iterable[Sequence[Var]],
     g = moral_graph(variables, families)
     pos = {v: i for i, v in enumerate(variables)}
     todo = set(first) if first is not None else set()
+    heaps: tuple[list[tuple[int, int, int, Var]], ...] = ([], [])   # (todo, the others)
+    key: dict[Var, tuple[int, int, int]] = {}
+
+    def push(u: Var) -> None:
+        key[u] = (_fill(g, u), len(g[u]), pos[u])
+        heapq.heappush(heaps[0 if u in todo else 1], (*key[u], u))
+    for u in g:
+        push(u)
     order: list[Var] = []
     while g:
-        pool = [u for u in g if u in todo] or list(g)
-        v = min(pool, key=lambda u: (_fill(g, u), len(g[u]), pos[u]))
+        v = _pop(heaps[0] if todo else heaps[1], key)
         todo.discard(v)
         nb = g.pop(v)
+        del key[v]
         for a in nb:
             g[a].discard(v)
             g[a].update(b for b in nb if b != a)
+        for u in _touched(g, nb):
+            push(u)
         order.append(v)
     return order
+
+
+def _pop(heap: list[tuple[int, int, int, Var]], key: dict[Var, tuple[int, int, int]]) -> Var:
+    """The least entry whose key is current (stale ones are skipped: lazy deletion)."""
+    while True:
+        *k, u = heapq.heappop(heap)
+        if key.get(u) == tuple(k):
+            return u
+
+
+def _touched(g: dict[Var, set[Var]], nb: set[Var]) -> set[Var]:
+    """The variables whose fill or degree eliminating a variable with neighbours `nb` can
+    change: the neighbours and their neighbours."""
+    out = set(nb)
+    for a in nb:
+        out |= g[a]
+    return out
 
 
 def _fill(g: dict[Var, set[Var]], v: Var) -> int:
@@ -55,17 +84,42 @@ def elimination_vtree(order: Sequence[Var], families: Iterable[Sequence[Var]]) -
     the vtree mirrors the elimination (pseudo) tree with v decided before the variables
     eliminated earlier, which are independent given v and its separator, so the SDD at v's
     node is bounded by the separator's domain."""
-    clusters: list[tuple[Vtree | None, set[Var]]] = [(None, set(f)) for f in families]
+    clusters: dict[int, tuple[Vtree | None, set[Var]]] = {}   # in creation order
+    index: dict[Var, set[int]] = {}                             # variable -> its clusters
+    ids = itertools.count()
+
+    def add(vt: Vtree | None, vs: set[Var]) -> None:
+        k = next(ids)
+        clusters[k] = (vt, vs)
+        for u in vs:
+            index.setdefault(u, set()).add(k)
+    for f in families:
+        add(None, set(f))
     known = set(order)
     for v in order:
-        hit = [c for c in clusters if v in c[1]]
-        clusters = [c for c in clusters if v not in c[1]]
+        hit = [clusters.pop(k) for k in sorted(index.pop(v, ()))]
+        for _, vs in hit:
+            for u in vs - {v}:
+                index[u] -= {k for k in index[u] if k not in clusters}
         kids = [t for t, _ in hit if t is not None]
-        vt = Vtree.node(Vtree.leaf(v), join_right(kids)) if kids else Vtree.leaf(v)
-        clusters.append((vt, set().union(*(s for _, s in hit)) - {v} if hit else set()))
-    rest = [t for t, _ in clusters if t is not None]
+        vt = Vtree.node(Vtree.leaf(v), join_parts(kids)) if kids else Vtree.leaf(v)
+        add(vt, set().union(*(s for _, s in hit)) - {v} if hit else set())
+    rest = [t for t, _ in clusters.values() if t is not None]
     assert set().union(*(t.vars for t in rest)) == known
-    return join_right(rest)
+    return join_parts(rest)
+
+
+LINEAR_JOIN = 16     # more independent parts than this are joined balanced (log k deep)
+
+
+def join_parts(ts: list[Vtree]) -> Vtree:
+    """`join_right` over at most LINEAR_JOIN sub-vtrees; balanced over more, so that k
+    independent parts (a header's unused variables, a star's leaves) make a vtree log k
+    deep, not k (the SDD conversion's cost follows the depth)."""
+    if len(ts) > LINEAR_JOIN:
+        mid = len(ts) // 2
+        return Vtree.node(join_parts(ts[:mid]), join_parts(ts[mid:]))
+    return join_right(ts)
 
 
 def join_right(ts: list[Vtree]) -> Vtree:
