@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup run demo test test-all bench lint clean
+.PHONY: help setup run demo test test-all bench fuzz lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,11 @@ test: $(STAMP) ## set up, then run the test suite (fast tier, ~minutes)
 
 test-all: $(STAMP) ## every test, including the slow tier
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m ''
+
+FUZZ_CASES ?= 100000
+fuzz: $(STAMP) ## the long fuzz campaign: FUZZ_CASES inputs over every format, one core (bench/fuzz-results.json)
+	nice -n 10 $(BIN)/python -m tests.fuzz.campaign --cases $(FUZZ_CASES) --seed 1 \
+		--out bench/fuzz-results.json --save bench/fuzz-failures
 
 bench: $(STAMP) ## run the benchmarks and write bench/RESULTS.md
 	$(BIN)/python bench/run.py

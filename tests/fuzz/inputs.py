@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 NAMES = ("A", "B", "C", "D")
+SCALE = {"header": 100_000, "nesting": (1000, 3000, 20_000)}      # the long campaign's sizes
+FAST = {"header": 2000, "nesting": (300, 1000, 2000)}             # make test's
 COLOURS = ("r", "g", "b")
 
 
@@ -80,7 +82,7 @@ def formula(r: random.Random, names: tuple[str, ...], depth: int = 3) -> str:
 
 
 def deep_formula(r: random.Random, names: tuple[str, ...]) -> str:
-    n = r.choice([1000, 3000, 20_000])
+    n = r.choice(SIZES["nesting"])
     kind = r.choice(["not", "and", "paren", "flat"])
     if kind == "not":
         return "!" * n + names[0]
@@ -170,7 +172,8 @@ def program(r: random.Random, extra_models: dict[str, str] | None = None) -> str
 # ---- model files ------------------------------------------------------------------------------
 def cnf_text(r: random.Random, weighted: bool) -> str:
     n, m = r.randint(1, 6), r.randint(0, 6)
-    hn, hm = (n, m) if r.random() < 0.85 else (r.choice([n, 100_000, 0]), r.choice([m, 2]))
+    hn, hm = (n, m) if r.random() < 0.85 else (r.choice([n, SIZES["header"], 0]),
+                                                 r.choice([m, 2]))
     out = [f"p cnf {hn} {hm}"]
     for v in range(1, n + 1):
         if weighted and (v == 1 or r.random() < 0.6):
@@ -332,11 +335,19 @@ def mutate(r: random.Random, data: bytes) -> bytes:
         elif op == "number":
             data = data[:i] + wild_number(r).encode() + data[i:]
         else:
-            data = data[:i] + r.choice([b"(", b"!", b"{", b"["]) * r.randint(10, 3000) + data[i:]
+            data = data[:i] + r.choice([b"(", b"!", b"{", b"["]) * r.randint(
+                10, SIZES["nesting"][1]) + data[i:]
     return data
 
 
-def case(r: random.Random, kind: str | None = None, mutation_rate: float = 0.6) -> Case:
+SIZES = dict(SCALE)
+
+
+def case(r: random.Random, kind: str | None = None, mutation_rate: float = 0.6,
+         fast: bool = False) -> Case:
+    """One input: a valid one of `kind` (random if None), mutated with `mutation_rate`; `fast`
+    keeps sizes small (sparse headers, nesting) for the tests of make test."""
+    SIZES.update(FAST if fast else SCALE)
     kind = kind or r.choice(sorted(GENERATORS))
     c = GENERATORS[kind](r)
     if r.random() < mutation_rate:

@@ -101,3 +101,20 @@ def test_mutations_give_positioned_errors(text: str) -> None:
         assert rendered.startswith("mut.query:") and "^" in rendered
     except AtlasError as err:        # e.g. a limit: still a user-facing error
         assert err.render()
+
+
+# ---- every format, from its grammar, then broken (tests/fuzz/inputs.py) ------------------------
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from tests.fuzz.inputs import GENERATORS, case  # noqa: E402
+from tests.fuzz.oracle import outcome  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.randoms(use_true_random=False), st.sampled_from(sorted(GENERATORS)))
+def test_every_format_ends_in_an_answer_or_a_positioned_error(r, kind: str) -> None:
+    """Compiled and run: values, a refusal, a limit, or a user error with its position;
+    never an internal error, a NaN, or an error without a place (the long campaign is
+    `make fuzz`)."""
+    o = outcome(case(r, kind, fast=True))
+    assert o.kind in ("ok", "user", "limit"), o.detail
