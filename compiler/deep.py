@@ -52,13 +52,16 @@ def deep(fn: Callable[[], T], depth: int = MAX_DEPTH) -> T:
 
 
 def _run_thread(body: Callable[[], None]) -> None:
-    limit = max(sys.getrecursionlimit(), MAX_DEPTH * FRAMES_PER_LEVEL)
-    sys.setrecursionlimit(limit)
-    old = threading.stack_size()
+    """The recursion limit is process-wide: it is raised only while the helper thread runs
+    (the caller waits for it) and restored after, so a thread with the default 8 MB stack
+    never runs under it (C code that recurses, such as json, would overflow the stack)."""
+    old_limit, old_stack = sys.getrecursionlimit(), threading.stack_size()
     threading.stack_size(STACK_BYTES)
     try:
         t = threading.Thread(target=body, name="atlasc-deep", daemon=True)
+        sys.setrecursionlimit(max(old_limit, MAX_DEPTH * FRAMES_PER_LEVEL))
         t.start()
+        t.join()
     finally:
-        threading.stack_size(old)
-    t.join()
+        threading.stack_size(old_stack)
+        sys.setrecursionlimit(old_limit)

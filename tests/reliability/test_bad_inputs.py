@@ -107,3 +107,10 @@ def test_clingo_errors_are_positioned_without_internal_names(tmp_path: Path, pro
 def test_source_errors_carry_a_line():
     e = SourceError("x", "f", 3)
     assert classify_error(e).kind == "user"
+
+
+def test_the_recursion_limit_is_restored_after_deep_input():
+    import sys
+    before = sys.getrecursionlimit()
+    compile_string("var A : bool\nmodel m = logic " + "!" * 5000 + "A\n" + COUNT)
+    assert sys.getrecursionlimit() == before
