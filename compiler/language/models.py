@@ -62,6 +62,10 @@ def _logic(env: Env, decl: A.ModelDecl, body: A.LogicModel,
            progress: Callable[[str], None] | None) -> ModelInfo:
     used: dict[Var, None] = {}
     expr = formula(env, body.formula, used)
+    if not used:
+        raise QueryTypeError("this formula mentions no variable, so it is no model",
+                             body.formula.span, "a constant is written as a weight or a "
+                             "query's factor; a logic model needs at least one variable")
     scope = frozenset(used)
     opts = options(env, body.options, scope)
     name = decl.name.text

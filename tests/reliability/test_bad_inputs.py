@@ -114,3 +114,9 @@ def test_the_recursion_limit_is_restored_after_deep_input():
     before = sys.getrecursionlimit()
     compile_string("var A : bool\nmodel m = logic " + "!" * 5000 + "A\n" + COUNT)
     assert sys.getrecursionlimit() == before
+
+
+def test_a_formula_without_variables_is_positioned(tmp_path: Path):
+    """Found by the fuzz campaign (seed 1, case 833): `logic true` was an IndexError."""
+    msg = _outcome(tmp_path, "var A : bool\nmodel f = logic true\nquery q = or[*] f\n")
+    assert msg.startswith("t.query:2:17:") and "no variable" in msg
