@@ -197,8 +197,9 @@ def _readable(env: Env, name: str, span: Span) -> Path:
     try:
         with open(path, "rb"):
             pass
-    except OSError as e:
-        raise QueryError(f"cannot read the model file '{name}': {e.strerror or e}", span,
+    except (OSError, ValueError) as e:      # ValueError: a NUL byte in the name
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise QueryError(f"cannot read the model file {name!r}: {reason}", span,
                          "a relative path is read from the query file's directory") from None
     return path
 

@@ -19,8 +19,9 @@ def read_text(path: str | os.PathLike[str]) -> str:
     try:
         with open(p, "rb") as f:
             data = f.read()
-    except OSError as e:
-        raise SourceError(f"cannot read the file: {e.strerror or e}", file=p) from None
+    except (OSError, ValueError) as e:      # ValueError: a NUL byte in the name
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise SourceError(f"cannot read the file: {reason}", file=p, line=1) from None
     if p.endswith(".gz"):
         data = gunzip(data, p)
     return text_of(data, p)

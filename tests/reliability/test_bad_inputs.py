@@ -120,3 +120,9 @@ def test_a_formula_without_variables_is_positioned(tmp_path: Path):
     """Found by the fuzz campaign (seed 1, case 833): `logic true` was an IndexError."""
     msg = _outcome(tmp_path, "var A : bool\nmodel f = logic true\nquery q = or[*] f\n")
     assert msg.startswith("t.query:2:17:") and "no variable" in msg
+
+
+def test_a_nul_byte_in_a_model_file_name_is_positioned(tmp_path: Path):
+    """Found by the fuzz campaign (seed 1, case 2477): ValueError: embedded null byte."""
+    msg = _outcome(tmp_path, 'model m = sdd "m.s\x00dd" "m.vtree"\nquery q = or[*] m\n')
+    assert msg.startswith("t.query:1:15:") and "cannot read the model file" in msg
