@@ -74,12 +74,16 @@ class _Session:
 
 def compile_formula(expr: tuple[Any, ...], variables: Sequence[Var], vtree: Vtree | str | None
                     = None, *, constrained: Iterable[Var] | None = None,
-                    limits: Limits | None = None, name: str = "formula") -> Circuit:
-    """A BOOL circuit that is true exactly on the formula's models (over `variables`)."""
+                    limits: Limits | None = None, name: str = "formula",
+                    weights: dict[Var, tuple[float, ...]] | None = None,
+                    families: list[Sequence[Var]] | None = None) -> Circuit:
+    """A BOOL circuit that is true exactly on the formula's models (over `variables`); with
+    `weights` (var -> one weight per value) a PROB circuit of each model's weight.  `families`
+    (sets of variables that interact) guide the default vtree."""
     X = frozenset(constrained or ())
-    s = _Session(variables, vtree, [], X, limits, name)
+    s = _Session(variables, vtree, list(families or []), X, limits, name)
     root = _formula_sdd(s, expr)
-    return s.finish(root, None, name, {"source": "formula", "expr": expr,
+    return s.finish(root, weights, name, {"source": "formula", "expr": expr,
                                        "variables": tuple(variables),
                                        "options": {"vtree": vtree, "constrained": X}})
 

@@ -1,0 +1,232 @@
+"""The acyclic ground program (ground.py) as variables, weights and one Boolean formula.
+
+* X, the choices: an independent probabilistic fact (or an annotated disjunction with one
+  choice left after grounding) is a Boolean variable with weights (1 - p, p); an annotated
+  disjunction with several choices is one categorical variable whose values are its ground
+  heads plus `none` for the implicit remainder 1 - sum(p) (when it is not zero);
+* Y, the atoms kept (queries, evidence, and every ground atom for a model in a .query file):
+  a Boolean variable named as ProbLog writes the atom (`edge(1,2)`), constrained by
+  y <-> f_y(X), f_y the atom's node of the DAG as a formula over X.  An atom whose node is its
+  own probabilistic fact is that fact's variable.
+The formula is the conjunction of the constraints; with the weights it is the distribution of
+the program over X and Y (every total choice has exactly one model, the least model).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from atlasc.compiler.errors import SourceError
+from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.problog.ground import Ground
+
+Formula = tuple[Any, ...]
+TRUE: Formula = ("true",)
+FALSE: Formula = ("false",)
+NONE = "none"          # the value of an annotated disjunction where no head is chosen
+TOL = 1e-9
+
+
+@dataclass
+class Encoding:
+    X: list[Var]
+    Y: list[Var]
+    weights: dict[Var, tuple[float, ...]]
+    formula: Formula
+    atoms: dict[str, Var]                               # atom as ProbLog writes it -> variable
+    constant: dict[str, bool] = field(default_factory=dict)   # atoms fixed by grounding
+    families: list[list[Var]] = field(default_factory=list)   # for the vtree heuristic
+
+
+def encode(g: Ground) -> Encoding:
+    choice = _choices(g)
+    taken = {n for n, _ in g.atoms}
+    xvar: dict[int, tuple[Var, int]] = {}
+    weights: dict[Var, tuple[float, ...]] = {}
+    first: dict[int | None, str] = {}
+    for n, k in g.atoms:
+        first.setdefault(k, n)
+    for key, (names, probs, group) in choice.items():
+        if group is None:
+            v = Var(_fact_name(g, key, first, taken))
+            weights[v] = (1.0 - probs[0], probs[0])
+            xvar[key] = (v, 1)
+    _groups(g, choice, taken, xvar, weights)
+    return _assemble(g, xvar, weights)
+
+
+# ---- the choices --------------------------------------------------------------------------
+def _probability(g: Ground, key: int, node: Any) -> float:
+    p = node.probability
+    try:
+        value = float(p)
+    except (TypeError, ValueError):
+        raise SourceError(f"the probability of {node.name} is {p}, not a number (learning "
+                          "parameters t(_) are not supported)", g.file) from None
+    if not -TOL <= value <= 1.0 + TOL:
+        raise SourceError(f"the probability of {node.name} is {value}, not in [0, 1]", g.file)
+    return min(1.0, max(0.0, value))
+
+
+def _choices(g: Ground) -> dict[int, tuple[list[str], list[float], Any]]:
+    """Probabilistic atom nodes: key -> (name, probability, AD group or None)."""
+    ads = {c.group: c for c in g.dag.constraints() if hasattr(c, "extra_node")}
+    out: dict[int, tuple[list[str], list[float], Any]] = {}
+    for key, node, kind in g.dag:
+        if kind != "atom" or node.probability is True or node.is_extra:
+            continue
+        ad = ads.get(node.group)
+        single = ad is None or (len(ad.nodes) == 1 and not ad.extra_node)
+        out[key] = ([_head(node.name)], [_probability(g, key, node)],
+                    None if single else node.group)
+    return out
+
+
+def _head(name: Any) -> str:
+    """The ground head of a choice node: choice(Clause, Index, Head, ...) -> Head."""
+    if getattr(name, "functor", None) == "choice" and name.arity >= 3:
+        return str(name.args[2])
+    return str(name)
+
+
+def _fact_name(g: Ground, key: int, first: dict[int | None, str], taken: set[str]) -> str:
+    """An atom whose node is this fact names it; otherwise the fact's own name, made unique."""
+    if key in first:
+        return first[key]
+    node = g.dag.get_node(key)
+    base = _head(node.name)
+    return base if base not in taken else f"{base}#{key}"
+
+
+def _groups(g: Ground, choice: dict[int, tuple[list[str], list[float], Any]],
+            taken: set[str], xvar: dict[int, tuple[Var, int]],
+            weights: dict[Var, tuple[float, ...]]) -> None:
+    by_group: dict[Any, list[int]] = {}
+    for key, (_, _, group) in choice.items():
+        if group is not None:
+            by_group.setdefault(group, []).append(key)
+    extras = {c.group: c.extra_node for c in g.dag.constraints() if hasattr(c, "extra_node")}
+    for group, keys in by_group.items():
+        values = _unique_values([choice[k][0][0] for k in keys])
+        ps = [choice[k][1][0] for k in keys]
+        rest = 1.0 - sum(ps)
+        if rest < -1e-6:
+            raise SourceError(f"the annotated disjunction {'; '.join(values)} has "
+                              f"probabilities that sum to {sum(ps):.9g} > 1", g.file)
+        none = rest > TOL or extras.get(group) is not None
+        name = _unique(";".join(values), taken)
+        v = Var(name, tuple(values) + ((NONE,) if none else ()))
+        weights[v] = tuple(ps) + ((max(rest, 0.0),) if none else ())
+        for i, k in enumerate(keys):
+            xvar[k] = (v, i)
+        if extras.get(group) is not None:
+            xvar[extras[group]] = (v, len(keys))
+
+
+def _unique_values(values: list[str]) -> list[str]:
+    out: list[str] = []
+    for x in values:
+        out.append(x if x not in out and x != NONE else f"{x}#{len(out)}")
+    return out
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    while name in taken:
+        name += "'"
+    taken.add(name)
+    return name
+
+
+# ---- the formula --------------------------------------------------------------------------
+def _assemble(g: Ground, xvar: dict[int, tuple[Var, int]],
+              weights: dict[Var, tuple[float, ...]]) -> Encoding:
+    node_f = _node_formulas(g, xvar)
+    X = list(dict.fromkeys(v for v, _ in xvar.values()))
+    owned = {v.name: v for v in X}
+    atoms: dict[str, Var] = {}
+    constant: dict[str, bool] = {}
+    parts: list[Formula] = []
+    Y: list[Var] = []
+    for name, key in g.atoms:
+        if name in owned and key is not None and key > 0 and xvar.get(key, (None,))[0] is \
+                owned[name]:
+            atoms[name] = owned[name]
+            continue
+        y = Var(name)
+        atoms[name] = y
+        Y.append(y)
+        f = _key_formula(node_f, key)
+        if f is TRUE or f is FALSE:
+            constant[name] = f is TRUE
+        parts.append(_iff(("lit", y, 1), f))
+    families = [[v] + sorted(_support(f), key=lambda u: u.name) for v, f in
+                zip(Y, parts)]
+    return Encoding(X, Y, weights, _and(parts), atoms, constant, families)
+
+
+def _node_formulas(g: Ground, xvar: dict[int, tuple[Var, int]]) -> dict[int, Formula]:
+    """Every DAG node as a formula over X (children come first in a LogicDAG)."""
+    out: dict[int, Formula] = {}
+    for key, node, kind in g.dag:
+        if kind == "atom":
+            out[key] = ("lit", *xvar[key]) if key in xvar else TRUE
+        elif kind == "conj":
+            out[key] = _and([_key_formula(out, c) for c in node.children])
+        else:
+            out[key] = _or([_key_formula(out, c) for c in node.children])
+    return out
+
+
+def _key_formula(out: dict[int, Formula], key: int | None) -> Formula:
+    if key is None:
+        return FALSE
+    if key == 0:
+        return TRUE
+    f = out[abs(key)]
+    return f if key > 0 else _not(f)
+
+
+def _support(f: Formula) -> set[Var]:
+    seen: set[int] = set()
+    out: set[Var] = set()
+    stack = [f]
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if e[0] == "lit":
+            out.add(e[1])
+        else:
+            stack.extend(e[1:])
+    return out
+
+
+def _iff(a: Formula, b: Formula) -> Formula:
+    if b is TRUE:
+        return a
+    if b is FALSE:
+        return _not(a)
+    return ("or", ("and", a, b), ("and", ("not", a), _not(b)))
+
+
+def _not(f: Formula) -> Formula:
+    if f is TRUE:
+        return FALSE
+    if f is FALSE:
+        return TRUE
+    return f[1] if f[0] == "not" else ("not", f)
+
+
+def _and(fs: list[Formula]) -> Formula:
+    fs = [f for f in fs if f is not TRUE]
+    if any(f is FALSE for f in fs):
+        return FALSE
+    return fs[0] if len(fs) == 1 else (("and", *fs) if fs else TRUE)
+
+
+def _or(fs: list[Formula]) -> Formula:
+    fs = [f for f in fs if f is not FALSE]
+    if any(f is TRUE for f in fs):
+        return TRUE
+    return fs[0] if len(fs) == 1 else (("or", *fs) if fs else FALSE)

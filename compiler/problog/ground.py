@@ -1,0 +1,153 @@
+"""Parsing and grounding with the `problog` package (PyPI `problog`, Apache-2.0): its parser,
+its engine (`problog.engine.DefaultEngine`: lists, findall, cut, call/N, consult, the library
+predicates) and its cycle breaking (`problog.formula.LogicDAG`), which turns the ground program
+with cycles into an acyclic Boolean formula with the same least-fixpoint semantics.  We never
+ground or break cycles ourselves; we compile the acyclic formula (encode.py).
+
+ProbLog's own errors (parse errors, unknown clauses, non-ground probabilistic clauses,
+inconsistent evidence, ...) become a `SourceError` with the file, line and column ProbLog gives.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from atlasc.compiler.errors import SourceError
+
+
+@dataclass
+class Ground:
+    """The acyclic ground program: the DAG (problog.formula.LogicDAG), the queries and evidence
+    as (atom text, node key) with the evidence's value, and the atoms to keep as variables."""
+    dag: Any
+    queries: list[tuple[str, int | None]]
+    evidence: list[tuple[str, int | None, bool]]   # (atom, its node key, observed value)
+    atoms: list[tuple[str, int | None]]         # every named atom kept (queries included)
+    file: str
+
+
+def ground(path: str | os.PathLike[str] | None = None, text: str | None = None,
+           all_atoms: bool = False, file: str | None = None) -> Ground:
+    """Ground a ProbLog program (a file, or `text`).  With `all_atoms`, every ground atom of the
+    program's own predicates is kept (for a model in a .query file), not only the queries and
+    the evidence."""
+    from problog.errors import ProbLogError
+    from problog.program import PrologFile, PrologString
+    name = file or (os.fspath(path) if path is not None else "<program>")
+    model = None
+    try:
+        model = PrologFile(os.fspath(path)) if path is not None else PrologString(text or "")
+        return _ground(model, name, all_atoms)
+    except ProbLogError as e:
+        raise error(e, model, name) from None
+    except RecursionError:
+        raise SourceError("ProbLog's grounder ran out of recursion depth (a very deep "
+                          "derivation or an infinite one)", name) from None
+
+
+ATOM = "atom"          # the label of the atoms kept besides the queries (all_atoms)
+
+
+def _ground(model: Any, file: str, all_atoms: bool) -> Ground:
+    from problog.engine import DefaultEngine
+    from problog.formula import LogicDAG, LogicFormula
+    from problog.logic import Term
+    engine = DefaultEngine()
+    db = engine.prepare(model)
+    lf = engine.ground_all(db, target=LogicFormula())
+    if all_atoms:
+        for f, n in user_predicates(model):
+            lf = engine.ground(db, Term(f, *([None] * n)), lf, label=ATOM)
+    dag = LogicDAG.create_from(lf)
+    queries = [(str(n), k) for n, k in dag.queries()]
+    evidence = [(str(n), k, v > 0) for n, k, v in dag.evidence_all() if v != 0]
+    kept = queries + [(n, k) for n, k, _ in evidence]
+    kept += [(str(n), k) for n, k in dag.get_names(ATOM)] if all_atoms else []
+    return Ground(dag, queries, evidence, _unique(kept), file)
+
+
+def _unique(atoms: list[tuple[str, int | None]]) -> list[tuple[str, int | None]]:
+    seen: dict[str, int | None] = {}
+    for n, k in atoms:
+        seen.setdefault(n, k)
+    return list(seen.items())
+
+
+# ---- the program's own predicates (kept as variables with all_atoms) -------------------------
+_SKIP = {"query", "evidence", "set", ":-"}
+
+
+def user_predicates(model: Any, seen: set[str] | None = None) -> list[tuple[str, int]]:
+    """The functor/arity of every head the program (and the files it consults) defines."""
+    out: dict[tuple[str, int], None] = {}
+    seen = set() if seen is None else seen
+    for st in model:
+        if _is_directive(st):
+            out.update(dict.fromkeys(_consulted(st.body, model, seen)))
+            continue
+        for h in _heads(st):
+            if isinstance(h.functor, str) and h.functor not in _SKIP:
+                out.setdefault((h.functor, h.arity))
+    return list(out)
+
+
+def _is_directive(st: Any) -> bool:
+    from problog.logic import Clause
+    return isinstance(st, Clause) and getattr(st.head, "functor", None) == "_directive"
+
+
+def _heads(st: Any) -> list[Any]:
+    from problog.logic import AnnotatedDisjunction, Clause, Or, Term
+    if isinstance(st, AnnotatedDisjunction):
+        return list(st.heads)
+    if isinstance(st, Clause):
+        return _heads(st.head)
+    if isinstance(st, Or):
+        return list(st.to_list())
+    return [st] if isinstance(st, Term) else []
+
+
+def _consulted(goal: Any, model: Any, seen: set[str]) -> list[tuple[str, int]]:
+    """The predicates of the files a `:- consult(F)` or `:- [F]` directive loads."""
+    from problog.program import PrologFile
+    files: list[Any] = []
+    if goal.functor == "consult":
+        files = list(goal.args)
+    elif goal.functor == ".":
+        files = list(_list_items(goal))
+    root = Path(getattr(model, "source_root", ".") or ".")
+    out: list[tuple[str, int]] = []
+    for f in files:
+        name = str(f).strip("'\"")
+        p = root / name
+        p = p if p.exists() else root / (name + ".pl")
+        if str(p) in seen or not p.exists():
+            continue
+        seen.add(str(p))
+        out += user_predicates(PrologFile(str(p)), seen)
+    return out
+
+
+def _list_items(t: Any) -> Iterable[Any]:
+    while t.functor == "." and t.arity == 2:
+        yield t.args[0]
+        t = t.args[1]
+
+
+# ---- errors -----------------------------------------------------------------------------------
+def error(e: Any, model: Any, file: str) -> SourceError:
+    """A ProbLog error as ProbLog words it, at the file, line and column it gives."""
+    where = _location(e.location, model)
+    path, line, col = where if where is not None else (None, None, None)
+    return SourceError(f"{e.__class__.__name__}: {e.base_message}", path or file, line, col)
+
+
+def _location(loc: Any, model: Any) -> tuple[str | None, int, int] | None:
+    if isinstance(loc, tuple) and len(loc) == 3:
+        return loc
+    if isinstance(loc, int) and model is not None and hasattr(model, "lineno"):
+        fn, line, col = model.lineno(loc)
+        return (fn if isinstance(fn, str) else None), line, col
+    return None
