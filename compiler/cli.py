@@ -453,6 +453,34 @@ def show(file: str, name: str, out: str, show_circuit: bool) -> int:
     return 0 if q.tractable else EXIT_INTRACTABLE
 
 
+@main.command(name="problog")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print {\"queries\": {atom: p}} as JSON.")
+@click.option("--mpe", is_flag=True, help="The most probable world given the evidence.")
+@click.option("--map", "over", multiple=True, metavar="ATOMS",
+              help="Marginal MAP over these atoms (comma-separated, repeatable).")
+@click.option("--data", type=click.Path(dir_okay=False), metavar="ROWS.csv",
+              help="One answer per CSV row of evidence (header = atoms, true/false/empty).")
+@click.option("--report", "show_report", is_flag=True,
+              help="Print how each answer was made tractable (the operator report).")
+@_guard
+def problog_cmd(file: str, as_json: bool, mpe: bool, over: tuple[str, ...], data: str | None,
+                show_report: bool) -> int:
+    """Answer a ProbLog program's queries (query/1, evidence/1,2) as ProbLog prints them."""
+    from atlasc.compiler.program import problog as P
+    s, answers = P.run(file, mpe=mpe, over=P.map_atoms(over), data=data, progress=_progress())
+    if show_report:
+        click.echo(P.report_text(s))
+    batch = data is not None
+    if not batch and answers[0].undefined:
+        raise AtlasError(f"{file}: {answers[0].undefined}")
+    if as_json:
+        click.echo(json.dumps(P.json_value(answers, batch), indent=2))
+    else:
+        click.echo(P.text(answers, batch))
+    return 0
+
+
 def _graphviz(text: str, fmt: str) -> bytes:
     exe = shutil.which("dot")
     if exe is None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from atlasc.compiler import sources
+from atlasc.compiler import problog, sources
 from atlasc.compiler.sources.limits import limits_of
 from atlasc.compiler.errors import QueryError, QueryNameError, SourceError
 from atlasc.compiler.language import ast as A
@@ -33,7 +33,7 @@ from atlasc.compiler.sources.dimacs import load_dimacs
 
 VTREE_KINDS = ("minfill", "balanced", "right", "balanced-natural", "right-natural")
 VTREE_WORDS = tuple(k.replace("-", "_") for k in VTREE_KINDS)   # as written in .query files
-FILE_KINDS = ("bif", "uai", "xmlbif", "cnf", "nnf", "sdd", "psdd")
+FILE_KINDS = ("bif", "uai", "xmlbif", "cnf", "nnf", "sdd", "psdd", "problog")
 
 Progress = Callable[[str], None]
 
@@ -131,6 +131,8 @@ def load_file(env: Env, body: A.FileModel, name: str) -> LoadedModel:
         return _network(kind, path, body, name, env.base_dir)
     if kind == "cnf":
         return _cnf(path, body, name, env.base_dir)
+    if kind == "problog":
+        return _problog(path, body, name, env.base_dir)
     return _circuit_file(env, kind, path, body, name)
 
 
@@ -157,6 +159,19 @@ def _cnf(path: Path, body: A.FileModel, name: str, base: Path) -> LoadedModel:
             info={"path": os.fspath(path), "show": show}), body, base)
         return as_model(c, name, _detail("cnf, SDD" + (", weighted" if weighted else ""), o))
     return LoadedModel(tuple(vs), R.PROB if weighted else R.BOOL, build)
+
+
+def _problog(path: Path, body: A.FileModel, name: str, base: Path) -> LoadedModel:
+    """A ProbLog program (docs/problog.md): every ground atom a variable named as written."""
+    prog = _read(lambda: problog.load(path, all_atoms=True), body, base)
+
+    def build(o: Options, p: Progress | None) -> Circuit:
+        c = _read(lambda: problog.compile_problog(prog, o.vtree, o.constrained, _limits(p),
+                                                  name), body, base)
+        e = prog.encoding
+        return as_model(c, name, _detail(f"problog, grounded by ProbLog: {len(e.X)} choices, "
+                                          f"{len(e.Y)} derived atoms; SDD", o))
+    return LoadedModel(tuple(prog.variables), R.PROB, build)
 
 
 def _circuit_file(env: Env, kind: str, path: Path, body: A.FileModel,

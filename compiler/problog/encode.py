@@ -18,6 +18,7 @@ from typing import Any
 
 from atlasc.compiler.errors import SourceError
 from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.names import canonical
 from atlasc.compiler.problog.ground import Ground
 
 Formula = tuple[Any, ...]
@@ -33,7 +34,7 @@ class Encoding:
     Y: list[Var]
     weights: dict[Var, tuple[float, ...]]
     formula: Formula
-    atoms: dict[str, Var]                               # atom as ProbLog writes it -> variable
+    atoms: dict[str, Var]      # atom as ProbLog writes it -> its variable (named without blanks)
     constant: dict[str, bool] = field(default_factory=dict)   # atoms fixed by grounding
     families: list[list[Var]] = field(default_factory=list)   # for the vtree heuristic
 
@@ -48,7 +49,7 @@ def encode(g: Ground) -> Encoding:
         first.setdefault(k, n)
     for key, (names, probs, group) in choice.items():
         if group is None:
-            v = Var(_fact_name(g, key, first, taken))
+            v = Var(canonical(_fact_name(g, key, first, taken)))
             weights[v] = (1.0 - probs[0], probs[0])
             xvar[key] = (v, 1)
     _groups(g, choice, taken, xvar, weights)
@@ -93,9 +94,9 @@ def _fact_name(g: Ground, key: int, first: dict[int | None, str], taken: set[str
     """An atom whose node is this fact names it; otherwise the fact's own name, made unique."""
     if key in first:
         return first[key]
-    node = g.dag.get_node(key)
-    base = _head(node.name)
-    return base if base not in taken else f"{base}#{key}"
+    base = _head(g.dag.get_node(key).name)
+    name = base if base not in taken else f"{base}#{key}"
+    return _unique(name, taken)
 
 
 def _groups(g: Ground, choice: dict[int, tuple[list[str], list[float], Any]],
@@ -115,7 +116,7 @@ def _groups(g: Ground, choice: dict[int, tuple[list[str], list[float], Any]],
                               f"probabilities that sum to {sum(ps):.9g} > 1", g.file)
         none = rest > TOL or extras.get(group) is not None
         name = _unique(";".join(values), taken)
-        v = Var(name, tuple(values) + ((NONE,) if none else ()))
+        v = Var(canonical(name), tuple(values) + ((NONE,) if none else ()))
         weights[v] = tuple(ps) + ((max(rest, 0.0),) if none else ())
         for i, k in enumerate(keys):
             xvar[k] = (v, i)
@@ -148,11 +149,11 @@ def _assemble(g: Ground, xvar: dict[int, tuple[Var, int]],
     parts: list[Formula] = []
     Y: list[Var] = []
     for name, key in g.atoms:
-        if name in owned and key is not None and key > 0 and xvar.get(key, (None,))[0] is \
-                owned[name]:
-            atoms[name] = owned[name]
+        own = owned.get(canonical(name))
+        if own is not None and key is not None and key > 0 and xvar.get(key, (None,))[0] is own:
+            atoms[name] = own
             continue
-        y = Var(name)
+        y = Var(canonical(name))
         atoms[name] = y
         Y.append(y)
         f = _key_formula(node_f, key)
