@@ -149,8 +149,9 @@ def marginals(s: Session, rows: list[Obs]) -> list[Answer]:
 
 def _answer(s: Session, queries: list[str], joint: dict[Var, Any], b: int, obs: Obs,
             ev: dict[Var, int]) -> Answer:
-    first = joint[s.var(queries[0])][b]
-    pe = float(first.sum())
+    v0 = s.var(queries[0])
+    first = joint[v0][b]          # an observed variable's table is P(X = x, e without X)
+    pe = float(first[ev[v0]] if v0 in ev else first.sum())
     if not pe > 0.0:
         return Answer("marginals", undefined=_undefined(s, obs))
     out: dict[str, float] = {}
