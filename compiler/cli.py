@@ -478,7 +478,7 @@ def problog_cmd(file: str, as_json: bool, mpe: bool, over: tuple[str, ...], data
         click.echo(json.dumps(P.json_value(answers, batch), indent=2))
     else:
         click.echo(P.text(answers, batch))
-    return 0
+    return EXIT_UNDEFINED if any(a.undefined for a in answers) else 0
 
 
 def _graphviz(text: str, fmt: str) -> bytes:
