@@ -9,15 +9,29 @@ The packages below are `atlasc.compiler` (language, sources, IR, properties, ope
 program), `atlasc.runtime` (the LLVM evaluators) and `atlasc.grammar` (the lark grammar); see
 docs/architecture.md.
 """
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from atlasc.compiler.version import __version__
 from atlasc.compiler.ir.evaluation import install
 from atlasc.runtime.evaluator import LLVM
-from atlasc.compiler.api import (Entry, Program, ProgramReport, Query, QueryReport, QueryResult,
-                                 ResultRow, compile_file, compile_string)
 from atlasc.compiler.errors import (AtlasError, QueryError, SourceError,
                                     StructuralPropertyError)
 
 install(LLVM)   # the composition root: the compiler evaluates through the runtime's evaluator
+
+_API = ("compile_file", "compile_string", "Program", "Query", "ProgramReport", "QueryReport",
+        "QueryResult", "ResultRow", "Entry")
+
+
+def __getattr__(name: str) -> Any:
+    """The API is imported on first use, so `import atlasc.compiler.x` (and the command line)
+    does not pay for the whole front end (sympy among it) when it does not need it."""
+    if name in _API:
+        return getattr(importlib.import_module("atlasc.compiler.api"), name)
+    raise AttributeError(f"module 'atlasc' has no attribute {name!r}")
 
 __all__ = ["__version__", "compile_file", "compile_string", "Program", "Query", "ProgramReport",
            "QueryReport", "QueryResult", "ResultRow", "Entry", "AtlasError", "QueryError",

@@ -14,6 +14,7 @@ from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree
 from atlasc.compiler.problog.encode import NONE, Encoding, encode
 from atlasc.compiler.problog.ground import Ground, ground
+from atlasc.compiler.problog.order import elimination_vtree
 from atlasc.compiler.sources.formulas import compile_formula
 from atlasc.compiler.sources.limits import Limits
 
@@ -56,8 +57,13 @@ def compile_problog(p: Problog, vtree: Vtree | str | None = None,
                     name: str = "problog") -> Circuit:
     """The program's distribution over X and Y as a PROB circuit (through one SDD)."""
     e = p.encoding
-    c = compile_formula(e.formula, p.variables, vtree, constrained=constrained, limits=limits,
-                        name=name, weights=e.weights, families=e.families)
+    Q = frozenset(constrained or ())
+    if vtree is None:
+        vtree = elimination_vtree(e.graph, p.variables)
+        if Q and Q != vtree.vars:
+            vtree = Vtree.node(vtree.restrict(Q), vtree.restrict(vtree.vars - Q))
+    c = compile_formula(e.formula, p.variables, vtree, constrained=Q or None, limits=limits,
+                        name=name, weights=e.weights)
     c.info.update({"source": "problog", "choices": len(e.X), "atoms": len(e.Y)})
     return c
 

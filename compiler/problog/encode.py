@@ -36,7 +36,7 @@ class Encoding:
     formula: Formula
     atoms: dict[str, Var]      # atom as ProbLog writes it -> its variable (named without blanks)
     constant: dict[str, bool] = field(default_factory=dict)   # atoms fixed by grounding
-    families: list[list[Var]] = field(default_factory=list)   # for the vtree heuristic
+    graph: dict[Any, set[Any]] = field(default_factory=dict)  # Tseitin graph (order.py)
 
 
 def encode(g: Ground) -> Encoding:
@@ -160,9 +160,31 @@ def _assemble(g: Ground, xvar: dict[int, tuple[Var, int]],
         if f is TRUE or f is FALSE:
             constant[name] = f is TRUE
         parts.append(_iff(("lit", y, 1), f))
-    families = [[v] + sorted(_support(f), key=lambda u: u.name) for v, f in
-                zip(Y, parts)]
-    return Encoding(X, Y, weights, _and(parts), atoms, constant, families)
+    return Encoding(X, Y, weights, _and(parts), atoms, constant, _graph(g, xvar, X, Y, atoms))
+
+
+def _graph(g: Ground, xvar: dict[int, tuple[Var, int]], X: list[Var], Y: list[Var],
+           atoms: dict[str, Var]) -> dict[Any, set[Any]]:
+    graph: dict[Any, set[Any]] = {v: set() for v in X + Y}
+
+    def rep(key: int) -> Any:
+        return xvar[key][0] if key in xvar else ("gate", key)
+
+    def link(a: Any, b: Any) -> None:
+        if a != b:
+            graph.setdefault(a, set()).add(b)
+            graph.setdefault(b, set()).add(a)
+    for key, node, kind in g.dag:
+        if kind != "atom":
+            graph.setdefault(("gate", key), set())
+            for c in node.children:
+                if c is not None and c != 0:
+                    link(("gate", key), rep(abs(c)))
+    ys = set(Y)
+    for name, key in g.atoms:
+        if atoms[name] in ys and key:
+            link(atoms[name], rep(abs(key)))
+    return graph
 
 
 def _node_formulas(g: Ground, xvar: dict[int, tuple[Var, int]]) -> dict[int, Formula]:
@@ -185,22 +207,6 @@ def _key_formula(out: dict[int, Formula], key: int | None) -> Formula:
         return TRUE
     f = out[abs(key)]
     return f if key > 0 else _not(f)
-
-
-def _support(f: Formula) -> set[Var]:
-    seen: set[int] = set()
-    out: set[Var] = set()
-    stack = [f]
-    while stack:
-        e = stack.pop()
-        if id(e) in seen:
-            continue
-        seen.add(id(e))
-        if e[0] == "lit":
-            out.add(e[1])
-        else:
-            stack.extend(e[1:])
-    return out
 
 
 def _iff(a: Formula, b: Formula) -> Formula:
