@@ -35,6 +35,7 @@ from atlasc.compiler.program.writers import BINARY, TableWriter, out_format
 from atlasc.runtime.llvm.engine import cache_dir as object_cache_dir
 from atlasc.runtime.llvm.export import emit_module, program_npz
 from atlasc import dask as adask
+from atlasc.compiler.program import problog as P
 
 LOG = logging.getLogger("atlasc")
 EXIT_USER, EXIT_INTRACTABLE, EXIT_INTERNAL, EXIT_UNDEFINED = 2, 3, 4, 5
@@ -467,7 +468,6 @@ def show(file: str, name: str, out: str, show_circuit: bool) -> int:
 def problog_cmd(file: str, as_json: bool, mpe: bool, over: tuple[str, ...], data: str | None,
                 show_report: bool) -> int:
     """Answer a ProbLog program's queries (query/1, evidence/1,2) as ProbLog prints them."""
-    from atlasc.compiler.program import problog as P
     s, answers = P.run(file, mpe=mpe, over=P.map_atoms(over), data=data, progress=_progress())
     if show_report:
         click.echo(P.report_text(s))

@@ -36,6 +36,7 @@ class Encoding:
     formula: Formula
     atoms: dict[str, Var]      # atom as ProbLog writes it -> its variable (named without blanks)
     constant: dict[str, bool] = field(default_factory=dict)   # atoms fixed by grounding
+    parts: list[tuple[Var, Formula]] = field(default_factory=list)  # y <-> f_y, by atom
     graph: dict[Any, set[Any]] = field(default_factory=dict)  # Tseitin graph (order.py)
 
 
@@ -114,14 +115,14 @@ def _groups(g: Ground, choice: dict[int, tuple[list[str], list[float], Any]],
         if rest < -1e-6:
             raise SourceError(f"the annotated disjunction {'; '.join(values)} has "
                               f"probabilities that sum to {sum(ps):.9g} > 1", g.file)
-        none = rest > TOL or extras.get(group) is not None
+        none = rest > TOL
         name = _unique(";".join(values), taken)
         v = Var(canonical(name), tuple(values) + ((NONE,) if none else ()))
         weights[v] = tuple(ps) + ((max(rest, 0.0),) if none else ())
         for i, k in enumerate(keys):
             xvar[k] = (v, i)
-        if extras.get(group) is not None:
-            xvar[extras[group]] = (v, len(keys))
+        if extras.get(group) is not None:          # the extra node: none (false if p = 0)
+            xvar[extras[group]] = (v, len(keys) if none else -1)
 
 
 def _unique_values(values: list[str]) -> list[str]:
@@ -141,34 +142,51 @@ def _unique(name: str, taken: set[str]) -> str:
 # ---- the formula --------------------------------------------------------------------------
 def _assemble(g: Ground, xvar: dict[int, tuple[Var, int]],
               weights: dict[Var, tuple[float, ...]]) -> Encoding:
-    node_f = _node_formulas(g, xvar)
     X = list(dict.fromkeys(v for v, _ in xvar.values()))
+    atoms, Y = _atom_vars(g, xvar, X)
+    named = {}
+    for name, key in g.atoms:
+        if key is not None and key > 0 and key not in xvar and atoms[name] in Y:
+            named.setdefault(key, atoms[name])
+    node_f = _node_formulas(g, xvar, named)
+    constant: dict[str, bool] = {}
+    parts: list[tuple[Var, Formula]] = []
+    ys = set(Y)
+    for name, key in sorted(g.atoms, key=lambda a: abs(a[1] or 0)):   # parents first
+        y = atoms[name]
+        if y not in ys:
+            continue
+        f = _key_formula(node_f, key)
+        if f is TRUE or f is FALSE:
+            constant[name] = f is TRUE
+        parts.append((y, _iff(("lit", y, 1), f)))
+        ys.discard(y)
+    return Encoding(X, Y, weights, _and([f for _, f in parts]), atoms, constant,
+                    parts=parts, graph=_graph(g, xvar, named, X, Y, atoms))
+
+
+def _atom_vars(g: Ground, xvar: dict[int, tuple[Var, int]], X: list[Var]
+               ) -> tuple[dict[str, Var], list[Var]]:
+    """Each kept atom's variable: its fact's, when its node is that fact, or its own (Y)."""
     owned = {v.name: v for v in X}
     atoms: dict[str, Var] = {}
-    constant: dict[str, bool] = {}
-    parts: list[Formula] = []
     Y: list[Var] = []
     for name, key in g.atoms:
         own = owned.get(canonical(name))
         if own is not None and key is not None and key > 0 and xvar.get(key, (None,))[0] is own:
             atoms[name] = own
-            continue
-        y = Var(canonical(name))
-        atoms[name] = y
-        Y.append(y)
-        f = _key_formula(node_f, key)
-        if f is TRUE or f is FALSE:
-            constant[name] = f is TRUE
-        parts.append(_iff(("lit", y, 1), f))
-    return Encoding(X, Y, weights, _and(parts), atoms, constant, _graph(g, xvar, X, Y, atoms))
+        else:
+            atoms[name] = Var(canonical(name))
+            Y.append(atoms[name])
+    return atoms, Y
 
 
-def _graph(g: Ground, xvar: dict[int, tuple[Var, int]], X: list[Var], Y: list[Var],
-           atoms: dict[str, Var]) -> dict[Any, set[Any]]:
+def _graph(g: Ground, xvar: dict[int, tuple[Var, int]], named: dict[int, Var], X: list[Var],
+           Y: list[Var], atoms: dict[str, Var]) -> dict[Any, set[Any]]:
     graph: dict[Any, set[Any]] = {v: set() for v in X + Y}
 
     def rep(key: int) -> Any:
-        return xvar[key][0] if key in xvar else ("gate", key)
+        return xvar[key][0] if key in xvar else named.get(key, ("gate", key))
 
     def link(a: Any, b: Any) -> None:
         if a != b:
@@ -183,20 +201,26 @@ def _graph(g: Ground, xvar: dict[int, tuple[Var, int]], X: list[Var], Y: list[Va
     ys = set(Y)
     for name, key in g.atoms:
         if atoms[name] in ys and key:
-            link(atoms[name], rep(abs(key)))
+            k = abs(key)
+            link(atoms[name], ("gate", k) if k not in xvar else xvar[k][0])
     return graph
 
 
-def _node_formulas(g: Ground, xvar: dict[int, tuple[Var, int]]) -> dict[int, Formula]:
-    """Every DAG node as a formula over X (children come first in a LogicDAG)."""
+def _node_formulas(g: Ground, xvar: dict[int, tuple[Var, int]], named: dict[int, Var]
+                   ) -> dict[int, Formula]:
+    """Every DAG node as a formula (children come first in a LogicDAG): over X, with a child
+    that is the node of an atom of Y read as that atom's variable (y <-> its node holds, so
+    this is the same function), which keeps each atom's definition local."""
     out: dict[int, Formula] = {}
+    short: dict[int, Formula] = {}
     for key, node, kind in g.dag:
         if kind == "atom":
-            out[key] = ("lit", *xvar[key]) if key in xvar else TRUE
-        elif kind == "conj":
-            out[key] = _and([_key_formula(out, c) for c in node.children])
+            out[key] = TRUE if key not in xvar else FALSE if xvar[key][1] < 0 else \
+                ("lit", *xvar[key])
         else:
-            out[key] = _or([_key_formula(out, c) for c in node.children])
+            kids = [_key_formula(short, c) for c in node.children]
+            out[key] = _and(kids) if kind == "conj" else _or(kids)
+        short[key] = ("lit", named[key], 1) if key in named else out[key]
     return out
 
 

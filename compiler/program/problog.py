@@ -22,6 +22,7 @@ from atlasc.compiler import ops
 from atlasc.compiler import problog as PL
 from atlasc.compiler.errors import SourceError
 from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.mappings.builtin import identity
 from atlasc.compiler.names import canonical
@@ -135,7 +136,6 @@ def _row(header: list[str], cells: list[str], path: str, line: int) -> Obs:
 
 # ---- marginals ----------------------------------------------------------------------------------
 def marginals(s: Session, rows: list[Obs]) -> list[Answer]:
-    from atlasc.runtime.evaluator import marginals as run_marginals
     queries = s.prog.queries
     if not queries:
         return [Answer("marginals", {}) for _ in rows]
@@ -143,7 +143,7 @@ def marginals(s: Session, rows: list[Obs]) -> list[Answer]:
     c = ops.marginals(s.model, targets)
     s.steps.append(c.step)
     ev = indices(s, rows)
-    joint = run_marginals(c, ev, targets)
+    joint = evaluator().marginals(c, ev, targets)
     return [_answer(s, queries, joint, b, rows[b], ev[b]) for b in range(len(rows))]
 
 
@@ -163,10 +163,9 @@ def _answer(s: Session, queries: list[str], joint: dict[Var, Any], b: int, obs: 
 
 def _undefined(s: Session, obs: Obs) -> str:
     """ProbLog's words, naming the first evidence atom after which P(e) is zero."""
-    from atlasc.runtime.evaluator import evaluate
     names = list(obs)
     prefixes = [{s.var(a): int(obs[a]) for a in names[:k]} for k in range(1, len(names) + 1)]
-    vals = evaluate(ops.aggregate(s.model, s.model.vars), evidence=prefixes).values
+    vals = evaluator().evaluate(ops.aggregate(s.model, s.model.vars), evidence=prefixes).values
     bad = next((names[k] for k, p in enumerate(vals) if not float(p) > 0.0), None)
     return f"{INCONSISTENT}: '{bad}'" if bad is not None else INCONSISTENT
 
@@ -174,14 +173,13 @@ def _undefined(s: Session, obs: Obs) -> str:
 # ---- MPE and marginal MAP -----------------------------------------------------------------------
 def maximise(s: Session, rows: list[Obs], over: Sequence[str] | None) -> list[Answer]:
     """--mpe (over None: every variable) or --map over the named atoms."""
-    from atlasc.runtime.evaluator import evaluate
     Q = frozenset(s.var(a) for a in over) if over is not None else s.model.vars
     c = s.model
     if Q != c.vars:
         c = ops.aggregate(c, c.vars - Q)
     c = ops.aggregate(ops.apply_mapping(c, identity(R.PROB, R.MAXPROD)), Q)
     s.steps.append(c.step)
-    res = evaluate(c, evidence=indices(s, rows), argmax=True)
+    res = evaluator().evaluate(c, evidence=indices(s, rows), argmax=True)
     shown = list(over) if over is not None else _mpe_atoms(s)
     return [_world(s, shown, float(res.values[b]), res.argmax[b] if res.argmax else {},
                    rows[b]) for b in range(len(rows))]
