@@ -45,7 +45,8 @@ class Answer:
     undefined: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"queries": self.values} if self.kind == "marginals" else \
+        values = None if self.values is None else dict(sorted(self.values.items()))
+        out: dict[str, Any] = {"queries": values} if self.kind == "marginals" else \
             {"assignment": self.world, "probability": self.probability}
         if self.undefined:
             out["undefined"] = self.undefined
@@ -88,11 +89,18 @@ def open_program(prog: PL.Problog, constrained: Sequence[str] = (),
 
 
 # ---- evidence -----------------------------------------------------------------------------------
-def evidence_rows(s: Session, rows: list[Obs] | None) -> list[Obs]:
-    """The file's evidence, with each row's observations added (a row may not contradict it)."""
+def evidence_rows(s: Session, rows: list[Obs] | None) -> list[Obs | str]:
+    """The file's evidence, with each row's observations added; a row that contradicts the
+    file's evidence is the reason it is undefined."""
     base = s.prog.evidence
     _contradiction(s.prog)
-    return [{**base, **r} for r in rows] if rows is not None else [dict(base)]
+    if rows is None:
+        return [dict(base)]
+    out: list[Obs | str] = []
+    for r in rows:
+        clash = next((a for a, v in r.items() if base.get(a, v) != v), None)
+        out.append(f"{INCONSISTENT}: '{clash}'" if clash is not None else {**base, **r})
+    return out
 
 
 def _contradiction(prog: PL.Problog) -> None:
@@ -115,7 +123,7 @@ def read_rows(s: Session, path: str) -> list[Obs]:
     header = [h.strip() for h in table[0]]
     for h in header:
         s.var(h)
-    return [_row(header, r, path, i) for i, r in enumerate(table[1:], 2) if any(r)]
+    return [_row(header, r, path, i) for i, r in enumerate(table[1:], 2) if r]
 
 
 def _row(header: list[str], cells: list[str], path: str, line: int) -> Obs:
@@ -135,7 +143,26 @@ def _row(header: list[str], cells: list[str], path: str, line: int) -> Obs:
 
 
 # ---- marginals ----------------------------------------------------------------------------------
-def marginals(s: Session, rows: list[Obs]) -> list[Answer]:
+def _split(rows: list[Obs | str]) -> tuple[list[Obs], list[int]]:
+    """The rows that can be evaluated, and their positions (the others are reasons)."""
+    keep = [i for i, r in enumerate(rows) if not isinstance(r, str)]
+    return [rows[i] for i in keep], keep  # type: ignore[misc]
+
+
+def _merge(rows: list[Obs | str], done: list[Answer], keep: list[int], kind: str
+           ) -> list[Answer]:
+    out = [Answer(kind, undefined=r) if isinstance(r, str) else None for r in rows]
+    for i, a in zip(keep, done):
+        out[i] = a
+    return out  # type: ignore[return-value]
+
+
+def marginals(s: Session, all_rows: list[Obs | str]) -> list[Answer]:
+    rows, keep = _split(all_rows)
+    return _merge(all_rows, _marginals(s, rows) if rows else [], keep, "marginals")
+
+
+def _marginals(s: Session, rows: list[Obs]) -> list[Answer]:
     queries = s.prog.queries
     if not queries:
         return [Answer("marginals", {}) for _ in rows]
@@ -171,8 +198,14 @@ def _undefined(s: Session, obs: Obs) -> str:
 
 
 # ---- MPE and marginal MAP -----------------------------------------------------------------------
-def maximise(s: Session, rows: list[Obs], over: Sequence[str] | None) -> list[Answer]:
+def maximise(s: Session, all_rows: list[Obs | str], over: Sequence[str] | None
+             ) -> list[Answer]:
     """--mpe (over None: every variable) or --map over the named atoms."""
+    rows, keep = _split(all_rows)
+    return _merge(all_rows, _maximise(s, rows, over) if rows else [], keep, "max")
+
+
+def _maximise(s: Session, rows: list[Obs], over: Sequence[str] | None) -> list[Answer]:
     Q = frozenset(s.var(a) for a in over) if over is not None else s.model.vars
     c = s.model
     if Q != c.vars:
