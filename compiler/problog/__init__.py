@@ -59,11 +59,11 @@ def compile_problog(p: Problog, vtree: Vtree | str | None = None,
     e = p.encoding
     Q = frozenset(constrained or ())
     if vtree is None:
-        vtree = elimination_vtree(e.graph, p.variables)
+        vtree = elimination_vtree(e.graph, p.variables, e.clusters)
         if Q and Q != vtree.vars:
             vtree = Vtree.node(vtree.restrict(Q), vtree.restrict(vtree.vars - Q))
     c = compile_formula(e.formula, p.variables, vtree, constrained=Q or None, limits=limits,
-                        name=name, weights=e.weights)
+                        name=name, weights=e.weights, one_hot_first=True)
     c.info.update({"source": "problog", "choices": len(e.X), "atoms": len(e.Y)})
     return c
 

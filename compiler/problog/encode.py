@@ -38,6 +38,7 @@ class Encoding:
     constant: dict[str, bool] = field(default_factory=dict)   # atoms fixed by grounding
     parts: list[tuple[Var, Formula]] = field(default_factory=list)  # y <-> f_y, by atom
     graph: dict[Any, set[Any]] = field(default_factory=dict)  # Tseitin graph (order.py)
+    clusters: dict[Var, Any] = field(default_factory=dict)    # atom -> the choices it reads
 
 
 def encode(g: Ground) -> Encoding:
@@ -162,7 +163,30 @@ def _assemble(g: Ground, xvar: dict[int, tuple[Var, int]],
         parts.append((y, _iff(("lit", y, 1), f)))
         ys.discard(y)
     return Encoding(X, Y, weights, _and([f for _, f in parts]), atoms, constant,
-                    parts=parts, graph=_graph(g, xvar, named, X, Y, atoms))
+                    parts=parts, graph=_graph(g, xvar, named, X, Y, atoms),
+                    clusters=_clusters(parts))
+
+
+def _clusters(parts: list[tuple[Var, Formula]]) -> dict[Var, Any]:
+    """Atom -> the set of annotated disjunctions (categorical choices) its definition reads."""
+    out: dict[Var, Any] = {}
+    for y, f in parts:
+        seen: set[int] = set()
+        cats: set[str] = set()
+        stack = [f]
+        while stack:
+            e = stack.pop()
+            if id(e) in seen:
+                continue
+            seen.add(id(e))
+            if e[0] == "lit":
+                if not e[1].is_bool:
+                    cats.add(e[1].name)
+            else:
+                stack.extend(e[1:])
+        if cats:
+            out[y] = frozenset(cats)
+    return out
 
 
 def _atom_vars(g: Ground, xvar: dict[int, tuple[Var, int]], X: list[Var]

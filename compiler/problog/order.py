@@ -8,6 +8,12 @@ cliques of supports was far too slow on ALARM) gives an elimination tree; the vt
 with each variable decided above the ones eliminated before it, and the gates dropped (a gate's
 subtree is its children's, joined).  This is the dtree-like vtree of `sources.vtrees` built on
 the Tseitin graph instead of the moral graph.
+
+Atoms whose definitions read the same annotated disjunctions (the values of one variable of a
+Bayesian network written in ProbLog: `x(low)`, `x(high)` from the rows of x's table) are
+contracted into one vertex first: they are mutually exclusive, so together they act as one
+multi-valued variable, and ordering them as separate Booleans gave an elimination far wider
+than the network's (ALARM: the SDD went past 2e7 nodes; with the clusters it is 4.7e4).
 """
 from __future__ import annotations
 
@@ -44,19 +50,39 @@ def min_degree_order(graph: dict[Item, set[Item]]) -> tuple[list[Item], dict[Ite
     return order, parent
 
 
-def elimination_vtree(graph: dict[Item, set[Item]], variables: Iterable[Var]) -> Vtree:
-    order, parent = min_degree_order(graph)
+def elimination_vtree(graph: dict[Item, set[Item]], variables: Iterable[Var],
+                      clusters: dict[Var, Hashable] | None = None) -> Vtree:
+    """The vtree along the elimination tree; the atoms of one cluster (clusters: atom -> key)
+    are one vertex of the graph and sit together, balanced, in the vtree."""
+    members: dict[Item, list[Var]] = {}
+    for v, k in (clusters or {}).items():
+        members.setdefault(("cluster", k), []).append(v)
+    order, parent = min_degree_order(_contract(graph, clusters or {}))
     kids: dict[Item, list[Vtree]] = {}
     roots: list[Vtree] = []
     keep = set(variables)
     for v in order:
         below = kids.pop(v, [])
-        t = _join(([Vtree.leaf(v)] if v in keep else []) + below)
+        own = [_balanced([Vtree.leaf(u) for u in members[v]])] if v in members else \
+            [Vtree.leaf(v)] if v in keep else []
+        t = _join(own + below)
         if t is None:
             continue
         (kids.setdefault(parent[v], []) if v in parent else roots).append(t)
     out = _join(roots)
     assert out is not None and out.vars == frozenset(keep)
+    return out
+
+
+def _contract(graph: dict[Item, set[Item]], clusters: dict[Var, Hashable]
+              ) -> dict[Item, set[Item]]:
+    def rep(v: Item) -> Item:
+        return ("cluster", clusters[v]) if v in clusters else v  # type: ignore[index]
+    out: dict[Item, set[Item]] = {}
+    for a, nb in graph.items():
+        ra = rep(a)
+        out.setdefault(ra, set()).update(rep(b) for b in nb)
+        out[ra].discard(ra)
     return out
 
 
