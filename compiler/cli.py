@@ -468,7 +468,11 @@ def show(file: str, name: str, out: str, show_circuit: bool) -> int:
 def problog_cmd(file: str, as_json: bool, mpe: bool, over: tuple[str, ...], data: str | None,
                 show_report: bool) -> int:
     """Answer a ProbLog program's queries (query/1, evidence/1,2) as ProbLog prints them."""
-    s, answers = P.run(file, mpe=mpe, over=P.map_atoms(over), data=data, progress=_progress())
+    progress = _console().compile_progress()
+    try:
+        s, answers = P.run(file, mpe=mpe, over=P.map_atoms(over), data=data, progress=progress)
+    finally:
+        progress.close()
     if show_report:
         click.echo(P.report_text(s))
     batch = data is not None
