@@ -18,14 +18,12 @@ Choice rules {a} :- B support a without forcing it; a choice atom's level also n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 from atlasc.compiler.errors import SourceError
+from atlasc.compiler.sources.expr import FALSE, Formula, conj as _and, disj as _or
 from atlasc.compiler.pasp.ground import Ground, Rule
 
-Formula = tuple[Any, ...]
-TRUE: Formula = ("true",)
-FALSE: Formula = ("false",)
 
 
 @dataclass(frozen=True)
@@ -200,17 +198,3 @@ def _level(a: int, rules: list[Normal], inside: set[int], prev: dict[int, Formul
         alt = _and([rest] + ins + ([lit(a, True)] if r.choice else []))
         alts.append(alt)
     return _or(alts)
-
-
-def _and(fs: list[Formula]) -> Formula:
-    fs = [f for f in fs if f is not TRUE]
-    if any(f is FALSE for f in fs):
-        return FALSE
-    return fs[0] if len(fs) == 1 else (("and", *fs) if fs else TRUE)
-
-
-def _or(fs: list[Formula]) -> Formula:
-    fs = [f for f in fs if f is not FALSE]
-    if any(f is TRUE for f in fs):
-        return TRUE
-    return fs[0] if len(fs) == 1 else (("or", *fs) if fs else FALSE)

@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from atlasc.compiler.errors import SourceError
+from atlasc.compiler.sources.expr import FALSE, TRUE, Formula
+from atlasc.compiler.sources.expr import conj as _and, disj as _or, neg as _not
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.names import canonical
 from atlasc.compiler.problog.ground import Ground
 
-Formula = tuple[Any, ...]
-TRUE: Formula = ("true",)
-FALSE: Formula = ("false",)
 NONE = "none"          # the value of an annotated disjunction where no head is chosen
 TOL = 1e-9
 
@@ -263,25 +262,3 @@ def _iff(a: Formula, b: Formula) -> Formula:
     if b is FALSE:
         return _not(a)
     return ("or", ("and", a, b), ("and", ("not", a), _not(b)))
-
-
-def _not(f: Formula) -> Formula:
-    if f is TRUE:
-        return FALSE
-    if f is FALSE:
-        return TRUE
-    return f[1] if f[0] == "not" else ("not", f)
-
-
-def _and(fs: list[Formula]) -> Formula:
-    fs = [f for f in fs if f is not TRUE]
-    if any(f is FALSE for f in fs):
-        return FALSE
-    return fs[0] if len(fs) == 1 else (("and", *fs) if fs else TRUE)
-
-
-def _or(fs: list[Formula]) -> Formula:
-    fs = [f for f in fs if f is not FALSE]
-    if any(f is TRUE for f in fs):
-        return TRUE
-    return fs[0] if len(fs) == 1 else (("or", *fs) if fs else FALSE)
