@@ -260,10 +260,10 @@ def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str 
     if out is not None or fmt in TABLE_FORMATS:
         return _run_table(file, names, evidence, data, data_format, out, fmt, repair, strict)
     program = _compile(file, repair, strict)
-    queries, code = _runnable(program, names)
-    common = ev.command_line(program, evidence)
     with _console().phase("read"):
-        rows = ev.read_data(program, Path(data), data_format) if data else None
+        picked, common, rows = ev.run_inputs(program, names, evidence,
+                                             Path(data) if data else None, data_format)
+    queries, code = _runnable(picked)
     results = []
     with _console().phase("evaluate"):
         for q in queries:
@@ -275,9 +275,8 @@ def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str 
     return code
 
 
-def _runnable(program: Any, names: tuple[str, ...]) -> tuple[list[Any], int]:
+def _runnable(queries: list[Any]) -> tuple[list[Any], int]:
     """The queries to run; a refused one is reported on stderr (exit 3)."""
-    queries = [program.query(n) for n in names] if names else list(program.queries.values())
     ok = [q for q in queries if q.tractable]
     for q in queries:
         if not q.tractable:
@@ -300,19 +299,19 @@ def _run_table(file: str, names: tuple[str, ...], evidence: tuple[str, ...],
     if out is None and fmt in BINARY:
         raise QueryError(f"--format {fmt} writes a binary file: give it with --out FILE")
     program = _compile(file, repair, strict)
-    queries, code = _runnable(program, names)
+    picked, common, _ = ev.run_inputs(program, names, evidence, None)
+    queries, code = _runnable(picked)
     if out is not None:
         _protect(Path(out), _inputs(program, file) |
                  ({Path(data).resolve()} if data else set()))
-    summary = _stream(program, queries, evidence, data, data_format, out, fmt)
+    summary = _stream(program, queries, common, data, data_format, out, fmt)
     if summary.undefined and not code:
         code = EXIT_UNDEFINED
     return code
 
 
-def _stream(program: Any, queries: list[Any], evidence: tuple[str, ...], data: str | None,
+def _stream(program: Any, queries: list[Any], common: list[Any], data: str | None,
             data_format: str | None, out: str | None, fmt: str) -> Any:
-    common = ev.command_line(program, evidence)
     spans: dict[Any, Any] = {}
     if data:
         chunks = tables.read_file(ev.column_lookup(program, spans), data, data_format)

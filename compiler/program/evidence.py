@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence, TypeVar
 
-from atlasc.compiler.errors import (AtlasError, QueryError, QueryNameError, QueryTypeError,
-                                    raise_all)
+from atlasc.compiler.errors import (AtlasError, QueryError, QueryErrors, QueryNameError,
+                                    QueryTypeError, raise_all)
 from atlasc.compiler.program import tables
 from atlasc.compiler.program.program import Program, Query, Row, evidence_conflict
 from atlasc.compiler.language import ast as A
@@ -100,6 +100,20 @@ def command_line(program: Program, args: tuple[str, ...]) -> list[Observed]:
             out.append(ob)
     raise_all(errors)
     return out
+
+
+def run_inputs(program: Program, names: tuple[str, ...], args: tuple[str, ...],
+               data: Path | None, fmt: str | None = None
+               ) -> tuple[list[Query], list[Observed], Data | None]:
+    """What `atlasc run` is given: the queries named with -q (all if none), the -e evidence
+    and the --data rows, with every mistake among them reported at once."""
+    errors: list[AtlasError] = []
+    picked = [_collect(errors, lambda: program.query(n)) for n in names]
+    common = _collect(errors, lambda: command_line(program, args))
+    rows = _collect(errors, lambda: read_data(program, data, fmt)) if data else None
+    raise_all([x for e in errors for x in (e.errors if isinstance(e, QueryErrors) else [e])])
+    queries = [q for q in picked if q is not None] if names else list(program.queries.values())
+    return queries, common or [], rows
 
 
 def _collect(errors: list[AtlasError], fn: Callable[[], T]) -> T | None:

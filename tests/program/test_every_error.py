@@ -117,3 +117,16 @@ def test_every_bad_argument_and_cell_of_the_evidence(tmp_path) -> None:
     at = [line.split(": ")[0].rsplit(":", 2)[1:] for line in r.stderr.splitlines()
           if line.startswith(str(tmp_path / "rows.csv"))]
     assert at == [["1", "3"], ["2", "8"], ["3", "1"], ["4", "1"]]
+
+
+def test_run_reports_bad_query_names_arguments_and_rows_together(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from atlasc.compiler.cli import main
+    (tmp_path / "f.query").write_text(PRELUDE + "query q = or[*] p\n")
+    (tmp_path / "rows.csv").write_text("A,Nope\ntrue,1\n")
+    r = CliRunner().invoke(main, ["run", str(tmp_path / "f.query"), "-q", "q", "-q", "nosuch",
+                                  "-e", "C=mid", "--data", str(tmp_path / "rows.csv")])
+    assert r.exit_code == 2 and r.stderr.endswith("3 errors\n")
+    assert "no query named 'nosuch'" in r.stderr and "C has no value 'mid'" in r.stderr
+    assert "unknown variable 'Nope'" in r.stderr
