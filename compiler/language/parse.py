@@ -210,9 +210,14 @@ class _ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
     def _span(self, meta: Any) -> Span:
         if getattr(meta, "empty", True):
             return self.lines.point(self.base)
+        if self.base == 0:          # the whole text parsed: lark's positions are the file's
+            return Span(self.lines.file, meta.line, meta.column, meta.end_line,
+                        meta.end_column, self.lines.text, meta.start_pos, meta.end_pos)
         return self.lines.span(self.base + meta.start_pos, self.base + meta.end_pos)
 
     def _tok(self, tok: Token) -> Span:
+        if self.base == 0:
+            return token_span(tok, self.lines.file, self.lines.text)
         start = self.base + (tok.start_pos or 0)
         return self.lines.span(start, self.base + (tok.end_pos or 0))
 
