@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.builder import relabelled
 from atlasc.compiler.ir.circuit import Circuit
-from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.nodes import Op
 from atlasc.compiler.ir.traverse import topo
 from atlasc.compiler.semirings import registry as R
 from atlasc.compiler.semirings.wide import SMALLEST_NORMAL, Wide, needs_wide
@@ -44,23 +44,11 @@ def _build_twin(c: Circuit) -> Circuit | None:
     dst = TWINS.get(src.name)
     if dst is None:
         return None
-    b, new = Builder(), {}
-    for n in topo(c.root):
-        if n.sr != src or n.op is Op.MAP:
-            return None
-        new[n.uid] = _twin_node(b, n, new, dst)
+    order = topo(c.root)
+    if any(n.sr != src or n.op is Op.MAP for n in order):
+        return None
+    b, new = relabelled(c.builder, order, _log, dst)      # log is injective on [0, inf]
     return Circuit(new[c.root.uid], b, name=f"{c.name}[log]")
-
-
-def _twin_node(b: Builder, n: Node, new: dict[int, Node], dst: Any) -> Node:
-    if n.op is Op.INPUT:
-        return b.input(n.arg.var, [_log(w) for w in n.arg.weights], dst)
-    if n.op is Op.MARGIN:
-        return b.margin(n.arg.var, [_log(w) for w in n.arg.weights], dst)
-    if n.op is Op.CONST:
-        return b.const(_log(n.arg), dst)
-    kids = [new[k.uid] for k in n.children]
-    return b.sum(kids, dst) if n.op is Op.SUM else b.prod(kids, dst)
 
 
 def suspects(values: Sequence[Any]) -> list[int]:

@@ -141,3 +141,49 @@ class Builder:
 def _key(op: Op, children: tuple[Node, ...], arg: Any, sr: Semiring) -> tuple[Any, ...]:
     # op.value, not op: an Enum hashes in Python, a str in C (this is the hottest line)
     return (op.value, tuple([c.uid for c in children]), arg, sr.name)
+
+
+class _Adopted(Builder):
+    """A builder made from finished nodes (a cache entry, an isomorphic copy): its hash-cons
+    table is built from its nodes only if something builds on it."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "_table":
+            raise AttributeError(name)
+        self._table = {_key(n.op, n.children, n.arg, n.sr): n for n in self._nodes}
+        return self._table
+
+
+def adopted(nodes: list[Node], scope: dict[int, frozenset[Var]],
+            interned: dict[frozenset[Var], frozenset[Var]],
+            max_nodes: int | None = None) -> Builder:
+    """The builder owning `nodes` (indexed by uid, children before parents) with their scopes."""
+    b = _Adopted.__new__(_Adopted)
+    b._nodes, b._scope, b._interned, b.max_nodes = nodes, scope, interned, max_nodes
+    return b
+
+
+def relabelled(src: Builder, order: Sequence[Node], value: Any, dst: Semiring
+               ) -> tuple[Builder, dict[int, Node]]:
+    """The nodes of `order` (a topological order of src's sum, product, leaf and constant
+    nodes) copied into `dst` with every leaf weight and constant replaced by value(x): one
+    node per node, the same scopes.  Sound without hash-consing only when `value` is
+    injective (no two nodes of src become equal), as a semiring isomorphism is; far cheaper
+    than rebuilding through `sum`/`prod`.  Returns the builder and src uid -> copy."""
+    nodes: list[Node] = []
+    scope: dict[int, frozenset[Var]] = {}
+    new: dict[int, Node] = {}
+    for n in order:
+        if n.op is Op.INPUT or n.op is Op.MARGIN:
+            arg: Any = Leaf(n.arg.var, tuple(dst.element(value(w)) for w in n.arg.weights))
+        elif n.op is Op.CONST:
+            arg = dst.element(value(n.arg))
+        elif n.op is Op.SUM or n.op is Op.PROD:
+            arg = None
+        else:
+            raise BuilderError(f"relabelled copies no {n.op.value} node")
+        m = Node(n.op, tuple([new[c.uid] for c in n.children]), arg, dst, len(nodes))
+        nodes.append(m)
+        scope[m.uid] = src._scope[n.uid]
+        new[n.uid] = m
+    return adopted(nodes, scope, dict(src._interned)), new

@@ -35,7 +35,7 @@ import platformdirs
 from atlasc.compiler import atomic
 from atlasc.compiler.atomic import write_atomic_bytes
 from atlasc.compiler.errors import AtlasError
-from atlasc.compiler.ir.builder import Builder, _key
+from atlasc.compiler.ir.builder import Builder, adopted
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.ir.nodes import Leaf, Node
@@ -207,25 +207,6 @@ def _node(op: Any, children: tuple, arg: Any, sr: Semiring, uid: int) -> Node:
     return Node(op, children, arg, sr, uid)
 
 
-class _LoadedBuilder(Builder):
-    """A builder loaded from the cache: its hash-cons table is rebuilt from its nodes only if
-    something builds on it (running a query never does; --repair and new operators do)."""
-
-    def __getattr__(self, name: str) -> Any:
-        if name != "_table":
-            raise AttributeError(name)
-        self._table = {_key(n.op, n.children, n.arg, n.sr): n for n in self._nodes}
-        return self._table
-
-
-def _builder(nodes: list[Node], scope: dict, interned: dict, max_nodes: int | None
-             ) -> Builder:
-    b = _LoadedBuilder.__new__(_LoadedBuilder)
-    b._nodes = nodes
-    b._scope, b._interned, b.max_nodes = scope, interned, max_nodes
-    return b
-
-
 def _error(cls: type, state: dict[str, Any], args: tuple) -> BaseException:
     e = cls.__new__(cls)
     e.args = args
@@ -254,7 +235,7 @@ class _Pickler(cloudpickle.Pickler):  # type: ignore[misc]
         if t is Leaf:
             return Leaf, (obj.var, obj.weights)
         if isinstance(obj, Builder):
-            return _builder, (obj._nodes, obj._scope, obj._interned, obj.max_nodes)
+            return adopted, (obj._nodes, obj._scope, obj._interned, obj.max_nodes)
         if isinstance(obj, AtlasError):
             return _error, (t, dict(obj.__dict__), obj.args)
         return super().reducer_override(obj)
