@@ -1,7 +1,29 @@
 """Source spans and the caret rendering every user-facing error uses."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+class Source:
+    """One source text, shared by every span into it (a span never copies or prints it)."""
+
+    __slots__ = ("file", "text", "_lines")
+
+    def __init__(self, file: str, text: str) -> None:
+        self.file, self.text = file, text
+        self._lines: list[str] | None = None
+
+    def line(self, k: int) -> str:
+        """Line `k` (1-based), or "" outside the text."""
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return self._lines[k - 1] if 0 < k <= len(self._lines) else ""
+
+    def __repr__(self) -> str:
+        return f"Source({self.file!r}, {len(self.text)} chars)"
+
+
+_NO_SOURCE = Source("", "")
 
 
 WINDOW = 120           # characters of a long source line shown around an error
@@ -14,9 +36,26 @@ class Span:
     col: int           # 1-based
     end_line: int
     end_col: int       # exclusive
-    text: str = ""     # the whole source text (for the context line); not compared
+    source: Source | str = field(default=_NO_SOURCE, repr=False)   # a str is wrapped
     start: int = 0     # character offsets
     end: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.source, str):
+            object.__setattr__(self, "source", Source(self.file, self.source))
+
+    def __repr__(self) -> str:
+        return (f"Span({self.file!r}, {self.line}:{self.col}-{self.end_line}:{self.end_col})")
+
+    @property
+    def text(self) -> str:
+        """The whole source text (for the context line); not compared."""
+        return self._source.text
+
+    @property
+    def _source(self) -> Source:
+        assert isinstance(self.source, Source)
+        return self.source
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, Span) and (self.file, self.line, self.col, self.end_line,
@@ -28,15 +67,14 @@ class Span:
 
     def to(self, z: "Span") -> "Span":
         """From the start of this span to the end of `z`."""
-        return Span(self.file, self.line, self.col, z.end_line, z.end_col, self.text,
+        return Span(self.file, self.line, self.col, z.end_line, z.end_col, self.source,
                     self.start, z.end)
 
     def location(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
 
     def source_line(self) -> str:
-        lines = self.text.splitlines()
-        return lines[self.line - 1] if 0 < self.line <= len(lines) else ""
+        return self._source.line(self.line)
 
     def caret(self) -> str:
         return self._context()[1]

@@ -54,7 +54,7 @@ class Step:
         stack: list[tuple[Step, str, str]] = [(self, "", "")]
         while stack:
             s, head, pad = stack.pop()
-            lines += [head + s._headline()] + [pad + "    " + x for x in s._body()]
+            lines += [head + s.headline_text()] + [pad + "    " + x for x in s.body_lines()]
             kids = list(s.inputs)
             for i, k in reversed(list(enumerate(kids))):
                 last = i == len(kids) - 1
@@ -62,13 +62,19 @@ class Step:
                               pad + ("    " if last else "|   ")))
         return "\n".join(lines)
 
-    def _headline(self) -> str:
-        status = "ok" if self.ok else "NOT CERTIFIED"
+    def headline_text(self) -> str:
+        return f"{self.summary_text()}  {self.status}"
+
+    def summary_text(self) -> str:
         scope = "{" + ", ".join(self.scope) + "}"
         size = f", |C|={self.edges}" if self.ok else ""
-        return f"{self.label}  [{self.semiring} over {scope}{size}]  {status}"
+        return f"{self.label}  [{self.semiring} over {scope}{size}]"
 
-    def _body(self) -> list[str]:
+    @property
+    def status(self) -> str:
+        return "ok" if self.ok else "NOT CERTIFIED"
+
+    def body_lines(self) -> list[str]:
         out = []
         if self.condition:
             out.append(f"condition: {self.condition}" + (f"  ({self.cost})" if self.cost else ""))
@@ -82,6 +88,9 @@ class Step:
                 out.append(f"witness: {self.failure['witness']}")
             out.append(f"fix: {self.failure['fix']}")
         return out
+
+    def __repr__(self) -> str:
+        return f"<Step {self.headline_text()}>"
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -27,7 +27,7 @@ from atlasc.compiler.deep import MAX_DEPTH
 from atlasc.compiler.errors import QueryError, QuerySyntaxError, raise_all
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.names import canonical, is_plain, quote, unquote
-from atlasc.compiler.source import Span
+from atlasc.compiler.source import Source, Span
 
 
 @lru_cache(maxsize=1)
@@ -162,6 +162,7 @@ class Lines:
 
     def __init__(self, file: str, text: str) -> None:
         self.file, self.text = file, text
+        self.source = Source(file, text)        # shared by every span of this text
         self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def _line_col(self, offset: int) -> tuple[int, int]:
@@ -172,11 +173,11 @@ class Lines:
         start = max(0, min(start, len(self.text)))
         end = max(start, min(end, len(self.text)))
         (line, col), (end_line, end_col) = self._line_col(start), self._line_col(end)
-        return Span(self.file, line, col, end_line, end_col, self.text, start, end)
+        return Span(self.file, line, col, end_line, end_col, self.source, start, end)
 
     def point(self, offset: int, width: int = 1) -> Span:
         s = self.span(offset, offset)
-        return Span(s.file, s.line, s.col, s.line, s.col + max(1, width), s.text, s.start,
+        return Span(s.file, s.line, s.col, s.line, s.col + max(1, width), s.source, s.start,
                     s.start + width)
 
     def whole(self) -> Span:

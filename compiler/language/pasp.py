@@ -94,7 +94,7 @@ def _inline_error(e: SourceError, body: A.PaspModel) -> QueryError:
     lines = s.text.splitlines()
     end = len(lines[line - 1]) + 1 if 0 < line <= len(lines) else col + 1
     width = col + 1 if e.col is not None else max(end, col + 1)
-    return QueryError(e.message, Span(s.file, line, col, line, width, s.text), e.hint)
+    return QueryError(e.message, Span(s.file, line, col, line, width, s.source), e.hint)
 
 
 def _declare(env: Env, v: Var, body: A.PaspModel) -> None:

@@ -19,6 +19,7 @@ from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.program import frames
 from atlasc.compiler.ir.evaluation import evaluator
+from atlasc.compiler.program.table import UNDEFINED, html_table, text_table, value_text
 
 if TYPE_CHECKING:
     from atlasc.compiler.program.program import Query, Row
@@ -99,6 +100,41 @@ class MarginalsResult:
                 "rows": [{"marginals": [self._var_json(v, b) for v in self.vars]}
                          for b in range(len(self.observed))]}
 
+    @property
+    def title(self) -> str:
+        return f"query {self.name} ({self.semiring}): {len(self.vars)} marginals, {PASSES}"
+
+    def cells(self, with_rows: bool = False) -> tuple[list[str], list[list[str]]]:
+        """Every listed variable's table, P(X = x, e) and P(X = x | e) (undefined where
+        P(e) = 0); an observed variable is starred: its table is the retraction."""
+        header = (["row"] if with_rows else []) + ["var", "value", "P(X=x, e)", "P(X=x | e)"]
+        lines = []
+        for b, seen in enumerate(self.observed):
+            for v in self.vars:
+                name = v.name + ("*" if v.name in seen else "")
+                for i, (x, (j, c)) in enumerate(self.table(v.name, b).items()):
+                    lines.append(([str(b + 1)] if with_rows else []) +
+                                 [name if i == 0 else "", x, value_text(j),
+                                  value_text(c) if c == c else UNDEFINED])
+        return header, lines
+
+    def notes(self, with_rows: bool = False) -> list[str]:
+        starred = any(v.name in seen for seen in self.observed for v in self.vars)
+        note = ["  * observed: P(X=x, e without X), the evidence on X retracted"] if starred \
+            else []
+        return note + _marginal_reasons(self, with_rows)
+
+    def text(self, with_rows: bool = False) -> str:
+        return "\n".join([self.title] + ["  " + s for s in text_table(*self.cells(with_rows))]
+                         + self.notes(with_rows))
+
+    def __repr__(self) -> str:
+        return self.text(with_rows=len(self.observed) > 1)
+
+    def _repr_html_(self) -> str:
+        many = len(self.observed) > 1
+        return html_table(self.title, *self.cells(many), self.notes(many))
+
     def _var_json(self, v: Var, b: int) -> dict[str, Any]:
         t = self.table(v.name, b)
         out = {"var": v.name, "observed": self.observed[b].get(v.name),
@@ -108,6 +144,17 @@ class MarginalsResult:
         if why is not None:
             out["undefined"] = why
         return out
+
+
+def _marginal_reasons(r: MarginalsResult, with_rows: bool) -> list[str]:
+    out = []
+    for b in range(len(r.observed)):
+        for v in r.vars:
+            why = r.undefined(v.name, b)
+            if why is not None:
+                where = f"row {b + 1}, " if with_rows else ""
+                out.append(f"  undefined at {where}P({v.name} | e): {why}")
+    return out
 
 
 def conditionals(joint: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

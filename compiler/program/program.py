@@ -6,6 +6,7 @@ lowers every query through the operators.  A query whose tractability conditions
 """
 from __future__ import annotations
 
+import html
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,8 @@ from atlasc.compiler.errors import QueryError, QueryNameError, QueryTypeError, S
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.lower import Guard, Lowerer, QueryFailed
-from atlasc.compiler.program import frames, marginals, tables
+from atlasc.compiler.program import marginals, tables
+from atlasc.compiler.program.results import Entry, QueryResult, ResultRow
 from atlasc.compiler.program.values import index_array, value_index
 from atlasc.compiler.program.undefined import cell_index, columns, undefined
 from atlasc.compiler.program.undefined import columns as undefined_columns
@@ -31,8 +33,8 @@ from atlasc.compiler.program.views import Views
 from atlasc.compiler.language.resolve import Env, did_you_mean, resolve
 from atlasc.compiler.language.typecheck import Checker
 from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.reporthtml import headline_html, step_html
 from atlasc.compiler.ir.variables import Var
-from atlasc.compiler.ir.serialize import encode_value
 from atlasc.compiler.semirings.base import Semiring
 from atlasc.compiler.semirings.wide import Wide
 from atlasc.compiler.names import lookup
@@ -67,19 +69,32 @@ class QueryReport:
 
     def render(self) -> str:
         out = [f"{self.span.location()}: {self.headline()}"]
-        out += [f"  {v}" for v in self.views]
+        return "\n".join(out + self._notes() + ["  " + line for line in self._tree()])
+
+    def _notes(self) -> list[str]:
+        out = [f"  {v}" for v in self.views]
         out += [f"  repair: {r}" for r in self.repairs]
         out += [f"  PASP {i.text()}" for i in self.inconsistent]
         if self.dependency is not None:
             out.append(f"  uses query {self.dependency}, which is not certified")
         if self.error is not None:
             out.append(_failure_text(self.error))
-        if self.step is not None:
-            out += ["  " + line for line in self.step.render().splitlines()]
-        return "\n".join(out)
+        return out
+
+    def _tree(self) -> list[str]:
+        return self.step.render().splitlines() if self.step is not None else []
 
     def __str__(self) -> str:
         return self.render()
+
+    def __repr__(self) -> str:
+        return f"<QueryReport {self.headline()}>"
+
+    def _repr_html_(self) -> str:
+        """The operator tree, green where certified, red where refused (Jupyter)."""
+        head = headline_html(self.span.location(), self.headline(), self.tractable,
+                             self._notes())
+        return head + (step_html(self.step) if self.step is not None else "")
 
     def to_json(self) -> dict[str, Any]:
         err = self.error
@@ -119,100 +134,26 @@ class ProgramReport:
         return all(q.tractable for q in self.queries)
 
     def render(self) -> str:
-        n_bad = sum(not q.tractable for q in self.queries)
-        tail = "all certified tractable" if not n_bad else f"{n_bad} not certified"
         body = "\n\n".join(q.render() for q in self.queries)
-        return (body + "\n\n" if body else "") + f"{len(self.queries)} queries: {tail}"
+        return (body + "\n\n" if body else "") + self.summary()
 
     def __str__(self) -> str:
         return self.render()
 
+    def summary(self) -> str:
+        n_bad = sum(not q.tractable for q in self.queries)
+        return f"{len(self.queries)} queries: " + \
+            ("all certified tractable" if not n_bad else f"{n_bad} not certified")
+
+    def __repr__(self) -> str:
+        return f"<ProgramReport {self.summary()}>"
+
+    def _repr_html_(self) -> str:
+        return "<hr>".join(q._repr_html_() for q in self.queries) + \
+            f"<p>{html.escape(self.summary())}</p>"
+
     def to_json(self) -> dict[str, Any]:
         return {"tractable": self.tractable, "queries": [q.to_json() for q in self.queries]}
-
-
-# ---- results ----------------------------------------------------------------------------------
-@dataclass
-class Entry:
-    """One value of a result; `value` is None where it is undefined, with the reason in
-    `undefined` (positivity of an adjustment, zero-probability evidence: docs/language.md)."""
-    assignment: dict[str, str]
-    value: Any
-    argmax: dict[str, str] | None = None
-    undefined: str | None = None
-
-    @property
-    def defined(self) -> bool:
-        return self.undefined is None
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"assignment": self.assignment}
-        out.update(self.value_json())
-        return out
-
-    def value_json(self) -> dict[str, Any]:
-        if self.undefined is not None:
-            return {"value": None, "undefined": self.undefined}
-        out: dict[str, Any] = {"value": encode_value(self.value)}
-        if isinstance(self.value, Wide):          # beyond the double range: its exact log
-            out["log"] = self.value.log
-        if self.argmax is not None:
-            out["argmax"] = self.argmax
-        return out
-
-
-@dataclass
-class ResultRow:
-    entries: list[Entry]
-    table: bool              # False: a single value (no free variable)
-    inconsistent: list[Any] = field(default_factory=list)   # PASP: pasp.Inconsistent
-
-    @property
-    def value(self) -> Any:
-        return self.entries[0].value
-
-    @property
-    def defined(self) -> bool:
-        return all(e.defined for e in self.entries)
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any]
-        if self.table:
-            out = {"table": [e.to_json() for e in self.entries]}
-        else:
-            out = self.entries[0].value_json()
-        if self.inconsistent:
-            out["inconsistent"] = [i.to_json() for i in self.inconsistent]
-        return out
-
-
-@dataclass
-class QueryResult:
-    name: str
-    semiring: str
-    free: tuple[str, ...]
-    rows: list[ResultRow]
-
-    @property
-    def defined(self) -> bool:
-        """False if some entry is undefined (its value None, its reason in `undefined`)."""
-        return all(r.defined for r in self.rows)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "semiring": self.semiring,
-                "rows": [r.to_json() for r in self.rows]}
-
-    def to_arrow(self) -> Any:
-        """One row per table entry: row, the free variables, value, argmax.X, why."""
-        return frames.entries_table(self)
-
-    def to_pandas(self) -> Any:
-        return self.to_arrow().to_pandas()
-
-    def to_numpy(self) -> np.ndarray:
-        """The entries' values in order (NaN where undefined)."""
-        return np.asarray([np.nan if e.value is None else e.value
-                           for r in self.rows for e in r.entries])
 
 
 # ---- queries ----------------------------------------------------------------------------------
@@ -255,6 +196,15 @@ class Query:
                            self.dependency, tuple(self.repairs),
                            tuple(f.at(f.mass) for f in self.inconsistent),
                            views.lines(self.name), tuple(views.to_json(self.name)))
+
+    def __repr__(self) -> str:
+        free = "{" + ", ".join(v.name for v in self.free) + "}"
+        status = f"certified, |C|={self.circuit.size}" if self.circuit is not None else \
+            "NOT certified"
+        return f"<Query {self.name}: {self.semiring.name} over {free}, {status}>"
+
+    def _repr_html_(self) -> str:
+        return self.report._repr_html_()
 
     def conflict(self, v: Var) -> Ty.TAggregate | None:
         """The aggregation that makes evidence on `v` meaningless: v is free in the result and
@@ -386,6 +336,15 @@ class Program:
     @property
     def variables(self) -> dict[str, Var]:
         return dict(self.env.vars)
+
+    def __repr__(self) -> str:
+        bad = sum(not q.tractable for q in self.queries.values())
+        return (f"<Program {self.file!r}: {len(self.env.vars)} variables, {len(self.models)} "
+                f"models, {len(self.queries)} queries ({', '.join(self.queries)})"
+                + (f", {bad} not certified>" if bad else ">"))
+
+    def _repr_html_(self) -> str:
+        return self.report._repr_html_()
 
     @property
     def report(self) -> ProgramReport:
