@@ -12,8 +12,6 @@ import errno
 import json
 import logging
 import os
-import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +26,7 @@ from atlasc.compiler.api import compile_file
 from atlasc.compiler.console import Console
 from atlasc.compiler.ir.serialize import dumps
 from atlasc.compiler.program import cache as program_cache
-from atlasc.compiler.program import dot, stream, tables
+from atlasc.compiler.program import stream, tables
 from atlasc.compiler.program import evidence as ev
 from atlasc.compiler.program.textout import result_text
 from atlasc.compiler.program.writers import BINARY, TableWriter, out_format
@@ -36,6 +34,8 @@ from atlasc.runtime.llvm.engine import cache_dir as object_cache_dir
 from atlasc.runtime.llvm.export import emit_module, program_npz
 from atlasc import dask as adask
 from atlasc.compiler.program import problog as P
+from atlasc.compiler.ir import picture
+from atlasc.compiler.ir.raster import FORMATS, render
 
 LOG = logging.getLogger("atlasc")
 EXIT_USER, EXIT_INTRACTABLE, EXIT_INTERNAL, EXIT_UNDEFINED = 2, 3, 4, 5
@@ -423,33 +423,32 @@ def _write_llvm(q: Any, outdir: Path, protected: set[Path]) -> None:
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("-q", "--query", "name", required=True, help="The query to draw.")
-@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False),
-              help="OUT.dot, OUT.svg or OUT.png (svg and png need graphviz).")
+@click.option("-o", "--output", "out", required=True,
+              type=click.Path(dir_okay=False, allow_dash=True),
+              help="OUT.dot, OUT.svg or OUT.png, or - for stdout (DOT unless --format).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="The picture's format (default: the suffix of -o).")
 @click.option("--circuit", "show_circuit", is_flag=True,
-              help="Draw the compiled circuit instead of the operator tree.")
+              help="Draw the compiled circuit instead of the operator tree (a circuit of "
+                   f"more than {picture.MAX_DRAWN} nodes is summarised layer by layer).")
 @shared_options
 @_guard
-def show(file: str, name: str, out: str, show_circuit: bool) -> int:
-    """Draw a query's operator tree with its report, or its circuit."""
+def show(file: str, name: str, out: str, fmt: str | None, show_circuit: bool) -> int:
+    """Draw a query's operator tree with its report, or its circuit (no graphviz needed)."""
     program = _compile(file)
     q = program.query(name)
-    fmt = Path(out).suffix.lower().lstrip(".")
-    if fmt not in ("dot", "svg", "png"):
-        raise QueryError(f"cannot write '{out}': the output must end in .dot, .svg or .png")
-    if show_circuit:
-        if q.circuit is None:
-            assert q.error is not None
-            click.echo(q.report.render(), err=True)
-            return EXIT_INTRACTABLE
-        try:
-            text = dot.circuit(q.circuit)
-        except ValueError as e:
-            raise QueryError(f"cannot draw query {name}: {e}") from None
+    fmt = fmt or _picture_format(out)
+    if show_circuit and q.circuit is None:
+        click.echo(q.report.render(), err=True)
+        return EXIT_INTRACTABLE
+    g = picture.circuit_graph(q.circuit) if show_circuit else \
+        picture.operator_graph(q.report.step, q.report.headline())
+    data = render(g, fmt)
+    if out == "-":
+        _stdout(data)
     else:
-        text = dot.operator_tree(name, q.report.step, q.report.headline())
-    data = text if fmt == "dot" else _graphviz(text, fmt)
-    write_atomic(Path(out), data, _inputs(program, file))
-    click.echo(f"wrote {out}")
+        write_atomic(Path(out), data, _inputs(program, file))
+        click.echo(f"wrote {out}")
     return 0 if q.tractable else EXIT_INTRACTABLE
 
 
@@ -484,17 +483,19 @@ def problog_cmd(file: str, as_json: bool, mpe: bool, over: tuple[str, ...], data
     return EXIT_UNDEFINED if any(a.undefined for a in answers) else 0
 
 
-def _graphviz(text: str, fmt: str) -> bytes:
-    exe = shutil.which("dot")
-    if exe is None:
-        raise QueryError(f"writing .{fmt} needs graphviz's `dot` program, which is not "
-                         "installed", None, "install graphviz, or write a .dot file (-o OUT.dot)"
-                         " and convert it elsewhere")
-    done = subprocess.run([exe, f"-T{fmt}"], input=text.encode(), capture_output=True,
-                          timeout=120, check=False)
-    if done.returncode != 0:
-        raise QueryError(f"graphviz failed: {done.stderr.decode(errors='replace').strip()}")
-    return done.stdout
+def _picture_format(out: str) -> str:
+    fmt = "dot" if out == "-" else Path(out).suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise QueryError(f"cannot write '{out}': the output must end in .dot, .svg or .png",
+                         None, "or name the format with --format")
+    return fmt
+
+
+def _stdout(data: str | bytes) -> None:
+    if isinstance(data, bytes):
+        click.get_binary_stream("stdout").write(data)
+    else:
+        click.echo(data, nl=False)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from typing import Any
 from atlasc.compiler.ir.builder import Builder
 from atlasc.compiler.ir.facts import Fact, Prop
 from atlasc.compiler.ir.nodes import Node
+from atlasc.compiler.ir.picture import circuit_graph, to_svg
 from atlasc.compiler.ir.report import Step
 from atlasc.compiler.ir.traverse import edges, topo
 from atlasc.compiler.ir.variables import Var
@@ -84,3 +85,7 @@ class Circuit:
     def __repr__(self) -> str:
         return (f"Circuit({self.name or '?'}: {self.sr.name} over "
                 f"{{{', '.join(v.name for v in sorted(self.vars))}}}, |C|={self.size})")
+
+    def _repr_html_(self) -> str:
+        """The circuit as an SVG picture (summarised layer by layer when it is large)."""
+        return to_svg(circuit_graph(self))

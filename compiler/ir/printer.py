@@ -19,14 +19,16 @@ follows the header.  The walks are iterative: 10^6-node circuits are fine.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.nodes import LEAVES, Node, Op
 from atlasc.compiler.ir.variables import Var, sorted_vars
 from atlasc.compiler.semirings.wide import Wide, int_text
+
+if TYPE_CHECKING:
+    from atlasc.compiler.ir.circuit import Circuit
 
 
 def post_order(root: Node) -> list[Node]:

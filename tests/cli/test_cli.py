@@ -159,8 +159,20 @@ def test_show_refuses_to_overwrite_input(tmp_path: Path) -> None:
     assert q.read_text() == (EX / "sprinkler.query").read_text()
 
 
-def test_show_svg_without_graphviz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_show_svg_and_png_without_graphviz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    code, _, err = run("show", SPRINKLER, "-q", "pe", "-o", str(tmp_path / "x.svg"))
-    assert code == 2 and "graphviz" in err
+    svg, png = tmp_path / "x.svg", tmp_path / "x.png"
+    code, _, _ = run("show", SPRINKLER, "-q", "pe", "-o", str(svg))
+    assert code == 0 and svg.read_text().startswith("<svg") and "sum[" in svg.read_text()
+    code, _, _ = run("show", SPRINKLER, "-q", "pe", "--circuit", "-o", str(png))
+    assert code == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_show_to_stdout(tmp_path: Path) -> None:
+    code, out, _ = run("show", SPRINKLER, "-q", "pe", "-o", "-")
+    assert code == 0 and out.startswith("digraph query")
+    code, out, _ = run("show", SPRINKLER, "-q", "pe", "--circuit", "-o", "-", "--format", "svg")
+    assert code == 0 and out.startswith("<svg") and out.rstrip().endswith("</svg>")
+    code, _, err = run("show", SPRINKLER, "-q", "pe", "-o", str(tmp_path / "x.gif"))
+    assert code == 2 and "--format" in err
