@@ -19,7 +19,7 @@ from typing import Any, Callable, NoReturn
 
 import click
 
-from atlasc.compiler.version import __version__
+from atlasc.compiler.version import __version__, stamped
 from atlasc.compiler.atomic import cleanup_on_signals, output_error, write_atomic_bytes
 from atlasc.compiler.errors import AtlasError, OutputError, QueryError
 from atlasc.compiler.api import compile_file
@@ -286,7 +286,8 @@ def _runnable(queries: list[Any]) -> tuple[list[Any], int]:
 
 def _print_results(results: list[Any], fmt: str, with_rows: bool) -> None:
     if fmt == "json":
-        click.echo(json.dumps({"queries": [r.to_json() for r in results]}, indent=2))
+        click.echo(json.dumps(stamped("results", {"queries": [r.to_json() for r in results]}),
+                              indent=2))
     else:
         click.echo("\n\n".join(result_text(r, with_rows=with_rows) for r in results))
 
@@ -389,7 +390,8 @@ def compile_cmd(file: str, out: str, strict: bool) -> int:
         rep = q.report
         write_atomic(outdir / f"{q.name}.report.txt", rep.render() + "\n", protected)
         write_atomic(outdir / f"{q.name}.report.json",
-                     json.dumps(rep.to_json(), indent=2) + "\n", protected)
+                     json.dumps(stamped("query-report", rep.to_json()), indent=2) + "\n",
+                     protected)
         if q.circuit is not None:
             write_atomic(outdir / f"{q.name}.circuit.json", dumps(q.circuit, indent=1) + "\n",
                          protected)

@@ -27,7 +27,7 @@ def joint_ab(b: Builder, first: Var, second: Var) -> Circuit:
 
 
 def backdoor_model(b: Builder, X: Var, Y: Var, Z: Var) -> Circuit:
-    """Z -> X, Z -> Y, X -> Y, split on Z, then X, then Y (ATLAS.md 5.6)."""
+    """Z -> X, Z -> Y, X -> Y, split on Z, then X, then Y (docs/atlas.md §5.6)."""
     def y_leaf(x: int, z: int):
         p1 = {(0, 0): .1, (1, 0): .5, (0, 1): .3, (1, 1): .8}[(x, z)]
         return b.input(Y, [1 - p1, p1], PROB)

@@ -2,7 +2,7 @@
 
 Darwiche's differential approach (J. ACM 2003): read the circuit as a polynomial f in the
 indicators lambda_{X=x}; an input leaf L over X is sum_x lambda_{X=x} w_L[x].  If the circuit is
-smooth and decomposable (ATLAS.md 2.4, the conditions of aggregation in 3.1), every term of f
+smooth and decomposable (docs/atlas.md §2.4, the conditions of aggregation in 3.1), every term of f
 holds exactly one leaf of X, so f is linear in lambda_X and
 
     df/dlambda_{X=x} = sum_{leaves L of X} w_L[x] * df/dL = f(lambda_X = [X = x])

@@ -1,5 +1,5 @@
 """Brute force: functions as full tables over their variables, and the three operators at the
-function level (ATLAS.md 3).  This is the test oracle: it never looks at circuit structure,
+function level (docs/atlas.md §3).  This is the test oracle: it never looks at circuit structure,
 except to tabulate a source circuit pointwise at every assignment."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""User-defined mappings: properties derived with sympy (ATLAS.md 2.2, P3), checked against the
+"""User-defined mappings: properties derived with sympy (docs/atlas.md §2.2, P3), checked against the
 table and by brute force on random expressions."""
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`Circuit`: a root node with its builder, its known properties and its provenance.
 
-Provenance (ATLAS.md 3.5, P9): a circuit obtained from a source circuit S by aggregations,
+Provenance (docs/atlas.md §3.5, P9): a circuit obtained from a source circuit S by aggregations,
 mappings, evidence and support-compatible products is a *view* of S.  It records S's root and
 the node map iota (source node -> view node) with, per source node, the empty-scope factors
 that sit on top of the image: iota(a) = F_a (x) op(iota(a_1), ..., iota(a_k)).  A circuit that is

@@ -30,7 +30,7 @@ class Prop:
 
     DET is full determinism: every sum node, empty-scope ones included.  XDET with X equal to
     the circuit's variables exempts empty-scope sums; that is what a mapping needs once constant
-    sub-circuits are folded (ATLAS.md P1)."""
+    sub-circuits are folded (docs/atlas.md P1)."""
     kind: Kind
     X: frozenset[Var] | None = None
 

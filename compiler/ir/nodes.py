@@ -8,7 +8,7 @@ Opcodes:
   SUM     (+) of the children, in the node's semiring.
   PROD    (x) of the children, in the node's semiring.
   MAP     tau(child): the child is in tau.src, the node in tau.dst.  The child has empty scope
-          (a folded constant sub-circuit, ATLAS.md P1).
+          (a folded constant sub-circuit, docs/atlas.md P1).
 
 Two nodes made by one builder are structurally equal exactly when they are the same object, so
 nodes hash and compare by identity; `uid` is the creation number, and children always have

@@ -1,4 +1,4 @@
-"""Scope-directed pairing of two circuits' nodes (ATLAS.md 3.2, P8): the algorithm of the
+"""Scope-directed pairing of two circuits' nodes (docs/atlas.md §3.2, P8): the algorithm of the
 compatible product, shared by the product operator (compiler/ops/product.py) and the
 compatibility checker (compiler/properties/compat.py), which runs it on scratch copies.
 

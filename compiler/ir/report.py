@@ -1,6 +1,6 @@
 """The report: one `Step` per operator, forming the query's operator tree.
 
-Each step records the operator, the sufficient condition it used (ATLAS.md 3.4), every
+Each step records the operator, the sufficient condition it used (docs/atlas.md §3.4), every
 precondition with how it was established, what the result keeps, and sizes.  A failed step
 carries the missing property, the witness node and a fix."""
 from __future__ import annotations

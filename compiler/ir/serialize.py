@@ -21,6 +21,7 @@ from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.nodes import LEAVES, Node, Op
 from atlasc.compiler.ir.printer import numbering, post_order
 from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.version import SCHEMA
 from atlasc.compiler.ir.vtree import Vtree
 from atlasc.compiler.mappings import builtin
 from atlasc.compiler.mappings.base import Mapping
@@ -38,7 +39,8 @@ def to_json(c: Circuit) -> dict[str, Any]:
     """The circuit as a JSON-ready dict (see docs/circuit-json.md)."""
     nodes = post_order(c.root)
     index = numbering(nodes)
-    return {"format": FORMAT, "version": VERSION, "name": c.name, "semiring": c.sr.name,
+    return {"schema": SCHEMA, "kind": "circuit", "format": FORMAT, "version": VERSION,
+            "name": c.name, "semiring": c.sr.name,
             "variables": [_var_json(v) for v in _all_vars(c, nodes)],
             "nodes": [_node_json(n, index) for n in nodes],
             "root": index[c.root.uid],

@@ -1,4 +1,4 @@
-"""Vtrees: full binary trees whose leaves are variables (ATLAS.md 2.4).
+"""Vtrees: full binary trees whose leaves are variables (docs/atlas.md §2.4).
 
 Immutable; `Vtree.leaf(v)` / `Vtree.node(l, r)`.  Constructors for common shapes live here;
 model sources add order heuristics (min-fill) and X-constrained vtrees on top.

@@ -181,7 +181,7 @@ POSITIVITY_CELLS = 4096
 
 
 def positivity_note(c: Circuit, kind: str, X: frozenset[Var], fix: str) -> str:
-    """The report's word on positivity (ATLAS.md P11) of the table c = p(X, Z) of an
+    """The report's word on positivity (docs/atlas.md P11) of the table c = p(X, Z) of an
     adjustment, without evidence: it is checked again under every evidence row when the
     query runs, and an entry at a treatment value where it fails is undefined.  Evaluated at
     every cell when there are at most POSITIVITY_CELLS."""
@@ -191,14 +191,14 @@ def positivity_note(c: Circuit, kind: str, X: frozenset[Var], fix: str) -> str:
     what = "p(" + ", ".join(v.name for v in order) + ")"
     run = "checked per evidence row when the query runs: entries where it fails are undefined"
     if len(combos) > POSITIVITY_CELLS:
-        return f"positivity of {what} is {run} ({len(combos)} cells; ATLAS.md P11)"
+        return f"positivity of {what} is {run} ({len(combos)} cells; docs/atlas.md P11)"
     rows = [dict(zip(order, map(int, r))) for r in combos]
     t = np.asarray(evaluator().evaluate(c, assignment=rows).values, float).reshape(
         len(cells(xs)), -1)
     bad = np.flatnonzero(failing(kind, t[None])[0])
     if not len(bad):
-        return f"positivity: holds for {what} without evidence; {run} (ATLAS.md P11)"
+        return f"positivity: holds for {what} without evidence; {run} (docs/atlas.md P11)"
     at = "; ".join(f"{', '.join(f'{v.name}={v.domain[x]}' for v, x in zip(xs, cells(xs)[i]))} "
                    f"({stratum(kind, t, int(i), xs, zs)})" for i in bad)
     return (f"positivity fails without evidence at {at}: those entries are undefined (null), "
-            f"never the formula's number; {fix} is defined there (graph surgery; ATLAS.md P11)")
+            f"never the formula's number; {fix} is defined there (graph surgery; docs/atlas.md P11)")

@@ -3,7 +3,7 @@
 positional `maxent(q; p | e)` and keyword forms; docs/pasp.md).
 
 The model is phi(X, Y), X the probabilistic atoms, compiled X-constrained (atlasc.compiler.pasp).  The
-queries expand into the compositions of ATLAS.md 4.2 over models made here: the facts'
+queries expand into the compositions of docs/atlas.md §4.2 over models made here: the facts'
 weights omega_X and the count-pair labels lambda of the query and evidence literals:
   maxent:  sum_X omega maxent(sum_Y lambda_qe [phi])  *  recip(sum_X omega maxent(sum_Y
            lambda_e [phi]))   = P(q, e | consistent) / P(e | consistent): inconsistent total
@@ -208,12 +208,12 @@ MAXENT = Semantics("maxent", False, "dropped and renormalised (MaxEnt)",
                    "inconsistent total choices are dropped and the rest renormalised: the "
                    "denominator is P(e, consistent)",
                    "PASP MaxEnt semantics: P(Q | e) over the consistent total choices "
-                   "(ATLAS.md 4.2)")
+                   "(docs/atlas.md §4.2)")
 CREDAL = Semantics("credal", True, "reported, counted in neither bound (credal)",
                    "credal(a, b) = ([a = b > 0], [a > 0]) per total choice: an inconsistent "
                    "one counts for neither bound",
                    "PASP credal semantics: (lower, upper) of P(Q | e) in prob2, e on "
-                   "probabilistic facts (ATLAS.md 4.2)")
+                   "probabilistic facts (docs/atlas.md §4.2)")
 
 
 def _expand(call: Call, sem: Semantics) -> Ty.T:
@@ -237,7 +237,7 @@ def _expand(call: Call, sem: Semantics) -> Ty.T:
     consistent = call.product(_expected(call, info, phi, ev_x, (), "maxent"),
                               call.map("recip", call.sum(info.X, _omega(call, info, ev_x,
                                                                          False))))
-    notes = ("ATLAS.md 4.2: phi smooth, decomposable, deterministic and X-deterministic "
+    notes = ("docs/atlas.md §4.2: phi smooth, decomposable, deterministic and X-deterministic "
              f"(X = {fmt_vars(info.X)}, by the constrained compile) gives O(|C|)", sem.note)
     t = noted(call, f"{sem.name}({fmt_vars(Q)})", notes, result, den)
     assert isinstance(t, Ty.TNote)

@@ -1,4 +1,4 @@
-"""Positivity of an adjustment formula (ATLAS.md P11), read off the table p(X, Z) as an array
+"""Positivity of an adjustment formula (docs/atlas.md P11), read off the table p(X, Z) as an array
 (rows, cells of X, cells of Z): where it fails at a treatment value x, the formula's value at x
 is not identified (compiler/program/undefined.py makes those entries undefined).
 

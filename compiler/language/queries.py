@@ -1,4 +1,4 @@
-"""Query sugar for the atlas's further queries (ATLAS.md 4.0, 4.3), registered in `sugar.py`'s
+"""Query sugar for the atlas's further queries (docs/atlas.md §4.0, 4.3), registered in `sugar.py`'s
 registry:
 
 * normalize(e, over = {Y}): e / sum_Y e, a conditional table (all free variables by default);
@@ -108,7 +108,7 @@ def _names(vs: frozenset[Var]) -> str:
 
 # ---- maximum expected utility -----------------------------------------------------------------
 @register("meu", ("D",), "max over D of E[U | D]: the expectation semiring, eu: (p, s) -> s/p "
-                         "into maxlog, then max (ATLAS.md 4.3)", keywords=("decide",),
+                         "into maxlog, then max (docs/atlas.md §4.3)", keywords=("decide",),
           extras=("utility",))
 def meu(call: Call) -> Ty.T:
     _need_prob(call)
@@ -149,7 +149,7 @@ def _decision_roots(call: Call, D: frozenset[Var]) -> str:
 
 
 # ---- same-decision probability ----------------------------------------------------------------
-@register("sdp", ("D", "H"), "sum over H of p(H | e) [p(D = true | H, e) >= t] (ATLAS.md 4.3)",
+@register("sdp", ("D", "H"), "sum over H of p(H | e) [p(D = true | H, e) >= t] (docs/atlas.md §4.3)",
           keywords=("decide", "hidden"), extras=("threshold",))
 def sdp(call: Call) -> Ty.T:
     _need_prob(call)
@@ -179,7 +179,7 @@ def sdp(call: Call) -> Ty.T:
 
 
 # ---- 2AMC -------------------------------------------------------------------------------------
-@register("twoamc", ("X",), "sum_X w_X tau(sum_Y w_Y [phi]) (ATLAS.md 4.0)",
+@register("twoamc", ("X",), "sum_X w_X tau(sum_Y w_Y [phi]) (docs/atlas.md §4.0)",
           keywords=("outer",), extras=("inner_weights", "outer_weights", "tau"))
 def twoamc(call: Call) -> Ty.T:
     phi = call.operand

@@ -5,7 +5,7 @@ operand and the resolved variable groups and builds the typed tree through the c
 usual type errors apply, pointing at the sugar call).  Expanded subtrees that are used several
 times are one object, so they lower to one circuit and their uses are views of it.
 
-Registered here: mmap (ATLAS.md 4.1), backdoor (4.4), frontdoor (4.5), marginals (every
+Registered here: mmap (docs/atlas.md §4.1), backdoor (4.4), frontdoor (4.5), marginals (every
 single-variable marginal at once, `ops.marginals`); maxent and credal (4.2) register
 themselves from compiler/language/pasp.py, the further queries from queries.py; forms.py
 imports all three, so the registry is complete wherever the type checker runs.
@@ -221,7 +221,7 @@ def _need_prob(call: Call) -> None:
 
 # ---- the atlas's queries ----------------------------------------------------------------------
 @register("mmap", ("Q",), "marginal MAP: max over Q of the sum over the other variables "
-                          "(ATLAS.md 4.1)")
+                          "(docs/atlas.md §4.1)")
 def mmap(call: Call) -> Ty.T:
     (Q,) = call.groups
     t = call.operand
@@ -231,7 +231,7 @@ def mmap(call: Call) -> Ty.T:
     _disjoint(call, (0,))
     inner = call.map("id", call.sum(t.vars - Q, t), target)
     need = (f"marginal MAP needs Q-determinism: the model must be {fmt_vars(Q)}-deterministic "
-            f"(ATLAS.md 4.1, P4); map[id: prob -> {target}] below checks it and says how it "
+            f"(docs/atlas.md §4.1, P4); map[id: prob -> {target}] below checks it and says how it "
             "holds (by construction with a Q-constrained vtree, verified, or after --repair)")
     return noted(call, f"mmap({fmt_vars(Q)})", (need,), call.sum(Q, inner), wants=(Q,))
 
@@ -243,7 +243,7 @@ def _marginal(call: Call, keep: frozenset[Var]) -> Ty.T:
 
 
 def _normalised(call: Call, p: Ty.T, result: Ty.T) -> Ty.T:
-    """result / (sum of p): causal formulas scale with p (ATLAS.md P12)."""
+    """result / (sum of p): causal formulas scale with p (docs/atlas.md P12)."""
     return call.product(result, call.map("recip", total(call, p)))
 
 
@@ -342,14 +342,14 @@ def _criterion_hint(which: str, graph: dict[Var, tuple[Var, ...]], X: frozenset[
     return f"choose a set that satisfies the {which} criterion (docs/language.md)"
 
 
-BACKDOOR_COST = ("ATLAS.md 4.4: (X u Z)-det and Z-det of the model give O(|C|) (every product "
+BACKDOOR_COST = ("docs/atlas.md §4.4: (X u Z)-det and Z-det of the model give O(|C|) (every product "
                  "support-compatible); (X u Z)-det and structured decomposability O(|C|^2)")
-FRONTDOOR_COST = ("ATLAS.md 4.5: X-det and (X u Z)-det for the reciprocals, structured "
+FRONTDOOR_COST = ("docs/atlas.md §4.5: X-det and (X u Z)-det for the reciprocals, structured "
                   "decomposability for the final product over Z: O(|C|^2)")
 
 
 @register("backdoor", ("X", "Y", "Z"), "p_do(X)(Y) adjusting for Z: sum_Z p(X,Y,Z) p(Z) / "
-                                       "p(X,Z) (ATLAS.md 4.4)",
+                                       "p(X,Z) (docs/atlas.md §4.4)",
           keywords=("treatment", "outcome", "adjust"))
 def backdoor(call: Call) -> Ty.T:
     _need_prob(call)
@@ -362,7 +362,7 @@ def backdoor(call: Call) -> Ty.T:
 
 
 @register("frontdoor", ("X", "Y", "Z"), "p_do(X)(Y) through the mediators Z: sum_Z p(Z|X) "
-                                        "sum_X' p(X') p(Y|X',Z) (ATLAS.md 4.5)",
+                                        "sum_X' p(X') p(Y|X',Z) (docs/atlas.md §4.5)",
           keywords=("treatment", "outcome", "mediator"))
 def frontdoor(call: Call) -> Ty.T:
     _need_prob(call)

@@ -99,7 +99,7 @@ class TCheck:
     (compiler/program/undefined.py): `table` is evaluated at every cell of its free variables.
     kind "nonzero": an entry is undefined where the table is 0 (a normaliser: p(e) = 0, or a
     conditional's row sum); "backdoor" / "frontdoor": the table is p(X, Z) and an entry is
-    undefined at a treatment value x where the adjustment's positivity fails (ATLAS.md P11).
+    undefined at a treatment value x where the adjustment's positivity fails (docs/atlas.md P11).
     `on` are the variables the failure is reported on (the table's, or the treatment X)."""
     table: T
     kind: str

@@ -1,4 +1,4 @@
-"""Elementwise mappings tau: S -> S' with declared (or derived) properties (ATLAS.md 2.2)."""
+"""Elementwise mappings tau: S -> S' with declared (or derived) properties (docs/atlas.md §2.2)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -35,7 +35,7 @@ class Mapping:
     params: tuple[Any, ...] = ()
     expr: str = ""   # a printable definition
     # For a tau that is not multiplicative: the values w it passes, tau(w (x) v) = tau(w) (x)'
-    # tau(v) for every v (ops/mapping.py: the single-factor route, ATLAS.md 3.3).
+    # tau(v) for every v (ops/mapping.py: the single-factor route, docs/atlas.md §3.3).
     passes: Callable[[Any], bool] | None = field(default=None, repr=False, compare=False)
 
     def key(self) -> tuple[Any, ...]:

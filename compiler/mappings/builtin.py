@@ -1,4 +1,4 @@
-"""Builtin mappings with their properties declared from ATLAS.md 2.2 (and checked against
+"""Builtin mappings with their properties declared from docs/atlas.md §2.2 (and checked against
 brute force in tests/test_mappings.py)."""
 from __future__ import annotations
 
@@ -106,7 +106,7 @@ def neglog(src: Semiring = R.PROB) -> Mapping:
 
 
 def maxent() -> Mapping:
-    """(a, b) -> a/b with b = 0 -> 0, count2 -> prob (PASP MaxEnt, ATLAS.md 4.2)."""
+    """(a, b) -> a/b with b = 0 -> 0, count2 -> prob (PASP MaxEnt, docs/atlas.md §4.2)."""
     def fn(a: np.ndarray) -> np.ndarray:
         num = a[..., 0].astype(np.float64)
         den = a[..., 1].astype(np.float64)
@@ -148,7 +148,7 @@ def dup() -> Mapping:
 def eu() -> Mapping:
     """(p, s) -> s/p, expectation -> maxlog, (0, s) -> -inf: the expected utility given what
     fixed p.  (p1 p2, p1 s2 + p2 s1) -> s1/p1 + s2/p2, so it is multiplicative into maxlog's
-    (x) = + (ATLAS.md 4.3, MEU); not additive."""
+    (x) = + (docs/atlas.md §4.3, MEU); not additive."""
     def fn(a: np.ndarray) -> np.ndarray:
         p, s = a[..., 0], a[..., 1]
         out = np.full(p.shape, -np.inf)
@@ -161,7 +161,7 @@ def eu() -> Mapping:
 
 def threshold(t: float) -> Mapping:
     """(a, b) -> b [a >= t b], prob2 -> prob: the mass b of a case whose conditional a/b reaches
-    t (same-decision probability, ATLAS.md 4.3).  Not multiplicative; it passes the diagonal
+    t (same-decision probability, docs/atlas.md §4.3).  Not multiplicative; it passes the diagonal
     values (c, c) when t <= 1, so it is exact where every product has at most one other
     factor (ops/mapping.py)."""
     if not 0.0 <= t <= 1.0:

@@ -1,4 +1,4 @@
-"""User-defined mappings tau: S -> S' given by a sympy expression in one symbol (ATLAS.md 2.2).
+"""User-defined mappings tau: S -> S' given by a sympy expression in one symbol (docs/atlas.md §2.2).
 
 `from_expr` derives the mapping's properties per semiring pair, reading each semiring's (+),
 (x) and carrier from `ALGEBRAS`:

@@ -1,4 +1,4 @@
-"""Aggregation (+)_W C (ATLAS.md 3.1): replace each input leaf over a variable of W by its
+"""Aggregation (+)_W C (docs/atlas.md §3.1): replace each input leaf over a variable of W by its
 aggregated leaf.  O(|C|) on a decomposable circuit; smoothness is needed (and established by
 smoothing first) only when (+) is not idempotent (P2).
 

@@ -1,5 +1,5 @@
 """Evidence in the query text, (C | X = x): multiply by the indicator [X = x], folded into the
-input leaves over X (ATLAS.md 4.0: a fully factorised factor costs O(|C|)).
+input leaves over X (docs/atlas.md §4.0: a fully factorised factor costs O(|C|)).
 
 Correct when every induced sub-circuit holds a leaf over X, i.e. when C is smooth (it is
 smoothed first otherwise).  Supports only shrink, so every property and the view status are

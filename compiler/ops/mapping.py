@@ -1,4 +1,4 @@
-"""Elementwise mapping tau(C) (ATLAS.md 3.3).
+"""Elementwise mapping tau(C) (docs/atlas.md §3.3).
 
 Sufficient conditions, tried in this order:
   * tau is S-linear (tau(x) = x (x) c with S = S'): multiply the root by c; any circuit;
@@ -83,7 +83,7 @@ def _check(c: Circuit, tau: Mapping, step: Step) -> None:
 def _check_single_factor(c: Circuit, tau: Mapping, step: Step) -> None:
     """tau is not multiplicative but passes some values (e.g. the SDP threshold passes the
     diagonal pairs): exact when C is deterministic on its variables and every product has at
-    most one factor tau does not pass (compiler/properties/factors.py, ATLAS.md 3.3)."""
+    most one factor tau does not pass (compiler/properties/factors.py, docs/atlas.md §3.3)."""
     f = establish(c, xdet(c.vars))
     step.needs += (f,)
     step.condition = ("tau is not multiplicative, but it passes every factor of a product "

@@ -1,7 +1,7 @@
 """All single-variable marginals of a prob circuit: the tables sum[* \\ {X}] C for every X in a
 list, from one upward and one downward pass (atlasc.runtime.backward; Darwiche 2003).
 
-Each table is the aggregation of C over every variable but X (ATLAS.md 3.1), so the conditions
+Each table is the aggregation of C over every variable but X (docs/atlas.md §3.1), so the conditions
 are aggregation's: smooth and decomposable (2.4).  Then every term of the circuit's polynomial
 holds exactly one leaf of X, and the derivative of the root with respect to X's indicator is
 that aggregation.  Determinism is not needed.  The circuit is smoothed first if it is not.
@@ -21,7 +21,7 @@ from atlasc.compiler.ir.report import Step
 from atlasc.compiler.ir.facts import DEC, SMOOTH
 from atlasc.compiler.properties.establish import establish
 
-CONDITION = ("smooth and decomposable (ATLAS.md 2.4 and 3.1): each table is sum[* \\ {X}] C, "
+CONDITION = ("smooth and decomposable (docs/atlas.md §2.4 and 3.1): each table is sum[* \\ {X}] C, "
              "read as the derivative of the root with respect to X's leaves (Darwiche 2003); "
              "determinism is not needed")
 

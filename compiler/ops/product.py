@@ -1,4 +1,4 @@
-"""Product C (x) C' (ATLAS.md 3.2), two algorithms.
+"""Product C (x) C' (docs/atlas.md §3.2), two algorithms.
 
 * Support-compatible ("diagonal") product of views of one source S, O(k|S|): pair each source
   node's images.  Valid when S is Y-deterministic for every set Y of variables that two of the

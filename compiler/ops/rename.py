@@ -1,4 +1,4 @@
-"""Renaming variables, C[X := X'] (frontdoor adjustment uses a copy X' of X, ATLAS.md 4.5).
+"""Renaming variables, C[X := X'] (frontdoor adjustment uses a copy X' of X, docs/atlas.md §4.5).
 A bijective renaming keeps every property; the result is a new source (facts are renamed)."""
 from __future__ import annotations
 

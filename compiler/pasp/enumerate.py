@@ -1,6 +1,6 @@
 """The answer sets of every total choice, enumerated by clingo (the test oracle and the
 benchmark baseline), and the PASP semantics computed from them by their definitions
-(ATLAS.md 4.2): MaxEnt, credal lower and upper, the mass of inconsistent choices.
+(docs/atlas.md §4.2): MaxEnt, credal lower and upper, the mass of inconsistent choices.
 
 Independent of the encoding: clingo solves the program once per total choice, with the
 probabilistic atoms fixed by assumptions.

@@ -39,6 +39,7 @@ from atlasc.compiler.semirings.base import Semiring
 from atlasc.compiler.semirings.wide import Wide
 from atlasc.compiler.names import lookup
 from atlasc.compiler.source import Span
+from atlasc.compiler.version import stamped
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.program import batch, pasp
 
@@ -153,7 +154,8 @@ class ProgramReport:
             f"<p>{html.escape(self.summary())}</p>"
 
     def to_json(self) -> dict[str, Any]:
-        return {"tractable": self.tractable, "queries": [q.to_json() for q in self.queries]}
+        return stamped("report", {"tractable": self.tractable,
+                                  "queries": [q.to_json() for q in self.queries]})
 
 
 # ---- queries ----------------------------------------------------------------------------------

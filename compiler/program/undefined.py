@@ -7,7 +7,7 @@ variables, evaluated at every cell for every row:
 * "nonzero": a normaliser or a conditional's row sum; where it is 0 (p(e) = 0, or
   sum_Y e = 0 at the entry's values) the entry is undefined;
 * "backdoor": p(X, Z); the adjustment sum_z p(z) p(y | x, z) needs p(x, z) > 0 for every
-  stratum z with p(z) > 0 (positivity, ATLAS.md P11); where it fails at x, every entry with
+  stratum z with p(z) > 0 (positivity, docs/atlas.md P11); where it fails at x, every entry with
   X = x is undefined;
 * "frontdoor": p(X, Z); sum_z p(z | x) sum_x' p(x') p(y | x', z) needs p(x) > 0 and
   p(x', z) > 0 wherever p(x, z) > 0 and p(x') > 0.

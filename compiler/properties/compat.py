@@ -3,7 +3,7 @@
 * `check_compatible(c1, c2)`: are two smooth, decomposable circuits compatible on their shared
   variables?  Decided by running the scope-directed pairing of the compatible product on copies
   in a scratch builder: the circuits are compatible exactly when every paired product nodes
-  split the shared variables into blocks that one side does not subdivide (ATLAS.md 2.4, P13).
+  split the shared variables into blocks that one side does not subdivide (docs/atlas.md §2.4, P13).
 * `check_support_compatible(views)`: may views be multiplied node by node?  They must be views of
   one source (provenance, P9) that is Y-deterministic for every set Y two of them share."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Exact determinism and X-determinism checks (ATLAS.md 2.4).
+"""Exact determinism and X-determinism checks (docs/atlas.md §2.4).
 
 A sum node is X-deterministic when its children's X-supports are pairwise disjoint (sum nodes
 whose scope misses X are exempt; full determinism exempts nothing).  Two routes:

@@ -1,4 +1,4 @@
-"""The single-factor condition for a mapping that is not multiplicative (ATLAS.md 3.3, 4.3).
+"""The single-factor condition for a mapping that is not multiplicative (docs/atlas.md §3.3, 4.3).
 
 tau(C) may be computed node by node, with a tau that is not multiplicative, when C is
 deterministic on its variables and, for every assignment x, C(x) is a product of values that

@@ -5,7 +5,7 @@ batch (or table) axes and whose trailing `elem_shape` axes hold one element's co
 semirings have `elem_shape == (2,)`).  Python-side elements (leaf weights, constants) are plain
 hashable values: float, int, bool, or tuples for pairs.
 
-Flags (ATLAS.md 2.1): `idempotent` (a (+) a = a), `zero_sum_free`, `no_zero_divisors`.
+Flags (docs/atlas.md §2.1): `idempotent` (a (+) a = a), `zero_sum_free`, `no_zero_divisors`.
 `add_word` is the word the query language uses for this semiring's (+): sum, max, min or or.
 """
 from __future__ import annotations

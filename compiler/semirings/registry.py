@@ -1,4 +1,4 @@
-"""The registered semirings (ATLAS.md 2.1) and the registry that names them."""
+"""The registered semirings (docs/atlas.md §2.1) and the registry that names them."""
 from __future__ import annotations
 
 import math

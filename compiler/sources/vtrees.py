@@ -4,7 +4,7 @@
 variables.  Kinds: "minfill" (a dtree-like vtree built along a min-fill elimination order: the
 variables eliminated together sit together), "balanced" and "right" (right-linear) over the
 min-fill order, or "balanced-natural"/"right-natural" over the declaration order.  With
-`constrained=X`, X goes in the root's left subtree (ATLAS.md 2.4), each side shaped by `kind`.
+`constrained=X`, X goes in the root's left subtree (docs/atlas.md §2.4), each side shaped by `kind`.
 """
 from __future__ import annotations
 

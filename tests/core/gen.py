@@ -1,4 +1,4 @@
-"""Random small circuits for property tests (ATLAS.md 5.8): smooth, decomposable circuits over a
+"""Random small circuits for property tests (docs/atlas.md §5.8): smooth, decomposable circuits over a
 few variables, with prescribed decision variables (split on first, so the circuit is
 X-deterministic for them) and optional non-deterministic mixtures or non-smooth sums."""
 from __future__ import annotations

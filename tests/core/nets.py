@@ -39,7 +39,7 @@ def cpt(table: dict[str, Callable[[dict[Var, int]], float]]) -> Dist:
 
 def or_not_deterministic(b: Builder, A: Var, B: Var) -> Circuit:
     """A or B built as ([A] and T_B) or (T_A and [B]): smooth, decomposable, not
-    deterministic (ATLAS.md 5.2)."""
+    deterministic (docs/atlas.md §5.2)."""
     top = lambda v: b.input(v, [True, True], BOOL)  # noqa: E731
     return model(Circuit(b.sum([b.prod([b.indicator(A, 1, BOOL), top(B)]),
                                 b.prod([top(A), b.indicator(B, 1, BOOL)])]), b), "phi")

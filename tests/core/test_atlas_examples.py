@@ -1,4 +1,4 @@
-"""The worked examples of ATLAS.md section 5, with their numbers, by composition."""
+"""The worked examples of docs/atlas.md section 5, with their numbers, by composition."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""ATLAS.md section 7: each pitfall as a regression test that the naive implementation fails."""
+"""docs/atlas.md section 7: each pitfall as a regression test that the naive implementation fails."""
 from __future__ import annotations
 
 import functools

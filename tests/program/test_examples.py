@@ -1,4 +1,4 @@
-"""Every examples/*.query compiles and runs; the ATLAS.md section 5 numbers come out."""
+"""Every examples/*.query compiles and runs; the docs/atlas.md section 5 numbers come out."""
 from __future__ import annotations
 
 from pathlib import Path

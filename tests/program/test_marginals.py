@@ -78,7 +78,7 @@ def test_evidence_on_an_aggregated_variable_conditions(prog) -> None:
 def test_report_says_conditions_and_one_pass(prog) -> None:
     text = prog.queries["ab"].report.render()
     assert "marginals[{A, B}]" in text and "certified tractable" in text
-    assert "smooth and decomposable" in text and "ATLAS.md 2.4 and 3.1" in text
+    assert "smooth and decomposable" in text and "docs/atlas.md §2.4 and 3.1" in text
     assert "one upward and one downward pass for all 2 variables" in text
 
 

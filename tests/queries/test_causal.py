@@ -1,4 +1,4 @@
-"""Backdoor and frontdoor adjustment (ATLAS.md 4.4, 4.5): the criteria against pgmpy's on
+"""Backdoor and frontdoor adjustment (docs/atlas.md §4.4, 4.5): the criteria against pgmpy's on
 random graphs, the effects against brute force (the truncated factorisation) on random
 networks, with random evidence, and against pgmpy's CausalInference on Asia."""
 from __future__ import annotations

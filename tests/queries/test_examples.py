@@ -1,4 +1,4 @@
-"""The examples of issue 6 part A run with `atlasc run` and give their numbers (ATLAS.md 5)."""
+"""The examples of issue 6 part A run with `atlasc run` and give their numbers (docs/atlas.md §5)."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""2AMC in its general form (ATLAS.md 4.0 and 5.4): the counterexample where a bottom-up
+"""2AMC in its general form (docs/atlas.md §4.0 and 5.4): the counterexample where a bottom-up
 evaluation that switches semirings at the products mixing X and Y is wrong (0.42) while our
 composition refuses that circuit and gives 0.54 on an X-deterministic one; random weights on
 X-deterministic circuits against brute force."""
