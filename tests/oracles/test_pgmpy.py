@@ -1,4 +1,4 @@
-"""pgmpy as an independent oracle on bnlearn networks (pgmpy's own copies), with random evidence:
+"""pgmpy as an independent oracle on bnlearn networks (tests/data/bnlearn), with random evidence:
 
 * every single-variable marginal from our one-pass `marginals(bn)` against pgmpy's variable
   elimination, one query per variable;
@@ -11,8 +11,6 @@
 """
 from __future__ import annotations
 
-import importlib.util
-import os
 import random
 from typing import Any
 
@@ -22,6 +20,7 @@ import pytest
 pytest.importorskip("pgmpy")
 
 from atlasc.compiler.api import compile_string  # noqa: E402
+from tests.sources.helpers import BNLEARN, pgmpy_model  # noqa: E402
 
 FAST = ["asia", "sachs", "child"]
 SLOW = ["alarm", "hailfinder", "win95pts"]
@@ -30,9 +29,7 @@ ROWS = 3
 
 
 def models_dir() -> str:
-    spec = importlib.util.find_spec("pgmpy")
-    assert spec and spec.origin
-    return os.path.join(os.path.dirname(spec.origin), "utils", "example_models")
+    return BNLEARN
 
 
 class Case:
@@ -41,8 +38,7 @@ class Case:
 
     def __init__(self, name: str, seed: int = 0) -> None:
         from pgmpy.inference import VariableElimination
-        from pgmpy.utils import get_example_model
-        self.model = get_example_model(name)
+        self.model = pgmpy_model(name)
         self.ve = VariableElimination(self.model)
         rng = random.Random(seed)
         names = sorted(self.model.nodes())

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from atlasc.compiler.api import compile_file, compile_string
 from atlasc.compiler.cli import main
+from tests.sources.helpers import bnlearn
 
 ROOT = Path(__file__).resolve().parents[2]
 EX, DATA = ROOT / "examples", ROOT / "tests" / "data" / "sources"
@@ -112,12 +113,9 @@ def test_marginal_map_on_alarm_matches_pgmpy(tmp_path: Path):
     """MMAP over two root causes of ALARM with evidence, certified through an
     {LVFAILURE, HYPOVOLEMIA}-constrained compile, against pgmpy's variable elimination."""
     import gzip
-    import importlib.util
-    import os
     from pgmpy.inference import VariableElimination
     from pgmpy.readwrite import BIFReader
-    src = os.path.join(os.path.dirname(importlib.util.find_spec("pgmpy").origin), "utils",
-                       "example_models", "alarm.bif.gz")
+    src = bnlearn("alarm")
     shutil.copy(src, tmp_path / "alarm.bif.gz")
     (tmp_path / "m.query").write_text(
         'model alarm = bif "alarm.bif.gz" with vtree constrained {LVFAILURE, HYPOVOLEMIA}\n'

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -283,10 +282,10 @@ def test_the_old_mangled_names_point_to_the_atoms() -> None:
 def test_child_network_values_against_pgmpy(tmp_path: Path) -> None:
     """bnlearn's child network (values <5, 5-12, 12+, >=7.5, Asy/Patchy): a query with quoted
     evidence against pgmpy's variable elimination."""
-    pgmpy = pytest.importorskip("pgmpy")
+    pytest.importorskip("pgmpy")
     from pgmpy.inference import VariableElimination
-    from pgmpy.utils import get_example_model
-    net = Path(os.path.dirname(pgmpy.__file__)) / "utils" / "example_models" / "child.bif.gz"
+    from tests.sources.helpers import bnlearn, pgmpy_model
+    net = bnlearn("child")
     path = tmp_path / "child.query"
     path.write_text(f'model bn = bif "{net}"\nquery x = sum[* \\ {{XrayReport}}] '
                     '(bn | LowerBodyO2 = "<5", CO2Report = ">=7.5")\n')
@@ -294,7 +293,7 @@ def test_child_network_values_against_pgmpy(tmp_path: Path) -> None:
     table = json.loads(out)["queries"][0]["rows"][0]["table"]
     ours = {e["assignment"]["XrayReport"]: e["value"] for e in table}
     total = sum(ours.values())
-    ve = VariableElimination(get_example_model("child"))
+    ve = VariableElimination(pgmpy_model("child"))
     theirs = ve.query(["XrayReport"], evidence={"LowerBodyO2": "<5", "CO2Report": ">=7.5"},
                       show_progress=False)
     names = theirs.state_names["XrayReport"]

@@ -276,8 +276,7 @@ def test_insurance_backdoor_undefined_and_effect_matches_pgmpy_surgery() -> None
     and effect(...) agrees with pgmpy's own graph surgery (model.do, variable elimination)."""
     import warnings
     from pgmpy.inference import VariableElimination
-    from pgmpy.utils import get_example_model
-    from tests.sources.helpers import bnlearn
+    from tests.sources.helpers import bnlearn, pgmpy_model
     text = (f'model insurance = bif "{bnlearn("insurance")}"\n'
             "query do = backdoor(insurance, treatment = {ThisCarCost}, outcome = {PropCost}, "
             "adjust = {CarValue, Theft, ThisCarDam})\n"
@@ -286,7 +285,7 @@ def test_insurance_backdoor_undefined_and_effect_matches_pgmpy_surgery() -> None
     do, eff = (prog.queries[n].run().rows[0].entries for n in ("do", "eff"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ve = VariableElimination(get_example_model("insurance").do(["ThisCarCost"]))
+        ve = VariableElimination(pgmpy_model("insurance").do(["ThisCarCost"]))
         truth = {x: ve.query(["PropCost"], evidence={"ThisCarCost": x}, show_progress=False)
                  for x in ("Thousand", "TenThou", "HundredThou", "Million")}
     for d, e in zip(do, eff):

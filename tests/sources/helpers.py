@@ -1,7 +1,7 @@
 """Test helpers: a tiny circuit evaluator and brute-force network semantics."""
 from __future__ import annotations
 
-import importlib.util
+import gzip
 import itertools
 import os
 from typing import Any
@@ -77,14 +77,21 @@ def all_assignments(vs: list[Var]):
         yield dict(zip(vs, vals))
 
 
-def pgmpy_models_dir() -> str:
-    spec = importlib.util.find_spec("pgmpy")
-    assert spec and spec.origin
-    return os.path.join(os.path.dirname(spec.origin), "utils", "example_models")
+BNLEARN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
+                       "bnlearn")
 
 
 def bnlearn(name: str) -> str:
-    return os.path.join(pgmpy_models_dir(), f"{name}.bif.gz")
+    """tests/data/bnlearn/NAME.bif.gz: the small bnlearn networks the tests use (copies of
+    pgmpy's, which pgmpy >= 1.3 no longer ships but downloads)."""
+    return os.path.join(BNLEARN, f"{name}.bif.gz")
+
+
+def pgmpy_model(name: str) -> Any:
+    """pgmpy's model of the same file (its BIF reader; never a download)."""
+    from pgmpy.readwrite import BIFReader
+    with gzip.open(bnlearn(name), "rt") as f:
+        return BIFReader(string=f.read()).get_model()
 
 
 def close(a: float, b: float, rel: float = 1e-7, abs_: float = 1e-12) -> bool:

@@ -11,7 +11,7 @@ from atlasc.compiler.properties.structural import check_decomposable, check_smoo
 from atlasc.compiler.sources.bif import load_bif_model
 from atlasc.compiler.sources.networks import compile_model
 from atlasc.compiler.ir.vtree import is_constrained
-from helpers import bnlearn, close, evaluate
+from helpers import bnlearn, close, evaluate, pgmpy_model
 
 FAST = ["asia", "cancer", "earthquake", "sachs", "survey", "child", "alarm"]
 SLOW = ["insurance", "water", "hailfinder", "hepar2", "win95pts"]
@@ -20,10 +20,9 @@ SLOW = ["insurance", "water", "hailfinder", "hepar2", "win95pts"]
 def _check_against_pgmpy(name: str, seed: int = 0, queries: int = 3,
                          full_det: bool = False) -> None:
     from pgmpy.inference import VariableElimination
-    from pgmpy.utils import get_example_model
     bn = load_bif_model(bnlearn(name))
     roots = [c.child for c in bn.cpts if not c.parents][:2]
-    ve = VariableElimination(get_example_model(name))
+    ve = VariableElimination(pgmpy_model(name))
     rng = random.Random(seed)
     for X in (None, roots):
         c = compile_model(bn, constrained=X)
