@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 from dataclasses import dataclass
+import warnings
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
@@ -21,7 +22,7 @@ import click
 
 from atlasc.compiler.version import __version__, stamped
 from atlasc.compiler.atomic import cleanup_on_signals, output_error, write_atomic_bytes
-from atlasc.compiler.errors import AtlasError, OutputError, QueryError
+from atlasc.compiler.errors import AtlasError, OutputError, QueryError, SourceWarning
 from atlasc.compiler.api import compile_file
 from atlasc.compiler.console import Console
 from atlasc.compiler.ir.serialize import dumps
@@ -209,6 +210,19 @@ def _inputs(program: Any, path: str) -> set[Path]:
 @VERBOSE
 def main() -> None:
     """Compile queries over semirings to algebraic circuits, with tractability certificates."""
+    warnings.showwarning = _show_warning
+
+
+_SHOW = warnings.showwarning
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *args: Any,
+                  **kw: Any) -> None:
+    """Our warnings as they are written (file:line: warning: ...), others as Python shows them."""
+    if issubclass(category, SourceWarning):
+        click.echo(str(message), err=True)
+    else:
+        _SHOW(message, category, *args, **kw)
 
 
 @main.command()

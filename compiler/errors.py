@@ -112,6 +112,11 @@ class SourceError(AtlasError):
         return self.render()
 
 
+class SourceWarning(UserWarning):
+    """A model file was read with a repair (a row within NORMALISE_TOL of 1 normalised); the
+    message is `file:line: warning: ...`, printed as it is by the CLI."""
+
+
 class OperatorError(AtlasError):
     """An operator was called on arguments it cannot take (API misuse)."""
 

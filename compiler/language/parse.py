@@ -27,17 +27,30 @@ from atlasc.compiler.deep import MAX_DEPTH
 from atlasc.compiler.errors import QueryError, QuerySyntaxError, raise_all
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.names import canonical, is_plain, quote, unquote
+from atlasc.compiler.paths import cache_root
 from atlasc.compiler.source import Source, Span
+from atlasc.compiler.version import __version__
 
 
 @lru_cache(maxsize=1)
 def parser() -> Lark:
+    """The LALR parser, loaded from lark's cache file when the grammar is unchanged (lark
+    checks the grammar's and options' hash; a bad or unwritable file is rebuilt or skipped)."""
     path = resources.files("atlasc.grammar").joinpath("query.lark")
     with resources.as_file(path) as p:
-        # cache=True: lark keeps the analysed LALR tables in the temp directory, keyed by the
-        # grammar and options (the strict collision check runs once, not at every start-up)
         return Lark.open(str(p), parser="lalr", propagate_positions=True, strict=True,
-                         cache=True)
+                         cache=_grammar_cache())
+
+
+def _grammar_cache() -> str | bool:
+    root = cache_root()
+    if root is None:
+        return False
+    try:
+        (root / "grammar").mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return str(root / "grammar" / f"query-{__version__}.lark-cache")
 
 
 @dataclass

@@ -7,7 +7,8 @@ source files, so a changed atlasc never loads an old program).  The entry record
 hash of every model file the program read; one that changed makes the entry stale, and it is
 rebuilt.  An entry holds the program (circuits, reports, run-time checks) and the linear
 programs the LLVM kernels run for each of its circuits (runtime/llvm/linear.py), so a warm run
-neither compiles nor linearises.  Entries live in platformdirs' user cache directory (`programs/`), beside the LLVM
+neither compiles nor linearises.  Entries live in `programs/` of the user cache directory
+(compiler/paths.py), beside the LLVM
 object cache (runtime/llvm/engine.py) whose approach they share: a header with the payload's
 length and SHA-256, written to a temporary file and renamed into place, so a reader sees a
 whole entry or none, and a truncated, corrupt or foreign entry fails the check and is rebuilt,
@@ -30,9 +31,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import cloudpickle
-import platformdirs
 
 from atlasc.compiler import atomic
+from atlasc.compiler.paths import cache_root
 from atlasc.compiler.atomic import write_atomic_bytes
 from atlasc.compiler.errors import AtlasError
 from atlasc.compiler.ir.builder import Builder, adopted
@@ -49,12 +50,7 @@ _SOURCE_HASH: list[str] = []
 
 def root_dir() -> Path | None:
     """The cache's folder (LLVM objects and programs), None when caching is off."""
-    env = os.environ.get("ATLASC_CACHE_DIR")
-    if env == "off":
-        return None
-    if env:
-        return Path(env)
-    return Path(platformdirs.user_cache_dir("atlasc", appauthor=False))
+    return cache_root()
 
 
 def program_dir() -> Path | None:

@@ -6,15 +6,19 @@ object may carry the file and line it came from, so validation errors point into
 """
 from __future__ import annotations
 
+import graphlib
+import warnings
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
 
-from atlasc.compiler.errors import SourceError
+from atlasc.compiler.errors import SourceError, SourceWarning
 from atlasc.compiler.ir.variables import Var
 
-ROW_TOL = 1e-6
+ROW_TOL = 1e-6          # rows this close to 1 are taken as they are
+NORMALISE_TOL = 1e-3    # rows this close to 1 are normalised, with a warning (files written
+                        # with a few digits: pyAgrum's XMLBIF rows sum to 1 within 1e-4)
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,26 +170,39 @@ def _check_table(m: Model, f: Factor, what: str) -> None:
 
 def _check_rows(bn: BayesNet, c: CPT) -> None:
     sums = c.table.sum(axis=-1)
-    bad = np.abs(sums - 1.0) > ROW_TOL * np.maximum(1.0, np.abs(sums))
-    if bad.any():
+    off = np.abs(sums - 1.0)
+    bad = off > NORMALISE_TOL
+    if not bad.any() and (off > ROW_TOL).any():
+        _normalise(bn, c, sums, off > ROW_TOL)
+    elif bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0]) if c.parents else ()
         cfg = ", ".join(f"{p.name}={p.domain[i]}" for p, i in zip(c.parents, idx))
         raise _err(bn, f"the CPT of {c.child.name} has a row that sums to "
                    f"{float(sums[idx]):.9g}, not 1" + (f" (at {cfg})" if cfg else ""), c.line,
-                   hint="each row p(. | parents) must sum to 1 (relative tolerance 1e-6)")
+                   hint=f"each row p(. | parents) must sum to 1 (rows within {NORMALISE_TOL:g} "
+                   "of 1 are normalised, with a warning)")
+
+
+def _normalise(bn: BayesNet, c: CPT, sums: np.ndarray, rows: np.ndarray) -> None:
+    """Divide each row by its sum, and say so once per CPT (the worst row)."""
+    object.__setattr__(c, "table", c.table / sums[..., None])
+    worst = np.unravel_index(np.argmax(np.abs(sums - 1.0)), sums.shape) if c.parents else ()
+    cfg = ", ".join(f"{p.name}={p.domain[i]}" for p, i in zip(c.parents, worst))
+    where = f"{bn.file or '<input>'}" + (f":{c.line}" if c.line else "")
+    warnings.warn(SourceWarning(
+        f"{where}: warning: the CPT of {c.child.name} has {int(rows.sum())} row(s) that sum "
+        f"to within {NORMALISE_TOL:g} of 1 but not 1 (the furthest {float(sums[worst]):.9g}"
+        + (f", at {cfg}" if cfg else "") + "): normalised"), stacklevel=2)
 
 
 def topological(bn: BayesNet) -> list[Var]:
-    """The variables, parents first; a cycle is a `SourceError` at one of its CPTs."""
-    pa = {c.child: set(c.parents) for c in bn.cpts}
-    done: list[Var] = []
-    placed: set[Var] = set()
-    while len(done) < len(pa):
-        ready = [v for v in bn.variables if v not in placed and pa[v] <= placed]
-        if not ready:
-            stuck = next(c for c in bn.cpts if c.child not in placed)
-            raise _err(bn, f"the network has a directed cycle through {stuck.child.name}",
-                       stuck.line, hint="a Bayesian network's parent relation must be acyclic")
-        done += ready
-        placed.update(ready)
-    return done
+    """The variables, parents first; a cycle is a `SourceError` at the first CPT on it."""
+    order = graphlib.TopologicalSorter({c.child: c.parents for c in bn.cpts})
+    try:
+        return list(order.static_order())
+    except graphlib.CycleError as e:
+        cycle = set(e.args[1])
+        stuck = next(c for c in bn.cpts if c.child in cycle)
+        raise _err(bn, f"the network has a directed cycle through {stuck.child.name}",
+                   stuck.line, hint="a Bayesian network's parent relation must be acyclic") \
+            from None

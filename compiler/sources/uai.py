@@ -5,7 +5,8 @@
     <m>  then m scopes: <size> <var> ... (BAYES: the child last)
     then m tables: <count> <values> (the last scope variable fastest)
 
-Variables are v0..v{n-1} with values "0".."k-1".
+Variables are v0..v{n-1} with values "0".."k-1".  `#` starts a comment that runs to the end of
+its line (pyAgrum writes a header of comments).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from atlasc.compiler.sources.model import CPT, BayesNet, Factor, MarkovNet, Mode
 from atlasc.compiler.sources.text import Tokens, read_text, tokenize
 from atlasc.compiler.errors import SourceError
 
-_TOKEN = re.compile(r"(\S+)")
+_TOKEN = re.compile(r"#[^\n]*|(\S+)")     # a comment runs from # to the end of its line
 
 
 def load_uai_model(path: str | os.PathLike[str]) -> Model:

@@ -23,6 +23,7 @@ import llvmlite.binding as llvm
 from llvmlite import ir
 
 from atlasc.compiler.atomic import seal, unseal, write_atomic_bytes
+from atlasc.compiler.paths import cache_root
 from atlasc.runtime.llvm.elems import Spec
 from atlasc.runtime.llvm.kernels import (KERNEL_VERSION, allocate_module, backtrack_module,
                                   backward_module, stage_module)
@@ -33,13 +34,10 @@ _LOCK = threading.RLock()
 
 
 def cache_dir() -> Path | None:
-    env = os.environ.get("ATLASC_CACHE_DIR")
-    if env == "off":
-        return None
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "atlasc" / "llvm"
+    if os.environ.get("ATLASC_CACHE_DIR"):        # as before: the objects themselves
+        return cache_root()
+    root = cache_root()
+    return root / "llvm" if root is not None else None
 
 
 @dataclass
