@@ -41,6 +41,7 @@ def write_atomic_bytes(path: Path, data: bytes) -> None:
         raise output_error(path, e) from None
     _PENDING.add(tmp)
     try:
+        os.fchmod(fd, _mode(path))          # mkstemp makes 0600: use what open() would
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -105,3 +106,13 @@ def unseal(magic: bytes, data: bytes) -> bytes | None:
     if len(payload) != length or hashlib.sha256(payload).digest() != digest:
         return None
     return payload
+
+
+def _mode(path: Path) -> int:
+    """The mode of the file being replaced, or 0666 less the user's umask for a new one."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask

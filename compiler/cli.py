@@ -228,14 +228,19 @@ def _show_warning(message: Warning | str, category: type[Warning], *args: Any,
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="One line per query (its verdict) and the summary, no operator trees.")
 @click.option("--repair", is_flag=True, help=REPAIR_HELP)
 @click.option("--strict", is_flag=True, help=STRICT_HELP)
 @shared_options
 @_guard
-def check(file: str, as_json: bool, repair: bool, strict: bool) -> int:
+def check(file: str, as_json: bool, quiet: bool, repair: bool, strict: bool) -> int:
     """Print the tractability report of every query (exit 3 if one is not certified)."""
     report = _compile(file, repair, strict).report
-    click.echo(json.dumps(report.to_json(), indent=2) if as_json else report.render())
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        click.echo(report.brief() if quiet else report.render())
     return 0 if report.tractable else EXIT_INTRACTABLE
 
 

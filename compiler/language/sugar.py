@@ -58,6 +58,7 @@ class Call:
     extras: dict[str, A.Keyword] = field(default_factory=dict)   # keyword arguments
     keyword_form: bool = False
     shared: dict[Any, Ty.T] = field(default_factory=dict)   # subtrees built once per call
+    written: list[tuple[Var, ...]] = field(default_factory=list)   # groups in written order
 
     def extra(self, key: str) -> A.Keyword:
         if key not in self.extras:
@@ -153,11 +154,13 @@ def expand(checker: Checker, e: A.Sugar) -> Ty.T:
         raise QueryTypeError(f"{sugar.name} takes {len(sugar.groups)} variable group(s) before "
                              f"the model, not {len(e.var_groups)}", e.span, usage(sugar))
     operand = checker.expr(e.operand)
-    groups, spans = [], []
+    groups, spans, written = [], [], []
     for names in e.var_groups:
-        groups.append(frozenset(_group_var(checker, n, operand) for n in names))
+        written.append(tuple(_group_var(checker, n, operand) for n in names))
+        groups.append(frozenset(written[-1]))
         spans.append(_group_span(names, e.span))
-    return sugar.expand(Call(checker, e.span, sugar.name, groups, spans, operand))
+    return sugar.expand(Call(checker, e.span, sugar.name, groups, spans, operand,
+                             written=written))
 
 
 def _expand_keywords(checker: Checker, e: A.Sugar, sugar: Sugar) -> Ty.T:
@@ -174,19 +177,20 @@ def _expand_keywords(checker: Checker, e: A.Sugar, sugar: Sugar) -> Ty.T:
             raise QueryNameError(f"a second '{key}' argument", k.key.span,
                                  notes=((given[key].span, "first given here"),))
         given[key] = k
-    groups, spans = [], []
+    groups, spans, written = [], [], []
     for key in sugar.keywords:
         k = given.get(key)
         if k is not None and k.number is not None:
             raise QueryTypeError(f"{key} is a set of variables, not a number", k.span)
         names = k.names if k is not None else ()
-        groups.append(frozenset(_group_var(checker, n, operand) for n in names))
+        written.append(tuple(_group_var(checker, n, operand) for n in names))
+        groups.append(frozenset(written[-1]))
         spans.append(_group_span(names, k.span if k is not None else e.span))
     if sugar.optional and not any(k in given for k in sugar.keywords):
-        groups, spans = [], []
+        groups, spans, written = [], [], []
     extras = {k: v for k, v in given.items() if k in sugar.extras}
     return sugar.expand(Call(checker, e.span, sugar.name, groups, spans, operand, extras,
-                             True))
+                             True, written=written))
 
 
 def _group_var(checker: Checker, n: A.Name, t: Ty.T) -> Var:
@@ -389,4 +393,5 @@ def marginals(call: Call) -> Ty.T:
     X = call.groups[0] if call.groups else t.vars
     if not X:
         raise call.fail("the model has no free variable")
-    return Ty.TMarginals(call.span, t.sr, X, t.summed | (t.vars - X), tuple(sorted(X)), t)
+    order = tuple(dict.fromkeys(call.written[0])) if call.written else tuple(sorted(X))
+    return Ty.TMarginals(call.span, t.sr, X, t.summed | (t.vars - X), order, t)

@@ -128,7 +128,11 @@ class Checker:
             return m
         if name not in builtin.BUILTIN_NAMES:
             known = list(builtin.BUILTIN_NAMES) + list(self.env.mappings)
-            raise unknown(spec.name, "mapping", known, self.env.kinds.get(name))
+            err = unknown(spec.name, "mapping", known, self.env.kinds.get(name))
+            listed = "built-in mappings: " + ", ".join(builtin.BUILTIN_NAMES) + \
+                ("; declared: " + ", ".join(self.env.mappings) if self.env.mappings else "")
+            err.hint = f"{err.hint} ({listed})" if err.hint else listed
+            raise err
         src = _semiring(spec.src) if spec.src else operand
         dst = _semiring(spec.dst) if spec.dst else None
         params = tuple(real(p) for p in spec.params)

@@ -68,7 +68,7 @@ def flags(q: "Query", lower: Callable[[Ty.T], Circuit]) -> list[Flag]:
         f = Flag(t.label, t.semantics, t.X, lower(t.consistent))
         f.mass = _mass(evaluator().evaluate(f.circuit, evidence=[{}]).values[0])
         step = lower(t).step
-        if step is not None:
+        if step is not None and f.mass:
             step.notes += (f.at(f.mass).text(call=False),)
         out.append(f)
     return out

@@ -75,7 +75,7 @@ class QueryReport:
     def _notes(self) -> list[str]:
         out = [f"  {v}" for v in self.views]
         out += [f"  repair: {r}" for r in self.repairs]
-        out += [f"  PASP {i.text()}" for i in self.inconsistent]
+        out += [f"  PASP {i.text()}" for i in self.inconsistent if i.mass]
         if self.dependency is not None:
             out.append(f"  uses query {self.dependency}, which is not certified")
         if self.error is not None:
@@ -140,6 +140,11 @@ class ProgramReport:
 
     def __str__(self) -> str:
         return self.render()
+
+    def brief(self) -> str:
+        """One line per query (location: verdict), then the summary."""
+        return "\n".join([f"{q.span.location()}: {q.headline()}" for q in self.queries] +
+                         [self.summary()])
 
     def summary(self) -> str:
         n_bad = sum(not q.tractable for q in self.queries)

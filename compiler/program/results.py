@@ -165,7 +165,7 @@ def _where(entries: list[Entry], group: list[Entry]) -> str | None:
 
 def _flags(r: QueryResult, with_rows: bool) -> list[str]:
     """PASP: the mass of the total choices without an answer set, per row when it varies."""
-    texts = [[i.text() for i in row.inconsistent] for row in r.rows]
+    texts = [[i.text() for i in row.inconsistent if i.mass] for row in r.rows]
     if not with_rows or all(t == texts[0] for t in texts):
         return ["  PASP " + t for t in texts[0]] if texts else []
     return [f"  row {k}: PASP {t}" for k, ts in enumerate(texts, start=1) for t in ts]

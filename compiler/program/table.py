@@ -11,8 +11,12 @@ UNDEFINED = "undefined"
 
 
 def value_text(x: Any) -> str:
+    """A value as results print it: floats to 10 significant digits, pairs (credal
+    intervals, counts) element by element."""
     if isinstance(x, float) and not isinstance(x, Wide):
         return f"{x:.10g}"
+    if isinstance(x, (tuple, list)):
+        return "(" + ", ".join(value_text(y) for y in x) + ")"
     return fmt_value(x)
 
 
