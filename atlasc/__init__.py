@@ -22,8 +22,8 @@ from atlasc.compiler.errors import (AtlasError, QueryError, SourceError,
 
 install(LLVM)   # the composition root: the compiler evaluates through the runtime's evaluator
 
-_API = ("compile_file", "compile_string", "Program", "Query", "ProgramReport", "QueryReport",
-        "QueryResult", "ResultRow", "Entry")
+_API = ("compile_file", "compile_string", "from_pgmpy", "from_pyagrum", "Network", "Program",
+        "Query", "ProgramReport", "QueryReport", "QueryResult", "ResultRow", "Entry")
 
 
 def __getattr__(name: str) -> Any:
@@ -33,6 +33,7 @@ def __getattr__(name: str) -> Any:
         return getattr(importlib.import_module("atlasc.compiler.api"), name)
     raise AttributeError(f"module 'atlasc' has no attribute {name!r}")
 
-__all__ = ["__version__", "compile_file", "compile_string", "Program", "Query", "ProgramReport",
-           "QueryReport", "QueryResult", "ResultRow", "Entry", "AtlasError", "QueryError",
+__all__ = ["__version__", "compile_file", "compile_string", "from_pgmpy", "from_pyagrum",
+           "Network", "Program", "Query", "ProgramReport", "QueryReport", "QueryResult",
+           "ResultRow", "Entry", "AtlasError", "QueryError",
            "SourceError", "StructuralPropertyError"]

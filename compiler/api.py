@@ -17,7 +17,10 @@ with the mask `undefined` and `why(b, k)` (docs/language.md, *Undefined entries*
 from __future__ import annotations
 
 import os
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from atlasc.compiler.errors import QueryError
 from atlasc.compiler.program import cache as program_cache
@@ -25,8 +28,10 @@ from atlasc.compiler.sources.limits import Monitor
 from atlasc.compiler.source import decode_utf8
 from atlasc.compiler.program.program import (Entry, Program, ProgramReport, Progress, Query,
                                        QueryReport, QueryResult, ResultRow, build)
+from atlasc.compiler.sources import converters
+from atlasc.compiler.sources.model import BayesNet
 
-__all__ = ["compile_file", "compile_string", "Program", "Query", "ProgramReport",
+__all__ = ["compile_file", "compile_string", "from_pgmpy", "from_pyagrum", "Network", "Program", "Query", "ProgramReport",
            "QueryReport", "QueryResult", "ResultRow", "Entry"]
 
 
@@ -64,3 +69,39 @@ def compile_string(text: str, *, filename: str = "<string>", base_dir: str | Non
     directory)."""
     return build(text, filename, Path(base_dir or os.getcwd()).resolve(), progress, repair,
                  strict)
+
+
+# ---- networks from pgmpy and pyAgrum ----------------------------------------------------------
+@dataclass
+class Network:
+    """A Bayesian network from another library, ready to be a model of a query text.
+
+        net = atlasc.from_pgmpy(model)            # or atlasc.from_pyagrum(bn)
+        prog = net.compile("query m = marginals(bn)", vtree="constrained {A}")
+    """
+    bn: BayesNet
+    name: str = "bn"
+
+    def bif(self) -> str:
+        """The network as BIF text (what `compile` gives the query as `model NAME = bif`)."""
+        return converters.to_bif(self.bn)
+
+    def compile(self, queries: str, *, vtree: str = "", repair: bool = False) -> Program:
+        """Compile `queries` with this network declared as `model NAME = bif ...` before them
+        (`vtree`: the options after `with vtree`, e.g. "constrained {A}")."""
+        with tempfile.TemporaryDirectory(prefix="atlasc-") as d:
+            (Path(d) / f"{self.name}.bif").write_text(self.bif())
+            head = f'model {self.name} = bif "{self.name}.bif"' + \
+                (f" with vtree {vtree}" if vtree else "") + "\n"
+            return build(head + queries, f"<{self.name}>", Path(d), None, repair)
+
+
+def from_pgmpy(model: Any, name: str = "bn") -> Network:
+    """A pgmpy discrete Bayesian network (pip install 'atlasc[pgmpy]')."""
+    return Network(converters.from_pgmpy(model, name), name)
+
+
+def from_pyagrum(bn: Any, name: str = "bn") -> Network:
+    """A pyAgrum BayesNet (pip install 'atlasc[pyagrum]')."""
+    return Network(converters.from_pyagrum(bn, name), name)
+
