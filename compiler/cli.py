@@ -84,6 +84,10 @@ VERBOSE = click.option("-v", "--verbose", count=True, expose_value=False,
 
 def shared_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """--timeout, --max-nodes, --no-cache, --quiet, -v on a command."""
+    return _shared(fn, QUIET)
+
+
+def _shared(fn: Callable[..., Any], *more: Any) -> Callable[..., Any]:
     opts = [
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
                      expose_value=False, callback=_setter("timeout"), metavar="SECONDS",
@@ -94,7 +98,7 @@ def shared_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--no-cache", is_flag=True, expose_value=False,
                      callback=_setter("cache", lambda x: False),
                      help="Compile again instead of loading the compiled-program cache."),
-        QUIET, VERBOSE]
+        *more, VERBOSE]
     for o in reversed(opts):
         fn = o(fn)
     return fn
@@ -202,6 +206,12 @@ def _inputs(program: Any, path: str) -> set[Path]:
     return out
 
 
+def _quiet_too(ctx: click.Context, param: click.Parameter, given: bool) -> bool:
+    """check -q: the brief report, and no progress bars (as -q before the command)."""
+    _setter("quiet")(ctx, param, given)
+    return given
+
+
 # ---- commands ---------------------------------------------------------------------------------
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="atlasc")
@@ -228,11 +238,12 @@ def _show_warning(message: Warning | str, category: type[Warning], *args: Any,
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("-q", "--quiet", is_flag=True,
-              help="One line per query (its verdict) and the summary, no operator trees.")
+@click.option("-q", "--quiet", is_flag=True, callback=_quiet_too,
+              help="One line per query (its verdict) and the summary, no operator trees and "
+                   "no progress bars.")
 @click.option("--repair", is_flag=True, help=REPAIR_HELP)
 @click.option("--strict", is_flag=True, help=STRICT_HELP)
-@shared_options
+@_shared
 @_guard
 def check(file: str, as_json: bool, quiet: bool, repair: bool, strict: bool) -> int:
     """Print the tractability report of every query (exit 3 if one is not certified)."""
