@@ -19,7 +19,7 @@ from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.program import frames
 from atlasc.compiler.ir.evaluation import evaluator
-from atlasc.compiler.program.table import UNDEFINED, html_table, text_table, value_text
+from atlasc.compiler.program.display import UNDEFINED, html_table, text_table, value_text
 
 if TYPE_CHECKING:
     from atlasc.compiler.program.program import Query, Row

@@ -8,7 +8,7 @@ import numpy as np
 
 from atlasc.compiler.ir.serialize import encode_value
 from atlasc.compiler.program import frames
-from atlasc.compiler.program.table import UNDEFINED, html_table, text_table, value_text
+from atlasc.compiler.program.display import UNDEFINED, html_table, text_table, value_text
 from atlasc.compiler.semirings.wide import Wide
 
 
