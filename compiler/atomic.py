@@ -41,7 +41,7 @@ def write_atomic_bytes(path: Path, data: bytes) -> None:
         raise output_error(path, e) from None
     _PENDING.add(tmp)
     try:
-        os.fchmod(fd, _mode(path))          # mkstemp makes 0600: use what open() would
+        os.fchmod(fd, file_mode(path))          # mkstemp makes 0600: use what open() would
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -108,7 +108,7 @@ def unseal(magic: bytes, data: bytes) -> bytes | None:
     return payload
 
 
-def _mode(path: Path) -> int:
+def file_mode(path: Path) -> int:
     """The mode of the file being replaced, or 0666 less the user's umask for a new one."""
     try:
         return path.stat().st_mode & 0o777

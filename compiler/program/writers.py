@@ -20,6 +20,7 @@ import pyarrow.ipc as ipc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
+from atlasc.compiler.atomic import file_mode
 from atlasc.compiler.errors import QueryError
 from atlasc.compiler.ir.serialize import encode_value
 from atlasc.compiler.program.tables import SUFFIXES
@@ -51,6 +52,7 @@ class TableWriter:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, self._tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
                                              suffix=".tmp")
+            os.fchmod(fd, file_mode(path))      # mkstemp makes 0600: use what open() would
             self.sink: Any = os.fdopen(fd, "wb")
         else:
             self.sink = stream if stream is not None else io.BytesIO()

@@ -65,6 +65,19 @@ def test_new_files_follow_the_umask(tmp_path: Path, mask: int, mode: int) -> Non
     assert (tmp_path / "out.txt").stat().st_mode & 0o777 == mode
 
 
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o077, 0o600)])
+def test_streamed_tables_follow_the_umask(tmp_path: Path, mask: int, mode: int) -> None:
+    import pyarrow as pa
+    from atlasc.compiler.program.writers import TableWriter
+    old = os.umask(mask)
+    try:
+        with TableWriter("csv", tmp_path / "out.csv") as w:
+            w.write(pa.table({"x": [1, 2]}))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out.csv").stat().st_mode & 0o777 == mode
+
+
 def test_a_replaced_file_keeps_its_mode(tmp_path: Path) -> None:
     p = tmp_path / "out.txt"
     p.write_bytes(b"old")
