@@ -197,7 +197,7 @@ class Lines:
         return self.span(0, len(self.text))
 
 
-def token_span(tok: Token, file: str, text: str) -> Span:
+def token_span(tok: Token, file: str, text: str | Source) -> Span:
     return Span(file, tok.line or 1, tok.column or 1, tok.end_line or tok.line or 1,
                 tok.end_column or (tok.column or 1) + 1, text, tok.start_pos or 0,
                 tok.end_pos or 0)
@@ -226,12 +226,12 @@ class _ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
             return self.lines.point(self.base)
         if self.base == 0:          # the whole text parsed: lark's positions are the file's
             return Span(self.lines.file, meta.line, meta.column, meta.end_line,
-                        meta.end_column, self.lines.text, meta.start_pos, meta.end_pos)
+                        meta.end_column, self.lines.source, meta.start_pos, meta.end_pos)
         return self.lines.span(self.base + meta.start_pos, self.base + meta.end_pos)
 
     def _tok(self, tok: Token) -> Span:
         if self.base == 0:
-            return token_span(tok, self.lines.file, self.lines.text)
+            return token_span(tok, self.lines.file, self.lines.source)
         start = self.base + (tok.start_pos or 0)
         return self.lines.span(start, self.base + (tok.end_pos or 0))
 
