@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup run demo test test-all bench fuzz lint clean
+.PHONY: help setup run demo test test-all typecheck docs docs-serve bench fuzz lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,20 @@ test: $(STAMP) ## set up, then run the test suite (fast tier, ~minutes)
 test-all: $(STAMP) ## every test, including the slow tier
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m ''
 
+typecheck: $(STAMP) ## mypy --strict on the package, staged as it installs (tests/test_typing.py runs the same)
+	$(BIN)/python -m tests.stage build/typing-stage >/dev/null
+	cd build/typing-stage && $(CURDIR)/$(BIN)/python -m mypy --config-file $(CURDIR)/pyproject.toml \
+		--cache-dir $(CURDIR)/build/mypy-cache -p atlasc
+
+# mkdocs 1.6 prints a banner about mkdocs 2 on every build; the docs extra pins mkdocs<2
+DOCS := NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs
+
+docs: $(STAMP) ## set up, then build the docs site into site/ (docs/ and the docstrings; mkdocs.yml)
+	$(DOCS) build --strict
+
+docs-serve: $(STAMP) ## serve the docs site on localhost:8000, rebuilt as you edit
+	$(DOCS) serve
+
 FUZZ_CASES ?= 100000
 fuzz: $(STAMP) ## the long fuzz campaign: FUZZ_CASES inputs over every format, one core (bench/fuzz-results.json)
 	nice -n 10 $(BIN)/python -m tests.fuzz.campaign --cases $(FUZZ_CASES) --seed 1 \
@@ -41,4 +55,4 @@ lint: $(STAMP) ## static checks
 	$(BIN)/python -m pyflakes compiler runtime tests 2>/dev/null || true
 
 clean: ## remove the virtual environment and caches
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build site *.egg-info

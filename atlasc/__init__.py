@@ -12,7 +12,7 @@ docs/architecture.md.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlasc.compiler.version import __version__
 from atlasc.compiler.ir.evaluation import install
@@ -21,6 +21,11 @@ from atlasc.compiler.errors import (AtlasError, QueryError, SourceError,
                                     StructuralPropertyError)
 
 install(LLVM)   # the composition root: the compiler evaluates through the runtime's evaluator
+
+if TYPE_CHECKING:   # what __getattr__ returns, for type checkers and the API reference (docs/api.md)
+    from atlasc.compiler.api import (Entry, Network, Program, ProgramReport, Query, QueryReport,
+                                     QueryResult, ResultRow, compile_file, compile_string,
+                                     from_pgmpy, from_pyagrum)
 
 _API = ("compile_file", "compile_string", "from_pgmpy", "from_pyagrum", "Network", "Program",
         "Query", "ProgramReport", "QueryReport", "QueryResult", "ResultRow", "Entry")

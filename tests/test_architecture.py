@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.stage import stage
+
 ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = {"compiler": "atlasc.compiler", "runtime": "atlasc.runtime",
            "grammar": "atlasc.grammar", "atlasc": "atlasc"}
@@ -22,10 +24,7 @@ LINT = Path(sys.executable).with_name("lint-imports")
 
 
 def _stage(dst: Path) -> Path:
-    pkg = dst / "atlasc"
-    shutil.copytree(ROOT / "atlasc", pkg, ignore=shutil.ignore_patterns("__pycache__"))
-    for folder in ("compiler", "runtime", "grammar"):
-        shutil.copytree(ROOT / folder, pkg / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    stage(dst, copy=True)        # copies: a test below edits the staged tree
     shutil.copy(ROOT / "pyproject.toml", dst / "pyproject.toml")
     return dst
 
