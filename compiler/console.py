@@ -63,7 +63,7 @@ class Console:
 class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
     """Log lines to whatever sys.stderr is when they are written."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

@@ -15,7 +15,7 @@ InternalCompilerError is for broken invariants and is never styled as a user err
 """
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, Sequence
 
 from atlasc.compiler.source import Span
 
@@ -59,7 +59,7 @@ class QuerySyntaxError(QueryError):
 
 
 class QueryNameError(QueryError):
-    pass
+    unknown: str | None = None      # the unknown name, when that is the error (reported once)
 
 
 class QueryTypeError(QueryError):
@@ -71,7 +71,7 @@ class QueryErrors(QueryError):
     error; at most MAX_SHOWN are shown.  As a QueryError it reads as the first one."""
     MAX_SHOWN = 20
 
-    def __init__(self, errors: "list[AtlasError]") -> None:
+    def __init__(self, errors: "Sequence[AtlasError]") -> None:
         first = errors[0]
         super().__init__(getattr(first, "message", str(first)), getattr(first, "span", None),
                          getattr(first, "hint", None), getattr(first, "notes", ()))
@@ -85,7 +85,7 @@ class QueryErrors(QueryError):
         return out + f"\n\n{len(self.errors)} errors{tail}"
 
 
-def raise_all(errors: "list[AtlasError]") -> None:
+def raise_all(errors: "Sequence[AtlasError]") -> None:
     """Nothing if `errors` is empty; the error itself if there is one; QueryErrors else."""
     if len(errors) == 1:
         raise errors[0]

@@ -32,8 +32,7 @@ from atlasc.compiler.ir.traverse import topo
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.semirings import PROB
 from atlasc.runtime.evaluator import evaluate
-
-Row = dict[Var, "int | None"]
+from atlasc.runtime.reference import Row
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,8 @@ def _masks(rows: list[Row]) -> dict[Var, np.ndarray]:
     return out
 
 
-def _upward(plan: _Plan, rows: list[Row]) -> tuple[np.ndarray, dict, dict]:
+def _upward(plan: _Plan, rows: list[Row]) -> tuple[np.ndarray, dict[int, np.ndarray],
+                                                  dict[int, np.ndarray]]:
     vals = np.empty((plan.size, len(rows)))
     for idx, total in plan.totals:
         vals[idx] = total[:, None]
@@ -147,7 +147,7 @@ def _upward(plan: _Plan, rows: list[Row]) -> tuple[np.ndarray, dict, dict]:
     for i, x in plan.consts:
         vals[i] = x
     for i, n in plan.maps:
-        vals[i] = np.asarray(evaluate(n, evidence=rows).raw, dtype=float)
+        vals[i] = np.asarray(evaluate(n, evidence=rows).raw, dtype=np.float64)
     zeros: dict[int, np.ndarray] = {}
     nonzero: dict[int, np.ndarray] = {}
     for h, (sums, prods) in enumerate(plan.layers):
@@ -162,7 +162,8 @@ def _upward(plan: _Plan, rows: list[Row]) -> tuple[np.ndarray, dict, dict]:
     return vals, zeros, nonzero
 
 
-def _downward(plan: _Plan, vals: np.ndarray, zeros: dict, nonzero: dict) -> np.ndarray:
+def _downward(plan: _Plan, vals: np.ndarray, zeros: dict[int, np.ndarray],
+              nonzero: dict[int, np.ndarray]) -> np.ndarray:
     grad = np.zeros_like(vals)
     grad[plan.root] = 1.0
     for h in range(len(plan.layers) - 1, -1, -1):

@@ -74,7 +74,6 @@ def _pointwise(n: Node, vals: dict[int, np.ndarray], grid: list[dict[Var, int]],
 def aggregate(t: Table, W: Iterable[Var]) -> Table:
     W = set(W)
     vals = t.values
-    keep = []
     for axis in reversed(range(len(t.vars))):
         if t.vars[axis] in W:
             vals = t.sr.add_reduce(vals, axis)

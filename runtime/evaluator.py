@@ -21,6 +21,8 @@ from atlasc.compiler.ir.variables import Var
 from atlasc.runtime import llvm
 from atlasc.runtime.llvm import marginals as llvm_marginals
 from atlasc.runtime.llvm import run as llvm_run
+from atlasc.runtime.llvm.linear import Program
+from atlasc.runtime.llvm.run import Columns
 from atlasc.runtime.logspace import rescue, suspects
 from atlasc.runtime.reference import EvalResult, Row, batch_rows
 
@@ -43,27 +45,27 @@ def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]) -> dict[
 
 
 # ---- columns: one int array per variable, no per-row Python ---------------------------------
-def evaluate_columns(c: Circuit, evidence: dict, assignment: dict, rows: int,
+def evaluate_columns(c: Circuit, evidence: Columns, assignment: Columns, rows: int,
                      argmax: bool = False) -> llvm.ArrayEval:
     """evidence / assignment: Var -> int array (rows,), -1 where unobserved.  Returns the raw
     values (rows, *elem), the maximising values per maximised variable, and the engine."""
     return llvm.evaluate_columns(c, evidence, assignment, rows, argmax)
 
 
-def marginals_columns(c: Circuit, evidence: dict, rows: int, vars: Sequence[Var]
+def marginals_columns(c: Circuit, evidence: Columns, rows: int, vars: Sequence[Var]
                       ) -> dict[Var, np.ndarray]:
     return llvm_marginals.marginals_columns(c, evidence, rows, vars)
 
 
 # ---- the program cache: linear programs made once, kept with the compiled program -------------
-def prepare(c: Circuit, argmax: bool = False, keep: bool = False) -> dict:
+def prepare(c: Circuit, argmax: bool = False, keep: bool = False) -> dict[str, Program]:
     """Linearise c for a mode now (values; argmax; keep: all marginals); its linear programs
     so far, by mode (numpy tables: picklable)."""
     llvm_run.compiled(c, argmax, keep)
     return llvm_run.programs(c)
 
 
-def adopt(c: Circuit, prepared: dict) -> None:
+def adopt(c: Circuit, prepared: dict[str, Program]) -> None:
     llvm_run.adopt(c, prepared)
 
 

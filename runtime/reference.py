@@ -20,7 +20,7 @@ from atlasc.compiler.ir.nodes import Node, Op
 from atlasc.compiler.ir.traverse import topo
 from atlasc.compiler.ir.variables import Var
 
-Row = dict[Var, int]
+Row = dict[Var, "int | None"]      # an evidence row: value indices; missing or None: unobserved
 
 
 @dataclass
@@ -81,7 +81,7 @@ def _run(order: list[Node], ev: list[Row], asg: list[Row], B: int) -> dict[int, 
     return vals
 
 
-def _leaf_mask(n: Node, masks: dict, ev: list[Row], asg: list[Row], B: int) -> np.ndarray:
+def _leaf_mask(n: Node, masks: dict[tuple[Var, bool], np.ndarray], ev: list[Row], asg: list[Row], B: int) -> np.ndarray:
     key = (n.arg.var, n.op is Op.INPUT)
     if key not in masks:
         m = _mask(n.arg.var, ev, B)
@@ -89,7 +89,8 @@ def _leaf_mask(n: Node, masks: dict, ev: list[Row], asg: list[Row], B: int) -> n
     return masks[key]
 
 
-def _node_value(n: Node, vals: dict[int, np.ndarray], masks: dict, ev: list[Row],
+def _node_value(n: Node, vals: dict[int, np.ndarray], masks: dict[tuple[Var, bool], np.ndarray],
+                ev: list[Row],
                 asg: list[Row], B: int) -> np.ndarray:
     sr = n.sr
     if n.op in (Op.INPUT, Op.MARGIN):
@@ -155,6 +156,7 @@ def _backtrack(root: Node, vals: dict[int, np.ndarray], i: int, ev: Row) -> Row:
 def _best_value(n: Node, vals: dict[int, np.ndarray], i: int, ev: Row) -> int:
     """The value of an aggregated leaf's variable that attains the leaf's (+)-sum at row i."""
     sr, var = n.sr, n.arg.var
-    allowed = [ev[var]] if ev.get(var) is not None else list(range(var.size))
+    seen = ev.get(var)
+    allowed = [seen] if seen is not None else list(range(var.size))
     w = sr.array([n.arg.weights[j] for j in allowed])
     return allowed[int(sr.select(w))]

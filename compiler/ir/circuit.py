@@ -31,6 +31,10 @@ class Provenance:
     def image(self, n: Node) -> Node | None:
         return n if self.iso is None else self.iso.get(n.uid)
 
+    def image_of(self, n: Node) -> Node:
+        """The image of a source node the view is known to keep (KeyError if it is not)."""
+        return n if self.iso is None else self.iso[n.uid]
+
     def factors_of(self, n: Node) -> tuple[Node, ...]:
         return self.factors.get(n.uid, ())
 

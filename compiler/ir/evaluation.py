@@ -19,12 +19,15 @@ from atlasc.compiler.ir.nodes import Node
 from atlasc.compiler.ir.variables import Var
 
 
+Columns = dict[Var, np.ndarray]     # evidence by variable: value indices (rows,), -1 unobserved
+
+
 class Evaluator(Protocol):
     def evaluate(self, c: Circuit | Node, *, evidence: Sequence[Any] | None = None,
                  assignment: Sequence[Any] | None = None, argmax: bool = False) -> Any:
         """Rows of dicts (Var -> value index) in; values, raw array and argmax rows out."""
 
-    def evaluate_columns(self, c: Circuit, evidence: dict, assignment: dict, rows: int,
+    def evaluate_columns(self, c: Circuit, evidence: Columns, assignment: Columns, rows: int,
                          argmax: bool = False) -> Any:
         """Var -> int array (rows,), -1 where unobserved; raw values and argmax arrays out."""
 
@@ -32,7 +35,7 @@ class Evaluator(Protocol):
                   ) -> dict[Var, np.ndarray]:
         """P(X = x, e) for every X in `vars`, arrays (rows, |dom X|)."""
 
-    def marginals_columns(self, c: Circuit, evidence: dict, rows: int, vars: Sequence[Var]
+    def marginals_columns(self, c: Circuit, evidence: Columns, rows: int, vars: Sequence[Var]
                           ) -> dict[Var, np.ndarray]:
         """The same with evidence as columns."""
 

@@ -87,7 +87,7 @@ class Pairing:
             new: tuple[list[Node], list[Node], frozenset[Var]] = ([], [], s)
             for bl in hit:
                 new = (new[0] + bl[0], new[1] + bl[1], new[2] | bl[2])
-            new[side].append(ch)
+            (new[1] if side else new[0]).append(ch)
             blocks = [bl for bl in blocks if bl not in hit] + [new]
         pairs = []
         for left, right, vs in blocks:

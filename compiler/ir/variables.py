@@ -28,7 +28,7 @@ class Var:
     def __hash__(self) -> int:      # variables key every dict on the hot paths: hash once
         return self._hash
 
-    def __reduce__(self) -> tuple:  # string hashes differ between processes: recompute
+    def __reduce__(self) -> tuple[type[Var], tuple[str, tuple[str, ...]]]:  # string hashes differ between processes: recompute
         return (Var, (self.name, self.domain))
 
     @property

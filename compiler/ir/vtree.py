@@ -32,8 +32,18 @@ class Vtree:
     def is_leaf(self) -> bool:
         return self.var is not None
 
+    @property
+    def children(self) -> tuple[Vtree, Vtree]:
+        """(left, right) of an inner node; a leaf has none (ValueError)."""
+        if self.left is None or self.right is None:
+            raise ValueError("a vtree leaf has no children")
+        return self.left, self.right
+
     def shape(self) -> object:
-        return self.var if self.is_leaf else (self.left.shape(), self.right.shape())  # type: ignore[union-attr]
+        if self.var is not None:
+            return self.var
+        left, right = self.children
+        return left.shape(), right.shape()
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Vtree) and self.shape() == other.shape()
@@ -47,21 +57,21 @@ class Vtree:
         stack: list[Vtree] = [self]
         while stack:
             t = stack.pop()
-            if t.is_leaf:
-                out.append(t.var)  # type: ignore[arg-type]
+            if t.var is not None:
+                out.append(t.var)
             else:
-                stack.append(t.right)  # type: ignore[arg-type]
-                stack.append(t.left)  # type: ignore[arg-type]
+                stack.extend(reversed(t.children))
         return out
 
     def lca(self, vs: frozenset[Var]) -> "Vtree":
         """The lowest vtree node whose variables include `vs` (non-empty, all in the vtree)."""
         t = self
         while not t.is_leaf:
-            if vs <= t.left.vars:  # type: ignore[union-attr]
-                t = t.left  # type: ignore[assignment]
-            elif vs <= t.right.vars:  # type: ignore[union-attr]
-                t = t.right  # type: ignore[assignment]
+            left, right = t.children
+            if vs <= left.vars:
+                t = left
+            elif vs <= right.vars:
+                t = right
             else:
                 break
         return t
@@ -73,7 +83,7 @@ class Vtree:
             if t.is_leaf:
                 memo[id(t)] = t if t.var in keep else None
                 continue
-            l, r = memo[id(t.left)], memo[id(t.right)]
+            l, r = (memo[id(x)] for x in t.children)
             memo[id(t)] = Vtree.node(l, r) if l and r else (l or r)
         return memo[id(self)]
 
@@ -85,9 +95,8 @@ class Vtree:
             if done or t.is_leaf:
                 out.append(t)
                 continue
-            stack.append((t, True))
-            stack.append((t.right, False))  # type: ignore[arg-type]
-            stack.append((t.left, False))  # type: ignore[arg-type]
+            left, right = t.children
+            stack += [(t, True), (right, False), (left, False)]
         return out
 
     def __repr__(self) -> str:
@@ -96,15 +105,15 @@ class Vtree:
 
 def _fmt(t: Vtree) -> str:
     parts: list[str] = []
-    stack: list[object] = [t]
+    stack: list[Vtree | str] = [t]
     while stack:
         x = stack.pop()
         if isinstance(x, str):
             parts.append(x)
-        elif x.is_leaf:  # type: ignore[union-attr]
-            parts.append(x.var.name)  # type: ignore[union-attr]
+        elif x.var is not None:
+            parts.append(x.var.name)
         else:
-            stack.extend([")", x.right, " ", x.left, "("])  # type: ignore[union-attr]
+            stack.extend([")", x.children[1], " ", x.children[0], "("])
     return "".join(parts)
 
 
@@ -140,7 +149,7 @@ def is_constrained(vt: Vtree, X: Iterable[Var]) -> bool:
             return True
         if t.is_leaf:
             return False
-        t = t.right  # type: ignore[assignment]
+        t = t.children[1]
 
 
 def constrained(X: Iterable[Var], rest: Sequence[Var], shape: str = "balanced") -> Vtree:

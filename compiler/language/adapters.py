@@ -9,7 +9,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from atlasc.compiler import problog, sources
 from atlasc.compiler.sources.limits import limits_of
@@ -99,7 +99,7 @@ def route_label(c: Circuit) -> str:
     return "SDD"
 
 
-def compile_weights(rows: dict[Var, list[Any]], sr: Semiring, name: str) -> Circuit:
+def compile_weights(rows: Mapping[Var, Sequence[Any]], sr: Semiring, name: str) -> Circuit:
     """A fully factorised circuit: the product of one leaf per variable."""
     b = Builder()
     order = sorted(rows)

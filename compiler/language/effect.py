@@ -69,12 +69,13 @@ def _ev(evidence: tuple[tuple[Var, int], ...]) -> str:
 
 def _network_operand(call: Call) -> tuple[str, tuple[tuple[Var, int], ...]]:
     """The Bayesian network the call names, and the evidence written after `|`."""
-    t, evidence = call.operand, ()
+    t = call.operand
+    evidence: tuple[tuple[Var, int], ...] = ()
     if isinstance(t, Ty.TGiven) and isinstance(t.operand, Ty.TModel):
-        t, evidence = t.operand, t.evidence
+        evidence, t = t.evidence, t.operand
     info = call.checker.models.get(t.name) if isinstance(t, Ty.TModel) else None
-    if info is None or info.network is None:
-        what = f"{t.name} is a {info.kind} model" if info is not None else \
+    if not isinstance(t, Ty.TModel) or info is None or info.network is None:
+        what = f"{t.name} is a {info.kind} model" if isinstance(t, Ty.TModel) and info else \
             "the operand is an expression"
         raise call.fail(f"graph surgery needs a Bayesian network (inline bayesnet, BIF, "
                         f"XMLBIF, UAI BAYES): {what}",

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Iterable
 
 from lark import Lark, Token, Transformer_NonRecursive, Tree, v_args
 from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF, UnexpectedInput,
@@ -98,7 +98,7 @@ def _one(lines: "Lines", chunk: str, base: int) -> tuple[list[A.Stmt], int]:
         raise e.orig_exc from None
 
 
-def _check_depth(tree: Tree, lines: "Lines", base: int) -> int:
+def _check_depth(tree: Tree[Token], lines: "Lines", base: int) -> int:
     """The tree's depth; nesting deeper than the later (recursive) passes can follow is
     refused at the first node past the limit (an iterative walk: the tree may be deep)."""
     stack: list[tuple[Any, int]] = [(tree, 0)]
@@ -539,7 +539,7 @@ def describe_terminal(name: str) -> str:
     return f"'{pat.value}'" if isinstance(pat, PatternStr) else name.lower()
 
 
-def _expected(names: set[str] | frozenset[str] | None) -> str:
+def _expected(names: Iterable[str] | None) -> str:
     shown = sorted({describe_terminal(n) for n in names or ()})
     if not shown:
         return ""
@@ -576,7 +576,7 @@ def _quote_hint(text: str, at: int) -> str | None:
 def _lark_error(e: UnexpectedInput, lines: Lines, base: int, end: int) -> QuerySyntaxError:
     text = lines.text
     if isinstance(e, UnexpectedCharacters):
-        at = base + e.pos_in_stream
+        at = base + (e.pos_in_stream or 0)
         return QuerySyntaxError(f"unexpected character {text[at]!r}", lines.point(at),
                                 _expected(e.allowed) or None)
     if isinstance(e, UnexpectedToken) and e.token.type != "$END":

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping, Sequence
 
 from atlasc.compiler import pasp as P
 from atlasc.compiler.errors import QueryError, QueryTypeError, SourceError
@@ -26,8 +26,10 @@ from atlasc.compiler.language.modelinfo import ModelInfo, declare_source_var, op
 from atlasc.compiler.language.resolve import Env
 from atlasc.compiler.language.sugar import Call, noted, register
 from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ops import model as as_model
 from atlasc.compiler.ir.variables import Var, fmt_vars
 from atlasc.compiler.semirings import registry as R
+from atlasc.compiler.semirings.base import Semiring
 from atlasc.compiler.source import Span
 from atlasc.compiler.sources.text import text_of
 
@@ -113,7 +115,7 @@ def _build(prog: P.Pasp, o: adapters.Options, name: str, progress: Progress | No
     X = ", ".join(v.name for v in prog.X)
     detail = (f"pasp, clingo-grounded: {len(prog.X)} probabilistic and {len(prog.Y)} other "
               f"atoms; {how}{shifted}; SDD constrained on {{{X}}}")
-    return adapters.as_model(c, name, detail)
+    return as_model(c, name, detail)
 
 
 def _omega_rows(prog: P.Pasp, pair: bool = False) -> dict[Var, list[object]]:
@@ -131,7 +133,7 @@ def _operand(call: Call) -> tuple[PaspInfo, Ty.TModel, Lits]:
     t = call.operand
     ev: Lits = ()
     if isinstance(t, Ty.TGiven):
-        t, ev = t.operand, t.evidence
+        ev, t = t.evidence, t.operand
     info = call.checker.models.get(t.name) if isinstance(t, Ty.TModel) else None
     if not isinstance(info, PaspInfo):
         raise call.fail("needs a pasp model, e.g. maxent(p, q) or with evidence "
@@ -141,8 +143,8 @@ def _operand(call: Call) -> tuple[PaspInfo, Ty.TModel, Lits]:
     return info, t, ev
 
 
-def _synthetic(call: Call, info: PaspInfo, name: str, sr: R.Semiring,
-               rows: dict[Var, list[object]]) -> Ty.TModel:
+def _synthetic(call: Call, info: PaspInfo, name: str, sr: Semiring,
+               rows: Mapping[Var, Sequence[object]]) -> Ty.TModel:
     """A weights model made for the expansion (omega or lambda), shared by name."""
     models = call.checker.models
     if name not in models:

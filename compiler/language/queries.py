@@ -88,6 +88,7 @@ def normalize(call: Call) -> Ty.T:
     result = call.product(t, call.map("recip", den))
     notes = [f"p({_names(Y)} | {_names(rest) + ', ' if rest else ''}evidence) = e / sum over "
              f"{fmt_vars(Y)} of e, per evidence row"]
+    checks: tuple[Ty.TCheck, ...] = ()
     if rest:
         notes.append(f"an entry whose sum over {fmt_vars(Y)} is 0 is undefined (null), "
                      "checked per evidence row; the reciprocal needs "
@@ -97,7 +98,6 @@ def normalize(call: Call) -> Ty.T:
     else:
         notes.append("under zero-probability evidence every entry is undefined (null), not a "
                      "number")
-        checks = ()
     return noted(call, _label(call), tuple(notes), result, None if rest else den,
                  checks=checks, wants=(rest,))
 

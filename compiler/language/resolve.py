@@ -67,7 +67,7 @@ def unknown(name: A.Name, what: str, known: Iterable[str], actual_kind: str | No
         return QueryNameError(f"'{name.text}' is a {actual_kind}, not a {what}", name.span)
     err = QueryNameError(f"unknown {what} '{name.text}'", name.span, did_you_mean(name.text,
                                                                                   known))
-    err.unknown = name.text         # type: ignore[attr-defined]  (diagnose.py: reported once)
+    err.unknown = name.text         # diagnose.py: an unknown name is reported once
     return err
 
 

@@ -179,13 +179,13 @@ def _expand_keywords(checker: Checker, e: A.Sugar, sugar: Sugar) -> Ty.T:
         given[key] = k
     groups, spans, written = [], [], []
     for key in sugar.keywords:
-        k = given.get(key)
-        if k is not None and k.number is not None:
-            raise QueryTypeError(f"{key} is a set of variables, not a number", k.span)
-        names = k.names if k is not None else ()
+        arg = given.get(key)
+        if arg is not None and arg.number is not None:
+            raise QueryTypeError(f"{key} is a set of variables, not a number", arg.span)
+        names = arg.names if arg is not None else ()
         written.append(tuple(_group_var(checker, n, operand) for n in names))
         groups.append(frozenset(written[-1]))
-        spans.append(_group_span(names, k.span if k is not None else e.span))
+        spans.append(_group_span(names, arg.span if arg is not None else e.span))
     if sugar.optional and not any(k in given for k in sugar.keywords):
         groups, spans, written = [], [], []
     extras = {k: v for k, v in given.items() if k in sugar.extras}

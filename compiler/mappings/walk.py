@@ -128,7 +128,7 @@ def _mp(f: Callable[..., Any]) -> Callable[..., Any]:
             return _mp_real(f(*xs))
         except (ZeroDivisionError, ValueError, OverflowError):
             raise Undefined() from None
-    return staticmethod(g)  # type: ignore[return-value]
+    return staticmethod(g)
 
 
 class MpOps:

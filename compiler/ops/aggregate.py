@@ -15,7 +15,7 @@ from atlasc.compiler.ir.variables import Var, fmt_vars
 from atlasc.compiler.ops import smooth
 from atlasc.compiler.ops.common import carry_view, rebuild, require, same_op
 from atlasc.compiler.ir.report import Step
-from atlasc.compiler.ir.facts import DEC, SMOOTH, Kind, carry
+from atlasc.compiler.ir.facts import DEC, SMOOTH, Fact, Kind, Prop, carry
 from atlasc.compiler.properties.establish import establish
 
 FIX_DEC = ("the operand is not decomposable; compile the model through an SDD (logic, cnf and "
@@ -66,7 +66,7 @@ def _smooth_if_needed(c: Circuit, step: Step) -> Circuit:
     return out
 
 
-def _kept(c: Circuit, W: frozenset[Var]) -> dict:
+def _kept(c: Circuit, W: frozenset[Var]) -> dict[Prop, Fact]:
     out = {}
     for p, f in c.facts.items():
         if not f.holds:

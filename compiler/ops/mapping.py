@@ -21,7 +21,7 @@ from atlasc.compiler.ir.traverse import topo
 from atlasc.compiler.mappings.base import Mapping
 from atlasc.compiler.ops.common import carry_view, fail, rebuild, same_op, scope_names
 from atlasc.compiler.ir.report import Step
-from atlasc.compiler.ir.facts import Fact, How, Kind, carry, xdet
+from atlasc.compiler.ir.facts import Fact, How, Kind, Prop, carry, xdet
 from atlasc.compiler.properties.establish import establish
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.properties.factors import single_factor_violation
@@ -134,7 +134,7 @@ def _scale(c: Circuit, tau: Mapping, step: Step) -> Circuit:
     return out
 
 
-def _kept(c: Circuit, tau: Mapping | None = None) -> dict:
+def _kept(c: Circuit, tau: Mapping | None = None) -> dict[Prop, Fact]:
     """Structure is kept; supports only shrink when tau(0) = 0', so X-determinism is kept too."""
     keep_det = tau is None or bool(tau.props.zero_preserving)
     kinds = {Kind.SMOOTH, Kind.DEC, Kind.STRUCTURED} | ({Kind.XDET} if keep_det else set())

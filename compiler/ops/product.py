@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from atlasc.compiler.errors import OperatorError
 from atlasc.compiler.ir.builder import Builder
-from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.circuit import Circuit, Provenance
 from atlasc.compiler.ir.nodes import Node, Op
 from atlasc.compiler.ir.pairing import Incompatible, Pairing, pointwise
 from atlasc.compiler.ir.variables import Var, fmt_vars
@@ -24,8 +24,8 @@ from atlasc.compiler.ops.common import fail, require, steps_of
 from atlasc.compiler.ir.report import Step
 from atlasc.compiler.ir.transplant import transplant
 from atlasc.compiler.properties.compat import support_compatible_facts
-from atlasc.compiler.ir.facts import (COMPAT, DEC, DET, SMOOTH, Fact, How, Kind, Violation,
-                                       carry)
+from atlasc.compiler.ir.facts import (COMPAT, DEC, DET, SMOOTH, Fact, How, Kind, Prop,
+                                       Violation, carry)
 from atlasc.compiler.properties.establish import establish
 
 FIX_COMPAT = ("compile both models with the same vtree (or from one model, so they are views "
@@ -69,10 +69,10 @@ def _disjoint(cs: tuple[Circuit, ...], step: Step) -> Circuit:
     b = cs[0].builder
     step.condition = "the operands share no variable: a decomposable product node (3.2)"
     step.cost = "O(1)"
-    facts = {}
+    facts: dict[Prop, Fact] = {}
     for p in (SMOOTH, DEC, DET):
-        known = [c.facts.get(p) for c in cs]
-        if all(f is not None and f.holds for f in known):
+        known = [f for c in cs if (f := c.facts.get(p)) is not None and f.holds]
+        if len(known) == len(cs):
             facts[p] = carry(known[0], "kept: every operand has it, and no sum node is new")
     out = Circuit(b.prod([c.root for c in cs], cs[0].sr), b,
                   " * ".join(c.name for c in cs if c.name), facts=facts, step=step)
@@ -115,7 +115,7 @@ def _try_diagonal(views: tuple[Circuit, ...], step: Step) -> Circuit | None:
     return out
 
 
-def _diag_facts(src: Circuit) -> dict:
+def _diag_facts(src: Circuit) -> dict[Prop, Fact]:
     keep = {Kind.SMOOTH, Kind.DEC, Kind.XDET, Kind.STRUCTURED}
     return {p: carry(f, "kept by the support-compatible product") for p, f in src.facts.items()
             if f.holds and p.kind in keep}
@@ -133,22 +133,26 @@ def _diagonal(views: tuple[Circuit, ...], src: Circuit) -> Node:
     return b.prod(rf + [core], core.sr) if rf else core
 
 
-def _active_groups(b: Builder, n: Node, E: frozenset[int], provs: list) -> tuple[list[Node], list[frozenset[int]]]:
+def _active_groups(b: Builder, n: Node, E: frozenset[int], provs: list[Provenance]) -> tuple[list[Node], list[frozenset[int]]]:
     """Constant images (to multiply in) and groups of active views linked by shared variables."""
-    consts, active = [], []
+    consts: list[Node] = []
+    active: list[int] = []
     for k in sorted(E):
-        img = provs[k].image(n)
-        (active if b.scope(img) else consts).append(k if b.scope(img) else img)
+        img = provs[k].image_of(n)
+        if b.scope(img):
+            active.append(k)
+        else:
+            consts.append(img)
     groups: list[set[int]] = []
     for k in active:
-        sk = b.scope(provs[k].image(n))
-        linked = [g for g in groups if any(sk & b.scope(provs[j].image(n)) for j in g)]
+        sk = b.scope(provs[k].image_of(n))
+        linked = [g for g in groups if any(sk & b.scope(provs[j].image_of(n)) for j in g)]
         merged = {k}.union(*linked)
         groups = [g for g in groups if g not in linked] + [merged]
     return consts, [frozenset(g) for g in groups]
 
 
-def _plan(src: Circuit, views: tuple[Circuit, ...], provs: list) -> list[tuple[Node, frozenset[int]]]:
+def _plan(src: Circuit, views: tuple[Circuit, ...], provs: list[Provenance]) -> list[tuple[Node, frozenset[int]]]:
     """Every (source node, entering views) pair the diagonal needs, children first."""
     b = src.builder
     start = (src.root, frozenset(range(len(views))))
@@ -168,18 +172,18 @@ def _plan(src: Circuit, views: tuple[Circuit, ...], provs: list) -> list[tuple[N
     return [seen[k] for k in sorted(seen, key=lambda k: k[0])]
 
 
-def _diag_node(b: Builder, n: Node, E: frozenset[int], provs: list,
+def _diag_node(b: Builder, n: Node, E: frozenset[int], provs: list[Provenance],
                done: dict[tuple[int, frozenset[int]], Node]) -> Node:
     consts, groups = _active_groups(b, n, E, provs)
     factors = list(consts)
     for g in groups:
         if len(g) == 1:
-            factors.append(provs[next(iter(g))].image(n))
+            factors.append(provs[next(iter(g))].image_of(n))
         elif n.op is Op.INPUT:
-            factors.append(pointwise(b, [provs[k].image(n) for k in sorted(g)]))
+            factors.append(pointwise(b, [provs[k].image_of(n) for k in sorted(g)]))
         else:
             kids = [done[(ch.uid, g)] for ch in n.children]
-            sr = provs[next(iter(g))].image(n).sr
+            sr = provs[next(iter(g))].image_of(n).sr
             factors.append(b.sum(kids, sr) if n.op is Op.SUM else b.prod(kids, sr))
     return b.prod(factors, factors[0].sr) if len(factors) != 1 else factors[0]
 
@@ -229,7 +233,7 @@ def _compatible(c1: Circuit, c2: Circuit, step: Step) -> Circuit:
     return Circuit(root, b, name, facts=facts, vtree=vt, step=step)
 
 
-def _compat_facts(c1: Circuit, c2: Circuit, shared: frozenset[Var]) -> dict:
+def _compat_facts(c1: Circuit, c2: Circuit, shared: frozenset[Var]) -> dict[Prop, Fact]:
     out = {p: Fact(p, True, How.PROPAGATED, "kept by the compatible product")
            for p in (SMOOTH, DEC)}
     d1, d2 = c1.facts.get(DET), c2.facts.get(DET)

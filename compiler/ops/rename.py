@@ -49,7 +49,8 @@ def _check(c: Circuit, ren: dict[Var, Var]) -> None:
 def _facts(c: Circuit, ren: dict[Var, Var]) -> dict[Prop, Fact]:
     out = {}
     for p, f in c.facts.items():
-        q = Prop(p.kind, frozenset(ren.get(v, v) for v in p.X)) if p.kind is Kind.XDET else p
+        q = Prop(p.kind, frozenset(ren.get(v, v) for v in p.X)) \
+            if p.kind is Kind.XDET and p.X is not None else p
         out[q] = carry(f, "renamed", q)
     return out
 
@@ -59,6 +60,6 @@ def _vtree(t: Vtree | None, ren: dict[Var, Var]) -> Vtree | None:
         return None
     memo: dict[int, Vtree] = {}
     for x in t._postorder():
-        memo[id(x)] = Vtree.leaf(ren.get(x.var, x.var)) if x.is_leaf else \
-            Vtree.node(memo[id(x.left)], memo[id(x.right)])  # type: ignore[arg-type]
+        memo[id(x)] = Vtree.leaf(ren.get(x.var, x.var)) if x.var is not None else \
+            Vtree.node(*(memo[id(y)] for y in x.children))
     return memo[id(t)]

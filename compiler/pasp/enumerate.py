@@ -40,7 +40,10 @@ def choices(text: str, deadline: float | None = None) -> Iterator[Choice]:
     ctl.ground([("base", [])])
     for k in {g.origin[a] for a in xs}:
         ctl.assign_external(clingo.Function(MARKER, [clingo.Number(k)]), True)
-    lits = [ctl.symbolic_atoms[clingo.parse_term(n)].literal for n in names]
+    atoms = [ctl.symbolic_atoms[clingo.parse_term(n)] for n in names]
+    lits = [a.literal for a in atoms if a is not None]
+    if len(lits) != len(names):
+        raise ValueError("a probabilistic fact is not in the ground program")
     for bits in itertools.product((False, True), repeat=len(xs)):
         if deadline is not None and time.perf_counter() > deadline:
             raise TimeUp()

@@ -60,8 +60,9 @@ def compile_problog(p: Problog, vtree: Vtree | str | None = None,
     Q = frozenset(constrained or ())
     if vtree is None:
         vtree = elimination_vtree(e.graph, p.variables, e.clusters)
-        if Q and Q != vtree.vars:
-            vtree = Vtree.node(vtree.restrict(Q), vtree.restrict(vtree.vars - Q))
+        inner, outer = vtree.restrict(Q), vtree.restrict(vtree.vars - Q)
+        if Q and inner and outer:        # Q on the left: the vtree is Q-constrained
+            vtree = Vtree.node(inner, outer)
     c = compile_formula(e.formula, p.variables, vtree, constrained=Q or None, limits=limits,
                         name=name, weights=e.weights, one_hot_first=True)
     c.info.update({"source": "problog", "choices": len(e.X), "atoms": len(e.Y)})

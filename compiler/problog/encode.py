@@ -144,7 +144,7 @@ def _assemble(g: Ground, xvar: dict[int, tuple[Var, int]],
               weights: dict[Var, tuple[float, ...]]) -> Encoding:
     X = list(dict.fromkeys(v for v, _ in xvar.values()))
     atoms, Y = _atom_vars(g, xvar, X)
-    named = {}
+    named: dict[int, Var] = {}
     for name, key in g.atoms:
         if key is not None and key > 0 and key not in xvar and atoms[name] in Y:
             named.setdefault(key, atoms[name])

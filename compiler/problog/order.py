@@ -61,14 +61,14 @@ def elimination_vtree(graph: dict[Item, set[Item]], variables: Iterable[Var],
     kids: dict[Item, list[Vtree]] = {}
     roots: list[Vtree] = []
     keep = set(variables)
-    for v in order:
-        below = kids.pop(v, [])
-        own = [_balanced([Vtree.leaf(u) for u in members[v]])] if v in members else \
-            [Vtree.leaf(v)] if v in keep else []
+    for item in order:
+        below = kids.pop(item, [])
+        own = [_balanced([Vtree.leaf(u) for u in members[item]])] if item in members else \
+            [Vtree.leaf(item)] if isinstance(item, Var) and item in keep else []
         t = _join(own + below)
         if t is None:
             continue
-        (kids.setdefault(parent[v], []) if v in parent else roots).append(t)
+        (kids.setdefault(parent[item], []) if item in parent else roots).append(t)
     out = _join(roots)
     assert out is not None and out.vars == frozenset(keep)
     return out
@@ -77,7 +77,7 @@ def elimination_vtree(graph: dict[Item, set[Item]], variables: Iterable[Var],
 def _contract(graph: dict[Item, set[Item]], clusters: dict[Var, Hashable]
               ) -> dict[Item, set[Item]]:
     def rep(v: Item) -> Item:
-        return ("cluster", clusters[v]) if v in clusters else v  # type: ignore[index]
+        return ("cluster", clusters[v]) if isinstance(v, Var) and v in clusters else v
     out: dict[Item, set[Item]] = {}
     for a, nb in graph.items():
         ra = rep(a)

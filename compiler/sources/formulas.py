@@ -9,7 +9,7 @@ PROB circuit computing the weight of each model (0 elsewhere): its sum is the WM
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from pysdd.sdd import SddNode
 
@@ -33,7 +33,7 @@ class _Session:
     """A manager over the variables' indicator groups, with limits."""
 
     def __init__(self, variables: Sequence[Var], vtree: Vtree | str | None,
-                 families: list[Sequence[Var]], X: frozenset[Var], limits: Limits | None,
+                 families: Sequence[Sequence[Var]], X: frozenset[Var], limits: Limits | None,
                  what: str) -> None:
         if len(set(variables)) != len(variables):
             raise OperatorError("the variable list has duplicates")
@@ -55,7 +55,7 @@ class _Session:
             raise OperatorError(f"{v.name} is not among the formula's variables")
         return self.c.eq(v, i)
 
-    def finish(self, root: SddNode, weights: dict[Var, tuple[float, float]] | None,
+    def finish(self, root: SddNode, weights: Mapping[Var, Sequence[float]] | None,
                name: str, info: dict[str, Any]) -> Circuit:
         m = self.c.mgr
         for v in self.variables:
@@ -76,7 +76,7 @@ def compile_formula(expr: tuple[Any, ...], variables: Sequence[Var], vtree: Vtre
                     = None, *, constrained: Iterable[Var] | None = None,
                     limits: Limits | None = None, name: str = "formula",
                     weights: dict[Var, tuple[float, ...]] | None = None,
-                    families: list[Sequence[Var]] | None = None,
+                    families: Sequence[Sequence[Var]] | None = None,
                     one_hot_first: bool = False) -> Circuit:
     """A BOOL circuit that is true exactly on the formula's models (over `variables`); with
     `weights` (var -> one weight per value) a PROB circuit of each model's weight.  `families`

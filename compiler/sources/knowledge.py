@@ -29,7 +29,7 @@ from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree
 from atlasc.compiler.sources.limits import Budget
 from atlasc.compiler.sources.model import Factor
-from atlasc.compiler.sources.sddfiles import VtreeTable, write_vtree
+from atlasc.compiler.sources.sddfiles import Shape, VtreeTable, write_vtree
 
 
 @dataclass
@@ -102,14 +102,14 @@ def place_params(vt: Vtree, families: list[tuple[Var, ...]],
     return pl
 
 
-def sdd_shape(vt: Vtree, lay: Layout, pl: Placement) -> object:
+def sdd_shape(vt: Vtree, lay: Layout, pl: Placement) -> Shape:
     """Nested pairs of SDD variable ids: `vt` with groups and parameters expanded."""
-    memo: dict[int, object] = {}
+    memo: dict[int, Shape] = {}
     for t in vt._postorder():
-        if t.is_leaf:
-            base: object = _balanced(list(lay.groups[t.var]))  # type: ignore[index]
+        if t.var is not None:
+            base = _balanced(list(lay.groups[t.var]))
         else:
-            base = (memo[id(t.left)], memo[id(t.right)])
+            base = (memo[id(t.children[0])], memo[id(t.children[1])])
         ps = pl.at.get(id(t))
         if ps:
             base = (_balanced(ps), base) if id(t) in pl.before else (base, _balanced(ps))
@@ -117,19 +117,20 @@ def sdd_shape(vt: Vtree, lay: Layout, pl: Placement) -> object:
     return memo[id(vt)]
 
 
-def _balanced(ids: list[int]) -> object:
-    level: list[object] = list(ids)
+def _balanced(ids: list[int]) -> Shape:
+    level: list[Shape] = list(ids)
     while len(level) > 1:
-        nxt = [(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        nxt: list[Shape] = [(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
         level = nxt + ([level[-1]] if len(level) % 2 else [])
     return level[0]
 
 
-def manager_for(shape: object, var_count: int) -> SddManager:
+def manager_for(shape: Shape | None, var_count: int) -> SddManager:
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "v.vtree")
         with open(path, "w") as fh:
-            fh.write(write_vtree(shape) if var_count else "vtree 1\nL 0 1\n")
+            fh.write(write_vtree(shape) if var_count and shape is not None else
+                     "vtree 1\nL 0 1\n")
         return SddManager.from_vtree(SddVtree(filename=path.encode()))
 
 
@@ -297,10 +298,10 @@ def compile_factors(c: SddCompiler, factors: Sequence[Factor], classes: list[dic
     return acc
 
 
-def repaired_shape(vt: "VtreeTable", lay: Layout) -> object:
+def repaired_shape(vt: "VtreeTable", lay: Layout) -> Shape | None:
     """The SDD vtree with every indicator group made contiguous again (at the position of its
     leftmost indicator); parameter leaves stay where the search put them."""
-    memo: dict[int, object] = {}
+    memo: dict[int, Shape | None] = {}        # None: a group already placed further left
     placed: set[Var] = set()
     for i in vt._postorder():
         if i in vt.var:

@@ -29,6 +29,7 @@ from atlasc.compiler.sources.convert import Converter, VarMap, project_vtree
 from atlasc.compiler.sources.knowledge import (Layout, Minimizer, SddCompiler, compile_factors,
                                         make_layout, manager_for, param_classes, place_params,
                                         repaired_shape, sdd_shape)
+from atlasc.compiler.sources.sddfiles import Shape
 from atlasc.compiler.sources.elimination import compile_elimination, zero_fraction
 from atlasc.compiler.sources.limits import Budget, Limits
 from atlasc.compiler.sources.orders import Order, elimination_order
@@ -191,7 +192,7 @@ def placement_respects(svt: VtreeTable, fam: dict[int, frozenset[int]], lay: Lay
     return all(vars_ <= inside for theta, vars_ in fam.items() if theta not in below)
 
 
-def _run(shape: object, lay: Layout, facs: list[Factor], classes: list[dict[float, int]],
+def _run(shape: Shape | None, lay: Layout, facs: list[Factor], classes: list[dict[float, int]],
          seq: list[int], budget: Budget, split: bool, minimize: bool) -> tuple[Any, Any]:
     mgr = manager_for(shape, lay.count)
     c = SddCompiler(lay, mgr, budget)

@@ -156,22 +156,25 @@ def _sdd_row(kind: str, nums: list[int], file: str, no: int) -> SddRow:
                            "'D id vtree k {prime sub}*'")
 
 
-def write_vtree(shape: object) -> str:
+Shape = int | tuple["Shape", "Shape"]     # a vtree as nested pairs of SDD variable ids
+
+
+def write_vtree(shape: Shape) -> str:
     """A libsdd vtree file for a nested-pair shape whose leaves are SDD variable ids."""
     lines: list[str] = []
     done: dict[object, int] = {}       # leaf var or id(pair) -> vtree node id
-    stack: list[tuple[object, bool]] = [(shape, False)]
+    stack: list[tuple[Shape, bool]] = [(shape, False)]
     while stack:
         s, expanded = stack.pop()
         if isinstance(s, int):
             done[("v", s)] = len(lines)
             lines.append(f"L {len(lines)} {s}")
         elif expanded:
-            l, r = s  # type: ignore[misc]
+            l, r = s
             done[id(s)] = len(lines)
             lines.append(f"I {len(lines)} {done[_k(l)]} {done[_k(r)]}")
         else:
-            stack += [(s, True), (s[1], False), (s[0], False)]  # type: ignore[index]
+            stack += [(s, True), (s[1], False), (s[0], False)]
     return f"vtree {len(lines)}\n" + "\n".join(lines) + "\n"
 
 

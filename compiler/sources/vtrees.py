@@ -130,7 +130,7 @@ def join_right(ts: list[Vtree]) -> Vtree:
     return out
 
 
-def shape_vtree(kind: str, variables: Sequence[Var], families: list[Sequence[Var]]) -> Vtree:
+def shape_vtree(kind: str, variables: Sequence[Var], families: Sequence[Sequence[Var]]) -> Vtree:
     if kind.endswith("natural"):
         order = list(variables)
     else:
@@ -146,7 +146,7 @@ def shape_vtree(kind: str, variables: Sequence[Var], families: list[Sequence[Var
     raise ValueError(f"unknown vtree kind {kind!r}; choose one of {', '.join(KINDS)}")
 
 
-def choose_vtree(variables: Sequence[Var], families: list[Sequence[Var]], kind: str = "minfill",
+def choose_vtree(variables: Sequence[Var], families: Sequence[Sequence[Var]], kind: str = "minfill",
                  constrained: Iterable[Var] | None = None,
                  nested: Iterable[frozenset[Var]] = ()) -> Vtree:
     """A vtree of the given kind; constrained for X (X in the root's left subtree), or for
@@ -157,7 +157,8 @@ def choose_vtree(variables: Sequence[Var], families: list[Sequence[Var]], kind: 
     chain = [s for s in chain if s and not s >= set(variables)]
     if not chain:
         return shape_vtree(kind, variables, families)
-    parts, seen = [], frozenset()
+    parts: list[Vtree] = []
+    seen: frozenset[Var] = frozenset()
     for s in chain:
         block = [v for v in variables if v in s and v not in seen]
         if block:
@@ -170,7 +171,7 @@ def choose_vtree(variables: Sequence[Var], families: list[Sequence[Var]], kind: 
     return t
 
 
-def _side(kind: str, vs: list[Var], families: list[Sequence[Var]],
+def _side(kind: str, vs: list[Var], families: Sequence[Sequence[Var]],
           above: frozenset[Var] = frozenset()) -> Vtree:
     """The part of a constrained vtree over `vs`, below the spine nodes that decide `above`.
     For "minfill": the elimination tree of `vs` eliminated first in the moral graph over

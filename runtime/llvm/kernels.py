@@ -14,11 +14,11 @@ writes the values of the maximised variables.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from llvmlite import ir
 
-from atlasc.runtime.llvm.elems import F64, I1, I8, I32, I64, Ctx, Spec
+from atlasc.runtime.llvm.elems import F64, I1, I8, I32, I64, Ctx, Emit, Spec, Vals
 from atlasc.runtime.llvm.opcodes import LEAF, PROD, SUM, SUM_ARG
 
 KERNEL_VERSION = "8"
@@ -124,7 +124,7 @@ class _StageEmitter:
         k1 = load_at(b, a["cptr"], b.add(i, c64(1)))
         after = b.append_basic_block("after")
         sw = b.switch(opc, after)
-        cases = [(LEAF, lambda: self.leaf(i, dst)),
+        cases: list[tuple[int, Callable[[], None]]] = [(LEAF, lambda: self.leaf(i, dst)),
                  (SUM, lambda: self.sum(dst, k0, k1)),
                  (PROD, lambda: self.fold(dst, k0, k1, self.sp.mul, self.const(self.sp.one))),
                  (SUM_ARG, lambda: self.sum_arg(i, dst, k0, k1))]
@@ -136,7 +136,7 @@ class _StageEmitter:
             b.branch(after)
         b.position_at_end(after)
 
-    def const(self, vals: tuple) -> list[ir.Value]:
+    def const(self, vals: tuple[Any, ...]) -> list[ir.Value]:
         return [ir.Constant(self.sp.ty, v) for v in vals]
 
     def leaf(self, i: ir.Value, dst: list[ir.Value]) -> None:
@@ -162,7 +162,8 @@ class _StageEmitter:
             with hasnt:
                 loop(b, c64(0), a["n"], lambda r: self.put(empty, dst, r))
 
-    def fold(self, dst: list[ir.Value], k0: ir.Value, k1: ir.Value, op, empty) -> None:
+    def fold(self, dst: list[ir.Value], k0: ir.Value, k1: ir.Value, op: Emit, empty: Vals
+             ) -> None:
         """dst = op over the children, left to right; the first two are combined in one pass
         (most nodes have two children, so dst is written once, not copied then updated)."""
         b, a = self.b, self.a
@@ -186,16 +187,16 @@ class _StageEmitter:
 
     def sum(self, dst: list[ir.Value], k0: ir.Value, k1: ir.Value) -> None:
         sp = self.sp
-        if not sp.logsumexp:
+        if sp.add is None:       # the n-ary logsumexp (Spec.logsumexp)
+            self.log_sum(dst, k0, k1)
+        else:
             self.fold(dst, k0, k1, sp.add, self.const(sp.zero))
-            return
-        self.log_sum(dst, k0, k1)
 
     def log_sum(self, dst: list[ir.Value], k0: ir.Value, k1: ir.Value) -> None:
         """m = max of the children; dst = m + log(sum exp(c - m)); infinite m stays."""
         b, a = self.b, self.a
 
-        def mx(cx: Ctx, x: list, y: list) -> list:
+        def mx(cx: Ctx, x: Vals, y: Vals) -> Vals:
             return [b.select(b.fcmp_ordered(">", y[0], x[0]), y[0], x[0])]
         self.fold(dst, k0, k1, mx, self.const(self.sp.zero))
         exp = self.cx.intrinsic("llvm.exp.f64", F64, [F64])

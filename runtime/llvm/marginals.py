@@ -18,7 +18,8 @@ from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.semirings import PROB
 from atlasc.runtime.llvm.engine import engine
-from atlasc.runtime.llvm.linear import LEAF, Program
+from atlasc.runtime.llvm.linear import Program
+from atlasc.runtime.llvm.opcodes import LEAF
 from atlasc.runtime.llvm.run import Columns, Compiled, array_codes, compiled, ptr, rows_to_columns
 from atlasc.runtime.reference import Row
 
@@ -80,7 +81,7 @@ def _input_leaves(p: Program, rsid: int, vars: Sequence[Var]
     out = {}
     missing = []
     for v in vars:
-        idx = np.flatnonzero(inputs & (p.lrow == V + vidx[v])) if v in vidx else []
+        idx = np.flatnonzero(inputs & (p.lrow == V + vidx[v])) if v in vidx else np.array([], int)
         if not len(idx):
             missing.append(v)
             continue

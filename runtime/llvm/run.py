@@ -14,11 +14,13 @@ import numpy as np
 
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.nodes import Node
+from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.semirings.base import Semiring
 from atlasc.runtime.llvm.elems import spec
 from atlasc.runtime.llvm.engine import engine
 from atlasc.runtime.llvm.kernels import STAGE_ARGS
 from atlasc.runtime.llvm.linear import Program, linearize
+from atlasc.runtime.reference import Row
 
 TILE_BYTES = 1 << 22
 ARG = {name: i for i, name in enumerate(STAGE_ARGS)}
@@ -193,17 +195,17 @@ def from_semiring(sr: Semiring, a: np.ndarray, m: int) -> np.ndarray:
 
 
 # ---- evidence ----------------------------------------------------------------------------------
-Columns = dict  # Var -> int array (B,) of value indices, -1 where unobserved
+Columns = dict[Var, np.ndarray]  # Var -> int array (B,) of value indices, -1 where unobserved
 
 
-def evidence_codes(prog: Program, ev: Sequence[dict], asg: Sequence[dict], B: int
+def evidence_codes(prog: Program, ev: Sequence[Row], asg: Sequence[Row], B: int
                    ) -> np.ndarray:
     """The (2V+1, B) code matrix of `atlasc.runtime.llvm.linear` from rows of value indices
     (a single row is broadcast)."""
     return array_codes(prog, rows_to_columns(prog, ev, B), rows_to_columns(prog, asg, B), B)
 
 
-def rows_to_columns(prog: Program, rows: Sequence[dict], B: int) -> Columns:
+def rows_to_columns(prog: Program, rows: Sequence[Row], B: int) -> Columns:
     known = set(prog.vars)
     cols: Columns = {}
     for b, r in enumerate(rows):
