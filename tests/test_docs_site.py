@@ -37,11 +37,11 @@ def test_documented_classes_show_their_members(site: Path) -> None:
 
 
 def test_the_pictures_are_drawn(site: Path) -> None:
-    pictures = sorted((site / "pictures").iterdir())
+    pictures = sorted((site / "img").iterdir())
     assert [p.name for p in pictures if p.suffix == ".svg"] == [
         "mmap-circuit.svg", "mmap-report.svg", "mmap_b-report.svg"]
     for p in pictures:
         head = p.read_bytes()[:200]
         assert head.startswith(b"\x89PNG") if p.suffix == ".png" else b"<svg" in head, p
     page = (site / "pictures" / "index.html").read_text()
-    assert all(f'src="{p.name}"' in page for p in pictures), page
+    assert all(f'src="../img/{p.name}"' in page for p in pictures), page

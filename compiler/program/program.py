@@ -50,6 +50,9 @@ Row = dict[Var, "int | None"]
 # ---- reports ----------------------------------------------------------------------------------
 @dataclass
 class QueryReport:
+    """The tractability report of one query: operator by operator (`step`), the condition
+    each used and how every property it needed was established; for a refused query the
+    operator, the missing property, a witness node and a fix (`error`)."""
     name: str
     span: Span
     semiring: str
@@ -64,11 +67,13 @@ class QueryReport:
     views_json: tuple[dict[str, Any], ...] = ()
 
     def headline(self) -> str:
+        """"query NAME: SEMIRING over {FREE}: certified tractable" (or NOT certified)."""
         status = "certified tractable" if self.tractable else "NOT certified tractable"
         free = "{" + ", ".join(self.free) + "}"
         return f"query {self.name}: {self.semiring} over {free}: {status}"
 
     def render(self) -> str:
+        """The report as `atlasc check` prints it."""
         out = [f"{self.span.location()}: {self.headline()}"]
         return "\n".join(out + self._notes() + ["  " + line for line in self._tree()])
 
@@ -128,13 +133,17 @@ def _failure_text(err: StructuralPropertyError) -> str:
 
 @dataclass
 class ProgramReport:
+    """The reports of every query of a program; `print(report)` shows them as `atlasc check`
+    does, `to_json()` as `atlasc check --json`."""
     queries: list[QueryReport]
 
     @property
     def tractable(self) -> bool:
+        """True if every query is certified tractable."""
         return all(q.tractable for q in self.queries)
 
     def render(self) -> str:
+        """Every query's report, then the summary line."""
         body = "\n\n".join(q.render() for q in self.queries)
         return (body + "\n\n" if body else "") + self.summary()
 
@@ -147,6 +156,7 @@ class ProgramReport:
                          [self.summary()])
 
     def summary(self) -> str:
+        """"N queries: all certified tractable" (or how many are not)."""
         n_bad = sum(not q.tractable for q in self.queries)
         return f"{len(self.queries)} queries: " + \
             ("all certified tractable" if not n_bad else f"{n_bad} not certified")
@@ -159,6 +169,7 @@ class ProgramReport:
             f"<p>{html.escape(self.summary())}</p>"
 
     def to_json(self) -> dict[str, Any]:
+        """The report as JSON (schema atlasc/1, kind report: docs/schemas)."""
         return stamped("report", {"tractable": self.tractable,
                                   "queries": [q.to_json() for q in self.queries]})
 
@@ -169,6 +180,8 @@ Result = QueryResult | marginals.MarginalsResult
 
 @dataclass
 class Query:
+    """One query of a program: its circuit when certified tractable (None when refused, with
+    the reason in `error`), its report, and `run` to evaluate it on evidence."""
     name: str
     decl: A.QueryDecl
     typed: Ty.T
@@ -183,18 +196,22 @@ class Query:
 
     @property
     def semiring(self) -> Semiring:
+        """The semiring of the query's values."""
         return self.typed.sr
 
     @property
     def free(self) -> tuple[Var, ...]:
+        """The free variables: the result is a table over them (none: a single value)."""
         return tuple(sorted(self.typed.vars))
 
     @property
     def tractable(self) -> bool:
+        """True if certified tractable (it has a circuit and can run)."""
         return self.circuit is not None
 
     @property
     def report(self) -> QueryReport:
+        """The query's tractability report."""
         step = self.circuit.step if self.circuit is not None else \
             (self.error.step if self.error is not None else None)
         views = self.program.views
@@ -221,6 +238,7 @@ class Query:
         return None
 
     def argmax_vars(self) -> frozenset[Var]:
+        """The variables whose maximising (minimising) values the results carry."""
         t = self.typed
         while isinstance(t, (Ty.TQuery, Ty.TNote)):
             t = self.program.queries[t.name].typed if isinstance(t, Ty.TQuery) else t.operand
@@ -229,6 +247,10 @@ class Query:
         return frozenset()
 
     def run(self, evidence: Any = None, columns: Sequence[str] | None = None) -> Result:
+        """Evaluate on evidence: one dict (variable name -> value name, index or bool), a list
+        of dicts (a batch, evaluated at once), or a numpy array (structured, or 2-d with
+        `columns`).  Raises StructuralPropertyError if the query is not certified; an entry
+        the formula does not define under a row's evidence is None with the reason."""
         return self.run_rows(self.program.evidence_rows(evidence, columns))
 
     def run_table(self, data: Any, columns: Sequence[str] | None = None) -> Any:
@@ -245,6 +267,7 @@ class Query:
         return batch.run_array(self, evidence, columns)
 
     def run_rows(self, rows: list[Row]) -> Result:
+        """Evaluate on rows of value indices (`Program.evidence_rows` makes them)."""
         if self.circuit is None:
             assert self.error is not None
             raise self.error
@@ -254,8 +277,8 @@ class Query:
             return marginals.evaluate(self, rows)
         out = _evaluate(self, self.circuit, rows)
         if self.inconsistent:
-            for row, flags in zip(out.rows, pasp.inconsistent(self.inconsistent, rows)):
-                row.inconsistent = flags
+            for res, flags in zip(out.rows, pasp.inconsistent(self.inconsistent, rows)):
+                res.inconsistent = flags
         return out
 
     def _check_rows(self, row: Row) -> None:
@@ -329,6 +352,8 @@ def _names(a: TMapping[Var, int]) -> dict[str, str]:
 # ---- the program ------------------------------------------------------------------------------
 @dataclass
 class Program:
+    """A compiled `.query` file: its variables, models and queries (by name), the report,
+    and `run` to evaluate several queries on the same evidence."""
     file: str
     text: str
     env: Env
@@ -342,6 +367,7 @@ class Program:
 
     @property
     def variables(self) -> dict[str, Var]:
+        """The declared variables by name."""
         return dict(self.env.vars)
 
     def __repr__(self) -> str:
@@ -355,9 +381,11 @@ class Program:
 
     @property
     def report(self) -> ProgramReport:
+        """The tractability report of every query."""
         return ProgramReport([q.report for q in self.queries.values()])
 
     def query(self, name: str) -> Query:
+        """The query named `name` (QueryNameError, listing the queries, if there is none)."""
         if name not in self.queries:
             raise QueryNameError(f"no query named '{name}'", None,
                                  "queries: " + (", ".join(self.queries) or "(none)"))
@@ -365,6 +393,8 @@ class Program:
 
     def run(self, evidence: Any = None, queries: Iterable[str] | None = None,
             columns: Sequence[str] | None = None) -> dict[str, Result]:
+        """Every query (or those named in `queries`) on the same evidence (as `Query.run`
+        reads it), by name."""
         rows = self.evidence_rows(evidence, columns)
         names = list(queries) if queries is not None else list(self.queries)
         return {n: self.query(n).run_rows(rows) for n in names}

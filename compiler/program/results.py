@@ -23,9 +23,12 @@ class Entry:
 
     @property
     def defined(self) -> bool:
+        """True unless the entry is undefined."""
         return self.undefined is None
 
     def to_json(self) -> dict[str, Any]:
+        """{"assignment", "value"} (null and "undefined" where undefined, "argmax" after a
+        maximisation, "log" for a value beyond the double range)."""
         out: dict[str, Any] = {"assignment": self.assignment}
         out.update(self.value_json())
         return out
@@ -43,19 +46,24 @@ class Entry:
 
 @dataclass
 class ResultRow:
+    """The answer to one evidence row: one entry (a query with no free variable, `table`
+    False) or one entry per assignment of the free variables."""
     entries: list[Entry]
     table: bool              # False: a single value (no free variable)
     inconsistent: list[Any] = field(default_factory=list)   # PASP: pasp.Inconsistent
 
     @property
     def value(self) -> Any:
+        """The single value (the first entry's, for a table)."""
         return self.entries[0].value
 
     @property
     def defined(self) -> bool:
+        """True unless some entry is undefined."""
         return all(e.defined for e in self.entries)
 
     def to_json(self) -> dict[str, Any]:
+        """The row as the JSON output writes it (docs/schemas)."""
         out: dict[str, Any]
         if self.table:
             out = {"table": [e.to_json() for e in self.entries]}
@@ -68,6 +76,8 @@ class ResultRow:
 
 @dataclass
 class QueryResult:
+    """A query's answers, one `ResultRow` per evidence row, in the query's semiring, over its
+    free variables.  Prints as a table; `to_pandas`, `to_arrow` and `to_numpy` for analysis."""
     name: str
     semiring: str
     free: tuple[str, ...]
@@ -79,6 +89,7 @@ class QueryResult:
         return all(r.defined for r in self.rows)
 
     def to_json(self) -> dict[str, Any]:
+        """{"name", "semiring", "rows"} as the JSON output writes it."""
         return {"name": self.name, "semiring": self.semiring,
                 "rows": [r.to_json() for r in self.rows]}
 
@@ -87,6 +98,7 @@ class QueryResult:
         return frames.entries_table(self)
 
     def to_pandas(self) -> Any:
+        """`to_arrow` as a pandas DataFrame."""
         return self.to_arrow().to_pandas()
 
     def to_numpy(self) -> np.ndarray:

@@ -22,10 +22,10 @@ STAGE = ROOT / "build" / "docs-stage"     # mkdocs.yml: the python handler's pat
 
 # picture (under the site) -> (query file, query, extra `atlasc show` options)
 PICTURES: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "pictures/mmap-report.svg": ("examples/mmap.query", "mmap", ()),
-    "pictures/mmap_b-report.svg": ("examples/mmap.query", "mmap_b", ()),
-    "pictures/mmap-circuit.svg": ("examples/mmap.query", "mmap", ("--circuit",)),
-    "pictures/backdoor-circuit.png": ("examples/backdoor.query", "do", ("--circuit",)),
+    "img/mmap-report.svg": ("examples/mmap.query", "mmap", ()),
+    "img/mmap_b-report.svg": ("examples/mmap.query", "mmap_b", ()),
+    "img/mmap-circuit.svg": ("examples/mmap.query", "mmap", ("--circuit",)),
+    "img/mpe-circuit.png": ("examples/mmap.query", "mpe", ("--circuit",)),
 }
 
 
