@@ -30,7 +30,7 @@ from typing import Any
 
 from atlasc.compiler.api import Program, compile_string
 from atlasc.compiler.errors import QueryError
-from atlasc.compiler.program.program import QueryResult
+from atlasc.compiler.program.results import QueryResult
 
 _PROGRAMS: dict[str, Program] = {}      # per worker process: recipe key -> compiled program
 

@@ -26,8 +26,9 @@ from atlasc.compiler.errors import QueryError
 from atlasc.compiler.program import cache as program_cache
 from atlasc.compiler.sources.limits import Monitor
 from atlasc.compiler.source import decode_utf8
-from atlasc.compiler.program.program import (Entry, Program, ProgramReport, Progress, Query,
-                                       QueryReport, QueryResult, ResultRow, build)
+from atlasc.compiler.program.program import (Program, ProgramReport, Progress, Query,
+                                             QueryReport, build)
+from atlasc.compiler.program.results import Entry, QueryResult, ResultRow
 from atlasc.compiler.sources import converters
 from atlasc.compiler.sources.model import BayesNet
 

@@ -525,7 +525,9 @@ def _picture_format(out: str) -> str:
 
 def _stdout(data: str | bytes) -> None:
     if isinstance(data, bytes):
-        click.get_binary_stream("stdout").write(data)
+        sys.stdout.flush()       # click 8.5 deprecates get_binary_stream: the text stream's buffer
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
     else:
         click.echo(data, nl=False)
 

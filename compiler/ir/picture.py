@@ -189,7 +189,7 @@ def _place(g: Graph, rows: list[list[int]]) -> None:
     widths = [sum(g.boxes[i].w for i in row) + GAP_X * (len(row) - 1) for row in rows]
     g.width = max(widths, default=0) + 2 * GAP_X
     heights = [max((g.boxes[i].h for i in row), default=0) for row in rows]
-    y = LINE_H * 2 + GAP_X
+    y: float = LINE_H * 2 + GAP_X
     for row, width, height in reversed(list(zip(rows, widths, heights))):
         x = (g.width - width) / 2
         for i in row:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+from typing import Callable
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -15,7 +16,9 @@ FORMATS = ("dot", "svg", "png")
 
 def render(g: Graph, fmt: str) -> str | bytes:
     """The picture as DOT or SVG text, or PNG bytes."""
-    return {"dot": to_dot, "svg": to_svg, "png": to_png}[fmt](g)
+    draw: dict[str, Callable[[Graph], str | bytes]] = {"dot": to_dot, "svg": to_svg,
+                                                        "png": to_png}
+    return draw[fmt](g)
 
 
 def to_png(g: Graph) -> bytes:

@@ -26,6 +26,7 @@ import numpy as np
 
 from atlasc.compiler.errors import QueryError, QueryTypeError
 from atlasc.compiler.language import typed as Ty
+from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.program import frames
@@ -118,7 +119,7 @@ def run_columns(q: "Query", ev: Columns, B: int) -> ArrayResult | ArrayMarginals
         targets = q.typed.targets
         joint = evaluator().marginals_columns(q.circuit, ev, B, list(targets))
         return ArrayMarginals(q.name, targets, {v.name: joint[v] for v in targets})
-    out = _table(q, ev, B)
+    out = _table(q, q.circuit, ev, B)
     if q.inconsistent:
         out.inconsistent = _flags(q, ev, B)
     und = undefined(q.guards, q.typed.summed, ev, B, q.free)
@@ -138,7 +139,7 @@ def _flags(q: "Query", ev: Columns, B: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _table(q: "Query", ev: Columns, B: int) -> ArrayResult:
+def _table(q: "Query", c: Circuit, ev: Columns, B: int) -> ArrayResult:
     free, summed = q.free, q.typed.summed
     K = int(np.prod([v.size for v in free], dtype=np.int64))
     combos = np.asarray(list(itertools.product(*(range(v.size) for v in free))),
@@ -146,7 +147,7 @@ def _table(q: "Query", ev: Columns, B: int) -> ArrayResult:
     flat_ev = {v: np.repeat(x, K) for v, x in ev.items() if v in summed or v in free}
     flat_asg = {v: np.tile(combos[:, j], B) for j, v in enumerate(free)}
     maxed = q.argmax_vars()
-    res = evaluator().evaluate_columns(q.circuit, flat_ev, flat_asg, B * K, argmax=bool(maxed))
+    res = evaluator().evaluate_columns(c, flat_ev, flat_asg, B * K, argmax=bool(maxed))
     values = res.raw.reshape((B, K) + res.raw.shape[1:])
     am = None
     if res.argmax is not None:

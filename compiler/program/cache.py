@@ -130,11 +130,11 @@ def load(k: str) -> Any | None:
     except OSError:
         return None
     payload = unseal(data)
+    empty: tuple[list[tuple[str, str]], Any, list[tuple[Any, Any]]] = ([], None, [])
     try:
-        deps, program, linear = _Unpickler(io.BytesIO(payload)).load() if payload else \
-            (None, None, None)
+        deps, program, linear = _Unpickler(io.BytesIO(payload)).load() if payload else empty
     except Exception:           # an entry of another atlasc: rebuilt, never trusted
-        deps, program, linear = None, None, None
+        deps, program, linear = empty
     if program is None or any(file_hash(Path(p)) != h for p, h in deps):
         STATS.rejected += 1
         return None
@@ -204,7 +204,7 @@ _SET_OP, _SET_CHILDREN, _SET_ARG, _SET_SR, _SET_UID = (
     Node.__dict__[f].__set__ for f in ("op", "children", "arg", "sr", "uid"))
 
 
-def _node(op: Any, children: tuple, arg: Any, sr: Semiring, uid: int) -> Node:
+def _node(op: Any, children: tuple[Node, ...], arg: Any, sr: Semiring, uid: int) -> Node:
     """A node as the builder made it, through its slots: a cache entry holds 10^5-10^6 of
     them, and the frozen dataclass's __init__ (one object.__setattr__ per field) is 1.6x
     slower."""
@@ -217,7 +217,8 @@ def _node(op: Any, children: tuple, arg: Any, sr: Semiring, uid: int) -> Node:
     return n
 
 
-def _error(cls: type, state: dict[str, Any], args: tuple) -> BaseException:
+def _error(cls: type[BaseException], state: dict[str, Any], args: tuple[Any, ...]
+           ) -> BaseException:
     e = cls.__new__(cls)
     e.args = args
     e.__dict__.update(state)

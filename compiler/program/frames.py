@@ -141,9 +141,12 @@ def to_numpy(r: Any) -> np.ndarray:
 def entries_table(r: Any) -> pa.Table:
     """A `run` result (QueryResult) as one row per table entry: `row`, the free variables'
     values, `value` (null where undefined), `argmax.X`, `why`."""
-    row, cells, values, why = [], {f: [] for f in r.free}, [], []
+    row: list[int] = []
+    cells: dict[str, list[str]] = {f: [] for f in r.free}
+    values: list[Any] = []
+    why: list[str | None] = []
     maxed = sorted({x for rw in r.rows for e in rw.entries for x in (e.argmax or {})})
-    argmax: dict[str, list] = {x: [] for x in maxed}
+    argmax: dict[str, list[str | None]] = {x: [] for x in maxed}
     for b, rw in enumerate(r.rows, start=1):
         for e in rw.entries:
             row.append(b)

@@ -309,7 +309,7 @@ def _evaluate(q: Query, c: Circuit, rows: list[Row]) -> QueryResult:
     flat_asg: list[dict[Var, int]] = []
     counts = []
     for row in rows:
-        choices = [[row[v]] if row.get(v) is not None else range(v.size) for v in free]
+        choices = [[x] if (x := row.get(v)) is not None else range(v.size) for v in free]
         asgs = [dict(zip(free, combo)) for combo in itertools.product(*choices)]
         ev = {v: x for v, x in row.items() if x is not None and v in summed and v not in free}
         flat_ev += [ev] * len(asgs)
@@ -358,12 +358,8 @@ class Program:
     text: str
     env: Env
     models: dict[str, ModelInfo]
+    views: Views = field(repr=False)       # the views its queries need (views.py)
     queries: dict[str, Query] = field(default_factory=dict)
-    views: Views = field(default=None, repr=False)   # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        if self.views is None:
-            self.views = Views(self.models, strict=True)
 
     @property
     def variables(self) -> dict[str, Var]:

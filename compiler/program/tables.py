@@ -78,7 +78,7 @@ def count_rows(path: str | Path, fmt: str | None = None) -> int | None:
 
 
 # ---- files --------------------------------------------------------------------------------------
-class Errors(list):
+class Errors(list[QueryError]):
     """The mistakes of one table, all reported at once (at most MAX; then reading stops)."""
     MAX = 20
 
@@ -87,7 +87,8 @@ class Errors(list):
         return len(self) >= self.MAX
 
     def raise_all(self) -> None:
-        raise_all(sorted(self, key=_position))
+        errors = sorted(self, key=_position)
+        raise_all(errors)
 
 
 def _position(e: QueryError) -> tuple[int, int]:

@@ -190,10 +190,10 @@ def undefined(guards: Sequence[Guard], summed: frozenset[Var], ev: Columns, B: i
     for i, f in enumerate(failed):
         if set(f.on) <= set(free):
             idx = cell_index(f.on, combos[:, [free.index(v) for v in f.on]])
-            hit = f.fail[:, idx]
+            hit: np.ndarray = f.fail[:, idx]
             at.append(idx)
         else:
-            hit = np.repeat(f.fail.any(axis=1)[:, None], len(combos), axis=1)
+            hit = np.repeat(np.asarray(f.fail.any(axis=1))[:, None], len(combos), axis=1)
             at.append(None)
         which = np.where((which < 0) & hit, i, which)
         mask |= hit

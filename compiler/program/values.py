@@ -23,8 +23,11 @@ from atlasc.compiler.ir.variables import Var
 
 def value_index(v: Var, x: Any) -> int | None:
     """The index of the domain value `x` names; None if `x` is unobserved."""
-    if _unobserved(x):
-        return None
+    return None if _unobserved(x) else observed_index(v, x)
+
+
+def observed_index(v: Var, x: Any) -> int:
+    """The index of the domain value `x` names (`x` is not unobserved)."""
     if isinstance(x, (bool, np.bool_)):
         if v.is_bool:
             return int(bool(x))
@@ -96,5 +99,6 @@ def index_array(vs: list[Var], values: Any) -> np.ndarray:
             if _unobserved(x):
                 out[i, j] = -1
             else:
-                out[i, j] = seen[key] if key in seen else seen.setdefault(key, value_index(v, x))
+                out[i, j] = seen[key] if key in seen else \
+                    seen.setdefault(key, observed_index(v, x))
     return out
