@@ -44,6 +44,17 @@ def test_refused_operator_is_red_and_names_the_fix() -> None:
     assert "color=\"#cf222e\"" in picture.to_dot(g)
 
 
+def test_operator_boxes_give_the_sizes_the_text_report_gives() -> None:
+    """|C| is counted lazily (Step.edges): a picture drawn before the text report must count it."""
+    for name in ("mmap", "mmap_b"):
+        q = _query(name)
+        g = picture.operator_graph(q.report.step, q.report.headline())
+        drawn = [line.split("|C|=")[1] for b in g.boxes for line in b.lines if "|C|=" in line]
+        text = q.report.render()
+        assert drawn and all(f"|C|={n}]" in text for n in drawn), (drawn, text)
+        assert "0" not in drawn
+
+
 def test_large_circuits_are_summarised_by_layer() -> None:
     c = _query("mmap").circuit
     g = picture.circuit_graph(c, max_drawn=5)

@@ -79,7 +79,7 @@ def _steps(step: Step) -> list[Step]:
 
 def _step_lines(s: Step) -> list[str]:
     scope = "{" + ", ".join(s.scope) + "}"
-    out = [s.label, f"{s.semiring} over {scope}" + (f", |C|={s.size}" if s.ok else "")]
+    out = [s.label, f"{s.semiring} over {scope}" + (f", |C|={s.edges}" if s.ok else "")]
     out += [s.condition] if s.condition else []
     if s.failure:
         out += [f"missing: {s.failure['property']}", f"fix: {s.failure['fix']}"]
