@@ -36,9 +36,11 @@ def __getattr__(name: str) -> Any:
     does not pay for the whole front end (sympy among it) when it does not need it."""
     if name in _API:
         return getattr(importlib.import_module("atlasc.compiler.api"), name)
+    if name == "fit":       # parameter learning (compiler/learn, docs/learning.md)
+        return importlib.import_module("atlasc.compiler.learn").fit
     raise AttributeError(f"module 'atlasc' has no attribute {name!r}")
 
-__all__ = ["__version__", "compile_file", "compile_string", "from_pgmpy", "from_pyagrum",
+__all__ = ["__version__", "fit", "compile_file", "compile_string", "from_pgmpy", "from_pyagrum",
            "Network", "Program", "Query", "ProgramReport", "QueryReport", "QueryResult",
            "ResultRow", "Entry", "AtlasError", "QueryError",
            "SourceError", "StructuralPropertyError"]

@@ -37,6 +37,7 @@ from atlasc import dask as adask
 from atlasc.compiler.program import problog as P
 from atlasc.compiler.ir import picture
 from atlasc.compiler.ir.raster import FORMATS, render
+from atlasc.compiler import fitcli
 
 LOG = logging.getLogger("atlasc")
 EXIT_USER, EXIT_INTRACTABLE, EXIT_INTERNAL, EXIT_UNDEFINED = 2, 3, 4, 5
@@ -530,6 +531,9 @@ def _stdout(data: str | bytes) -> None:
         sys.stdout.buffer.flush()
     else:
         click.echo(data, nl=False)
+
+
+main.add_command(fitcli.command(_guard, _console, shared_options))   # atlasc fit (learning)
 
 
 if __name__ == "__main__":

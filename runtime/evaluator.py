@@ -52,9 +52,9 @@ def evaluate_columns(c: Circuit, evidence: Columns, assignment: Columns, rows: i
     return llvm.evaluate_columns(c, evidence, assignment, rows, argmax)
 
 
-def marginals_columns(c: Circuit, evidence: Columns, rows: int, vars: Sequence[Var]
-                      ) -> dict[Var, np.ndarray]:
-    return llvm_marginals.marginals_columns(c, evidence, rows, vars)
+def marginals_columns(c: Circuit, evidence: Columns, rows: int, vars: Sequence[Var],
+                      weights: dict[Var, np.ndarray] | None = None) -> dict[Var, np.ndarray]:
+    return llvm_marginals.marginals_columns(c, evidence, rows, vars, weights)
 
 
 # ---- the program cache: linear programs made once, kept with the compiled program -------------

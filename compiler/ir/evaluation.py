@@ -35,9 +35,12 @@ class Evaluator(Protocol):
                   ) -> dict[Var, np.ndarray]:
         """P(X = x, e) for every X in `vars`, arrays (rows, |dom X|)."""
 
-    def marginals_columns(self, c: Circuit, evidence: Columns, rows: int, vars: Sequence[Var]
+    def marginals_columns(self, c: Circuit, evidence: Columns, rows: int, vars: Sequence[Var],
+                          weights: dict[Var, np.ndarray] | None = None
                           ) -> dict[Var, np.ndarray]:
-        """The same with evidence as columns."""
+        """The same with evidence as columns; `weights` (Var -> vector over its domain)
+        scales every leaf of those variables for this call (soft evidence, the same for all
+        rows), without compiling the circuit again (the parameters of EM, compiler/learn)."""
 
     def prepare(self, c: Circuit, argmax: bool = False, keep: bool = False) -> Any:
         """Make c ready to run in a mode now, not at its first run; return what was made

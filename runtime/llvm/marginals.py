@@ -10,6 +10,8 @@ decomposable prob circuit the root is linear in each input leaf, so for every va
 oracle, which also states what is returned for observed variables)."""
 from __future__ import annotations
 
+import dataclasses
+import weakref
 from typing import Sequence
 
 import numpy as np
@@ -20,7 +22,8 @@ from atlasc.compiler.semirings import PROB
 from atlasc.runtime.llvm.engine import engine
 from atlasc.runtime.llvm.linear import Program
 from atlasc.runtime.llvm.opcodes import LEAF
-from atlasc.runtime.llvm.run import Columns, Compiled, array_codes, compiled, ptr, rows_to_columns
+from atlasc.runtime.llvm.run import (KEEP_TILE_BYTES, Columns, Compiled, array_codes, compiled,
+                                     ptr, rows_to_columns)
 from atlasc.runtime.reference import Row
 
 
@@ -31,20 +34,68 @@ def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]
     return marginals_columns(c, rows_to_columns(prog, rows, len(rows)), len(rows), vars)
 
 
-def marginals_columns(c: Circuit, ev: Columns, B: int, vars: Sequence[Var]
-                      ) -> dict[Var, np.ndarray]:
-    """ev: Var -> int array (B,), -1 where unobserved."""
+def marginals_columns(c: Circuit, ev: Columns, B: int, vars: Sequence[Var],
+                      weights: dict[Var, np.ndarray] | None = None) -> dict[Var, np.ndarray]:
+    """ev: Var -> int array (B,), -1 where unobserved.  weights: Var -> vector (|dom X|,)
+    that scales every leaf of X elementwise for this call (soft evidence, the same for every
+    row): the program is the circuit's own, with those leaves' weight blocks unshared and
+    rewritten in place, so new weights cost no linearisation."""
     if c.sr != PROB:
         raise ValueError(f"marginals need a prob circuit, not {c.sr.name}")
-    comp = compiled(c, False, keep=True)
+    comp = _soft(c, frozenset(weights)) if weights else compiled(c, False, keep=True)
     p = comp.prog
     rsid = int(p.sr_id[p.root])
-    leaves = _input_leaves(p, rsid, vars)
     E = array_codes(p, ev, {}, B)
     out = {v: np.empty((B, v.size)) for v in vars}
     with comp.lock:
-        _passes(comp, rsid, leaves, E, out)
+        if weights:
+            _reweigh(p, rsid, weights)
+        _passes(comp, rsid, _input_leaves(p, rsid, vars), E, out)
     return out
+
+
+# ---- soft weights: the leaves of some variables scaled per call ---------------------------------
+_SOFT: "weakref.WeakKeyDictionary[Circuit, dict[frozenset[Var], Compiled]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def _soft(c: Circuit, vs: frozenset[Var]) -> Compiled:
+    """The keep program of c with a weight block of its own for every leaf over `vs` (blocks
+    are shared by equal weights otherwise); its original weights are kept in `soft_base`."""
+    per = _SOFT.setdefault(c, {})
+    if vs not in per:
+        p = compiled(c, False, keep=True).prog
+        rsid = int(p.sr_id[p.root])
+        vidx = {v: i for i, v in enumerate(p.vars)}
+        wbase, W = p.wbase.copy(), p.weights[rsid]
+        grow, base = [W], {}
+        at = len(W)
+        for v in vs:
+            rows = [vidx[v], len(p.vars) + vidx[v]] if v in vidx else []
+            idx = np.flatnonzero((p.op == LEAF) & (p.sr_id == rsid) & np.isin(p.lrow, rows))
+            base[v] = (idx, W[p.wbase[idx][:, None] + np.arange(v.size)[None, :], 0].copy())
+            wbase[idx] = at + (v.size + 2) * np.arange(len(idx), dtype=np.int32)
+            at += (v.size + 2) * len(idx)
+            grow.append(np.zeros(((v.size + 2) * len(idx), W.shape[1]), W.dtype))
+        ws = list(p.weights)
+        ws[rsid] = np.concatenate(grow)
+        sp = dataclasses.replace(p, wbase=wbase, weights=ws)
+        sp.soft_base = base     # type: ignore[attr-defined]
+        per[vs] = Compiled(sp, KEEP_TILE_BYTES, 1)
+    return per[vs]
+
+
+def _reweigh(p: Program, rsid: int, weights: dict[Var, np.ndarray]) -> None:
+    """Write each soft leaf's block (w * s, sum, 0) in place (the kernels hold its address)."""
+    W = p.weights[rsid][:, 0]
+    for v, (idx, w0) in p.soft_base.items():     # type: ignore[attr-defined]
+        s = np.asarray(weights[v], dtype=float)
+        if s.shape != (v.size,):
+            raise ValueError(f"weights of {v.name} need shape ({v.size},), got {s.shape}")
+        w = w0 * s[None, :]
+        block = np.concatenate([w, w.sum(axis=1, keepdims=True), np.zeros((len(idx), 1))],
+                               axis=1)
+        W[p.wbase[idx][:, None] + np.arange(v.size + 2)[None, :]] = block
 
 
 def _passes(comp: Compiled, rsid: int, leaves: dict[Var, tuple[np.ndarray, np.ndarray]],
@@ -57,6 +108,10 @@ def _passes(comp: Compiled, rsid: int, leaves: dict[Var, tuple[np.ndarray, np.nd
     grad = np.empty((p.nslots[rsid], 1, t.T))
     touched = np.empty(p.nslots[rsid], np.int8)
     tmp = np.empty(2 * t.T)
+    gather: _Gather | None = _Gather(leaves)
+    dense = {v: lw for v, lw in leaves.items() if v not in gather.cols}
+    if not gather.cols:
+        gather = None
     for r0 in range(0, B, t.T):
         n = min(t.T, B - r0)
         t.E[:, :n] = E[:, r0:r0 + n]
@@ -66,9 +121,43 @@ def _passes(comp: Compiled, rsid: int, leaves: dict[Var, tuple[np.ndarray, np.nd
         grad[p.slot[p.root], 0, :n] = 1.0
         back(p.n, ptr(p.op), ptr(p.sr_id), rsid, ptr(p.slot), ptr(p.cptr), ptr(p.cslot),
              ptr(t.bufs[rsid]), ptr(grad), n, t.T, ptr(tmp), ptr(touched))
-        for v, (slots, w) in leaves.items():
+        if gather is not None:
+            gather.run(grad, touched, r0, n, out)
+        for v, (slots, w) in dense.items():
             g = np.where(touched[slots, None] != 0, grad[slots, 0, :n], 0.0)
             out[v][r0:r0 + n] = g.T @ w
+
+
+class _Gather:
+    """The variables whose leaves each weigh one value, each a different one (indicators,
+    the parameter leaves of compiler/learn): their marginals are one gather of derivatives
+    for all of them per tile, not a matrix product per variable."""
+
+    def __init__(self, leaves: dict[Var, tuple[np.ndarray, np.ndarray]]) -> None:
+        self.slots, self.pos, self.val, self.cols = [], [], [], {}
+        at = 0
+        for v, (slots, w) in leaves.items():
+            nz = w != 0
+            col, keep = nz.argmax(axis=1), nz.any(axis=1)
+            if (nz.sum(axis=1) > 1).any() or len(np.unique(col[keep])) != int(keep.sum()):
+                continue
+            self.slots.append(slots[keep])
+            self.pos.append(at + col[keep])
+            self.val.append(w[keep, col[keep]])
+            self.cols[v] = (at, at + v.size)
+            at += v.size
+        self.width = at
+        if self.cols:
+            self.S, self.P = np.concatenate(self.slots), np.concatenate(self.pos)
+            self.V = np.concatenate(self.val)[:, None]
+
+    def run(self, grad: np.ndarray, touched: np.ndarray, r0: int, n: int,
+            out: dict[Var, np.ndarray]) -> None:
+        g = np.where(touched[self.S, None] != 0, grad[self.S, 0, :n], 0.0) * self.V
+        buf = np.zeros((n, self.width))
+        buf[:, self.P] = g.T
+        for v, (a, b) in self.cols.items():
+            out[v][r0:r0 + n] = buf[:, a:b]
 
 
 def _input_leaves(p: Program, rsid: int, vars: Sequence[Var]
