@@ -16,7 +16,7 @@ from typing import Any, Callable
 import click
 
 from atlasc.compiler.errors import QueryError
-from atlasc.compiler.learn import INITS, UNSEEN, Fit, Iteration, fit
+from atlasc.compiler.learn import INITS, UNSEEN, Fit, Iteration, ProbLogFit, fit
 
 DATA_FORMATS = ("csv", "parquet", "arrow", "jsonl")
 
@@ -26,10 +26,12 @@ def command(guard: Callable[..., Any], console: Callable[[], Any],
     @click.command(name="fit")
     @click.argument("model", type=click.Path(dir_okay=False))
     @click.option("--data", required=True, type=click.Path(dir_okay=False), metavar="ROWS",
-                  help="Training rows (CSV, Parquet, Arrow, JSON lines); empty cells, ?, NA "
-                  "and nulls are missing.")
+                  help="Training rows (CSV, Parquet, Arrow, JSON lines; empty cells, ?, NA "
+                  "and nulls are missing), or ProbLog examples (evidence/2 facts, examples "
+                  "separated by ---).")
     @click.option("-o", "--out", type=click.Path(dir_okay=False), metavar="FILE",
-                  help="Write the fitted model here (.bif for a network; without it: stdout).")
+                  help="Write the fitted model here (.bif for a network, .pl for a ProbLog "
+                  "program; without it: stdout).")
     @click.option("--model", "model_name", metavar="NAME",
                   help="The network of a .query file to fit (if it declares several).")
     @click.option("--format", "fmt", type=click.Choice(DATA_FORMATS),
@@ -53,8 +55,9 @@ def command(guard: Callable[..., Any], console: Callable[[], Any],
     def fit_cmd(model: str, data: str, out: str | None, model_name: str | None,
                 fmt: str | None, pseudo_count: float, tol: float, max_iter: int, init: str,
                 seed: int, unseen: str, as_json: bool) -> int:
-        """Fit the parameters of MODEL (a network, a .query file's network) to rows:
-        closed-form counts for complete rows, EM on one compiled circuit otherwise."""
+        """Fit the parameters of MODEL (a network, a .query file's network, a ProbLog
+        program's t(_) probabilities) to rows: closed-form counts for complete rows, EM on one
+        compiled circuit otherwise."""
         if out is not None:
             _protect(Path(out), [Path(model), Path(data)])
         con = console()
@@ -85,14 +88,17 @@ def _shower(quiet: bool) -> Callable[[Iteration], None] | None:
     return show
 
 
-def summary_json(f: Fit) -> str:
-    return json.dumps({
-        "model": f.model.name, "method": f.method, "rows": f.rows,
-        "complete_rows": f.complete_rows, "iterations": f.iterations,
-        "converged": f.converged, "log_likelihood": f.log_likelihood,
-        "history": [{"iteration": it.number, "log_likelihood": it.log_likelihood,
-                     "objective": it.objective, "seconds": it.seconds} for it in f.history],
-        "unseen": [u.describe() for u in f.unseen]}, indent=2)
+def summary_json(f: Fit | ProbLogFit) -> str:
+    common = {"method": f.method, "iterations": f.iterations, "converged": f.converged,
+              "log_likelihood": f.log_likelihood,
+              "history": [{"iteration": it.number, "log_likelihood": it.log_likelihood,
+                           "objective": it.objective, "seconds": it.seconds}
+                          for it in f.history]}
+    if isinstance(f, ProbLogFit):
+        return json.dumps({"program": True, "examples": f.examples, **common,
+                           "kept": f.kept}, indent=2)
+    return json.dumps({"model": f.model.name, "rows": f.rows, "complete_rows": f.complete_rows,
+                       **common, "unseen": [u.describe() for u in f.unseen]}, indent=2)
 
 
 def _protect(out: Path, inputs: list[Path]) -> None:

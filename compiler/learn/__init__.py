@@ -13,12 +13,14 @@ disjunctions, learnt from interpretations; compiler/learn/problog.py).  docs/lea
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, Callable
 
 from atlasc.compiler.api import compile_file
 from atlasc.compiler.errors import QueryError
 from atlasc.compiler.learn.bayes import INITS, Fit, Iteration, fit_bayes
 from atlasc.compiler.learn.data import read_rows
+from atlasc.compiler.learn import problog as lp
 from atlasc.compiler.learn.estimate import UNSEEN
 from atlasc.compiler.sources import load_model
 from atlasc.compiler.sources.model import BayesNet
@@ -29,7 +31,7 @@ NETWORK_SUFFIXES = (".bif", ".bif.gz", ".uai", ".uai.gz", ".xml", ".xmlbif")
 def fit(model: Any, data: Any, *, model_name: str | None = None, pseudo_count: float = 0.0,
         tol: float = 1e-8, max_iter: int = 100, init: str = "random", seed: int = 0,
         unseen: str = "uniform", progress: Callable[[Iteration], None] | None = None,
-        fmt: str | None = None) -> Fit:
+        fmt: str | None = None) -> "Fit | lp.ProbLogFit":
     """Fit the parameters of `model` to the rows of `data` (a file or a table from Python).
     Complete rows of a network are counted in closed form; missing values (or variables with
     no column) run EM on one compiled circuit until the objective gains no more than `tol`
@@ -37,6 +39,10 @@ def fit(model: Any, data: Any, *, model_name: str | None = None, pseudo_count: f
     Laplace).  `init`: EM's start (random: seeded Dirichlet rows; uniform; model: the file's
     own parameters).  `unseen`: what a parent configuration without data gets when α = 0
     (uniform, or error)."""
+    if isinstance(model, (str, os.PathLike)) and os.fspath(model).endswith(".pl"):
+        return lp.fit_problog(Path(model), data, pseudo_count=pseudo_count, tol=tol,
+                              max_iter=max_iter, init=init, seed=seed, progress=progress,
+                              fmt=fmt)
     bn = network(model, model_name)
     what = f"{os.fspath(model)}" if isinstance(model, (str, os.PathLike)) else \
         f"the network {bn.name}".strip()
@@ -80,4 +86,6 @@ def _query_model(path: str, name: str | None) -> BayesNet:
     return BayesNet(bn.variables, bn.cpts, bn.name or name, bn.file, bn.decl_lines)
 
 
-__all__ = ["INITS", "UNSEEN", "Fit", "Iteration", "fit", "network"]
+ProbLogFit = lp.ProbLogFit
+
+__all__ = ["INITS", "UNSEEN", "Fit", "Iteration", "ProbLogFit", "fit", "network"]
