@@ -285,7 +285,8 @@ def fit_problog(path: Path, data: Any, *, pseudo_count: float = 0.0, tol: float 
     ev = _evidence_columns(m, exs)
     history: list[Iteration] = []
     stats, it = _iteration(m, ev, len(exs), theta, pseudo_count, 0, history, progress)
-    converged, kept = False, []
+    converged = False
+    kept: list[str] = []
     for t in range(1, max_iter + 1):
         theta, kept = _m_step(m.clauses, stats, theta, len(exs), pseudo_count)
         stats, nxt = _iteration(m, ev, len(exs), theta, pseudo_count, t, history, progress)

@@ -108,10 +108,9 @@ def _passes(comp: Compiled, rsid: int, leaves: dict[Var, tuple[np.ndarray, np.nd
     grad = np.empty((p.nslots[rsid], 1, t.T))
     touched = np.empty(p.nslots[rsid], np.int8)
     tmp = np.empty(2 * t.T)
-    gather: _Gather | None = _Gather(leaves)
-    dense = {v: lw for v, lw in leaves.items() if v not in gather.cols}
-    if not gather.cols:
-        gather = None
+    every = _Gather(leaves)
+    dense = {v: lw for v, lw in leaves.items() if v not in every.cols}
+    gather = every if every.cols else None
     for r0 in range(0, B, t.T):
         n = min(t.T, B - r0)
         t.E[:, :n] = E[:, r0:r0 + n]
