@@ -1,6 +1,6 @@
 """ProbLog's learning from interpretations: the `t(_)` probabilities of a program, by EM.
 
-    t(0.3)::burglary.  0.2::earthquake.  t(_)::alarm :- burglary.  t(_)::a; t(_)::b.
+    t(0.25)::burglary.  0.2::earthquake.  t(_)::alarm :- burglary.  t(_)::a; t(_)::b.
 
 Each example is a partial interpretation (atoms observed true or false).  A learnable clause k
 (its heads ground) becomes independent choices c_k_j (one Boolean fact, or one annotated
@@ -101,7 +101,7 @@ def parse(text: str, file: str) -> list[Any]:
             out.append(cl)
     if not any(isinstance(c, Learnable) for c in out):
         raise QueryError(f"{file}: no t(_) probability to learn", None,
-                         "mark a learnable probability as t(_) (or t(0.3), its start)")
+                         "mark a learnable probability as t(_) (or t(0.25), its start)")
     return out
 
 
