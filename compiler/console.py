@@ -14,7 +14,7 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, TextIO
 
 from tqdm import tqdm
 
@@ -60,7 +60,7 @@ class Console:
                     desc=what, file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
-class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+class _Stderr(logging.StreamHandler[TextIO]):
     """Log lines to whatever sys.stderr is when they are written."""
 
     @property

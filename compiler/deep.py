@@ -33,22 +33,23 @@ def deep(fn: Callable[[], T], depth: int = MAX_DEPTH) -> T:
     if getattr(_local, "inside", False) or \
             (depth + 1) * FRAMES_PER_LEVEL + RESERVE < sys.getrecursionlimit():
         return fn()
-    box: dict[str, object] = {}
+    value: list[T] = []
+    error: list[BaseException] = []
 
     def body() -> None:
         _local.inside = True
         try:
-            box["value"] = fn()
+            value.append(fn())
         except RecursionError:
-            box["error"] = LimitExceeded(
+            error.append(LimitExceeded(
                 f"the input nests more deeply than this compiler can follow "
-                f"(about {MAX_DEPTH} levels)", hint="flatten the expression")
+                f"(about {MAX_DEPTH} levels)", hint="flatten the expression"))
         except BaseException as e:    # handed to the caller's thread, re-raised there
-            box["error"] = e
+            error.append(e)
     _run_thread(body)
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]  # type: ignore[return-value]
+    if error:
+        raise error[0]
+    return value[0]
 
 
 def _run_thread(body: Callable[[], None]) -> None:

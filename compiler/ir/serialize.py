@@ -120,10 +120,10 @@ def _vtree_json(t: Vtree) -> list[Any]:
     out: list[Any] = []
     pos: dict[int, int] = {}
     for s in t._postorder():
-        if s.is_leaf:
-            out.append({"var": s.var.name})  # type: ignore[union-attr]
+        if s.var is not None:
+            out.append({"var": s.var.name})
         else:
-            out.append({"left": pos[id(s.left)], "right": pos[id(s.right)]})
+            out.append({"left": pos[id(s.children[0])], "right": pos[id(s.children[1])]})
         pos[id(s)] = len(out) - 1
     return out
 
@@ -155,9 +155,9 @@ def from_json(d: dict[str, Any], builder: Builder | None = None, *,
 
 
 def _mapping_table(ms: MappingTable) -> list[Mapping]:
-    if isinstance(ms, dict):
+    if isinstance(ms, TMapping):
         return list(ms.values())
-    return list(ms)  # type: ignore[arg-type]
+    return list(ms)
 
 
 class _Reader:

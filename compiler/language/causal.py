@@ -166,8 +166,8 @@ def frontdoor_violation(parents: Graph, X: frozenset[Var], Y: frozenset[Var],
 
 def _chain(desc: dict[Var, Var | None], z: Var) -> list[Var]:
     path = [z]
-    while desc[path[-1]] is not None:
-        path.append(desc[path[-1]])  # type: ignore[arg-type]
+    while (nxt := desc[path[-1]]) is not None:
+        path.append(nxt)
     return path[::-1]
 
 

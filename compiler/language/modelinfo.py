@@ -94,8 +94,8 @@ def options(env: Env, opts: tuple[A.Option, ...], scope: frozenset[Var]) -> adap
         if o.key.text == "constrained" or word == "constrained":
             constrained = _option_vars(env, o, scope)
             sets.append((frozenset(constrained), o))
-        elif word is not None and o.key.text == "vtree":
-            kind = _vtree_kind(o.arg)  # type: ignore[arg-type]
+        elif o.arg is not None and o.key.text == "vtree":
+            kind = _vtree_kind(o.arg)
             if o.vars is not None:
                 constrained = _option_vars(env, o, scope)
                 sets.append((frozenset(constrained), o))

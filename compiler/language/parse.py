@@ -214,7 +214,7 @@ def _items(children: list[Any]) -> list[Any]:
 
 
 @v_args(meta=True)
-class _ToAst(Transformer_NonRecursive):  # type: ignore[type-arg]
+class _ToAst(Transformer_NonRecursive[Token, Any]):
     """Spans are made from character offsets: `base` is where the parsed chunk starts."""
 
     def __init__(self, lines: Lines, base: int = 0) -> None:

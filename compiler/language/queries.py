@@ -127,7 +127,7 @@ def meu(call: Call) -> Ty.T:
              "utilities are additive: the product of (1, u_i) is (1, sum u_i)")
     pe = call.product(call.map("lift", t), u)
     eu = call.map("eu", call.sum(t.vars - D, pe))
-    return noted(call, _label(call, "utility " + u.name), notes,  # type: ignore[attr-defined]
+    return noted(call, _label(call, "utility " + call.extra("utility").names[0].text), notes,
                  call.sum(D, eu), total(call, t),     # p(e) = 0: E[U | e] is undefined
                  wants=(D,))
 

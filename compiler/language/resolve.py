@@ -105,10 +105,15 @@ def resolve(module: A.Module, base_dir: Path, diag: Diagnostics) -> Env:
 
 
 def _declare_stmt(env: Env, stmt: A.ModelDecl | A.MappingDecl | A.QueryDecl) -> None:
-    kind, table = {A.ModelDecl: ("model", env.models), A.MappingDecl: ("mapping",
-                   env.mappings), A.QueryDecl: ("query", env.queries)}[type(stmt)]
-    _declare(env, stmt.name, kind)
-    table[stmt.name.text] = stmt  # type: ignore[index]
+    if isinstance(stmt, A.ModelDecl):
+        _declare(env, stmt.name, "model")
+        env.models[stmt.name.text] = stmt
+    elif isinstance(stmt, A.MappingDecl):
+        _declare(env, stmt.name, "mapping")
+        env.mappings[stmt.name.text] = stmt
+    else:
+        _declare(env, stmt.name, "query")
+        env.queries[stmt.name.text] = stmt
 
 
 def _declare(env: Env, name: A.Name, kind: str) -> bool:

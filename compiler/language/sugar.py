@@ -302,17 +302,15 @@ def _causal(call: Call, which: str, cost: str, result: Ty.T, p: Ty.T,
     """Check the graphical criterion where the operand is a Bayesian network (a violation is
     an error naming the open path), and say in the report what was checked."""
     X, Y, Z = call.groups
-    graph, why = network_graph(call)
+    graph, name = network_graph(call)
     if graph is None:
-        note = f"the {which} criterion was not checked: {why} (graph unknown)"
+        note = f"the {which} criterion was not checked: {name} (graph unknown)"
     else:
         bad = CRITERIA[which](graph, X, Y, Z)
         if bad is not None:
             raise call.fail(f"{fmt_vars(Z)} does not satisfy the {which} criterion in the "
-                            f"graph of {call.operand.name}: {bad}",  # type: ignore[attr-defined]
-                            2, _criterion_hint(which, graph, X, Y))
-        note = (f"the {which} criterion holds in the graph of "
-                f"{call.operand.name}")  # type: ignore[attr-defined]
+                            f"graph of {name}: {bad}", 2, _criterion_hint(which, graph, X, Y))
+        note = f"the {which} criterion holds in the graph of {name}"
     pxz = call.sum(Y, p)
     check = Ty.TCheck(pxz, which, X, _effect_hint(call))
     # the positivity check also finds the rows whose evidence has probability 0 (p(X, Z) = 0)
@@ -329,13 +327,15 @@ def _effect_hint(call: Call) -> str:
 
 
 def network_graph(call: Call) -> tuple[dict[Var, tuple[Var, ...]] | None, str]:
+    """The operand's graph (child -> parents) and the network's name; None and why not, where
+    the operand is not a Bayesian network."""
     t = call.operand
     if not isinstance(t, Ty.TModel):
         return None, "the operand is an expression, not a Bayesian network model"
     info = call.checker.models[t.name]
     if info.parents is None:
         return None, f"{t.name} is a {info.kind} model, not a Bayesian network"
-    return info.parents, ""
+    return info.parents, t.name
 
 
 def _criterion_hint(which: str, graph: dict[Var, tuple[Var, ...]], X: frozenset[Var],

@@ -24,7 +24,7 @@ from atlasc.compiler.ir.report import Step
 from atlasc.compiler.ir.facts import Fact, How, Kind, Prop, carry, xdet
 from atlasc.compiler.properties.establish import establish
 from atlasc.compiler.ir.evaluation import evaluator
-from atlasc.compiler.properties.factors import single_factor_violation
+from atlasc.compiler.properties.factors import Passes, single_factor_violation
 
 
 def apply_mapping(c: Circuit, tau: Mapping, label: str | None = None) -> Circuit:
@@ -60,7 +60,7 @@ def _check(c: Circuit, tau: Mapping, step: Step) -> None:
         step.condition = "tau is a homomorphism: no condition on C (3.3)"
         return
     if not p.multiplicative and tau.passes is not None and p.zero_preserving:
-        return _check_single_factor(c, tau, step)
+        return _check_single_factor(c, tau.passes, step)
     if not p.multiplicative:
         why = "not multiplicative" if p.multiplicative is False else "multiplicativity undecided"
         fail(step, f"a homomorphism or a multiplicative mapping ({tau.label} is {why})", None,
@@ -80,7 +80,7 @@ def _check(c: Circuit, tau: Mapping, step: Step) -> None:
              + (" (undecided)" if f.holds is None else ""), f, _fix_det(c), step.label, (c,))
 
 
-def _check_single_factor(c: Circuit, tau: Mapping, step: Step) -> None:
+def _check_single_factor(c: Circuit, passes: Passes, step: Step) -> None:
     """tau is not multiplicative but passes some values (e.g. the SDP threshold passes the
     diagonal pairs): exact when C is deterministic on its variables and every product has at
     most one factor tau does not pass (compiler/properties/factors.py, docs/atlas.md §3.3)."""
@@ -92,7 +92,7 @@ def _check_single_factor(c: Circuit, tau: Mapping, step: Step) -> None:
                       "assignment)")
     if not f.holds:
         fail(step, f"{f.prop} of {c.name or 'the operand'}", f, _fix_det(c), step.label, (c,))
-    w = single_factor_violation(c, tau.passes)  # type: ignore[arg-type]
+    w = single_factor_violation(c, passes)
     if w is not None:
         fail(step, "at most one factor per product that the mapping does not pass",
              Fact(xdet(c.vars), False, How.VERIFIED, "", w),

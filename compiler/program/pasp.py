@@ -5,7 +5,7 @@ compiler/language/pasp.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, SupportsFloat
 
 from atlasc.compiler.errors import QueryTypeError
 from atlasc.compiler.ir.circuit import Circuit
@@ -74,10 +74,10 @@ def flags(q: "Query", lower: Callable[[Ty.T], Circuit]) -> list[Flag]:
     return out
 
 
-def _mass(consistent: object) -> float:
+def _mass(consistent: SupportsFloat) -> float:
     """1 - P(consistent), to 12 decimals (a sum of weights that is 1 in exact arithmetic may
     come out as 1 - 1e-16)."""
-    return max(0.0, round(1.0 - float(consistent), 12))  # type: ignore[arg-type]
+    return max(0.0, round(1.0 - float(consistent), 12))
 
 
 def inconsistent(fs: list[Flag], rows: "list[Row]") -> list[list[Inconsistent]]:

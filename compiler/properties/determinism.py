@@ -47,7 +47,7 @@ def check_deterministic(c: Circuit, X: frozenset[Var] | None = None,
                         limit: int = DEFAULT_LIMIT) -> DetResult:
     """X=None: full determinism.  Otherwise X-determinism (X is intersected with vars(c))."""
     full = X is None
-    Xs = frozenset(c.vars) if full else frozenset(X) & c.vars  # type: ignore[arg-type]
+    Xs = frozenset(c.vars) if X is None else frozenset(X) & c.vars
     if not full and not Xs:
         return DetResult(True, None, "structural")
     todo = [n for n in c.nodes() if n.op is Op.SUM and (full or c.scope(n) & Xs)]

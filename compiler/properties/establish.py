@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.properties.determinism import check_deterministic
-from atlasc.compiler.ir.facts import DET, Fact, How, Kind, Prop, carry, xdet
+from atlasc.compiler.ir.facts import DET, Fact, How, Kind, Prop, Violation, carry, xdet
 from atlasc.compiler.properties.structural import (check_decomposable, check_smooth,
                                             check_structured)
 
@@ -55,5 +55,5 @@ def _verify(c: Circuit, prop: Prop) -> Fact:
     return Fact(prop, res.holds, How.VERIFIED, f"checked ({res.route})", res.witness)
 
 
-def _from_violation(prop: Prop, v: object) -> Fact:
-    return Fact(prop, v is None, How.VERIFIED, "checked", v)  # type: ignore[arg-type]
+def _from_violation(prop: Prop, v: Violation | None) -> Fact:
+    return Fact(prop, v is None, How.VERIFIED, "checked", v)

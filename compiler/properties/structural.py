@@ -77,10 +77,11 @@ def _prod_respects(c: Circuit, n: Node, vt: Vtree) -> Violation | None:
         t = vt.lca(union)
         if t.is_leaf:
             return Violation("structured-decomposable", n, "children share a variable")
-        left = [s for s in scopes if s <= t.left.vars]  # type: ignore[union-attr]
-        right = [s for s in scopes if s <= t.right.vars]  # type: ignore[union-attr]
+        lt, rt = t.children
+        left = [s for s in scopes if s <= lt.vars]
+        right = [s for s in scopes if s <= rt.vars]
         if len(left) + len(right) != len(scopes):
-            bad = next(s for s in scopes if not (s <= t.left.vars or s <= t.right.vars))  # type: ignore[union-attr]
+            bad = next(s for s in scopes if not (s <= lt.vars or s <= rt.vars))
             return Violation("structured-decomposable", n,
                              f"a child with scope {fmt_vars(bad)} straddles vtree node "
                              f"{t!r}", (("children scopes", tuple(map(fmt_vars, scopes))),))

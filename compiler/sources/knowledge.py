@@ -208,7 +208,8 @@ class SddCompiler:
 
 class _ThetaLeaves:
     def __init__(self, mgr: SddManager, cls: dict[float, int]) -> None:
-        self.mgr, self.cls, self.memo = mgr, cls, {}  # type: ignore[var-annotated]
+        self.mgr, self.cls = mgr, cls
+        self.memo: dict[float, SddNode] = {}
 
     def get(self, w: float) -> SddNode:  # noqa: D401
         if w not in self.memo:
@@ -246,10 +247,9 @@ class Minimizer:
 
     def _allowed(self) -> float:
         """Seconds the search may still take (0: none)."""
-        lim = self.budget.limits.max_seconds if self.budget else None
-        if lim is None:
+        if self.budget is None or (lim := self.budget.limits.max_seconds) is None:
             return self.seconds
-        return max(0.0, min(self.seconds, lim / 2 - self.budget.elapsed))  # type: ignore[union-attr]
+        return max(0.0, min(self.seconds, lim / 2 - self.budget.elapsed))
 
     def __call__(self, final: bool = False) -> None:
         m = self.mgr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Callable
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -66,7 +67,7 @@ def _cpt(el: ET.Element, vs: dict[str, Var], file: str, line: int) -> CPT:
     return CPT(child, parents, np.asarray(nums).reshape(shape), line)
 
 
-def _line_index(text: str):  # type: ignore[no-untyped-def]
+def _line_index(text: str) -> Callable[[str, int], int]:
     """The line of the k-th occurrence of a tag."""
     def find(tag: str, k: int) -> int:
         pos = -1
