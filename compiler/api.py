@@ -77,8 +77,10 @@ def compile_string(text: str, *, filename: str = "<string>", base_dir: str | Non
 class Network:
     """A Bayesian network from another library, ready to be a model of a query text.
 
-        net = atlasc.from_pgmpy(model)            # or atlasc.from_pyagrum(bn)
-        prog = net.compile("query m = marginals(bn)", vtree="constrained {A}")
+    ```python
+    net = atlasc.from_pgmpy(model)            # or atlasc.from_pyagrum(bn)
+    prog = net.compile("query m = marginals(bn)", vtree="constrained {A}")
+    ```
     """
     bn: BayesNet
     name: str = "bn"
