@@ -26,6 +26,7 @@ if TYPE_CHECKING:   # what __getattr__ returns, for type checkers and the API re
     from atlasc.compiler.api import (Entry, Network, Program, ProgramReport, Query, QueryReport,
                                      QueryResult, ResultRow, compile_file, compile_string,
                                      from_pgmpy, from_pyagrum)
+    from atlasc.compiler.learn import fit
 
 _API = ("compile_file", "compile_string", "from_pgmpy", "from_pyagrum", "Network", "Program",
         "Query", "ProgramReport", "QueryReport", "QueryResult", "ResultRow", "Entry")
