@@ -6,24 +6,51 @@ and the atoms Y: the program's distribution, evaluated by the LLVM runtime like 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Iterable
 
+from atlasc.compiler.errors import SourceError
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree
-from atlasc.compiler.problog.encode import NONE, Encoding, encode
+from atlasc.compiler.problog.encode import NONE, Encoding, choice_vars, encode
 from atlasc.compiler.problog.ground import Ground, ground
+from atlasc.compiler.names import canonical
 from atlasc.compiler.problog.order import elimination_vtree
+from atlasc.compiler.problog.roots import Roots, compile_roots, overlapping, truth
 from atlasc.compiler.sources.formulas import compile_formula
 from atlasc.compiler.sources.limits import Limits
 
 
 @dataclass
 class Problog:
-    """A grounded program and its encoding: the queries and evidence of the file by atom."""
+    """A grounded program and its joint encoding (made on first use): the queries and
+    evidence of the file by atom."""
     ground: Ground
-    encoding: Encoding
+
+    @cached_property
+    def encoding(self) -> Encoding:
+        return encode(self.ground)
+
+    def restricted(self, atoms: Iterable[str]) -> "Problog":
+        """The same program with only these atoms (and the evidence) kept as variables."""
+        keep = set(atoms) | set(self.evidence)
+        g = self.ground
+        return Problog(replace(g, atoms=[(n, k) for n, k in g.atoms if n in keep]))
+
+    def resolve(self, atom: str) -> str:
+        """The atom as ProbLog writes it (`edge(1, 2)` is `edge(1,2)`), or the error."""
+        names = dict(self.ground.atoms)
+        if atom in names:
+            return atom
+        want = canonical(atom)
+        hit = next((n for n in names if canonical(n) == want), None)
+        if hit is None:
+            raise SourceError(f"'{atom}' is not a ground atom of the program", self.file,
+                              hint="name a query or evidence atom, or an atom the program "
+                                   "derives, as ProbLog writes it (edge(1,2))")
+        return hit
 
     @property
     def file(self) -> str:
@@ -48,8 +75,7 @@ class Problog:
 def load(path: str | os.PathLike[str] | None = None, *, text: str | None = None,
          all_atoms: bool = False, file: str | None = None) -> Problog:
     """Parse, ground and encode a ProbLog program; raises SourceError as ProbLog words it."""
-    g = ground(path, text, all_atoms, file)
-    return Problog(g, encode(g))
+    return Problog(ground(path, text, all_atoms, file))
 
 
 def compile_problog(p: Problog, vtree: Vtree | str | None = None,
@@ -69,4 +95,5 @@ def compile_problog(p: Problog, vtree: Vtree | str | None = None,
     return c
 
 
-__all__ = ["NONE", "Problog", "compile_problog", "load"]
+__all__ = ["NONE", "Problog", "Roots", "choice_vars", "compile_problog", "compile_roots", "load", "overlapping",
+           "truth"]

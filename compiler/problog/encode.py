@@ -41,6 +41,12 @@ class Encoding:
 
 
 def encode(g: Ground) -> Encoding:
+    return _assemble(g, *choice_vars(g))
+
+
+def choice_vars(g: Ground) -> tuple[dict[int, tuple[Var, int]], dict[Var, tuple[float, ...]]]:
+    """The choices X: DAG atom key -> (its variable, the value it stands for; -1: false), and
+    each variable's weights."""
     choice = _choices(g)
     taken = {n for n, _ in g.atoms}
     xvar: dict[int, tuple[Var, int]] = {}
@@ -54,7 +60,7 @@ def encode(g: Ground) -> Encoding:
             weights[v] = (1.0 - probs[0], probs[0])
             xvar[key] = (v, 1)
     _groups(g, choice, taken, xvar, weights)
-    return _assemble(g, xvar, weights)
+    return xvar, weights
 
 
 # ---- the choices --------------------------------------------------------------------------
@@ -143,7 +149,7 @@ def _unique(name: str, taken: set[str]) -> str:
 def _assemble(g: Ground, xvar: dict[int, tuple[Var, int]],
               weights: dict[Var, tuple[float, ...]]) -> Encoding:
     X = list(dict.fromkeys(v for v, _ in xvar.values()))
-    atoms, Y = _atom_vars(g, xvar, X)
+    atoms, Y = atom_vars(g.atoms, xvar, X)
     named: dict[int, Var] = {}
     for name, key in g.atoms:
         if key is not None and key > 0 and key not in xvar and atoms[name] in Y:
@@ -162,7 +168,7 @@ def _assemble(g: Ground, xvar: dict[int, tuple[Var, int]],
         parts.append((y, _iff(("lit", y, 1), f)))
         ys.discard(y)
     return Encoding(X, Y, weights, _and([f for _, f in parts]), atoms, constant,
-                    parts=parts, graph=_graph(g, xvar, named, X, Y, atoms),
+                    parts=parts, graph=tseitin_graph(g, xvar, named, X, Y, atoms),
                     clusters=_clusters(parts))
 
 
@@ -188,13 +194,13 @@ def _clusters(parts: list[tuple[Var, Formula]]) -> dict[Var, Any]:
     return out
 
 
-def _atom_vars(g: Ground, xvar: dict[int, tuple[Var, int]], X: list[Var]
-               ) -> tuple[dict[str, Var], list[Var]]:
+def atom_vars(kept: list[tuple[str, int | None]], xvar: dict[int, tuple[Var, int]],
+              X: list[Var]) -> tuple[dict[str, Var], list[Var]]:
     """Each kept atom's variable: its fact's, when its node is that fact, or its own (Y)."""
     owned = {v.name: v for v in X}
     atoms: dict[str, Var] = {}
     Y: list[Var] = []
-    for name, key in g.atoms:
+    for name, key in kept:
         own = owned.get(canonical(name))
         if own is not None and key is not None and key > 0 and xvar.get(key, (None,))[0] is own:
             atoms[name] = own
@@ -204,8 +210,10 @@ def _atom_vars(g: Ground, xvar: dict[int, tuple[Var, int]], X: list[Var]
     return atoms, Y
 
 
-def _graph(g: Ground, xvar: dict[int, tuple[Var, int]], named: dict[int, Var], X: list[Var],
-           Y: list[Var], atoms: dict[str, Var]) -> dict[Any, set[Any]]:
+def tseitin_graph(g: Ground, xvar: dict[int, tuple[Var, int]], named: dict[int, Var],
+                  X: list[Var], Y: list[Var], atoms: dict[str, Var],
+                  keep: set[int] | None = None) -> dict[Any, set[Any]]:
+    """The formula's Tseitin graph for order.py (`keep`: only these gates)."""
     graph: dict[Any, set[Any]] = {v: set() for v in X + Y}
 
     def rep(key: int) -> Any:
@@ -216,14 +224,14 @@ def _graph(g: Ground, xvar: dict[int, tuple[Var, int]], named: dict[int, Var], X
             graph.setdefault(a, set()).add(b)
             graph.setdefault(b, set()).add(a)
     for key, node, kind in g.dag:
-        if kind != "atom":
+        if kind != "atom" and (keep is None or key in keep):
             graph.setdefault(("gate", key), set())
             for c in node.children:
                 if c is not None and c != 0:
                     link(("gate", key), rep(abs(c)))
     ys = set(Y)
     for name, key in g.atoms:
-        if atoms[name] in ys and key:
+        if name in atoms and atoms[name] in ys and key:
             k = abs(key)
             link(atoms[name], ("gate", k) if k not in xvar else xvar[k][0])
     return graph

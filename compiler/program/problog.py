@@ -25,7 +25,6 @@ from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.mappings.builtin import identity
-from atlasc.compiler.names import canonical
 from atlasc.compiler.semirings import registry as R
 from atlasc.compiler.sources.limits import Limits
 
@@ -55,37 +54,58 @@ class Answer:
 
 @dataclass
 class Session:
+    """A compiled program: the model, the atoms it has as variables (observed atoms, and the
+    MAP atoms), the selector whose values are the queries (marginals), what was run."""
     prog: PL.Problog
     model: Circuit
+    atoms: dict[str, Var] = field(default_factory=dict)
+    roots: PL.Roots | None = None
     steps: list[Any] = field(default_factory=list)   # the report steps of what was run
 
     def var(self, atom: str) -> Var:
-        v = self.prog.encoding.atoms.get(atom) or _by_canonical(self.prog, atom)
-        if v is None:
-            raise SourceError(f"'{atom}' is not a ground atom of the program", self.prog.file,
-                              hint="name a query or evidence atom, or an atom the program "
-                                   "derives, as ProbLog writes it (edge(1,2))")
-        return v
-
-
-def _by_canonical(prog: PL.Problog, atom: str) -> Var | None:
-    want = canonical(atom)
-    return next((v for n, v in prog.encoding.atoms.items() if canonical(n) == want), None)
+        v = self.atoms.get(atom)
+        return v if v is not None else self.atoms[self.prog.resolve(atom)]
 
 
 def open_program(prog: PL.Problog, constrained: Sequence[str] = (),
-                 progress: Progress | None = None) -> Session:
-    """Compile the program's distribution (Q-constrained for marginal MAP over Q)."""
-    s = Session(prog, None)  # type: ignore[arg-type]
-    Q = [s.var(a) for a in constrained]
-    limits = Limits(progress=progress) if progress is not None else None
-    c = PL.compile_problog(prog, constrained=Q or None, limits=limits,
-                           name=Path(prog.file).stem)
-    e = prog.encoding
-    how = f"constrained {{{', '.join(v.name for v in Q)}}}" if Q else "minfill vtree"
-    s.model = ops.model(c, "program", f"problog, grounded and cycle-broken by ProbLog: "
-                        f"{len(e.X)} choices, {len(e.Y)} atoms; SDD, {how}")
-    return s
+                 progress: Progress | None = None, kept: Sequence[str] = ()) -> Session:
+    """The joint distribution of the choices, the MAP atoms, the `kept` atoms and the evidence
+    atoms, compiled with a vtree constrained on the MAP atoms (marginal MAP)."""
+    Q = [prog.resolve(a) for a in constrained]
+    sub = prog.restricted(Q + [prog.resolve(a) for a in kept])
+    e = sub.encoding
+    c = PL.compile_problog(sub, constrained=[e.atoms[a] for a in Q] or None,
+                           limits=_limits(progress), name=Path(prog.file).stem)
+    how = f"constrained {{{', '.join(e.atoms[a].name for a in Q)}}}" if Q else "minfill vtree"
+    model = ops.model(c, "program", f"problog, grounded and cycle-broken by ProbLog: "
+                      f"{len(e.X)} choices, {len(e.Y)} atoms; SDD, {how}")
+    return Session(prog, model, dict(e.atoms))
+
+
+def open_queries(prog: PL.Problog, observed: Sequence[str], queries: Sequence[str] | None,
+                 progress: Progress | None = None, shown: Sequence[str] = ()) -> Session:
+    """The queries as the branches of one circuit (compiler/problog/roots.py), or with
+    `queries=None` the distribution over the choices and the observed atoms (MPE, `shown` the
+atoms it prints); where the
+    atoms' formulas overlap much (PL.overlapping), the joint model with the atoms as
+    variables and their definitions local instead."""
+    obs = list(dict.fromkeys(prog.resolve(a) for a in observed))
+    atoms = [*(queries or shown), *obs]
+    if PL.overlapping(prog.ground, atoms):
+        return open_program(prog, (), progress, atoms)
+    r = PL.compile_roots(prog.ground, obs, list(dict.fromkeys(queries or [])),
+                         queries is None, _limits(progress), Path(prog.file).stem)
+    c = r.circuit
+    what = f"{len(r.queries)} queries as the values of a selector, each branch its formula " \
+        "and the evidence" if queries is not None else "the evidence"
+    model = ops.model(c, "program", f"problog, grounded and cycle-broken by ProbLog: "
+                      f"{c.info['choices']} choices, {len(obs)} observed atoms; one SDD, "
+                      f"{what}")
+    return Session(prog, model, dict(r.atoms), r)
+
+
+def _limits(progress: Progress | None) -> Limits | None:
+    return Limits(progress=progress) if progress is not None else None
 
 
 # ---- evidence -----------------------------------------------------------------------------------
@@ -114,13 +134,22 @@ def indices(s: Session, rows: list[Obs]) -> list[dict[Var, int]]:
     return [{s.var(a): int(v) for a, v in r.items()} for r in rows]
 
 
-def read_rows(s: Session, path: str) -> list[Obs]:
-    """CSV rows: the header names atoms, cells true/false/1/0 (empty: unobserved)."""
+def read_header(path: str) -> list[str]:
+    return [h.strip() for h in _table(path)[0]]
+
+
+def _table(path: str) -> list[list[str]]:
     with open(path, newline="", encoding="utf-8") as fh:
         table = list(csv.reader(fh))
     if not table:
         raise SourceError("the data file is empty", path, hint="a header of atoms, then rows")
-    header = [h.strip() for h in table[0]]
+    return table
+
+
+def read_rows(s: Session, path: str) -> list[Obs]:
+    """CSV rows: the header names atoms, cells true/false/1/0 (empty: unobserved)."""
+    table = _table(path)
+    header = [s.prog.resolve(h.strip()) for h in table[0]]
     for h in header:
         s.var(h)
     return [_row(header, r, path, i) for i, r in enumerate(table[1:], 2) if r]
@@ -163,29 +192,40 @@ def marginals(s: Session, all_rows: list[Obs | str]) -> list[Answer]:
 
 
 def _marginals(s: Session, rows: list[Obs]) -> list[Answer]:
+    if s.roots is None:
+        return _joint_marginals(s, rows)
+    S = s.roots.select
+    c = ops.marginals(s.model, [S])
+    s.steps.append(c.step)
+    joint = evaluator().marginals(c, indices(s, rows), [S])[S]
+    n = len(s.roots.queries)
+    return [_answer(s, rows[b], float(joint[b][n]), dict(zip(s.roots.queries, joint[b])))
+            for b in range(len(rows))]
+
+
+def _joint_marginals(s: Session, rows: list[Obs]) -> list[Answer]:
+    """The queries are variables of the joint model: their marginals from one pass."""
     queries = s.prog.queries
-    if not queries:
-        return [Answer("marginals", {}) for _ in rows]
     targets = list(dict.fromkeys(s.var(q) for q in queries))
     c = ops.marginals(s.model, targets)
     s.steps.append(c.step)
     ev = indices(s, rows)
     joint = evaluator().marginals(c, ev, targets)
-    return [_answer(s, queries, joint, b, rows[b], ev[b]) for b in range(len(rows))]
+    v0 = targets[0]
+    out = []
+    for b, obs in enumerate(rows):
+        first = joint[v0][b]     # an observed variable's table is P(X = x, e without X)
+        pe = float(first[ev[b][v0]] if v0 in ev[b] else first.sum())
+        out.append(_answer(s, obs, pe, {q: joint[s.var(q)][b][1] for q in queries}))
+    return out
 
 
-def _answer(s: Session, queries: list[str], joint: dict[Var, Any], b: int, obs: Obs,
-            ev: dict[Var, int]) -> Answer:
-    v0 = s.var(queries[0])
-    first = joint[v0][b]          # an observed variable's table is P(X = x, e without X)
-    pe = float(first[ev[v0]] if v0 in ev else first.sum())
+def _answer(s: Session, obs: Obs, pe: float, pqe: dict[str, Any]) -> Answer:
+    """P(q | e) = P(q, e) / P(e); an observed query is its value."""
     if not pe > 0.0:
         return Answer("marginals", undefined=_undefined(s, obs))
-    out: dict[str, float] = {}
-    for q in queries:
-        v = s.var(q)
-        out[q] = float(ev[v] == 1) if v in ev else float(joint[v][b][1]) / pe
-    return Answer("marginals", out)
+    return Answer("marginals", {q: float(obs[q]) if q in obs else float(p) / pe
+                                for q, p in pqe.items()})
 
 
 def _undefined(s: Session, obs: Obs) -> str:
@@ -219,16 +259,30 @@ def _maximise(s: Session, rows: list[Obs], over: Sequence[str] | None) -> list[A
 
 
 def _mpe_atoms(s: Session) -> list[str]:
-    """The atoms ProbLog's mpe task prints: the queries, or every atom if there are none."""
-    return s.prog.queries or list(s.prog.encoding.atoms)
+    """The atoms ProbLog's mpe task prints: the queries, or every kept atom if there are
+    none."""
+    return s.prog.queries or list(s.atoms)
 
 
 def _world(s: Session, shown: list[str], p: float, arg: dict[Var, int], obs: Obs) -> Answer:
     if not p > 0.0 or math.isnan(p):
         why = _undefined(s, obs) if obs else "the program has no possible world"
         return Answer("max", undefined=why)
-    world = {a: bool(arg[s.var(a)]) if s.var(a) in arg else obs[a] for a in shown}
-    return Answer("max", world=world, probability=p)
+    derived = [a for a in shown if a not in s.atoms and a not in obs]
+    world = dict(zip(derived, _derived(s, derived, arg)))
+    for a in shown:
+        if a not in world:
+            world[a] = obs[a] if a in obs else bool(arg[s.var(a)])
+    return Answer("max", world={a: world[a] for a in shown}, probability=p)
+
+
+def _derived(s: Session, atoms: list[str], arg: dict[Var, int]) -> list[bool]:
+    """Atoms that are functions of the choices, read off the maximising choices."""
+    if not atoms:
+        return []
+    g = s.prog.ground
+    keys = dict(g.atoms)
+    return PL.truth(g, PL.choice_vars(g)[0], arg, [keys[a] for a in atoms])
 
 
 # ---- text ---------------------------------------------------------------------------------------
@@ -266,14 +320,19 @@ def map_atoms(specs: Sequence[str]) -> list[str]:
 def run(path: str, *, mpe: bool = False, over: Sequence[str] = (), data: str | None = None,
         progress: Progress | None = None) -> tuple[Session, list[Answer]]:
     """Compile the program and answer its queries (or MPE / marginal MAP) for each row."""
-    prog = PL.load(path, all_atoms=bool(over))
+    prog = PL.load(path, all_atoms=bool(over or data))
     if not (mpe or over or data or prog.queries):
         _contradiction(prog)
         return Session(prog, None), [Answer("marginals", {})]  # type: ignore[arg-type]
-    s = open_program(prog, over, progress=progress)
+    observed = [*prog.evidence, *(read_header(data) if data else [])]
+    if over:
+        s = open_program(prog, over, progress=progress)
+    else:
+        s = open_queries(prog, observed, None if mpe else prog.queries, progress=progress,
+                         shown=prog.queries)
     rows = evidence_rows(s, read_rows(s, data) if data else None)
     if over:
-        return s, maximise(s, rows, list(over))
+        return s, maximise(s, rows, [prog.resolve(a) for a in over])
     if mpe:
         return s, maximise(s, rows, None)
     return s, marginals(s, rows)

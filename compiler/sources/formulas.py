@@ -29,7 +29,7 @@ from atlasc.compiler.sources.vtrees import choose_vtree
 HINT = "try another vtree (balanced / right-linear), or a weaker constraint"
 
 
-class _Session:
+class Session:
     """A manager over the variables' indicator groups, with limits."""
 
     def __init__(self, variables: Sequence[Var], vtree: Vtree | str | None,
@@ -83,7 +83,7 @@ def compile_formula(expr: tuple[Any, ...], variables: Sequence[Var], vtree: Vtre
     (sets of variables that interact) guide the default vtree; `one_hot_first` conjoins the
     exactly-one constraints of all multi-valued variables in one step (see _one_hot)."""
     X = frozenset(constrained or ())
-    s = _Session(variables, vtree, list(families or []), X, limits, name)
+    s = Session(variables, vtree, list(families or []), X, limits, name)
     root = _formula_sdd(s, expr)
     if one_hot_first:
         root = s.c.mgr.conjoin(_one_hot(s), root)
@@ -92,7 +92,7 @@ def compile_formula(expr: tuple[Any, ...], variables: Sequence[Var], vtree: Vtre
                                        "options": {"vtree": vtree, "constrained": X}})
 
 
-def _one_hot(s: _Session) -> SddNode:
+def _one_hot(s: Session) -> SddNode:
     """Exactly one value of each multi-valued variable, as one SDD to conjoin once (finish then
     conjoins each again at no cost): conjoining them one by one onto a large SDD was the
     slowest step on programs with many categorical variables (ALARM in ProbLog: 19 s)."""
@@ -104,7 +104,7 @@ def _one_hot(s: _Session) -> SddNode:
     return acc
 
 
-def _formula_sdd(s: _Session, expr: tuple[Any, ...]) -> SddNode:
+def _formula_sdd(s: Session, expr: tuple[Any, ...]) -> SddNode:
     """Post-order over the expression tree with an explicit stack (deep formulas are fine)."""
     m = s.c.mgr
     done: dict[int, SddNode] = {}
@@ -134,7 +134,7 @@ def _op(e: Any) -> str:
     return e[0]
 
 
-def _atom(s: _Session, e: tuple[Any, ...]) -> SddNode:
+def _atom(s: Session, e: tuple[Any, ...]) -> SddNode:
     m = s.c.mgr
     if e[0] == "true":
         return m.true()
@@ -148,7 +148,7 @@ def _atom(s: _Session, e: tuple[Any, ...]) -> SddNode:
         raise OperatorError(str(err)) from None
 
 
-def _apply(m: Any, op: str, args: list[SddNode], s: _Session) -> SddNode:
+def _apply(m: Any, op: str, args: list[SddNode], s: Session) -> SddNode:
     if op == "not":
         return m.negate(args[0])
     acc = m.true() if op == "and" else m.false()
@@ -171,14 +171,14 @@ def compile_cnf_clauses(clauses: Iterable[Sequence[int]], variables: Sequence[Va
             raise OperatorError(f"CNF variables are Boolean; {v.name} has {v.size} values")
     X = frozenset(constrained or ())
     fams = [[variables[abs(l) - 1] for l in c] for c in cls if c]
-    s = _Session(variables, vtree, fams, X, limits, name)
+    s = Session(variables, vtree, fams, X, limits, name)
     root = _cnf_sdd(s, cls, variables)
     meta = {"source": "cnf", "clauses": cls, "variables": tuple(variables),
             "weights": weights, "options": {"vtree": vtree, "constrained": X}, **(info or {})}
     return s.finish(root, weights, name, meta)
 
 
-def _cnf_sdd(s: _Session, clauses: list[tuple[int, ...]], variables: Sequence[Var]) -> SddNode:
+def _cnf_sdd(s: Session, clauses: list[tuple[int, ...]], variables: Sequence[Var]) -> SddNode:
     m = s.c.mgr
     pos = {v: i for i, v in enumerate(s.vt.order())}
     order = sorted(range(len(clauses)), key=lambda j: max(

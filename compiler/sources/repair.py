@@ -13,7 +13,7 @@ from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.nodes import Op
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree
-from atlasc.compiler.sources.formulas import _Session, compile_cnf_clauses, compile_formula
+from atlasc.compiler.sources.formulas import Session, compile_cnf_clauses, compile_formula
 from atlasc.compiler.sources.limits import Limits
 from atlasc.compiler.sources.model import BayesNet, MarkovNet
 from atlasc.compiler.sources.networks import compile_model
@@ -48,7 +48,7 @@ def _recompile_bool(c: Circuit, constrained: Iterable[Var] | None, vtree: Vtree 
                     limits: Limits | None) -> Circuit:
     X = frozenset(constrained or ())
     vs = sorted(c.vars)
-    s = _Session(vs, vtree, [], X, limits, c.name or "circuit")
+    s = Session(vs, vtree, [], X, limits, c.name or "circuit")
     m = s.c.mgr
     val: dict[int, SddNode] = {}
     for n in c.nodes():

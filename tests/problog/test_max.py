@@ -12,6 +12,7 @@ import pytest
 
 pytest.importorskip("problog")
 
+from atlasc.compiler.problog import roots  # noqa: E402
 from atlasc.compiler.program import problog as P  # noqa: E402
 from tests.problog.oracle import problog_text  # noqa: E402
 
@@ -25,10 +26,17 @@ def problog_mpe(path: Path, cwd: Path) -> float:
     return float(re.search(r"% Probability: (\S+)", out).group(1))   # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("name", ["facts.pl", "negation.pl", "cycles.pl"])
-def test_mpe_probability_matches_problog(name: str, tmp_path: Path) -> None:
-    _, answers = P.run(str(HERE / name), mpe=True)
-    assert abs(answers[0].probability - problog_mpe(HERE / name, tmp_path)) <= 1e-6
+@pytest.mark.parametrize("overlap", [0.0, float("inf")], ids=["joint", "roots"])
+@pytest.mark.parametrize("name", ["facts.pl", "negation.pl", "cycles.pl", "ad.pl"])
+def test_mpe_probability_matches_problog(name: str, overlap: float, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(roots, "OVERLAP", overlap)
+    s, answers = P.run(str(HERE / name), mpe=True)
+    a = answers[0]
+    assert abs(a.probability - problog_mpe(HERE / name, tmp_path)) <= 1e-6
+    # the world shown is a completion of the most probable one: P(world, e) >= P(mpe, e)
+    shown = joint((HERE / name).read_text(), [a.world], s.prog.evidence)[0]
+    assert shown >= a.probability - 1e-9
 
 
 def joint(text: str, lits: list[dict[str, bool]], evidence: dict[str, bool]) -> list[float]:

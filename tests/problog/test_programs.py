@@ -9,6 +9,7 @@ import pytest
 pytest.importorskip("problog")
 
 import atlasc  # noqa: E402
+from atlasc.compiler.problog import roots  # noqa: E402
 from atlasc.compiler.program import problog as P  # noqa: E402
 from tests.problog.oracle import close, problog_file  # noqa: E402
 
@@ -16,8 +17,12 @@ HERE = Path(__file__).parent / "programs"
 PROGRAMS = sorted(p.name for p in HERE.glob("*.pl") if p.name != "consult_part.pl")
 
 
+@pytest.mark.parametrize("overlap", [0.0, float("inf")], ids=["joint", "roots"])
 @pytest.mark.parametrize("name", PROGRAMS)
-def test_marginals_match_problog(name: str) -> None:
+def test_marginals_match_problog(name: str, overlap: float,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both encodings (the joint one, and each query a root: roots.overlapping chooses)."""
+    monkeypatch.setattr(roots, "OVERLAP", overlap)
     _, answers = P.run(str(HERE / name))
     theirs = problog_file(str(HERE / name))
     assert theirs, "the program has queries"

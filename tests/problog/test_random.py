@@ -15,6 +15,7 @@ pytest.importorskip("problog")
 from problog.errors import InconsistentEvidenceError, ProbLogError  # noqa: E402
 
 from atlasc.compiler.errors import SourceError  # noqa: E402
+from atlasc.compiler.problog import roots  # noqa: E402
 from atlasc.compiler.program import problog as P  # noqa: E402
 from tests.problog.oracle import close, problog_text  # noqa: E402
 
@@ -53,7 +54,16 @@ def _rule(draw: st.DrawFn, d: int, nd: int, facts: list[str], cyclic: bool) -> s
     return f"{head} :- {', '.join(body)}."
 
 
-def _check(text: str, tmp_path: Path) -> None:
+def _check(text: str, tmp_path: Path, overlap: float) -> None:
+    """`overlap`: roots.OVERLAP, so that both encodings are tested (0: the joint one)."""
+    old, roots.OVERLAP = roots.OVERLAP, overlap
+    try:
+        _compare(text, tmp_path)
+    finally:
+        roots.OVERLAP = old
+
+
+def _compare(text: str, tmp_path: Path) -> None:
     f = tmp_path / "p.pl"
     f.write_text(text)
     try:
@@ -80,13 +90,16 @@ SETTINGS = settings(max_examples=int(os.environ.get("PROBLOG_EXAMPLES", "50")), 
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-@SETTINGS
-@given(programs(cyclic=False))
-def test_acyclic_programs_match_problog(tmp_path: Path, text: str) -> None:
-    _check(text, tmp_path)
+OVERLAPS = st.sampled_from([0.0, float("inf")])
 
 
 @SETTINGS
-@given(programs(cyclic=True))
-def test_cyclic_programs_match_problog(tmp_path: Path, text: str) -> None:
-    _check(text, tmp_path)
+@given(programs(cyclic=False), OVERLAPS)
+def test_acyclic_programs_match_problog(tmp_path: Path, text: str, overlap: float) -> None:
+    _check(text, tmp_path, overlap)
+
+
+@SETTINGS
+@given(programs(cyclic=True), OVERLAPS)
+def test_cyclic_programs_match_problog(tmp_path: Path, text: str, overlap: float) -> None:
+    _check(text, tmp_path, overlap)
