@@ -495,13 +495,17 @@ def show(file: str, name: str, out: str, fmt: str | None, show_circuit: bool) ->
               help="One answer per CSV row of evidence (header = atoms, true/false/empty).")
 @click.option("--report", "show_report", is_flag=True,
               help="Print how each answer was made tractable (the operator report).")
+@click.option("--allow-python", is_flag=True,
+              help="Let the program load its Python modules (:- use_module('f.py')), which "
+                   "runs their code; refused without this flag.")
 @_guard
 def problog_cmd(file: str, as_json: bool, mpe: bool, over: tuple[str, ...], data: str | None,
-                show_report: bool) -> int:
+                show_report: bool, allow_python: bool) -> int:
     """Answer a ProbLog program's queries (query/1, evidence/1,2) as ProbLog prints them."""
     progress = _console().compile_progress()
     try:
-        s, answers = P.run(file, mpe=mpe, over=P.map_atoms(over), data=data, progress=progress)
+        s, answers = P.run(file, mpe=mpe, over=P.map_atoms(over), data=data, progress=progress,
+                           allow_python=allow_python)
     finally:
         progress.close()
     if show_report:

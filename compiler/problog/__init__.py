@@ -73,9 +73,11 @@ class Problog:
 
 
 def load(path: str | os.PathLike[str] | None = None, *, text: str | None = None,
-         all_atoms: bool = False, file: str | None = None) -> Problog:
-    """Parse, ground and encode a ProbLog program; raises SourceError as ProbLog words it."""
-    return Problog(ground(path, text, all_atoms, file))
+         all_atoms: bool = False, file: str | None = None,
+         allow_python: bool = False) -> Problog:
+    """Parse and ground a ProbLog program; raises SourceError as ProbLog words it.  A Python
+    module the program loads is refused unless `allow_python` (ground.py)."""
+    return Problog(ground(path, text, all_atoms, file, allow_python))
 
 
 def compile_problog(p: Problog, vtree: Vtree | str | None = None,

@@ -10,9 +10,10 @@ inconsistent evidence, ...) become a `SourceError` with the file, line and colum
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from atlasc.compiler.errors import SourceError
 
@@ -29,17 +30,24 @@ class Ground:
 
 
 def ground(path: str | os.PathLike[str] | None = None, text: str | None = None,
-           all_atoms: bool = False, file: str | None = None) -> Ground:
+           all_atoms: bool = False, file: str | None = None,
+           allow_python: bool = False) -> Ground:
     """Ground a ProbLog program (a file, or `text`).  With `all_atoms`, every ground atom of the
     program's own predicates is kept (for a model in a .query file), not only the queries and
-    the evidence."""
+    the evidence.  A Python module the program loads (`:- use_module('f.py')`) runs its code,
+    so it is refused unless `allow_python` (ProbLog's own library modules are part of the
+    package and always load)."""
     from problog.errors import ProbLogError
     from problog.program import PrologFile, PrologString
     name = file or (os.fspath(path) if path is not None else "<program>")
     model = None
     try:
         model = PrologFile(os.fspath(path)) if path is not None else PrologString(text or "")
-        return _ground(model, name, all_atoms)
+        with _python_modules(allow_python):
+            return _ground(model, name, all_atoms)
+    except PythonRefused as e:
+        path, line, col = e.where or (None, None, None)
+        raise SourceError(e.message(), path or name, line, col) from None
     except ProbLogError as e:
         raise error(e, model, name) from None
     except RecursionError:
@@ -48,6 +56,47 @@ def ground(path: str | os.PathLike[str] | None = None, text: str | None = None,
 
 
 ATOM = "atom"          # the label of the atoms kept besides the queries (all_atoms)
+ALLOW_PYTHON = "--allow-python"
+
+
+# ---- Python modules: user code, so refused unless allowed ---------------------------------
+class PythonRefused(Exception):
+    def __init__(self, module: str, where: tuple[str | None, int, int] | None) -> None:
+        super().__init__(module)
+        self.module, self.where = module, where
+
+    def message(self) -> str:
+        return (f"the program loads the Python module '{self.module}', which would run its "
+                f"code: refused unless {ALLOW_PYTHON} is given (the module then runs with "
+                "your rights)")
+
+
+def _packaged(path: str) -> bool:
+    """Whether the module is one of ProbLog's own library modules (package code)."""
+    from problog import library_paths
+    real = os.path.realpath(path)
+    return any(os.path.dirname(real) == os.path.realpath(d) for d in library_paths)
+
+
+@contextmanager
+def _python_modules(allowed: bool) -> Iterator[None]:
+    """ProbLog's ClauseDB.use_module, refusing a user's Python module while grounding."""
+    from problog.clausedb import ClauseDB
+    original = ClauseDB.use_module
+
+    def guarded(db: Any, filename: Any, predicates: Any, location: Any = None,
+                my_scope: Any = None) -> Any:
+        target = db.resolve_filename(filename)
+        if isinstance(target, str) and target.endswith(".py") and not allowed \
+                and not _packaged(target):
+            raise PythonRefused(os.path.basename(target),
+                                _location(location, db) if location is not None else None)
+        return original(db, filename, predicates, location=location, my_scope=my_scope)
+    ClauseDB.use_module = guarded           # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        ClauseDB.use_module = original      # type: ignore[method-assign]
 
 
 def _ground(model: Any, file: str, all_atoms: bool) -> Ground:
@@ -147,7 +196,7 @@ def error(e: Any, model: Any, file: str) -> SourceError:
 def _location(loc: Any, model: Any) -> tuple[str | None, int, int] | None:
     if isinstance(loc, tuple) and len(loc) == 3:
         return loc
-    if isinstance(loc, int) and model is not None and hasattr(model, "lineno"):
+    if isinstance(loc, (int, tuple)) and model is not None and hasattr(model, "lineno"):
         fn, line, col = model.lineno(loc)
         return (fn if isinstance(fn, str) else None), line, col
     return None

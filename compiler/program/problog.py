@@ -318,9 +318,11 @@ def map_atoms(specs: Sequence[str]) -> list[str]:
 
 
 def run(path: str, *, mpe: bool = False, over: Sequence[str] = (), data: str | None = None,
-        progress: Progress | None = None) -> tuple[Session, list[Answer]]:
-    """Compile the program and answer its queries (or MPE / marginal MAP) for each row."""
-    prog = PL.load(path, all_atoms=bool(over or data))
+        progress: Progress | None = None, allow_python: bool = False
+        ) -> tuple[Session, list[Answer]]:
+    """Compile the program and answer its queries (or MPE / marginal MAP) for each row;
+    `allow_python`: the Python modules the program loads may run (refused otherwise)."""
+    prog = PL.load(path, all_atoms=bool(over or data), allow_python=allow_python)
     if not (mpe or over or data or prog.queries):
         _contradiction(prog)
         return Session(prog, None), [Answer("marginals", {})]  # type: ignore[arg-type]

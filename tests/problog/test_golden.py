@@ -13,7 +13,7 @@ from atlasc.compiler.cli import main
 
 HERE = Path(__file__).parent / "golden"
 ERRORS = ["parse_error", "unknown_clause", "negative_cycle", "contradiction", "zero_evidence",
-          "nonground"]
+          "nonground", "python_refused", "csv_missing"]
 CASES: dict[str, list[str]] = {
     "format": ["format.pl"],
     "format_json": ["format.pl", "--json"],

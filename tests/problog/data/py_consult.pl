@@ -1,0 +1,2 @@
+:- consult('py.pl').
+query(a(1)).

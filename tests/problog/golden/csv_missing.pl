@@ -1,0 +1,3 @@
+:- use_module(library(db)).
+:- csv_load('missing.csv', 'p').
+query(p(_)).

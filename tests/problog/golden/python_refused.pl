@@ -1,0 +1,3 @@
+:- use_module('ext.py').
+0.5::a.
+query(a).
