@@ -92,11 +92,11 @@ def _python_modules(allowed: bool) -> Iterator[None]:
             raise PythonRefused(os.path.basename(target),
                                 _location(location, db) if location is not None else None)
         return original(db, filename, predicates, location=location, my_scope=my_scope)
-    ClauseDB.use_module = guarded           # type: ignore[method-assign]
+    ClauseDB.use_module = guarded
     try:
         yield
     finally:
-        ClauseDB.use_module = original      # type: ignore[method-assign]
+        ClauseDB.use_module = original
 
 
 def _ground(model: Any, file: str, all_atoms: bool) -> Ground:
