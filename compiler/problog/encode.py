@@ -119,8 +119,8 @@ def _groups(g: Ground, choice: dict[int, tuple[list[str], list[float], Any]],
         ps = [choice[k][1][0] for k in keys]
         rest = 1.0 - sum(ps)
         if rest < -1e-6:
-            raise SourceError(f"the annotated disjunction {'; '.join(values)} has "
-                              f"probabilities that sum to {sum(ps):.9g} > 1", g.file)
+            raise SourceError("InvalidValue: Sum of annotated disjunction weigths exceeds "
+                              f"acceptable value ({'; '.join(values)}: {sum(ps):.9g})", g.file)
         none = rest > TOL
         name = _unique(";".join(values), taken)
         v = Var(canonical(name), tuple(values) + ((NONE,) if none else ()))

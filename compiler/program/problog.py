@@ -134,8 +134,18 @@ def indices(s: Session, rows: list[Obs]) -> list[dict[Var, int]]:
     return [{s.var(a): int(v) for a, v in r.items()} for r in rows]
 
 
-def read_header(path: str) -> list[str]:
-    return [h.strip() for h in _table(path)[0]]
+def read_header(prog: PL.Problog, path: str) -> list[str]:
+    """The atoms the data file's header names, as ProbLog writes them; an unknown one is an
+    error at its column of the header."""
+    out, col = [], 1
+    for cell in _table(path)[0]:
+        try:
+            out.append(prog.resolve(cell.strip()))
+        except SourceError as e:
+            raise SourceError(f"the column {e.message}", path, 1,
+                              col + len(cell) - len(cell.lstrip()), e.hint) from None
+        col += len(cell) + 1
+    return out
 
 
 def _table(path: str) -> list[list[str]]:
@@ -326,7 +336,7 @@ def run(path: str, *, mpe: bool = False, over: Sequence[str] = (), data: str | N
     if not (mpe or over or data or prog.queries):
         _contradiction(prog)
         return Session(prog, None), [Answer("marginals", {})]  # type: ignore[arg-type]
-    observed = [*prog.evidence, *(read_header(data) if data else [])]
+    observed = [*prog.evidence, *(read_header(prog, data) if data else [])]
     if over:
         s = open_program(prog, over, progress=progress)
     else:

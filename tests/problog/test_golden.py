@@ -13,7 +13,7 @@ from atlasc.compiler.cli import main
 
 HERE = Path(__file__).parent / "golden"
 ERRORS = ["parse_error", "unknown_clause", "negative_cycle", "contradiction", "zero_evidence",
-          "nonground", "python_refused", "csv_missing"]
+          "nonground", "python_refused", "csv_missing", "ad_sum"]
 CASES: dict[str, list[str]] = {
     "format": ["format.pl"],
     "format_json": ["format.pl", "--json"],
@@ -21,6 +21,8 @@ CASES: dict[str, list[str]] = {
     "format_map": ["format.pl", "--map", "a,c"],
     "format_data": ["format.pl", "--data", "rows.csv"],
     "format_data_json": ["format.pl", "--data", "rows.csv", "--json"],
+    "unknown_atom": ["format.pl", "--map", "a,zz"],
+    "unknown_column": ["format.pl", "--data", "bad_rows.csv"],
     **{e: [f"{e}.pl"] for e in ERRORS},
 }
 
