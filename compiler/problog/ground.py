@@ -67,8 +67,8 @@ class PythonRefused(Exception):
 
     def message(self) -> str:
         return (f"the program loads the Python module '{self.module}', which would run its "
-                f"code: refused unless {ALLOW_PYTHON} is given (the module then runs with "
-                "your rights)")
+                f"code: refused (only `atlasc problog {ALLOW_PYTHON}` loads Python modules; "
+                "they then run with your rights)")
 
 
 def _packaged(path: str) -> bool:

@@ -14,6 +14,8 @@ pytest.importorskip("problog")
 
 from click.testing import CliRunner  # noqa: E402
 
+import atlasc  # noqa: E402
+
 from atlasc.compiler.cli import main  # noqa: E402
 from atlasc.compiler.errors import SourceError  # noqa: E402
 from atlasc.compiler.program import problog as P  # noqa: E402
@@ -46,8 +48,8 @@ def test_python_module_refused_without_running(data: Path,
     for prog in ("py.pl", "py_consult.pl"):
         with pytest.raises(SourceError) as e:
             P.run(str(data / prog))
-        assert "'ext.py', which would run its code: refused unless --allow-python" \
-            in e.value.message
+        assert "'ext.py', which would run its code: refused (only `atlasc problog " \
+            "--allow-python`" in e.value.message
         assert e.value.line == 1
     assert not marker.exists()
 
@@ -55,7 +57,7 @@ def test_python_module_refused_without_running(data: Path,
 def test_library_path_does_not_admit_a_user_module(data: Path) -> None:
     (data / "lib.pl").write_text(f":- use_module(library('{data / 'ext.py'}')).\n"
                                  "0.5::a.\nquery(a).\n")
-    with pytest.raises(SourceError, match="refused unless --allow-python"):
+    with pytest.raises(SourceError, match="refused .only `atlasc problog --allow-python`"):
         P.run(str(data / "lib.pl"))
 
 
@@ -74,3 +76,9 @@ def test_allow_python_flag(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert refused.exit_code == 2 and "Traceback" not in refused.output
     allowed = CliRunner().invoke(main, ["problog", "py.pl", "--allow-python"])
     assert allowed.exit_code == 0 and "b(10):\t0.5" in allowed.stdout
+
+
+def test_query_file_model_refuses_python(data: Path) -> None:
+    text = f'model m = problog "{data / "py.pl"}"\nquery q = marginals(m)\n'
+    with pytest.raises(Exception, match="refused .only `atlasc problog --allow-python`"):
+        atlasc.compile_string(text).queries["q"].run()
