@@ -8,7 +8,7 @@ expands query sugar (`sugar.py`).  Every mistake is a QueryError at the offendin
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from atlasc.compiler.errors import QueryNameError, QueryTypeError
 from atlasc.compiler.language import ast as A
@@ -17,7 +17,6 @@ from atlasc.compiler.language.diagnose import Diagnostics
 from atlasc.compiler.language.forms import expand
 from atlasc.compiler.language.modelinfo import ModelInfo, real
 from atlasc.compiler.language.resolve import Env, unknown
-from atlasc.compiler.language.usermap import build_mapping
 from atlasc.compiler.ir.variables import Var, fmt_vars
 from atlasc.compiler.mappings import builtin
 from atlasc.compiler.mappings.base import Mapping
@@ -25,6 +24,13 @@ from atlasc.compiler.semirings import registry as R
 from atlasc.compiler.semirings.base import Semiring
 from atlasc.compiler.source import Span
 from atlasc.compiler.language.modelinfo import semiring
+from atlasc.compiler.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import atlasc.compiler.language.usermap as usermap
+else:
+    # the mapping compiler pulls in sympy (0.35 s): loaded at the first declared mapping
+    usermap = lazy_module("atlasc.compiler.language.usermap")
 
 AGG_WORDS = ("sum", "max", "min", "or")
 
@@ -52,7 +58,7 @@ class Checker:
 
     def mapping(self, name: str) -> Mapping:
         if name not in self._mappings:
-            self._mappings[name] = build_mapping(self.env.mappings[name])
+            self._mappings[name] = usermap.build_mapping(self.env.mappings[name])
         return self._mappings[name]
 
     def expr(self, e: A.Expr) -> Ty.T:

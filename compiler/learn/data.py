@@ -11,15 +11,22 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import numpy as np
-import pyarrow as pa
 
 from atlasc.compiler.errors import QueryError, QueryNameError
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.program import tables
 from atlasc.compiler.source import Span
+from atlasc.compiler.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    # pyarrow (0.1 s at start-up) is loaded when data is first read or written
+    pa = lazy_module("pyarrow")
+
 
 Columns = dict[Var, np.ndarray]
 

@@ -17,10 +17,17 @@ Boolean semiring, decimal text for counts past int64).
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-import pyarrow as pa
+from atlasc.compiler.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+else:
+    # pyarrow (0.1 s at start-up) is loaded when data is first read or written
+    pa = lazy_module("pyarrow")
+
 
 
 def row_column(start: int, B: int) -> pa.Array:
