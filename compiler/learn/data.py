@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -19,13 +19,7 @@ from atlasc.compiler.errors import QueryError, QueryNameError
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.program import tables
 from atlasc.compiler.source import Span
-from atlasc.compiler.lazy import lazy_module
-
-if TYPE_CHECKING:
-    import pyarrow as pa
-else:
-    # pyarrow (0.1 s at start-up) is loaded when data is first read or written
-    pa = lazy_module("pyarrow")
+from atlasc.compiler.program.arrow import pa
 
 
 Columns = dict[Var, np.ndarray]

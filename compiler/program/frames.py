@@ -17,16 +17,10 @@ Boolean semiring, decimal text for counts past int64).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import numpy as np
-from atlasc.compiler.lazy import lazy_module
-
-if TYPE_CHECKING:
-    import pyarrow as pa
-else:
-    # pyarrow (0.1 s at start-up) is loaded when data is first read or written
-    pa = lazy_module("pyarrow")
+from atlasc.compiler.program.arrow import pa
 
 
 

@@ -18,7 +18,7 @@ import csv
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -27,23 +27,7 @@ from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.names import unquote
 from atlasc.compiler.program.values import value_index
 from atlasc.compiler.source import Span
-from atlasc.compiler.lazy import lazy_module
-
-if TYPE_CHECKING:
-    import pyarrow as pa
-    import pyarrow.ipc as ipc
-    import pyarrow.csv as pcsv
-    import pyarrow.json as pj
-    import pyarrow.parquet as pq
-    import pyarrow.compute as pc
-else:
-    # pyarrow (0.1 s at start-up) is loaded when data is first read or written
-    pa = lazy_module("pyarrow")
-    ipc = lazy_module("pyarrow.ipc")
-    pcsv = lazy_module("pyarrow.csv")
-    pj = lazy_module("pyarrow.json")
-    pq = lazy_module("pyarrow.parquet")
-    pc = lazy_module("pyarrow.compute")
+from atlasc.compiler.program.arrow import ipc, pa, pc, pcsv, pj, pq
 
 
 CHUNK_ROWS = 1 << 16

@@ -13,25 +13,13 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 from atlasc.compiler.atomic import file_mode
 from atlasc.compiler.errors import QueryError
 from atlasc.compiler.ir.serialize import encode_value
 from atlasc.compiler.program.tables import SUFFIXES
-from atlasc.compiler.lazy import lazy_module
-
-if TYPE_CHECKING:
-    import pyarrow as pa
-    import pyarrow.ipc as ipc
-    import pyarrow.csv as pcsv
-    import pyarrow.parquet as pq
-else:
-    # pyarrow (0.1 s at start-up) is loaded when data is first read or written
-    pa = lazy_module("pyarrow")
-    ipc = lazy_module("pyarrow.ipc")
-    pcsv = lazy_module("pyarrow.csv")
-    pq = lazy_module("pyarrow.parquet")
+from atlasc.compiler.program.arrow import ipc, pa, pcsv, pq
 
 
 FORMATS = ("csv", "parquet", "arrow", "jsonl")

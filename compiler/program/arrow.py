@@ -1,0 +1,24 @@
+"""pyarrow and the parts of it the data path uses, loaded when data is first read or written
+(compiler/lazy.py: about 0.1 s of start-up that most runs do not need)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from atlasc.compiler.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+    import pyarrow.ipc as ipc
+    import pyarrow.json as pj
+    import pyarrow.parquet as pq
+else:
+    pa = lazy_module("pyarrow")
+    pc = lazy_module("pyarrow.compute")
+    pcsv = lazy_module("pyarrow.csv")
+    ipc = lazy_module("pyarrow.ipc")
+    pj = lazy_module("pyarrow.json")
+    pq = lazy_module("pyarrow.parquet")
+
+__all__ = ["pa", "pc", "pcsv", "ipc", "pj", "pq"]
