@@ -23,9 +23,11 @@ import numpy as np
 from atlasc.compiler.program.arrow import pa
 
 
+from atlasc.compiler.program.arrays import numeric, strings
+
 
 def row_column(start: int, B: int) -> pa.Array:
-    return pa.array(np.arange(start + 1, start + B + 1, dtype=np.int64))
+    return numeric(np.arange(start + 1, start + B + 1, dtype=np.int64))
 
 
 def entry_names(name: str, free: Sequence[Any], assignments: np.ndarray) -> list[str]:
@@ -48,7 +50,7 @@ def values_array(col: np.ndarray, mask: np.ndarray | None) -> pa.Array:
     if np.issubdtype(col.dtype, np.floating):
         nan = np.isnan(col)
         mask = nan if mask is None else (mask | nan)
-    return pa.array(col, mask=mask if mask is not None and mask.any() else None)
+    return numeric(col, mask)
 
 
 def _exact(col: np.ndarray, mask: np.ndarray | None) -> np.ndarray | pa.Array:
@@ -59,14 +61,13 @@ def _exact(col: np.ndarray, mask: np.ndarray | None) -> np.ndarray | pa.Array:
         return col.astype(np.int64)
     shown = [None if mask is not None and m else str(x) for x, m in
              zip(col, mask if mask is not None else np.zeros(len(col), bool))]
-    return pa.array(shown, pa.string())
+    return strings(shown)
 
 
 def labels(domain: Sequence[str], codes: np.ndarray, mask: np.ndarray | None) -> pa.Array:
     """Value indices as a dictionary column of the domain's values (no copy of the labels)."""
-    idx = pa.array(codes.astype(np.int32), mask=mask if mask is not None and mask.any()
-                   else None)
-    return pa.DictionaryArray.from_arrays(idx, pa.array(list(domain), pa.string()))
+    return pa.DictionaryArray.from_arrays(numeric(codes.astype(np.int32), mask),
+                                          strings(list(domain)))
 
 
 def why_column(B: int, rows: np.ndarray, reason: Any) -> pa.Array:
@@ -74,7 +75,7 @@ def why_column(B: int, rows: np.ndarray, reason: Any) -> pa.Array:
     out: list[str | None] = [None] * B
     for b in rows.tolist():
         out[b] = reason(b)
-    return pa.array(out, pa.string())
+    return strings(out)
 
 
 def result_columns(r: Any) -> dict[str, pa.Array]:
@@ -89,7 +90,7 @@ def result_columns(r: Any) -> dict[str, pa.Array]:
         for x, am in sorted((r.argmax or {}).items()):
             out[f"{n}.argmax.{x}"] = labels(r.domains[x], am[:, k], mask)
     for label, mass in sorted((r.inconsistent or {}).items()):
-        out[f"{r.name}.inconsistent.{label}"] = pa.array(np.asarray(mass, float))
+        out[f"{r.name}.inconsistent.{label}"] = numeric(np.asarray(mass, float))
     out[f"{r.name}.why"] = _why(r, B)
     return out
 
@@ -113,7 +114,7 @@ def marginal_columns(r: Any) -> dict[str, pa.Array]:
         for i, x in enumerate(v.domain):
             out[f"{r.name}[{v.name}={x}]"] = values_array(cond[v.name][:, i], None)
         for i, x in enumerate(v.domain):
-            out[f"{r.name}.joint[{v.name}={x}]"] = pa.array(joint[:, i])
+            out[f"{r.name}.joint[{v.name}={x}]"] = numeric(joint[:, i])
     zero = np.zeros(B, bool)
     for v in r.vars:
         zero |= r.joint[v.name].sum(axis=1) <= 0
