@@ -15,12 +15,23 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from atlasc.compiler.version import __version__
-from atlasc.compiler.ir.evaluation import install
-from atlasc.runtime.evaluator import LLVM
+from atlasc.compiler.ir.evaluation import Evaluator, install
 from atlasc.compiler.errors import (AtlasError, QueryError, SourceError,
                                     StructuralPropertyError)
 
-install(LLVM)   # the composition root: the compiler evaluates through the runtime's evaluator
+
+class _Runtime:
+    """The runtime's evaluator (atlasc.runtime.evaluator.LLVM), imported at the first
+    evaluation: it loads llvmlite, which `import atlasc`, `atlasc --help` and `atlasc check`
+    do not need (tests/test_startup_llvm.py)."""
+
+    def __getattr__(self, name: str) -> Any:
+        llvm: Evaluator = importlib.import_module("atlasc.runtime.evaluator").LLVM
+        install(llvm)
+        return getattr(llvm, name)
+
+
+install(_Runtime())  # the composition root: the compiler evaluates through the runtime's evaluator
 
 if TYPE_CHECKING:   # what __getattr__ returns, for type checkers and the API reference (docs/api.md)
     from atlasc.compiler.api import (Entry, Network, Program, ProgramReport, Query, QueryReport,

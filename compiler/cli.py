@@ -25,14 +25,14 @@ from atlasc.compiler.atomic import cleanup_on_signals, output_error, write_atomi
 from atlasc.compiler.errors import AtlasError, OutputError, QueryError, SourceWarning
 from atlasc.compiler.api import compile_file
 from atlasc.compiler.console import Console
+from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.ir.serialize import dumps
+from atlasc.compiler.paths import object_cache_dir
 from atlasc.compiler.program import cache as program_cache
 from atlasc.compiler.program import stream, tables
 from atlasc.compiler.program import evidence as ev
 from atlasc.compiler.program.textout import result_text
 from atlasc.compiler.program.writers import BINARY, TableWriter, out_format
-from atlasc.runtime.llvm.engine import cache_dir as object_cache_dir
-from atlasc.runtime.llvm.export import emit_module, program_npz
 from atlasc import dask as adask
 from atlasc.compiler.program import problog as P
 from atlasc.compiler.ir import picture
@@ -449,8 +449,9 @@ def _remove_stale(outdir: Path, name: str, protected: set[Path]) -> None:
 def _write_llvm(q: Any, outdir: Path, protected: set[Path]) -> None:
     """The kernels' optimised LLVM IR and the program tables they interpret."""
     argmax = bool(q.argmax_vars())
-    write_atomic(outdir / f"{q.name}.ll", emit_module(q.circuit, argmax), protected)
-    write_atomic(outdir / f"{q.name}.program.npz", program_npz(q.circuit, argmax), protected)
+    code, tables = evaluator().export(q.circuit, argmax)
+    write_atomic(outdir / f"{q.name}.ll", code, protected)
+    write_atomic(outdir / f"{q.name}.program.npz", tables, protected)
 
 
 @main.command()

@@ -14,3 +14,12 @@ def cache_root() -> Path | None:
     if env == "off":
         return None
     return Path(env) if env else Path(platformdirs.user_cache_dir("atlasc", appauthor=False))
+
+
+def object_cache_dir() -> Path | None:
+    """Where the LLVM back end keeps compiled kernels (runtime/llvm/engine.py); here, not in
+    the runtime, so `atlasc cache info|clear` need not load llvmlite."""
+    if os.environ.get("ATLASC_CACHE_DIR"):        # as before: the objects themselves
+        return cache_root()
+    root = cache_root()
+    return root / "llvm" if root is not None else None

@@ -21,6 +21,7 @@ from atlasc.compiler.ir.variables import Var
 from atlasc.runtime import llvm
 from atlasc.runtime.llvm import marginals as llvm_marginals
 from atlasc.runtime.llvm import run as llvm_run
+from atlasc.runtime.llvm.export import emit_module, program_npz
 from atlasc.runtime.llvm.linear import Program
 from atlasc.runtime.llvm.run import Columns
 from atlasc.runtime.logspace import rescue, suspects
@@ -69,6 +70,10 @@ def adopt(c: Circuit, prepared: dict[str, Program]) -> None:
     llvm_run.adopt(c, prepared)
 
 
+def export(c: Circuit, argmax: bool = False) -> tuple[str, bytes]:
+    return emit_module(c, argmax), program_npz(c, argmax)
+
+
 class _LLVM:
     """The compiled back end as the compiler's `Evaluator`."""
     evaluate = staticmethod(evaluate)
@@ -77,6 +82,7 @@ class _LLVM:
     marginals_columns = staticmethod(marginals_columns)
     prepare = staticmethod(prepare)
     adopt = staticmethod(adopt)
+    export = staticmethod(export)
 
 
 LLVM = _LLVM()

@@ -49,6 +49,10 @@ class Evaluator(Protocol):
     def adopt(self, c: Circuit, prepared: Any) -> None:
         """Bind what `prepare` returned in an earlier process to c."""
 
+    def export(self, c: Circuit, argmax: bool = False) -> tuple[str, bytes]:
+        """What `atlasc compile --emit` writes: the kernels' code as text (LLVM IR for the
+        LLVM back end) and the program tables they interpret (an .npz)."""
+
 
 _installed: list[Evaluator] = []
 

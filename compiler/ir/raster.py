@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from PIL import Image, ImageDraw, ImageFont
+if TYPE_CHECKING:
+    from PIL import ImageDraw, ImageFont
 
 from atlasc.compiler.ir.picture import LINE_H, PAD, Box, Graph, edge_ends, layout, to_dot, to_svg
 
@@ -22,6 +23,7 @@ def render(g: Graph, fmt: str) -> str | bytes:
 
 
 def to_png(g: Graph) -> bytes:
+    from PIL import Image, ImageDraw, ImageFont   # here, for start-up time: only PNGs need it
     layout(g)
     img = Image.new("RGB", (_px(g.width), _px(g.height)), "white")
     d = ImageDraw.Draw(img)

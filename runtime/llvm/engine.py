@@ -23,7 +23,7 @@ import llvmlite.binding as llvm
 from llvmlite import ir
 
 from atlasc.compiler.atomic import seal, unseal, write_atomic_bytes
-from atlasc.compiler.paths import cache_root
+from atlasc.compiler.paths import object_cache_dir as cache_dir
 from atlasc.runtime.llvm.elems import Spec
 from atlasc.runtime.llvm.kernels import (KERNEL_VERSION, allocate_module, backtrack_module,
                                   backward_module, stage_module)
@@ -31,13 +31,6 @@ from atlasc.compiler.version import __version__
 
 MAGIC = b"ATLASC-OBJ\x01"
 _LOCK = threading.RLock()
-
-
-def cache_dir() -> Path | None:
-    if os.environ.get("ATLASC_CACHE_DIR"):        # as before: the objects themselves
-        return cache_root()
-    root = cache_root()
-    return root / "llvm" if root is not None else None
 
 
 @dataclass
