@@ -106,11 +106,19 @@ def _nullable(schema: pa.Schema) -> pa.Schema:
                                nullable=True) for f in schema])
 
 
+def _labels(schema: pa.Schema) -> list[str]:
+    """The text columns, which Parquet stores dictionary-encoded; the numbers are stored plain
+    (dictionary-encoding a column of probabilities costs half the write, and the file is
+    larger for it: 212 columns of alarm's marginals, bench/RESULTS-data.md)."""
+    return [f.name for f in schema
+            if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)]
+
+
 def _open(fmt: str, sink: Any, schema: pa.Schema) -> Any:
     if fmt == "csv":
         return pcsv.CSVWriter(sink, schema)
     if fmt == "parquet":
-        return pq.ParquetWriter(sink, schema, compression="zstd")
+        return pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=_labels(schema))
     if fmt == "arrow":
         return ipc.new_file(sink, schema)
     if fmt == "jsonl":
