@@ -91,7 +91,7 @@ def write_csv(prog: Any, names: list[str], E: np.ndarray, path: Path) -> None:
     pcsv.write_csv(t, path, pcsv.WriteOptions(quoting_style="needed"))
 
 
-def write_parquet(prog: Any, n: int, path: Path, chunk: int = 1_000_000) -> None:
+def write_parquet(prog: Any, n: int, path: Path, chunk: int = 250_000) -> None:
     names = sorted(prog.variables)
     with pq.ParquetWriter(path, labelled(prog, names, evidence_codes(prog, 1, 0)[1]).schema
                           ) as w:
