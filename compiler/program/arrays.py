@@ -7,16 +7,14 @@ buffers instead: no copy for contiguous numeric columns, nulls from a boolean ma
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import numpy as np
 
-if TYPE_CHECKING:
-    import pyarrow as pa
+from atlasc.compiler.program.arrow import pa
 
 
 def _validity(mask: np.ndarray | None, n: int) -> tuple[pa.Buffer | None, int]:
-    import pyarrow as pa   # here, for start-up time: only the data path needs pyarrow
     if mask is None or not mask.any():
         return None, 0
     return pa.py_buffer(np.packbits(~mask.astype(bool), bitorder="little")), int(mask.sum())
@@ -24,7 +22,6 @@ def _validity(mask: np.ndarray | None, n: int) -> tuple[pa.Buffer | None, int]:
 
 def numeric(col: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
     """A 1-d numeric or bool column; entries under `mask` are null."""
-    import pyarrow as pa   # here, for start-up time: only the data path needs pyarrow
     col = np.ascontiguousarray(col)
     n = len(col)
     valid, nulls = _validity(mask, n)
@@ -37,7 +34,6 @@ def numeric(col: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
 
 def strings(items: Sequence[str | None]) -> pa.Array:
     """A string column; None is null."""
-    import pyarrow as pa   # here, for start-up time: only the data path needs pyarrow
     data = [b"" if s is None else s.encode() for s in items]
     offsets = np.zeros(len(data) + 1, np.int64)
     np.cumsum([len(b) for b in data], out=offsets[1:])

@@ -20,10 +20,9 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
-from atlasc.compiler.program.arrow import pa
-
 
 from atlasc.compiler.program.arrays import numeric, strings
+from atlasc.compiler.program.arrow import pa
 
 
 def row_column(start: int, B: int) -> pa.Array:
