@@ -110,13 +110,7 @@ class Eliminator:
         return b.owned(Op.SUM, tuple(terms), PROB) if terms else None
 
     def _fits(self, v: Var, cells: int) -> None:
-        """Refuse a cluster whose products alone would pass the node limit, before building
-        it (one cluster can hold more cells than memory allows)."""
-        cap = self.budget.limits.max_nodes
-        if cap is not None and len(self.b) + cells > cap:
-            raise LimitExceeded(f"compiling {self.budget.what}: eliminating {v.name} needs up "
-                                f"to {cells} products, past the node limit of {cap}",
-                                hint=HINT)
+        fits(self.budget, v, cells, len(self.b))
 
     def _tick(self, v: Var, cells: int) -> None:
         self.done += cells
@@ -125,6 +119,15 @@ class Eliminator:
         eta = self.budget.elapsed * (1 - frac) / frac if frac > 0 else 0.0
         self.budget.report(f"eliminated {v.name} ({cells} cells), {len(self.b)} nodes, "
                            f"{100 * frac:.0f}% of the order's cells, ETA {eta:.1f}s")
+
+
+def fits(budget: Budget, v: Var, cells: int, made: int) -> None:
+    """Refuse a cluster whose products alone would pass the node limit, before building it
+    (one cluster can hold more cells than memory allows)."""
+    cap = budget.limits.max_nodes
+    if cap is not None and made + cells > cap:
+        raise LimitExceeded(f"compiling {budget.what}: eliminating {v.name} needs up to "
+                            f"{cells} products, past the node limit of {cap}", hint=HINT)
 
 
 def compile_elimination(m: Model, *, constrained: Iterable[Var] | None = None,
@@ -183,4 +186,4 @@ def zero_fraction(facs: Sequence[Factor]) -> float:
     return sum(int(np.count_nonzero(f.table == 0)) for f in facs) / max(cells, 1)
 
 
-__all__ = ["Eliminator", "Table", "compile_elimination", "elimination_facts", "zero_fraction"]
+__all__ = ["Eliminator", "Table", "compile_elimination", "fits", "elimination_facts", "zero_fraction"]
