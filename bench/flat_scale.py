@@ -5,8 +5,9 @@ process (CPU time and peak memory from os.wait4): atlasc loading the BIF, compil
 `compile_flat` (compiler/sources/flat.py) and computing every marginal with runtime/flat.py's
 upward and downward passes; pyAgrum's LazyPropagation computing every posterior of the same
 network and evidence.  Then marginal MAP over 3 root variables (a constrained order) against
-pgmpy's map_query.  This is the Python API path, not `atlasc run` (the CLI does not route to
-the flat circuit yet).  Usage: python bench/flat_scale.py [--timeout S] [network ...]
+pgmpy's map_query.  Node limit 2*10^8 products (default 2*10^7).  This is the Python API
+path, not `atlasc run` (the CLI does not route to the flat circuit yet).
+Usage: python bench/flat_scale.py [--timeout S] [network ...]
 Writes bench/RESULTS-scale-flat.md.
 """
 from __future__ import annotations
@@ -27,11 +28,12 @@ OUT = os.path.join(HERE, "RESULTS-scale-flat.md")
 FLAT = textwrap.dedent("""
     import json, sys
     from atlasc.compiler.sources.bif import load_bif_model
+    from atlasc.compiler.sources import Limits
     from atlasc.compiler.sources.flat import compile_flat
     from atlasc.runtime import flat
     bn = load_bif_model(sys.argv[1])
     ev = {bn.var(k): bn.var(k).domain.index(v) for k, v in json.loads(sys.argv[2]).items()}
-    fc = compile_flat(bn)
+    fc = compile_flat(bn, limits=Limits(max_nodes=2 * 10**8))
     ms = flat.marginals(fc, [ev], list(bn.variables))
     out = {v.name: (m[0] / m[0].sum()).tolist() for v, m in ms.items()}
     print(json.dumps({"marginals": out, "nodes": fc.nodes, "edges": fc.edges,
@@ -45,7 +47,7 @@ FLAT_MMAP = textwrap.dedent("""
     from atlasc.runtime import flat
     bn = load_bif_model(sys.argv[1])
     X = [bn.var(n) for n in json.loads(sys.argv[2])]
-    fc = compile_flat(bn, constrained=X)
+    fc = compile_flat(bn, constrained=X, limits=Limits(max_nodes=2 * 10**8))
     p, arg = flat.mmap(fc, {}, X)
     print(json.dumps({v.name: v.domain[i] for v, i in arg.items()}))
 """)

@@ -25,6 +25,8 @@ from atlasc.compiler.sources.model import Factor, Model
 from atlasc.compiler.sources.orders import Order, elimination_order
 from atlasc.compiler.sources.vtrees import join_right
 
+IDX = np.int32          # slots, values and segments: 4 bytes an entry (< 2^31 slots)
+
 
 @dataclass
 class FlatTable:
@@ -41,7 +43,7 @@ def leaf_tables(facs: list[Factor]) -> tuple[np.ndarray, list[FlatTable]]:
     values, inverse = np.unique(flat, return_inverse=True)
     shift = 0 if values.size and values[0] == 0.0 else 1
     params = np.concatenate([[0.0], values[values != 0.0]]) if shift else values
-    slots = (inverse + shift).astype(np.int64)
+    slots = (inverse.ravel() + shift).astype(IDX)
     tables, at = [], 0
     for f in facs:
         n = f.table.size
@@ -77,7 +79,7 @@ class FlatEliminator:
             else np.arange(cells)
         size, base = cells // v.size, self.next
         step = Step(v, out, base, size, tuple(c[keep] for c in cols), tuple(t.source for t in hit),
-                    keep % v.size, keep // v.size)
+                    (keep % v.size).astype(IDX), (keep // v.size).astype(IDX))
         self.steps.append(step)
         self.next += size
         return FlatTable(out, self._result(step), len(self.steps) - 1, self._vtree(v, hit))
@@ -85,7 +87,7 @@ class FlatEliminator:
     @staticmethod
     def _result(step: Step) -> np.ndarray:
         filled = np.bincount(step.seg, minlength=step.size) > 0
-        return np.where(filled, step.out + np.arange(step.size, dtype=np.int64), 0)
+        return np.where(filled, step.out + np.arange(step.size, dtype=IDX), 0).astype(IDX)
 
     @staticmethod
     def _vtree(v: Var, hit: list[FlatTable]) -> Vtree:
