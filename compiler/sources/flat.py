@@ -98,6 +98,7 @@ class FlatEliminator:
         """The node limit (products made so far and this step's), then progress with ETA."""
         made = sum(s.products for s in self.steps)
         fits(self.budget, v, cells, made)
+        self.budget.check(made)            # the time and memory limits
         self.done += cells
         frac = self.done / self.total
         eta = self.budget.elapsed * (1 - frac) / frac if frac > 0 else 0.0
