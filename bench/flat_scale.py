@@ -43,6 +43,7 @@ FLAT = textwrap.dedent("""
 FLAT_MMAP = textwrap.dedent("""
     import json, sys
     from atlasc.compiler.sources.bif import load_bif_model
+    from atlasc.compiler.sources import Limits
     from atlasc.compiler.sources.flat import compile_flat
     from atlasc.runtime import flat
     bn = load_bif_model(sys.argv[1])
