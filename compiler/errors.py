@@ -95,9 +95,11 @@ def raise_all(errors: "Sequence[AtlasError]") -> None:
 
 class SourceError(AtlasError):
     def __init__(self, message: str, file: str | None = None, line: int | None = None,
-                 col: int | None = None, hint: str | None = None) -> None:
+                 col: int | None = None, hint: str | None = None,
+                 width: int | None = None) -> None:
         super().__init__(message)
         self.message, self.file, self.line, self.col, self.hint = message, file, line, col, hint
+        self.width = width          # characters under the caret, from col
 
     def render(self) -> str:
         loc = self.file or "<input>"

@@ -1,6 +1,6 @@
 """The one place where the front end meets the model sources (compiler/sources).
 
-Inline `logic` formulas and Bayesian networks, and model files (bif, uai, xmlbif, cnf, and the
+Inline `logic` formulas and Bayesian networks, and model files (bif, uai, xmlbif, net, cnf, and the
 circuits of other tools: nnf, sdd, psdd), are compiled or loaded through `atlasc.compiler.sources`.
 """
 from __future__ import annotations
@@ -29,13 +29,17 @@ from atlasc.compiler.sources.model import BayesNet
 from atlasc.compiler.sources.bif import load_bif_model
 from atlasc.compiler.sources.uai import load_uai_model
 from atlasc.compiler.sources.xmlbif import load_xmlbif_model
+from atlasc.compiler.sources.hugin import load_net_model
 from atlasc.compiler.sources.dimacs import load_dimacs
 
 VTREE_KINDS = ("minfill", "balanced", "right", "balanced-natural", "right-natural")
 VTREE_WORDS = tuple(k.replace("-", "_") for k in VTREE_KINDS)   # as written in .query files
-FILE_KINDS = ("bif", "uai", "xmlbif", "cnf", "nnf", "sdd", "psdd", "problog")
+FILE_KINDS = ("bif", "uai", "xmlbif", "net", "cnf", "nnf", "sdd", "psdd", "problog")
 
 Progress = Callable[[str], None]
+NETWORK_LOADERS: dict[str, Callable[[Path], Any]] = {
+    "bif": load_bif_model, "uai": load_uai_model, "xmlbif": load_xmlbif_model,
+    "net": load_net_model}
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,7 @@ def load_file(env: Env, body: A.FileModel, name: str) -> LoadedModel:
                              "expected logic, weights, bayesnet, or a file format: "
                              + ", ".join(FILE_KINDS))
     path = _readable(env, body.path, body.path_span)
-    if kind in ("bif", "uai", "xmlbif"):
+    if kind in NETWORK_LOADERS:
         return _network(kind, path, body, name, env.base_dir)
     if kind == "cnf":
         return _cnf(path, body, name, env.base_dir)
@@ -137,7 +141,7 @@ def load_file(env: Env, body: A.FileModel, name: str) -> LoadedModel:
 
 
 def _network(kind: str, path: Path, body: A.FileModel, name: str, base: Path) -> LoadedModel:
-    loader = {"bif": load_bif_model, "uai": load_uai_model, "xmlbif": load_xmlbif_model}[kind]
+    loader = NETWORK_LOADERS[kind]
     m = dataclasses.replace(_read(lambda: loader(path), body, base), name=name)
     return LoadedModel(tuple(m.variables), R.PROB,
                        lambda o, p: compile_bayesnet(m, o, name, p),
@@ -237,7 +241,8 @@ def source_error_at(e: SourceError, declared: Span, base_dir: Path | None = None
         text = ""                   # compressed or binary: no source line to show
     line, col = e.line or 1, e.col or 1
     lines = text.splitlines()
-    end = len(lines[line - 1]) + 1 if 0 < line <= len(lines) and e.col is None else col + 1
+    end = len(lines[line - 1]) + 1 if 0 < line <= len(lines) and e.col is None else \
+        col + (e.width or 1)
     shown = _shown(file, declared, base_dir)
     span = Span(shown, line, col, line, max(end, col + 1), text)
     message = e.message if e.line else f"{shown}: {e.message}"

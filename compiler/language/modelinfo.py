@@ -63,7 +63,7 @@ class ModelInfo:
 
 
 # models compiled by atlasc from a source, whose vtree the declaration may leave open
-VIEWABLE = ("logic", "bayesnet", "bif", "uai", "xmlbif", "cnf", "bayesnet under do")
+VIEWABLE = ("logic", "bayesnet", "bif", "uai", "xmlbif", "net", "cnf", "bayesnet under do")
 
 
 @dataclass

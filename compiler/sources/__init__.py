@@ -24,6 +24,7 @@ from atlasc.compiler.sources.vtrees import choose_vtree, min_fill_order
 from atlasc.compiler.sources.bif import load_bif_model
 from atlasc.compiler.sources.uai import load_uai_model
 from atlasc.compiler.sources.xmlbif import load_xmlbif_model
+from atlasc.compiler.sources.hugin import load_net_model
 
 PathLike = str | os.PathLike[str]
 
@@ -49,9 +50,18 @@ def load_xmlbif(path: PathLike, *, vtree: Vtree | str | None = None,
                          limits=limits)
 
 
+def load_net(path: PathLike, *, vtree: Vtree | str | None = None,
+             constrained: Iterable[Var] | None = None, limits: Limits | None = None) -> Circuit:
+    """A Hugin `.net` network (discrete chance nodes)."""
+    return compile_model(load_net_model(path), vtree=vtree, constrained=constrained,
+                         limits=limits)
+
+
 def load_model(path: PathLike) -> BayesNet | MarkovNet:
-    """The model in a file, by extension (.bif[.gz], .uai, .xml/.xmlbif)."""
+    """The model in a file, by extension (.bif[.gz], .uai, .net[.gz], .xml/.xmlbif)."""
     p = os.fspath(path)
+    if p.endswith((".net", ".net.gz")):
+        return load_net_model(p)
     if p.endswith((".bif", ".bif.gz")):
         return load_bif_model(p)
     if p.endswith((".uai", ".uai.gz")):
@@ -79,5 +89,5 @@ def load_cnf(path: PathLike, *, weighted: bool | None = None, vtree: Vtree | str
 __all__ = ["BayesNet", "CPT", "Factor", "Limits", "MarkovNet", "bayesnet", "choose_vtree",
            "compile_bayesnet", "compile_cnf_clauses", "compile_formula", "compile_model",
            "cpt", "describe_facts", "load_bif", "load_cnf", "load_model", "load_nnf",
-           "load_psdd", "load_sdd", "load_uai", "load_xmlbif", "min_fill_order", "recompile",
+           "load_net", "load_psdd", "load_sdd", "load_uai", "load_xmlbif", "min_fill_order", "recompile",
            "smooth_circuit", "verify_facts"]

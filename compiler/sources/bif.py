@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Callable
 
 import numpy as np
 
 from atlasc.compiler.ir.variables import Var
-from atlasc.compiler.sources.model import CPT, BayesNet, validate
+from atlasc.compiler.sources.blocks import NetworkParser
+from atlasc.compiler.sources.model import CPT, BayesNet
 from atlasc.compiler.sources.text import Tok, Tokens, read_text, tokenize
 
 _PUNCT = "{}()[];,|"
@@ -29,42 +31,24 @@ def load_bif_model(path: str | os.PathLike[str]) -> BayesNet:
 
 
 def parse_bif(text: str, file: str = "<bif>") -> BayesNet:
-    ts = Tokens(tokenize(text, _TOKEN), file)
-    p = _Parser(ts)
-    p.run()
-    bn = BayesNet(tuple(p.vars.values()), tuple(p.cpts), p.name, file, p.lines)
-    validate(bn)
-    return bn
+    return _Parser(Tokens(tokenize(text, _TOKEN), file)).network(file)
 
 
-class _Parser:
-    def __init__(self, ts: Tokens) -> None:
-        self.ts = ts
-        self.name = ""
-        self.vars: dict[str, Var] = {}
-        self.lines: dict[str, int] = {}
-        self.cpts: list[CPT] = []
+class _Parser(NetworkParser):
+    expected = "'network', 'variable' or 'probability'"
+    declare = "a 'variable' block"
 
-    def run(self) -> None:
-        while not self.ts.done:
-            t = self.ts.next()
-            if t.text == "network":
-                self.name = self._network()
-            elif t.text == "variable":
-                self._variable(t)
-            elif t.text == "probability":
-                self._probability(t)
-            else:
-                raise self.ts.error(f"expected 'network', 'variable' or 'probability', found "
-                                    f"{t.text!r}", t)
+    def block(self, t: Tok) -> Callable[[Tok], None] | None:
+        return {"network": self._network, "variable": self._variable,
+                "probability": self._probability}.get(t.text)
 
     # ---- blocks ----------------------------------------------------------------------------
-    def _network(self) -> str:
+    def _network(self, start: Tok) -> None:
         words = []
         while self.ts.peek() not in ("{", None):
             words.append(self.ts.next().text)
         self._skip_block()
-        return " ".join(words)
+        self.name = " ".join(words)
 
     def _skip_block(self) -> None:
         self.ts.expect("{")
@@ -132,10 +116,10 @@ class _Parser:
     # ---- probability blocks -----------------------------------------------------------------
     def _probability(self, start: Tok) -> None:
         self.ts.expect("(")
-        child = self._lookup(self.ts.next("a variable name"))
+        child = self.lookup(self.ts.next("a variable name"))
         parents: list[Var] = []
         if self.ts.accept("|"):
-            parents = [self._lookup(self._tok_of(n)) for n in self._list_toks(")")]
+            parents = [self.lookup(self._tok_of(n)) for n in self._list_toks(")")]
         else:
             self.ts.expect(")")
         table = _Table(child, tuple(parents), self.ts, start)
@@ -156,11 +140,6 @@ class _Parser:
     def _tok_of(t: Tok) -> Tok:
         return t
 
-    def _lookup(self, t: Tok) -> Var:
-        if t.text not in self.vars:
-            raise self.ts.error(f"unknown variable {t.text!r}", t,
-                                hint="declare it with a 'variable' block before its use")
-        return self.vars[t.text]
 
     def _entry(self, table: "_Table") -> None:
         t = self.ts.next("'table', 'default', '(' or '}'")

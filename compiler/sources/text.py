@@ -63,6 +63,7 @@ def _bad_gzip(file: str, what: str) -> SourceError:
 class Tok:
     text: str
     line: int
+    col: int | None = None      # 1-based, of the token's first character
 
 
 class Tokens:
@@ -73,7 +74,9 @@ class Tokens:
 
     def error(self, msg: str, tok: Tok | None = None, hint: str | None = None) -> SourceError:
         t = tok or self.peek_tok()
-        return SourceError(msg, file=self.file, line=t.line if t else self.last_line, hint=hint)
+        return SourceError(msg, file=self.file, line=t.line if t else self.last_line,
+                           col=t.col if t else None, hint=hint,
+                           width=len(t.text) if t else None)
 
     @property
     def last_line(self) -> int:
@@ -128,12 +131,15 @@ class Tokens:
 def tokenize(text: str, pattern: re.Pattern[str]) -> list[Tok]:
     """Tokens matching `pattern`'s group 1 (other matches, e.g. comments, are skipped)."""
     out: list[Tok] = []
-    line, pos = 1, 0
+    line, pos, start = 1, 0, 0          # start: the offset where the current line begins
     for m in pattern.finditer(text):
-        line += text.count("\n", pos, m.start())
+        n = text.count("\n", pos, m.start())
+        if n:
+            line += n
+            start = text.rfind("\n", pos, m.start()) + 1
         pos = m.start()
         if m.group(1) is not None:
-            out.append(Tok(m.group(1), line))
+            out.append(Tok(m.group(1), line, pos - start + 1))
     return out
 
 

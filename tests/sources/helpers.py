@@ -96,3 +96,17 @@ def pgmpy_model(name: str) -> Any:
 
 def close(a: float, b: float, rel: float = 1e-7, abs_: float = 1e-12) -> bool:
     return bool(np.isclose(a, b, rtol=rel, atol=abs_))
+
+
+def same_network(a: Any, b: Any, atol: float = 1e-6, rtol: float = 1e-7) -> None:
+    """Same variables with the same values, and the same tables up to the parents' order."""
+    assert {v.name for v in a.variables} == {v.name for v in b.variables}
+    theirs = {c.child.name: c for c in b.cpts}
+    assert set(theirs) == {c.child.name for c in a.cpts}
+    for c in a.cpts:
+        d = theirs[c.child.name]
+        assert d.child.domain == c.child.domain
+        names = [p.name for p in d.parents]
+        assert sorted(names) == sorted(p.name for p in c.parents)
+        perm = [names.index(p.name) for p in c.parents] + [len(names)]
+        np.testing.assert_allclose(np.transpose(d.table, perm), c.table, atol=atol, rtol=rtol)

@@ -12,23 +12,9 @@ import pytest
 import atlasc
 from atlasc.compiler.sources.bif import load_bif_model, parse_bif
 from atlasc.compiler.sources.converters import from_pgmpy, from_pyagrum, to_bif
-from helpers import bnlearn, pgmpy_model
+from helpers import bnlearn, pgmpy_model, same_network as _same
 
 NETS = ["asia", "sachs", "child", "alarm", "insurance"]
-
-
-def _same(a, b) -> None:
-    """Same variables with the same values, and the same tables up to the parents' order."""
-    assert [v.name for v in a.variables] == [v.name for v in b.variables] or \
-        {v.name for v in a.variables} == {v.name for v in b.variables}
-    theirs = {c.child.name: c for c in b.cpts}
-    for c in a.cpts:
-        d = theirs[c.child.name]
-        assert d.child.domain == c.child.domain
-        names = [p.name for p in d.parents]
-        assert sorted(names) == sorted(p.name for p in c.parents)
-        perm = [names.index(p.name) for p in c.parents] + [len(names)]
-        np.testing.assert_allclose(np.transpose(d.table, perm), c.table, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", NETS)
