@@ -25,12 +25,15 @@ from atlasc.compiler.ir.facts import DEC, DET, SMOOTH, Fact, How
 from atlasc.compiler.semirings import registry as R
 from atlasc.compiler.semirings.base import Semiring
 from atlasc.compiler.source import Span
-from atlasc.compiler.sources.model import BayesNet
+from atlasc.compiler.sources.model import BayesNet, Model
+from atlasc.compiler.sources.model import renamed as renamed_model
 from atlasc.compiler.sources.bif import load_bif_model
 from atlasc.compiler.sources.uai import load_uai_model
 from atlasc.compiler.sources.xmlbif import load_xmlbif_model
 from atlasc.compiler.sources.hugin import load_net_model
-from atlasc.compiler.sources.dimacs import load_dimacs
+from atlasc.compiler.sources.dimacs import Cnf, load_dimacs
+from atlasc.compiler.ops.common import scope_names
+from atlasc.compiler.ops.rename import rename, rename_vtree
 
 VTREE_KINDS = ("minfill", "balanced", "right", "balanced-natural", "right-natural")
 VTREE_WORDS = tuple(k.replace("-", "_") for k in VTREE_KINDS)   # as written in .query files
@@ -122,6 +125,40 @@ class LoadedModel:
     compile: Callable[[Options, Progress | None], Circuit]
     parents: dict[Var, tuple[Var, ...]] | None = None     # a Bayesian network's graph
     network: BayesNet | None = None                       # and its CPTs
+    # the same model with its variables renamed (old -> new name); None: rename the circuit
+    rename: Callable[[dict[str, str]], "LoadedModel"] | None = None
+
+
+def renamed(loaded: LoadedModel, names: dict[str, str]) -> LoadedModel:
+    """`loaded` with the variables `names` maps renamed (language/namespaces.py)."""
+    if not names:
+        return loaded
+    if loaded.rename is not None:
+        return loaded.rename(names)
+    ren = {v: Var(names[v.name], v.domain) for v in loaded.variables if v.name in names}
+    back = {z: a for a, z in ren.items()}
+
+    def build(o: Options, p: Progress | None) -> Circuit:
+        c = loaded.compile(_renamed_options(o, back), p)
+        label = c.step.label if c.step is not None else ""
+        out = rename(c, ren)
+        out.name = c.name
+        out.step = dataclasses.replace(c.step, label=f"{label}, renamed {_pairs(ren)}",
+                                       scope=scope_names(out)) if c.step else out.step
+        return out
+    return LoadedModel(tuple(ren.get(v, v) for v in loaded.variables), loaded.semiring, build)
+
+
+def _renamed_options(o: Options, back: dict[Var, Var]) -> Options:
+    """Options over the renamed variables as options over the file's own."""
+    vtree = rename_vtree(o.vtree, back) if isinstance(o.vtree, Vtree) else o.vtree
+    return Options(vtree, tuple(back.get(v, v) for v in o.constrained)
+                   if o.constrained is not None else None,
+                   tuple(frozenset(back.get(v, v) for v in s) for s in o.nested))
+
+
+def _pairs(ren: dict[Var, Var]) -> str:
+    return ", ".join(f"{a.name} -> {z.name}" for a, z in sorted(ren.items()))
 
 
 def load_file(env: Env, body: A.FileModel, name: str) -> LoadedModel:
@@ -142,27 +179,41 @@ def load_file(env: Env, body: A.FileModel, name: str) -> LoadedModel:
 
 def _network(kind: str, path: Path, body: A.FileModel, name: str, base: Path) -> LoadedModel:
     loader = NETWORK_LOADERS[kind]
-    m = dataclasses.replace(_read(lambda: loader(path), body, base), name=name)
+    return _network_model(dataclasses.replace(_read(lambda: loader(path), body, base),
+                                              name=name), name)
+
+
+def _network_model(m: Model, name: str) -> LoadedModel:
     return LoadedModel(tuple(m.variables), R.PROB,
                        lambda o, p: compile_bayesnet(m, o, name, p),
-                       m.parents() if m.kind == "bayes" else None,
-                       m if m.kind == "bayes" else None)
+                       m.parents() if isinstance(m, BayesNet) else None,
+                       m if isinstance(m, BayesNet) else None,
+                       lambda names: _network_model(renamed_model(m, names), name))
 
 
 def _cnf(path: Path, body: A.FileModel, name: str, base: Path) -> LoadedModel:
     cnf = _read(lambda: load_dimacs(path), body, base)
-    vs = cnf.variables
+    return _cnf_model(cnf, cnf.variables, path, body, name, base)
+
+
+def _cnf_model(cnf: Cnf, vs: list[Var], path: Path, body: A.FileModel, name: str,
+               base: Path) -> LoadedModel:
     weighted = bool(cnf.weights)
     show = tuple(vs[i - 1] for i in cnf.show)
+    weights = dict(zip(vs, cnf.var_weights().values())) if weighted else None
 
     def build(o: Options, p: Progress | None) -> Circuit:
         constrained = o.constrained if o.constrained or o.vtree else (show or None)
         c = _read(lambda: sources.compile_cnf_clauses(
-            cnf.clauses, vs, weights=cnf.var_weights() if weighted else None, vtree=o.vtree,
+            cnf.clauses, vs, weights=weights, vtree=o.vtree,
             constrained=constrained, limits=_limits(p), name=name,
             info={"path": os.fspath(path), "show": show}), body, base)
         return as_model(c, name, _detail("cnf, SDD" + (", weighted" if weighted else ""), o))
-    return LoadedModel(tuple(vs), R.PROB if weighted else R.BOOL, build)
+
+    def rename_to(names: dict[str, str]) -> LoadedModel:
+        return _cnf_model(cnf, [Var(names.get(v.name, v.name), v.domain) for v in vs], path,
+                          body, name, base)
+    return LoadedModel(tuple(vs), R.PROB if weighted else R.BOOL, build, rename=rename_to)
 
 
 def _problog(path: Path, body: A.FileModel, name: str, base: Path) -> LoadedModel:

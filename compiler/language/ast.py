@@ -180,6 +180,7 @@ class FileModel:
     options: tuple[Option, ...]
     extra_path: str | None = None          # sdd/psdd: the vtree file
     extra_span: Span | None = None
+    renames: tuple[tuple[Name, Name], ...] = ()   # `as {file name: query name, ...}`
 
 
 @dataclass(frozen=True)

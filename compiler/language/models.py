@@ -7,12 +7,13 @@ are read through `adapters.py`, which reports file errors at the file's own line
 from __future__ import annotations
 
 import itertools
+import os
 from typing import Any, Callable
 
 import numpy as np
 
 from atlasc.compiler.errors import QueryNameError, QueryTypeError
-from atlasc.compiler.language import adapters
+from atlasc.compiler.language import adapters, namespaces
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language.diagnose import Diagnostics, each
 from atlasc.compiler.language.modelinfo import (ModelInfo, declare_source_var, element, options,
@@ -30,17 +31,43 @@ ROW_TOL = 1e-6
 
 def check_models(env: Env, diag: Diagnostics, progress: Callable[[str], None] | None = None
                  ) -> dict[str, ModelInfo]:
-    """Each model on its own; a model with an error is left out (and kept in `diag`)."""
+    """Each model on its own; a model with an error is left out (and kept in `diag`).  The
+    model files are read first, so that their names are planned together (namespaces.py)."""
+    files = _read_files(env, diag)
     out: dict[str, ModelInfo] = {}
     for name, decl in env.models.items():
-        info = diag.check(decl, (decl.name,), lambda: _check_model(env, decl, progress))
+        if isinstance(decl.body, A.FileModel) and name not in files:
+            continue                                    # its error is in diag already
+        info = diag.check(decl, (decl.name,),
+                          lambda: _check_model(env, decl, progress, files.get(name)))
         if info is not None:
             out[name] = info
     return out
 
 
-def _check_model(env: Env, decl: A.ModelDecl, progress: Callable[[str], None] | None
-                 ) -> ModelInfo:
+def _read_files(env: Env, diag: Diagnostics) -> dict[str, adapters.LoadedModel]:
+    """Every model file read, and renamed as the namespace plan says."""
+    read: dict[str, tuple[adapters.LoadedModel, dict[str, str], str]] = {}
+    for name, decl in env.models.items():
+        body = decl.body
+        if isinstance(body, A.FileModel):
+            got = diag.check(decl, (decl.name,), lambda: _read_file(env, body, name))
+            if got is not None:
+                read[name] = got
+    names = namespaces.plan(env, {m: (lm.variables, ren, path)
+                                  for m, (lm, ren, path) in read.items()})
+    return {m: adapters.renamed(lm, names[m]) for m, (lm, _, _) in read.items()}
+
+
+def _read_file(env: Env, body: A.FileModel, name: str
+               ) -> tuple[adapters.LoadedModel, dict[str, str], str]:
+    loaded = adapters.load_file(env, body, name)
+    path = os.path.realpath(env.base_dir / body.path)
+    return loaded, namespaces.renames(body, loaded.variables), path
+
+
+def _check_model(env: Env, decl: A.ModelDecl, progress: Callable[[str], None] | None,
+                 loaded: adapters.LoadedModel | None = None) -> ModelInfo:
     body, name = decl.body, decl.name.text
     if isinstance(body, A.LogicModel):
         return _logic(env, decl, body, progress)
@@ -54,7 +81,8 @@ def _check_model(env: Env, decl: A.ModelDecl, progress: Callable[[str], None] | 
                          bn.parents(), bn)
     if isinstance(body, A.PaspModel):
         return check_pasp(env, decl, body, progress)
-    return _file(env, decl, body, progress)
+    assert loaded is not None
+    return _file(env, decl, body, progress, loaded)
 
 
 # ---- logic ------------------------------------------------------------------------------------
@@ -252,9 +280,8 @@ def _check_closed(body: A.BayesNetModel, seen: dict[Var, A.Cpt], cpts: list[CPT]
 
 # ---- file models ------------------------------------------------------------------------------
 def _file(env: Env, decl: A.ModelDecl, body: A.FileModel,
-          progress: Callable[[str], None] | None) -> ModelInfo:
+          progress: Callable[[str], None] | None, loaded: adapters.LoadedModel) -> ModelInfo:
     name = decl.name.text
-    loaded = adapters.load_file(env, body, name)
     scope = frozenset(loaded.variables)
     for v in loaded.variables:
         _declare_file_var(env, v, body)

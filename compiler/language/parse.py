@@ -310,10 +310,17 @@ class _ToAst(Transformer_NonRecursive[Token, Any]):
         path_tok: Token = c[1]
         extra: Token | None = c[2] if len(c) > 2 and isinstance(c[2], Token) else None
         opts = c[-1] if isinstance(c[-1], tuple) else ()
+        renames = next((x for x in c if isinstance(x, list)), [])
         return A.FileModel(self._span(meta), self._name(c[0]), unquote(str(path_tok)),
                            self._tok(path_tok), opts,
                            unquote(str(extra)) if extra is not None else None,
-                           self._tok(extra) if extra is not None else None)
+                           self._tok(extra) if extra is not None else None, tuple(renames))
+
+    def renames(self, meta: Any, c: list[Any]) -> list[tuple[A.Name, A.Name]]:
+        return list(c)
+
+    def rename(self, meta: Any, c: list[Any]) -> tuple[A.Name, A.Name]:
+        return self._name(c[0]), self._name(c[1])
 
     def cpt(self, meta: Any, c: list[Any]) -> A.Cpt:
         parents: tuple[A.Name, ...] = c[1] if len(c) == 3 else ()

@@ -34,13 +34,29 @@ class Env:
     queries: dict[str, A.QueryDecl] = field(default_factory=dict)
     spans: dict[str, Span] = field(default_factory=dict)      # where each name is declared
     kinds: dict[str, str] = field(default_factory=dict)       # variable | model | ...
+    # model files' names (language/namespaces.py): `m.x` for a file variable x whose name is
+    # x, and the bare names two files declare, with the qualified names they may mean
+    aliases: dict[str, str] = field(default_factory=dict)
+    ambiguous: dict[str, list[str]] = field(default_factory=dict)
 
     # ---- lookups that raise user errors ---------------------------------------------------------
     def var(self, name: A.Name, what: str = "variable") -> Var:
-        v = self.vars.get(name.text)
+        v = self.find(name.text, name.span)
         if v is None:
-            raise unknown(name, what, self.vars, self.kinds.get(name.text))
+            raise unknown(name, what, self.names, self.kinds.get(name.text))
         return v
+
+    def find(self, text: str, span: Span | None = None) -> Var | None:
+        """The variable `text` names (as declared, or `m.x`); None if none does; a bare name
+        that two model files declare is an error naming both."""
+        if text in self.ambiguous:
+            raise ambiguous(text, self.ambiguous[text], span)
+        return self.vars.get(self.aliases.get(text, text))
+
+    @property
+    def names(self) -> set[str]:
+        """Every way to name a variable (for lookups and hints)."""
+        return set(self.vars) | set(self.aliases) | set(self.ambiguous)
 
     def value(self, var: Var, value: A.Value) -> int:
         if value.text in var.domain:
@@ -69,6 +85,14 @@ def unknown(name: A.Name, what: str, known: Iterable[str], actual_kind: str | No
                                                                                   known))
     err.unknown = name.text         # diagnose.py: an unknown name is reported once
     return err
+
+
+def ambiguous(text: str, means: list[str], span: Span | None) -> QueryNameError:
+    models = " and ".join(m.rsplit(".", 1)[0] for m in means)
+    return QueryNameError(f"'{text}' is ambiguous: the model files {models} each have a "
+                          f"variable {text}", span,
+                          f"write {' or '.join(means)}, or give one model "
+                          f"`as {{{text}: NEW_NAME}}`")
 
 
 def domain_hint(var: Var, value: str, quoted: bool = False) -> str:
@@ -117,10 +141,11 @@ def _declare_stmt(env: Env, stmt: A.ModelDecl | A.MappingDecl | A.QueryDecl) -> 
 
 
 def _declare(env: Env, name: A.Name, kind: str) -> bool:
-    """True once declared; raises on a reserved word or a duplicate."""
+    """True once declared; raises on a reserved word, a dotted name or a duplicate."""
     if name.text in RESERVED:
         raise QueryNameError(f"'{name.text}' is a reserved word and cannot name a {kind}",
                              name.span)
+    undotted(name, kind)
     if name.text in env.spans:
         first = env.kinds[name.text]
         raise QueryNameError(f"duplicate name '{name.text}'", name.span,
@@ -128,6 +153,13 @@ def _declare(env: Env, name: A.Name, kind: str) -> bool:
     env.spans[name.text] = name.span
     env.kinds[name.text] = kind
     return True
+
+
+def undotted(name: A.Name, kind: str) -> None:
+    if "." in name.text:
+        raise QueryNameError(f"'{name.text}' cannot name a {kind}: a dotted name m.x is the "
+                             "variable x of the model file m", name.span,
+                             "choose a name without a dot")
 
 
 def _declare_vars(env: Env, decl: A.VarDecl, diag: Diagnostics) -> None:

@@ -28,7 +28,7 @@ def rename(c: Circuit, mapping: MappingT[Var, Var], label: str | None = None) ->
     m = rebuild(c, visit)
     text = ", ".join(f"{a.name} -> {z.name}" for a, z in sorted(ren.items()))
     out = Circuit(m[c.root.uid], b, c.name, facts=_facts(c, ren),
-                  vtree=_vtree(c.vtree, ren), info={"renamed_from": c, "renaming": ren})
+                  vtree=rename_vtree(c.vtree, ren), info={"renamed_from": c, "renaming": ren})
     out.step = Step("rename", label or f"rename[{text}]", c.sr.name, scope_names(out),
                     inputs=(c.step,) if c.step else (), condition="a bijective renaming keeps "
                     "every property", cost="O(|C|)")
@@ -55,7 +55,7 @@ def _facts(c: Circuit, ren: dict[Var, Var]) -> dict[Prop, Fact]:
     return out
 
 
-def _vtree(t: Vtree | None, ren: dict[Var, Var]) -> Vtree | None:
+def rename_vtree(t: Vtree | None, ren: MappingT[Var, Var]) -> Vtree | None:
     if t is None:
         return None
     memo: dict[int, Vtree] = {}

@@ -48,7 +48,7 @@ def parse_assignment(program: Program, arg: str) -> Observed:
                          "for example -e Rain=true")
     name, value = arg[:eq], arg[eq + 1:]
     name_span = _span(CMDLINE, arg, 1, 1, len(name))
-    var = _var(program, lookup(name, program.env.vars), name_span)
+    var = _var(program, lookup(name, program.env.names), name_span)
     val_span = _span(CMDLINE, arg, 1, len(name) + 2, len(value))
     return Observed(var, _value(var, value.strip(), val_span), name_span)
 
@@ -68,10 +68,11 @@ def _split(arg: str) -> int | None:
 
 
 def _var(program: Program, name: str, span: Span) -> Var:
-    if name not in program.env.vars:
-        raise unknown(A.Name(span, name), "variable", program.env.vars,
+    v = program.env.find(name, span)
+    if v is None:
+        raise unknown(A.Name(span, name), "variable", program.env.names,
                       program.env.kinds.get(name))
-    return program.env.vars[name]
+    return v
 
 
 def _value(var: Var, value: str, span: Span) -> int | None:
@@ -129,7 +130,7 @@ def column_lookup(program: Program, spans: dict[Var, Span] | None = None
     """The variable a data column names (its header cell as written), for tables.py; the
     header cells' spans are kept in `spans` (for later errors about a column)."""
     def column(name: str, span: Span | None) -> Var:
-        v = _var(program, lookup(name, program.env.vars), span or _nowhere(name))
+        v = _var(program, lookup(name, program.env.names), span or _nowhere(name))
         if spans is not None and span is not None:
             spans[v] = span
         return v

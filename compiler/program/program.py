@@ -448,12 +448,13 @@ class Program:
         return index_array([self._var(c) for c in columns], values)
 
     def _var(self, k: Any) -> Var:
-        name = k.name if isinstance(k, Var) else lookup(str(k), self.env.vars)
-        if name not in self.env.vars:
+        name = k.name if isinstance(k, Var) else lookup(str(k), self.env.names)
+        v = self.env.find(name)
+        if v is None:
             raise QueryNameError(f"unknown variable '{name}' in the evidence", None,
-                                 did_you_mean(name, self.env.vars) or "variables: " +
+                                 did_you_mean(name, self.env.names) or "variables: " +
                                  ", ".join(sorted(self.env.vars)))
-        return self.env.vars[name]
+        return v
 
 
 # ---- the driver -------------------------------------------------------------------------------

@@ -6,10 +6,11 @@ object may carry the file and line it came from, so validation errors point into
 """
 from __future__ import annotations
 
+import dataclasses
 import graphlib
 import warnings
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -86,6 +87,19 @@ class MarkovNet:
 
 
 Model = BayesNet | MarkovNet
+
+
+def renamed(m: Model, names: Mapping[str, str]) -> Model:
+    """The same model with its variables renamed (`names`: old -> new; the rest kept)."""
+    vm = {v: Var(names.get(v.name, v.name), v.domain) for v in m.variables}
+    lines = {names.get(k, k): n for k, n in m.decl_lines.items()}
+    vs = tuple(vm[v] for v in m.variables)
+    if isinstance(m, BayesNet):
+        cpts = tuple(CPT(vm[c.child], tuple(vm[p] for p in c.parents), c.table, c.line)
+                     for c in m.cpts)
+        return dataclasses.replace(m, variables=vs, cpts=cpts, decl_lines=lines)
+    fs = tuple(Factor(tuple(vm[v] for v in f.vars), f.table, f.line) for f in m.fs)
+    return dataclasses.replace(m, variables=vs, fs=fs, decl_lines=lines)
 
 
 def cpt(child: Var, parents: Sequence[Var], table: Iterable[object]) -> CPT:

@@ -1,0 +1,76 @@
+"""Per-file namespaces: the variables of model files in one query file never clash silently.
+
+Each model file `m` has its own namespace: its variable `x` is also `m.x`.  A name that two
+or more model files declare (UAI files all name theirs v0, v1, ...; CNF files x1, x2, ...) is
+qualified in each of them: the variables are `a.x` and `b.x`, distinct, and a bare `x` is an
+error that names both.  The query file says when files share a variable: a name it declares
+with `var` is shared by every file that has it (as before), and so is a name that
+`model m = uai "f.uai" as {v0: Smoker}` gives (files renamed to one name share it); one file
+read by two models shares its variables too.  A name kept by one file and given by another is
+still qualified (docs/language.md, "Names of model files").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from atlasc.compiler.errors import QueryNameError
+from atlasc.compiler.language import ast as A
+from atlasc.compiler.language.resolve import Env, did_you_mean, undotted
+from atlasc.compiler.ir.variables import Var
+
+
+@dataclass(frozen=True)
+class Member:
+    model: str
+    file_name: str       # as the file writes it
+    name: str            # as the query writes it (renamed or not)
+    explicit: bool       # given by `as`, or declared by `var`
+    path: str            # the file
+
+
+def renames(body: A.FileModel, variables: tuple[Var, ...]) -> dict[str, str]:
+    """The `as {...}` clause checked: file names it knows, new names without dots, one file
+    name and one new name at most once, no new name that another variable keeps."""
+    known = {v.name for v in variables}
+    out: dict[str, str] = {}
+    given: dict[str, A.Name] = {}
+    for old, new in body.renames:
+        if old.text not in known:
+            raise QueryNameError(f"the model file has no variable '{old.text}'", old.span,
+                                 did_you_mean(old.text, known))
+        undotted(new, "variable")
+        if old.text in out or new.text in given:
+            first = given.get(new.text) or next(n for o, n in body.renames if o.text == old.text)
+            raise QueryNameError(f"'{old.text if old.text in out else new.text}' is renamed "
+                                 "twice", new.span, notes=((first.span, "first here"),))
+        out[old.text], given[new.text] = new.text, new
+    kept = known - set(out)
+    for new, at in given.items():
+        if new in kept:
+            raise QueryNameError(f"the model file already has a variable '{new}'", at.span,
+                                 f"rename {new} too, or choose another name")
+    return out
+
+
+def plan(env: Env, files: dict[str, tuple[tuple[Var, ...], dict[str, str], str]]
+         ) -> dict[str, dict[str, str]]:
+    """Per model (its variables, renames and file): file name -> the name of its variable
+    where they differ; records `m.x` aliases and the ambiguous bare names in `env`."""
+    groups: dict[str, list[Member]] = {}
+    for model, (variables, ren, path) in files.items():
+        for v in variables:
+            name = ren.get(v.name, v.name)
+            explicit = v.name in ren or name in env.vars
+            groups.setdefault(name, []).append(Member(model, v.name, name, explicit, path))
+    out: dict[str, dict[str, str]] = {m: {} for m in files}
+    for name, members in groups.items():
+        clash = len({m.path for m in members}) > 1 and not all(m.explicit for m in members)
+        for m in members:
+            final = f"{m.model}.{name}" if clash else name
+            if final != m.file_name:
+                out[m.model][m.file_name] = final
+            if clash:
+                env.ambiguous.setdefault(name, []).append(final)
+            else:
+                env.aliases[f"{m.model}.{name}"] = name
+    return out
