@@ -20,7 +20,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 from atlasc.compiler.errors import QueryError
 from atlasc.compiler.program import cache as program_cache
@@ -38,7 +38,8 @@ __all__ = ["compile_file", "compile_string", "from_pgmpy", "from_pyagrum", "Netw
 
 def compile_file(path: str | os.PathLike[str], *, progress: Progress | None = None,
                  repair: bool = False, strict: bool = False, cache: bool = False,
-                 max_nodes: int | None = None, timeout: float | None = None) -> Program:
+                 max_nodes: int | None = None, timeout: float | None = None,
+                 queries: Collection[str] | None = None) -> Program:
     """Compile a `.query` file; model file paths in it are relative to its directory.  With
     `repair=True`, a model that lacks a property a query needs (X-determinism,
     compatibility) is recompiled with a vtree that establishes it; the report says so.
@@ -46,7 +47,8 @@ def compile_file(path: str | os.PathLike[str], *, progress: Progress | None = No
     X-constrained or a shared vtree, once per requirement, docs/language.md); `strict=True`
     compiles no view and refuses those queries instead.  With `cache=True` an unchanged file with unchanged models is loaded from the
     compiled-program cache (compiler/program/cache.py).  `max_nodes` and `timeout` (seconds)
-    bound the compilation (LimitExceeded past them)."""
+    bound the compilation (LimitExceeded past them).  `queries` compiles only those queries
+    (and the models, views and earlier queries they use); the whole file is still checked."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -57,10 +59,12 @@ def compile_file(path: str | os.PathLike[str], *, progress: Progress | None = No
         raise QueryError(bad.message, bad.span, "save the file as UTF-8")
     file, base = os.fspath(path), p.resolve().parent
     monitor = Monitor(progress, max_nodes, timeout) if max_nodes or timeout else progress
-    k = program_cache.key(text, file, base, {"repair": repair, "strict": strict,
-                                             "max_nodes": max_nodes})
-    return program_cache.cached(k, lambda: build(text, file, base, monitor, repair, strict),
-                                cache)
+    options: dict[str, Any] = {"repair": repair, "strict": strict, "max_nodes": max_nodes}
+    if queries:
+        options["queries"] = sorted(queries)
+    k = program_cache.key(text, file, base, options)
+    return program_cache.cached(k, lambda: build(text, file, base, monitor, repair, strict,
+                                                 queries), cache)
 
 
 def compile_string(text: str, *, filename: str = "<string>", base_dir: str | None = None,

@@ -113,13 +113,16 @@ def _console() -> Any:
     return s.console
 
 
-def _compile(path: str, repair: bool = False, strict: bool = False) -> Any:
+def _compile(path: str, repair: bool = False, strict: bool = False,
+             queries: tuple[str, ...] = ()) -> Any:
+    """The program; with `queries`, only those are compiled (run -q NAME)."""
     s, console = _settings(), _console()
     progress = console.compile_progress()
     try:
         with console.phase("compile"):
             return compile_file(path, progress=progress, repair=repair, strict=strict,
-                                cache=s.cache, max_nodes=s.max_nodes, timeout=s.timeout)
+                                cache=s.cache, max_nodes=s.max_nodes, timeout=s.timeout,
+                                queries=queries or None)
     finally:
         progress.close()
 
@@ -286,11 +289,12 @@ def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str 
     """Evaluate the queries (all of them, or those named with -q).  Exit 3 if one is
     refused, else 5 if an answer has undefined entries (null / `undefined`, with the reason)."""
     if scheduler is not None:
-        return _run_dask(_compile(file, repair, strict), names, data, out, scheduler, repair)
+        return _run_dask(_compile(file, repair, strict, names), names, data, out, scheduler,
+                         repair)
     fmt = "json" if as_json and fmt is None else fmt
     if out is not None or fmt in TABLE_FORMATS:
         return _run_table(file, names, evidence, data, data_format, out, fmt, repair, strict)
-    program = _compile(file, repair, strict)
+    program = _compile(file, repair, strict, names)
     with _console().phase("read"):
         picked, common, rows = ev.run_inputs(program, names, evidence,
                                              Path(data) if data else None, data_format)
@@ -330,7 +334,7 @@ def _run_table(file: str, names: tuple[str, ...], evidence: tuple[str, ...],
     fmt = out_format(out, fmt if fmt in TABLE_FORMATS else None)
     if out is None and fmt in BINARY:
         raise QueryError(f"--format {fmt} writes a binary file: give it with --out FILE")
-    program = _compile(file, repair, strict)
+    program = _compile(file, repair, strict, names)
     picked, common, _ = ev.run_inputs(program, names, evidence, None)
     queries, code = _runnable(picked)
     if out is not None:
@@ -469,7 +473,7 @@ def _write_llvm(q: Any, outdir: Path, protected: set[Path]) -> None:
 @_guard
 def show(file: str, name: str, out: str, fmt: str | None, show_circuit: bool) -> int:
     """Draw a query's operator tree with its report, or its circuit (no graphviz needed)."""
-    program = _compile(file)
+    program = _compile(file, queries=(name,))
     q = program.query(name)
     fmt = fmt or _picture_format(out)
     if show_circuit and q.circuit is None:

@@ -10,7 +10,7 @@ import html
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping as TMapping, Sequence
+from typing import Any, Callable, Collection, Iterable, Mapping as TMapping, Sequence
 
 import numpy as np
 
@@ -459,14 +459,17 @@ class Program:
 
 # ---- the driver -------------------------------------------------------------------------------
 def build(text: str, file: str, base_dir: Path, progress: Progress | None = None,
-          repair: bool = False, strict: bool = False) -> Program:
-    """Compile a program; deeply nested input gets room to recurse (compiler.deep)."""
+          repair: bool = False, strict: bool = False,
+          only: Collection[str] | None = None) -> Program:
+    """Compile a program (every query, or those in `only` with what they use; the whole file
+    is checked either way); deeply nested input gets room to recurse (compiler.deep)."""
     parsed = parse_all(text, file)
-    return deep(lambda: _build(parsed, base_dir, progress, repair, strict), parsed.module.depth)
+    return deep(lambda: _build(parsed, base_dir, progress, repair, strict, only),
+                parsed.module.depth)
 
 
 def _build(parsed: Parsed, base_dir: Path, progress: Progress | None,
-           repair: bool, strict: bool) -> Program:
+           repair: bool, strict: bool, only: Collection[str] | None = None) -> Program:
     text, file = parsed.module.text, parsed.module.file
     diag = Diagnostics(file, parsed.broken)
     for err in parsed.errors:
@@ -482,43 +485,68 @@ def _build(parsed: Parsed, base_dir: Path, progress: Progress | None,
     for name, t in typed.items():
         program.queries[name] = Query(name, env.queries[name], t, program)
     program.views.plan(typed)
-    _lower_all(program, progress, repair)
+    _lower_all(program, progress, repair, _known(only, typed))
     return program
+
+
+def _known(only: Collection[str] | None, typed: Collection[str]) -> Collection[str] | None:
+    """`only` if it names queries that all exist (else everything, and the unknown name is
+    the caller's error, with its hint)."""
+    return only if only and all(n in typed for n in only) else None
 
 
 MAX_REPAIRS = 4
 
 
-def _lower_all(program: Program, progress: Progress | None, repair: bool = False) -> None:
+def _lower_all(program: Program, progress: Progress | None, repair: bool = False,
+               only: Collection[str] | None = None) -> None:
+    """Lower every query, or only those named in `only` and the earlier queries they use
+    (the others are left out of the program, so their models are never compiled)."""
+    done: set[str] = set()
+
     def earlier(name: str) -> Circuit:
         q = program.queries[name]
+        if name not in done:
+            lower(q)
         if q.circuit is None:
             assert q.error is not None
             raise QueryFailed(name, q.error)
         return q.circuit
 
-    for q in program.queries.values():
-        if progress is not None:
-            progress(f"compiling query {q.name}")
-        for attempt in range(MAX_REPAIRS + 1):
-            try:
-                lowerer = Lowerer(program.models, earlier, program.views.options(q.name))
-                q.circuit, q.error = lowerer.lower(q.typed), None
-                q.guards = lowerer.guards + _used_guards(program, q)
-                q.inconsistent = pasp.flags(q, lowerer.lower)
+    def lower(q: Query) -> None:
+        done.add(q.name)
+        _lower_one(program, q, earlier, progress, repair)
+
+    for q in list(program.queries.values()):
+        if q.name not in done and (only is None or q.name in only):
+            lower(q)
+    if only is not None:
+        program.queries = {n: q for n, q in program.queries.items() if n in done}
+
+
+def _lower_one(program: Program, q: Query, earlier: Callable[[str], Circuit],
+               progress: Progress | None, repair: bool) -> None:
+    if progress is not None:
+        progress(f"compiling query {q.name}")
+    for attempt in range(MAX_REPAIRS + 1):
+        try:
+            lowerer = Lowerer(program.models, earlier, program.views.options(q.name))
+            q.circuit, q.error = lowerer.lower(q.typed), None
+            q.guards = lowerer.guards + _used_guards(program, q)
+            q.inconsistent = pasp.flags(q, lowerer.lower)
+            break
+        except StructuralPropertyError as e:
+            q.error = e
+            if attempt == MAX_REPAIRS:
                 break
-            except StructuralPropertyError as e:
-                q.error = e
-                if attempt == MAX_REPAIRS:
-                    break
-                why = program.views.extend(q.name, e)
-                if why == "strict":
-                    program.views.strict_hint(e)
-                if why is not None and not (repair and _repair(program, q, e)):
-                    break
-            except QueryFailed as e:
-                q.error, q.dependency = e.error, e.name
+            why = program.views.extend(q.name, e)
+            if why == "strict":
+                program.views.strict_hint(e)
+            if why is not None and not (repair and _repair(program, q, e)):
                 break
+        except QueryFailed as e:
+            q.error, q.dependency = e.error, e.name
+            break
 
 
 def _repair(program: Program, q: Query, e: StructuralPropertyError) -> bool:
