@@ -108,7 +108,10 @@ def _clingo_error(messages: list[tuple[str, str]], rw: Rewritten, file: str,
 
 
 def _scrub(text: str) -> str:
-    """No name the rewriting introduced reaches the user."""
+    """No name or directive the rewriting introduced reaches the user: the `#external`
+    declarations appended after the program are, to the user, its end."""
+    text = re.sub(r"unexpected #external\b(, expecting .*)?",
+                  "unexpected end of the program (is a '.' missing?)", text)
     return re.sub(re.escape(MARKER) + r"\(\d+\)", "(a probabilistic fact)", text)
 
 
@@ -144,7 +147,11 @@ def _all_ground_facts_kept(ctl: Any, prob: dict[int, float], rw: Rewritten, file
     for f in rw.facts:
         if re.search(r"(^|[(,\s])_*[A-Z]", f.text):
             continue                            # a schema: its instances come from the body
-        sa = ctl.symbolic_atoms[clingo.parse_term(f.text)]
+        try:
+            term = clingo.parse_term(f.text)
+        except RuntimeError:                    # a pool or an interval (p(1..3)): not one
+            continue                            # term, its instances are checked by clingo
+        sa = ctl.symbolic_atoms[term]
         if sa is not None and sa.literal not in prob:
             raise SourceError(f"{f.text} is a probabilistic fact and also the head of a rule "
                               "(or a fact)", file, f.line, f.col,
