@@ -85,7 +85,7 @@ def compile_formula(expr: tuple[Any, ...], variables: Sequence[Var], opts: Optio
     return as_model(c, name, _detail("logic, SDD", opts))
 
 
-def compile_bayesnet(bn: BayesNet, opts: Options, name: str,
+def compile_bayesnet(bn: Model, opts: Options, name: str,
                      progress: Progress | None = None) -> Circuit:
     c = sources.compile_model(bn, vtree=opts.vtree, constrained=opts.constrained,
                               limits=_limits(progress), nested=opts.nested)

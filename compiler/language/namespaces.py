@@ -45,10 +45,10 @@ def renames(body: A.FileModel, variables: tuple[Var, ...]) -> dict[str, str]:
                                  "twice", new.span, notes=((first.span, "first here"),))
         out[old.text], given[new.text] = new.text, new
     kept = known - set(out)
-    for new, at in given.items():
-        if new in kept:
-            raise QueryNameError(f"the model file already has a variable '{new}'", at.span,
-                                 f"rename {new} too, or choose another name")
+    for text, at in given.items():
+        if text in kept:
+            raise QueryNameError(f"the model file already has a variable '{text}'", at.span,
+                                 f"rename {text} too, or choose another name")
     return out
 
 

@@ -132,10 +132,10 @@ class _Parser(NetworkParser):
         self.ts.expect("{")
         out: dict[str, tuple[Value, Tok]] = {}
         while not self.ts.accept("}"):
-            key = self._word("an attribute name or '}'")
+            key = self._word_tok("an attribute name or '}'")
             self.ts.expect("=")
             at = self.ts.peek_tok() or key
-            out[key] = (self._value(), at)
+            out[key.text] = (self._value(), at)
             self.ts.expect(";")
         return out
 
