@@ -50,9 +50,11 @@ def __getattr__(name: str) -> Any:
         return getattr(importlib.import_module("atlasc.compiler.api"), name)
     if name == "fit":       # parameter learning (compiler/learn, docs/learning.md)
         return importlib.import_module("atlasc.compiler.learn").fit
+    if name in ("compress", "decompress"):     # compiler/compress, docs/compression.md
+        return getattr(importlib.import_module("atlasc.compiler.compress"), name)
     raise AttributeError(f"module 'atlasc' has no attribute {name!r}")
 
-__all__ = ["__version__", "fit", "compile_file", "compile_string", "from_pgmpy", "from_pyagrum",
+__all__ = ["__version__", "fit", "compress", "decompress", "compile_file", "compile_string", "from_pgmpy", "from_pyagrum",
            "Network", "Program", "Query", "ProgramReport", "QueryReport", "QueryResult",
            "ResultRow", "Entry", "AtlasError", "QueryError",
            "SourceError", "StructuralPropertyError"]

@@ -37,7 +37,7 @@ from atlasc import dask as adask
 from atlasc.compiler.program import problog as P
 from atlasc.compiler.ir import picture
 from atlasc.compiler.ir.raster import FORMATS, render
-from atlasc.compiler import fitcli
+from atlasc.compiler import compresscli, fitcli
 
 LOG = logging.getLogger("atlasc")
 EXIT_USER, EXIT_INTRACTABLE, EXIT_INTERNAL, EXIT_UNDEFINED = 2, 3, 4, 5
@@ -543,6 +543,8 @@ def _stdout(data: str | bytes) -> None:
 
 
 main.add_command(fitcli.command(_guard, _console, shared_options))   # atlasc fit (learning)
+for _c in compresscli.commands(_guard, _console, shared_options):    # atlasc (de)compress
+    main.add_command(_c)
 
 
 if __name__ == "__main__":
