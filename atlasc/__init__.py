@@ -38,6 +38,7 @@ if TYPE_CHECKING:   # what __getattr__ returns, for type checkers and the API re
                                      QueryResult, ResultRow, compile_file, compile_string,
                                      from_pgmpy, from_pyagrum)
     from atlasc.compiler.learn import fit
+    from atlasc.compiler.compress import compress, decompress
 
 _API = ("compile_file", "compile_string", "from_pgmpy", "from_pyagrum", "Network", "Program",
         "Query", "ProgramReport", "QueryReport", "QueryResult", "ResultRow", "Entry")
