@@ -7,14 +7,13 @@ Each example is a partial interpretation (atoms observed true or false).  A lear
 disjunction over its heads), each head h_j :- body, c_k_j, and two helper atoms,
 b_k_j :- body, c_k_j and p_k :- body.  The program is grounded and compiled once (compiler/
 problog); the parameters are soft weights of the choices' leaves, so every iteration is one
-batched upward/downward pass over all examples.  The update is ProbLog's (`problog lfi`):
-
-    θ_kj = Σ_examples P(b_kj | e) / Σ_examples P(p_k | e)
-
-(for a fact without a body, P(p_k | e) = 1), the learnable heads of an annotated disjunction
-scaled to the mass its fixed heads leave; a clause whose body no example makes possible
-keeps its value (0/0), as ProbLog does, and the result says so.  Pseudo-counts α are added to
-each head's count (and to "false" for a single fact).  docs/learning.md.
+batched upward/downward pass over all examples.  The update (`update`) is ProbLog's
+(`problog lfi`), θ_kj = Σ_examples P(b_kj | e) / Σ_examples P(p_k | e) (for a fact without a
+body, P(p_k | e) = 1), with the learnt heads of an annotated disjunction taking the mass its
+fixed heads leave, except for a single learnt head beside fixed heads, where the constrained
+maximum is taken (ProbLog's update can lower the likelihood there); a clause whose body no
+example makes possible keeps its value (0/0), as ProbLog does, and the result says so.
+docs/learning.md.
 """
 from __future__ import annotations
 
@@ -63,11 +62,12 @@ class ProbLogFit:
     converged: bool
     history: list[Iteration] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)   # clauses no example informs
+    start: dict[int, list[float]] = field(default_factory=dict)   # EM's first parameters
     method: str = "em"
 
-    def text(self) -> str:
-        """The program with every t(_) replaced by its learnt probability."""
-        return "".join(_clause_text(c, self.theta) + ".\n" for c in self.source)
+    def text(self, theta: dict[int, list[float]] | None = None) -> str:
+        """The program with every t(_) replaced by its learnt probability (or by `theta`)."""
+        return "".join(_clause_text(c, theta or self.theta) + ".\n" for c in self.source)
 
     def write(self, path: str) -> None:
         write_text(path, self.text(), (".pl",))
@@ -171,7 +171,7 @@ def _encode(c: Learnable) -> list[str]:
     for j, h in enumerate(c.heads):
         lines.append(f"{h.with_probability()} :- {body}{P}_c_{c.k}_{j}.")
         lines.append(f"query({P}_c_{c.k}_{j}).")
-        if c.body is not None and c.learn[j]:
+        if c.body is not None:
             lines += [f"{P}_b_{c.k}_{j} :- {body}{P}_c_{c.k}_{j}.", f"query({P}_b_{c.k}_{j})."]
     if c.body is not None:
         lines += [f"{P}_p_{c.k} :- {c.body}.", f"query({P}_p_{c.k})."]
@@ -281,7 +281,7 @@ def fit_problog(path: Path, data: Any, *, pseudo_count: float = 0.0, tol: float 
     items = parse(text, file)
     exs = read_examples(data, fmt)
     m = _compile(items, exs, file)
-    theta = _start(m.clauses, init, seed)
+    theta = start = _start(m.clauses, init, seed)
     ev = _evidence_columns(m, exs)
     history: list[Iteration] = []
     stats, it = _iteration(m, ev, len(exs), theta, pseudo_count, 0, history, progress)
@@ -295,7 +295,7 @@ def fit_problog(path: Path, data: Any, *, pseudo_count: float = 0.0, tol: float 
             converged = True
             break
     return ProbLogFit(items, theta, it.log_likelihood, len(exs), len(history) - 1, converged,
-                      history, kept)
+                      history, kept, start)
 
 
 def _compile(items: list[Any], exs: list[Example], file: str) -> _Model:
@@ -311,11 +311,10 @@ def _compile(items: list[Any], exs: list[Example], file: str) -> _Model:
     clauses = [c for c in items if isinstance(c, Learnable)]
     choice, marg = {}, {}
     for c in clauses:
-        for j, learnt in enumerate(c.learn):
+        for j in range(len(c.heads)):
             choice[(c.k, j)] = _choice_of(prog, f"{P}_c_{c.k}_{j}")
-            if learnt:
-                name = f"{P}_b_{c.k}_{j}" if c.body is not None else f"{P}_c_{c.k}_{j}"
-                marg[("b", c.k, j)] = prog.atom(name)
+            name = f"{P}_b_{c.k}_{j}" if c.body is not None else f"{P}_c_{c.k}_{j}"
+            marg[("b", c.k, j)] = prog.atom(name)
         if c.body is not None:
             marg[("p", c.k, 0)] = prog.atom(f"{P}_p_{c.k}")
     return _Model(compile_problog(prog, name="lfi"), choice, marg, clauses,
@@ -348,8 +347,22 @@ def _start(clauses: list[Learnable], init: str, seed: int) -> dict[int, list[flo
         th = [float(c.value[j] or 0.0) if not t else given[j] for j, t in enumerate(c.learn)]
         for i, j in enumerate(free):
             th[j] = float(r[i])
-        out[c.k] = [float(x) for x in th]    # type: ignore[arg-type]
+        out[c.k] = _in_class(c, [float(x) for x in th])    # type: ignore[arg-type]
     return out
+
+
+def _in_class(c: Learnable, th: list[float]) -> list[float]:
+    """A start the update keeps to: at most 1 in all, and two or more learnt heads scaled to
+    take the mass the fixed ones leave (as ProbLog's first update does)."""
+    if sum(th) > 1.0 + 1e-9:
+        raise QueryError(f"the probabilities of {_clause_text(c, {c.k: th})} sum to "
+                         f"{sum(th):.9g} > 1")
+    learnt = [j for j, t in enumerate(c.learn) if t]
+    if len(learnt) > 1:
+        tot = sum(th[j] for j in learnt)
+        for j in learnt:
+            th[j] = (1.0 - c.fixed) * (th[j] / tot if tot > 0 else 1.0 / len(learnt))
+    return th
 
 
 def _evidence_columns(m: _Model, exs: list[Example]) -> dict[Var, np.ndarray]:
@@ -409,20 +422,36 @@ def _m_step(clauses: list[Learnable], stats: dict[tuple[str, int, int], float],
     new, kept = {}, []
     for c in clauses:
         par = stats[("p", c.k, 0)] if c.body is not None else float(n)
-        th = list(theta[c.k])
-        learnt = [j for j, t in enumerate(c.learn) if t]
-        if par <= 1e-15:
+        counts = [stats[("b", c.k, j)] for j in range(len(c.heads))]
+        th = update(c, counts, par, alpha, theta[c.k]) if par > 1e-15 else None
+        if th is None:
             kept.append(_clause_text(c, theta))
-        else:
-            extra = 2 * alpha if len(c.heads) == 1 else len(learnt) * alpha
-            for j in learnt:
-                th[j] = (stats[("b", c.k, j)] + alpha) / (par + extra)
-            if len(learnt) > 1 and sum(th[j] for j in learnt) > 0:
-                scale = (1.0 - c.fixed) / sum(th[j] for j in learnt)
-                for j in learnt:
-                    th[j] *= scale
-        new[c.k] = th
+        new[c.k] = th or list(theta[c.k])
     return new, kept
+
+
+def update(c: Learnable, n: list[float], par: float, alpha: float, th: list[float]
+           ) -> list[float] | None:
+    """The M-step of one clause: the learnt heads share the mass 1 - fixed.  Two or more learnt
+    heads take all of it (ProbLog's convention: no implicit none), in proportion to their
+    expected counts n_j; a single learnt head shares it with none: (1 - fixed) n_j /
+    (n_j + n_none), n_none = par - the heads' counts (a fact: n / par).  None when the
+    examples say nothing about the learnt heads (0/0)."""
+    out, mass = list(th), 1.0 - c.fixed
+    learnt = [j for j, t in enumerate(c.learn) if t]
+    if len(learnt) == 1:
+        j = learnt[0]
+        rest = max(par - sum(x for i, x in enumerate(n) if i != j), n[j]) + 2 * alpha
+        if rest <= 1e-15:
+            return None
+        out[j] = mass * (n[j] + alpha) / rest
+        return out
+    tot = sum(n[j] + alpha for j in learnt)
+    if tot <= 1e-15:
+        return None
+    for j in learnt:
+        out[j] = mass * (n[j] + alpha) / tot
+    return out
 
 
 __all__ = ["ProbLogFit", "fit_problog", "parse", "read_examples", "transformed"]
