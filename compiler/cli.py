@@ -519,7 +519,8 @@ def problog_cmd(file: str, as_json: bool, mpe: bool, over: tuple[str, ...], data
     if not batch and answers[0].undefined:
         raise AtlasError(f"{file}: {answers[0].undefined}")
     if as_json:
-        click.echo(json.dumps(P.json_value(answers, batch), indent=2))
+        click.echo(json.dumps(stamped("problog-results", P.json_value(answers, batch)),
+                              indent=2))
     else:
         click.echo(P.text(answers, batch))
     return EXIT_UNDEFINED if any(a.undefined for a in answers) else 0

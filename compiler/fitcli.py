@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import click
 
+from atlasc.compiler.version import stamped
 from atlasc.compiler.errors import QueryError
 from atlasc.compiler.learn import INITS, UNSEEN, Fit, Iteration, ProbLogFit, fit
 
@@ -95,10 +96,11 @@ def summary_json(f: Fit | ProbLogFit) -> str:
                            "objective": it.objective, "seconds": it.seconds}
                           for it in f.history]}
     if isinstance(f, ProbLogFit):
-        return json.dumps({"program": True, "examples": f.examples, **common,
-                           "kept": f.kept}, indent=2)
-    return json.dumps({"model": f.model.name, "rows": f.rows, "complete_rows": f.complete_rows,
-                       **common, "unseen": [u.describe() for u in f.unseen]}, indent=2)
+        return json.dumps(stamped("fit", {"program": True, "examples": f.examples, **common,
+                                          "kept": f.kept}), indent=2)
+    return json.dumps(stamped("fit", {"model": f.model.name, "rows": f.rows,
+                                      "complete_rows": f.complete_rows, **common,
+                                      "unseen": [u.describe() for u in f.unseen]}), indent=2)
 
 
 def _protect(out: Path, inputs: list[Path]) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 # Every JSON output carries `"schema": SCHEMA` and its `"kind"`; docs/schemas/<kind>.schema.json
-# describes each kind (report, query-report, results, circuit).
+# describes each kind (report, query-report, results, circuit, problog-results, fit).
 SCHEMA = "atlasc/1"
 
 

@@ -33,7 +33,8 @@ def _cli(*args: str) -> str:
 
 
 def test_the_schemas_are_valid_and_one_per_kind() -> None:
-    assert set(SCHEMAS) == {"report", "query-report", "results", "circuit"}
+    assert set(SCHEMAS) == {"report", "query-report", "results", "circuit", "problog-results",
+                           "fit"}
     for s in SCHEMAS.values():
         jsonschema.Draft202012Validator.check_schema(s)
 
@@ -68,3 +69,46 @@ def test_a_wrong_document_is_rejected() -> None:
     doc["queries"][0]["tractable"] = "yes"
     with pytest.raises(jsonschema.ValidationError):
         _validate(doc)
+
+
+PROGRAM = """0.3::a. 0.6::b.
+c :- a. c :- b.
+evidence(b, true).
+query(c). query(a).
+"""
+
+
+@pytest.mark.parametrize("flags", [(), ("--mpe",), ("--map", "a"), ("--data", "rows")],
+                         ids=["marginals", "mpe", "map", "data"])
+def test_problog_json(tmp_path: Path, flags: tuple[str, ...]) -> None:
+    pl = tmp_path / "p.pl"
+    pl.write_text(PROGRAM)
+    (tmp_path / "rows.csv").write_text("b\ntrue\nfalse\n")
+    args = [str(tmp_path / "rows.csv") if f == "rows" else f for f in flags]
+    doc = json.loads(_cli("problog", "--json", *args, str(pl)))
+    _validate(doc)
+    if "--data" in flags:
+        assert doc["rows"][1]["queries"] is None and doc["rows"][1]["undefined"]
+
+
+def test_fit_json(tmp_path: Path) -> None:
+    doc = json.loads(_cli("fit", str(ROOT / "examples" / "asia.bif"), "--data",
+                          str(ROOT / "examples" / "asia_rows.csv"), "-o",
+                          str(tmp_path / "f.bif"), "--json"))
+    _validate(doc)
+    assert doc["method"] == "em" and doc["history"]
+
+
+def test_a_wrong_problog_document_is_rejected(tmp_path: Path) -> None:
+    pl = tmp_path / "p.pl"
+    pl.write_text(PROGRAM)
+    doc = json.loads(_cli("problog", "--json", str(pl)))
+    doc["queries"]["c"] = 1.5
+    with pytest.raises(jsonschema.ValidationError):
+        _validate(doc)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "tests" / "problog" / "golden").glob("*_json.out")),
+                         ids=lambda p: p.stem)
+def test_golden_problog_json(path: Path) -> None:
+    _validate(json.loads(path.read_text().split("\n", 1)[1]))
