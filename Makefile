@@ -44,9 +44,10 @@ docs-serve: $(STAMP) ## serve the docs site on localhost:8000, rebuilt as you ed
 	$(DOCS) serve
 
 FUZZ_CASES ?= 100000
-fuzz: $(STAMP) ## the long fuzz campaign: FUZZ_CASES inputs over every format, one core (bench/fuzz-results.json)
-	nice -n 10 $(BIN)/python -m tests.fuzz.campaign --cases $(FUZZ_CASES) --seed 1 \
-		--out bench/fuzz-results.json --save bench/fuzz-failures
+FUZZ_JOBS ?= 2
+fuzz: $(STAMP) ## the long fuzz campaign: FUZZ_CASES inputs over every format, FUZZ_JOBS workers, resumable (bench/fuzz-results.json)
+	nice -n 19 $(BIN)/python -m tests.fuzz.campaign --cases $(FUZZ_CASES) --seed 1 \
+		--jobs $(FUZZ_JOBS) --resume --out bench/fuzz-results.json --save bench/fuzz-failures
 
 bench: $(STAMP) ## run the benchmarks and write bench/RESULTS.md
 	$(BIN)/python bench/run.py
