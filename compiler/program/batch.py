@@ -19,6 +19,7 @@ each row's evidence (`inconsistent`, as `run` flags them row by row).
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -32,7 +33,8 @@ from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.program import frames
 from atlasc.compiler.program.marginals import conditionals
 from atlasc.compiler.program.pasp import check_run_evidence
-from atlasc.compiler.program.undefined import Undefined, undefined
+from atlasc.compiler.program.undefined import (Undefined, WithOverflow, overflow,
+                                               overflow_mask, undefined)
 
 if TYPE_CHECKING:
     from atlasc.compiler.program.program import Query
@@ -53,7 +55,7 @@ class ArrayResult:
     engine: str                           # "llvm", or "exact (...)" for counts past int64
     inconsistent: dict[str, np.ndarray] | None = None   # PASP call -> (B,) mass per row
     undefined: np.ndarray | None = None   # (B, K) True where the entry is undefined (NaN)
-    reasons: Undefined | None = field(default=None, repr=False)
+    reasons: Undefined | WithOverflow | None = field(default=None, repr=False)
     domains: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)  # argmax
 
     def to_arrow(self, start: int = 0) -> Any:
@@ -127,6 +129,12 @@ def run_columns(q: "Query", ev: Columns, B: int) -> ArrayResult | ArrayMarginals
         out.values = np.where(und.mask.reshape(und.mask.shape + (1,) * (out.values.ndim - 2)),
                               np.nan, out.values.astype(float))
         out.undefined, out.reasons = und.mask, und
+    over = overflow_mask(out.values, q.semiring)
+    if over.any():
+        out.reasons = WithOverflow(und, over, overflow(math.inf, q.semiring) or "overflow")
+        out.undefined = out.reasons.mask
+        out.values = np.where(over.reshape(over.shape + (1,) * (out.values.ndim - 2)), np.nan,
+                              out.values)
     return out
 
 

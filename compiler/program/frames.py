@@ -24,6 +24,8 @@ import numpy as np
 from atlasc.compiler.program.arrays import numeric, strings
 from atlasc.compiler.program.arrow import pa
 
+OVERFLOW = "P(X = x, e) is beyond the double range (overflow in the prob carrier)"
+
 
 def row_column(start: int, B: int) -> pa.Array:
     return numeric(np.arange(start + 1, start + B + 1, dtype=np.int64))
@@ -113,12 +115,14 @@ def marginal_columns(r: Any) -> dict[str, pa.Array]:
         for i, x in enumerate(v.domain):
             out[f"{r.name}[{v.name}={x}]"] = values_array(cond[v.name][:, i], None)
         for i, x in enumerate(v.domain):
-            out[f"{r.name}.joint[{v.name}={x}]"] = numeric(joint[:, i])
-    zero = np.zeros(B, bool)
+            out[f"{r.name}.joint[{v.name}={x}]"] = numeric(joint[:, i],
+                                                           ~np.isfinite(joint[:, i]))
+    zero, over = np.zeros(B, bool), np.zeros(B, bool)
     for v in r.vars:
         zero |= r.joint[v.name].sum(axis=1) <= 0
-    out[f"{r.name}.why"] = why_column(B, np.flatnonzero(zero),
-                                      lambda b: "the evidence has probability 0")
+        over |= ~np.isfinite(r.joint[v.name]).all(axis=1)
+    out[f"{r.name}.why"] = why_column(B, np.flatnonzero(zero | over), lambda b: OVERFLOW
+                                      if over[b] else "the evidence has probability 0")
     return out
 
 

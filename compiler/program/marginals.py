@@ -18,6 +18,7 @@ from atlasc.compiler.errors import QueryTypeError
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.program import frames
+from atlasc.compiler.program.frames import OVERFLOW
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.program.display import UNDEFINED, html_table, text_table, value_text
 
@@ -84,6 +85,8 @@ class MarginalsResult:
 
     def undefined(self, var: str, row: int = 0) -> str | None:
         """Why P(X = x | e) is undefined for X = var in this row (None if it is defined)."""
+        if not np.isfinite(self.joint[var][row]).all():
+            return OVERFLOW
         if self.joint[var][row].sum() > 0:
             return None
         if var in self.observed[row]:
@@ -114,7 +117,8 @@ class MarginalsResult:
                 name = v.name + ("*" if v.name in seen else "")
                 for i, (x, (j, c)) in enumerate(self.table(v.name, b).items()):
                     lines.append(([str(b + 1)] if with_rows else []) +
-                                 [name if i == 0 else "", x, value_text(j),
+                                 [name if i == 0 else "", x,
+                                  value_text(j) if np.isfinite(j) else UNDEFINED,
                                   value_text(c) if c == c else UNDEFINED])
         return header, lines
 
@@ -138,7 +142,8 @@ class MarginalsResult:
     def _var_json(self, v: Var, b: int) -> dict[str, Any]:
         t = self.table(v.name, b)
         out = {"var": v.name, "observed": self.observed[b].get(v.name),
-               "table": [{"value": x, "joint": j, "conditional": None if c != c else c}
+               "table": [{"value": x, "joint": j if np.isfinite(j) else None,
+                           "conditional": None if c != c else c}
                          for x, (j, c) in t.items()]}
         why = self.undefined(v.name, b)
         if why is not None:
@@ -159,12 +164,13 @@ def _marginal_reasons(r: MarginalsResult, with_rows: bool) -> list[str]:
 
 def conditionals(joint: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Each row of each table divided by its sum: NaN (undefined) where the sum is 0, the
-    evidence having probability 0."""
+    evidence having probability 0, or where an entry overflowed (inf, or NaN from inf x 0)."""
     out = {}
     for x, p in joint.items():
         total = p.sum(axis=1, keepdims=True)
+        ok = (total > 0) & np.isfinite(p).all(axis=1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[x] = np.where(total > 0, p / np.where(total > 0, total, 1.0), np.nan)
+            out[x] = np.where(ok, p / np.where(ok, total, 1.0), np.nan)
     return out
 
 

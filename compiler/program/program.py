@@ -22,7 +22,7 @@ from atlasc.compiler.language.lower import Guard, Lowerer, QueryFailed
 from atlasc.compiler.program import marginals, tables
 from atlasc.compiler.program.results import Entry, QueryResult, ResultRow
 from atlasc.compiler.program.values import index_array, value_index
-from atlasc.compiler.program.undefined import cell_index, columns, undefined
+from atlasc.compiler.program.undefined import cell_index, columns, overflow, undefined
 from atlasc.compiler.program.undefined import columns as undefined_columns
 from atlasc.compiler.language.models import check_models
 from atlasc.compiler.language.modelinfo import ModelInfo
@@ -325,6 +325,9 @@ def _evaluate(q: Query, c: Circuit, rows: list[Row]) -> QueryResult:
         out.append(ResultRow(entries[k:k + n], bool(free)))
         k += n
     _mark_undefined(q, rows, out, flat_asg)
+    for e in (e for row in out for e in row.entries if e.value is not None):
+        if (why := overflow(e.value, q.semiring)) is not None:
+            e.value, e.argmax, e.undefined = None, None, why
     return QueryResult(q.name, q.semiring.name, tuple(v.name for v in free), out)
 
 

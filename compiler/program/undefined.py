@@ -19,18 +19,34 @@ the stratum and its probability, never the number the formula gives.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.semirings.base import Semiring
+from atlasc.compiler.semirings.wide import Wide
 from atlasc.compiler.language.lower import Guard
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.language.sugar import EVIDENCE_ZERO
 from atlasc.compiler.language.positivity import cells, failing, shown, stratum
 
 Columns = dict[Var, np.ndarray]       # Var -> (B,) value indices, -1 where unobserved
+
+
+def overflow(value: Any, sr: Semiring) -> str | None:
+    """Why a float value cannot be printed: a component that is NaN or infinite although
+    infinity is not the semiring's zero there (a count beyond 1.8e308 in prob2 or
+    expectation, which have no log-space form; runtime/logspace.py rescues prob and
+    maxprod).  None for a value that is fine, and for a Wide (it carries its log)."""
+    vs = value if isinstance(value, tuple) else (value,)
+    zs = sr.zero if isinstance(sr.zero, tuple) else (sr.zero,) * len(vs)
+    if any(isinstance(x, (float, np.floating)) and not isinstance(x, Wide)
+           and not math.isfinite(x) and x != z for x, z in zip(vs, zs)):
+        return f"the value is beyond the double range of {sr.name} (overflow)"
+    return None
 
 
 def cell_index(vs: Sequence[Var], values: np.ndarray) -> np.ndarray:
@@ -173,6 +189,34 @@ class Undefined:
 
     def rows(self) -> np.ndarray:
         """The rows with an undefined entry."""
+        return np.flatnonzero(self.mask.any(axis=1))
+
+
+def overflow_mask(values: np.ndarray, sr: Semiring) -> np.ndarray:
+    """(B, K) True where an entry of a float batch (B, K, *elem) overflowed (see overflow)."""
+    if values.dtype.kind != "f":
+        return np.zeros(values.shape[:2], bool)
+    zero = np.broadcast_to(np.asarray(sr.zero, float), values.shape)
+    bad = ~np.isfinite(values) & (values != zero)
+    return bad.reshape(values.shape[:2] + (-1,)).any(axis=2)
+
+
+@dataclass
+class WithOverflow:
+    """A batch's undefined entries: the guards' (`base`) and those that overflowed."""
+    base: Undefined | None
+    over: np.ndarray              # (B, K) bool
+    reason: str
+
+    @property
+    def mask(self) -> np.ndarray:
+        return self.over | (self.base.mask if self.base is not None else False)
+
+    def why(self, b: int, k: int) -> str | None:
+        why = self.base.why(b, k) if self.base is not None else None
+        return why if why is not None or not self.over[b, k] else self.reason
+
+    def rows(self) -> np.ndarray:
         return np.flatnonzero(self.mask.any(axis=1))
 
 

@@ -124,7 +124,8 @@ def _passes(comp: Compiled, rsid: int, leaves: dict[Var, tuple[np.ndarray, np.nd
             gather.run(grad, touched, r0, n, out)
         for v, (slots, w) in dense.items():
             g = np.where(touched[slots, None] != 0, grad[slots, 0, :n], 0.0)
-            out[v][r0:r0 + n] = g.T @ w
+            with np.errstate(invalid="ignore", over="ignore"):   # inf x 0: the caller's
+                out[v][r0:r0 + n] = g.T @ w                        # overflow check
 
 
 class _Gather:
