@@ -61,8 +61,14 @@ def bool_var(name: str) -> Var:
     return Var(name, BOOL_DOMAIN)
 
 
+def var_key(v: Var) -> tuple[str, tuple[str, ...]]:
+    """Var's order as a key: sorting by it compares tuples in C, not through the dataclass's
+    __lt__ (10^5 variables: ~1.7 million Python calls per sort)."""
+    return (v.name, v.domain)
+
+
 def sorted_vars(vs: Iterable[Var]) -> tuple[Var, ...]:
-    return tuple(sorted(vs))
+    return tuple(sorted(vs, key=var_key))
 
 
 def fmt_vars(vs: Iterable[Var]) -> str:

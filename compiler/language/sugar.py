@@ -18,7 +18,7 @@ from typing import Any, Callable, Protocol
 from atlasc.compiler.errors import QueryError, QueryNameError, QueryTypeError
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import typed as Ty
-from atlasc.compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.ir.variables import Var, fmt_vars, sorted_vars
 from atlasc.compiler.language.causal import CRITERIA, backdoor_violation
 from atlasc.compiler.language.modelinfo import ModelInfo
 from atlasc.compiler.language.resolve import Env
@@ -393,5 +393,5 @@ def marginals(call: Call) -> Ty.T:
     X = call.groups[0] if call.groups else t.vars
     if not X:
         raise call.fail("the model has no free variable")
-    order = tuple(dict.fromkeys(call.written[0])) if call.written else tuple(sorted(X))
+    order = tuple(dict.fromkeys(call.written[0])) if call.written else sorted_vars(X)
     return Ty.TMarginals(call.span, t.sr, X, t.summed | (t.vars - X), order, t)

@@ -13,7 +13,7 @@ from typing import Iterable
 
 from atlasc.compiler.errors import OperatorError
 from atlasc.compiler.ir.circuit import Circuit
-from atlasc.compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.ir.variables import Var, fmt_vars, sorted_vars
 from atlasc.compiler.ops import smooth
 from atlasc.compiler.ops.aggregate import FIX_DEC
 from atlasc.compiler.ops.common import require
@@ -27,7 +27,7 @@ CONDITION = ("smooth and decomposable (docs/atlas.md §2.4 and 3.1): each table 
 
 
 def marginals(c: Circuit, X: Iterable[Var], label: str | None = None) -> Circuit:
-    X = tuple(sorted(frozenset(X)))
+    X = sorted_vars(frozenset(X))
     if c.sr.name != "prob":
         raise OperatorError(f"marginals need a prob circuit, not {c.sr.name}")
     if not X or frozenset(X) - c.vars:

@@ -31,7 +31,7 @@ import numpy as np
 
 from atlasc.compiler.ir.nodes import Node, Op
 from atlasc.compiler.ir.traverse import topo
-from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ir.variables import Var, sorted_vars
 from atlasc.compiler.semirings.base import Semiring
 from atlasc.runtime.llvm.elems import spec
 from atlasc.runtime.llvm.engine import engine
@@ -184,7 +184,8 @@ class _Leaves:
     def __init__(self, order: list[Node], srs: list[Semiring], sid: dict[str, int],
                  arg_sr: Semiring | None) -> None:
         self.order, self.sid, self.arg_sr = order, sid, arg_sr
-        self.vars = sorted({n.arg.var for n in order if n.op in (Op.INPUT, Op.MARGIN)})
+        self.vars = list(sorted_vars({n.arg.var for n in order
+                                      if n.op in (Op.INPUT, Op.MARGIN)}))
         self.vidx = {v: i for i, v in enumerate(self.vars)}
         N, self.V = len(order), len(self.vars)
         self.lrow = np.full(N, -1, np.int32)

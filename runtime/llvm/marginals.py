@@ -169,8 +169,13 @@ def _input_leaves(p: Program, rsid: int, vars: Sequence[Var]
     inputs = (p.op == LEAF) & (p.sr_id == rsid)
     out = {}
     missing = []
-    for v in vars:
-        idx = np.flatnonzero(inputs & (p.lrow == V + vidx[v])) if v in vidx else np.array([], int)
+    cand = np.flatnonzero(inputs & (p.lrow >= V))        # the leaves, grouped by variable
+    cand = cand[np.argsort(p.lrow[cand], kind="stable")]
+    rows = p.lrow[cand].astype(np.int64)
+    keys = np.asarray([V + vidx[v] if v in vidx else -1 for v in vars], np.int64)
+    lo, hi = np.searchsorted(rows, keys), np.searchsorted(rows, keys, side="right")
+    for v, a, z in zip(vars, lo.tolist(), hi.tolist()):
+        idx = cand[a:z]
         if not len(idx):
             missing.append(v)
             continue

@@ -126,3 +126,36 @@ def test_a_nul_byte_in_a_model_file_name_is_positioned(tmp_path: Path):
     """Found by the fuzz campaign (seed 1, case 2477): ValueError: embedded null byte."""
     msg = _outcome(tmp_path, 'model m = sdd "m.s\x00dd" "m.vtree"\nquery q = or[*] m\n')
     assert msg.startswith("t.query:1:15:") and "cannot read the model file" in msg
+
+
+def _sparse_cnf(tmp_path, n: int, w: dict[int, float]):
+    from atlasc.compiler.api import compile_file
+    lines = [f"p cnf {n} 2"] + [f"c p weight {k} {p} 0\nc p weight -{k} {1 - p} 0"
+                                for k, p in w.items()] + ["1 -2 0", "2 5 0"]
+    (tmp_path / "m.cnf").write_text("\n".join(lines) + "\n")
+    (tmp_path / "q.query").write_text('model m = cnf "m.cnf"\nquery z = sum[*] m\n'
+                                      "query q = marginals(x1, x300, x9; m)\n")
+    return compile_file(str(tmp_path / "q.query"))
+
+
+def test_sparse_header_costs_what_its_clauses_cost(tmp_path):
+    """`p cnf 100000 ...` with a few clauses: the unused variables are one leaf each beside the
+    SDD (formulas._sparse), not SDD variables; the WMC and the marginals against enumeration
+    of the mentioned variables times the free ones' factors."""
+    import itertools
+    import math
+    from atlasc.compiler.semirings.wide import Wide
+    w = {1: 0.3, 2: 0.6, 5: 0.2, 300: 0.9}
+    ws = {k: (1 - p, p) for k, p in w.items() if k in (1, 2, 5)}
+    models = [a for a in itertools.product((0, 1), repeat=3) if (a[0] or not a[1]) and
+              (a[1] or a[2])]
+    wmc = sum(math.prod(ws[k][x] for k, x in zip((1, 2, 5), a)) for a in models)
+    p1 = sum(math.prod(ws[k][x] for k, x in zip((1, 2, 5), a)) for a in models if a[0]) / wmc
+    for n in (100_000, 400):
+        prog = _sparse_cnf(tmp_path, n, w)
+        z = prog.queries["z"].run().rows[0].entries[0].value
+        lz = z.log if isinstance(z, Wide) else math.log(z)   # the free: 0.9 + 0.1, 1 + 1
+        assert math.isclose(lz, math.log(wmc) + (n - 4) * math.log(2), rel_tol=1e-9)
+    m = prog.queries["q"].run()
+    for var, want in (("x1", p1), ("x300", 0.9), ("x9", 0.5)):
+        assert math.isclose(m.table(var)["true"][1], want, rel_tol=1e-9)
