@@ -19,6 +19,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import signal
 import sys
 import threading
 import time
@@ -100,6 +101,9 @@ class Runner:
         if self.proc is not None and self.proc.is_alive():
             self.jobs.put(None)
             self.proc.join(5)
+            if self.proc.is_alive():        # busy with a case: the campaign is being stopped
+                self.proc.kill()
+                self.proc.join()
 
 
 class State:
@@ -143,6 +147,16 @@ def campaign(cases: int, seed: int, out: str, save: str | None, jobs: int = 1,
         raise SystemExit(f"{out} is a campaign of seed {old.get('seed')}, not {seed}")
     st = State(seed, cases, old)
     runners = [Runner() for _ in range(jobs)]
+    try:
+        _chunks(runners, st, cases, out, save)
+    finally:
+        for r in runners:
+            r.stop()
+    return json.load(open(out))
+
+
+def _chunks(runners: list[Runner], st: State, cases: int, out: str, save: str | None) -> None:
+    jobs = len(runners)
     while st.done < cases:
         start, stop = st.done, min(cases, st.done + CHUNK)
         t0 = time.monotonic()
@@ -155,9 +169,6 @@ def campaign(cases: int, seed: int, out: str, save: str | None, jobs: int = 1,
             t.join()
         st.done, st.seconds = stop, st.seconds + time.monotonic() - t0
         st.write(out)
-    for r in runners:
-        r.stop()
-    return json.load(open(out))
 
 
 def _share(runner: Runner, indices: range, st: State, save: str | None) -> None:
@@ -184,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save", default=None, help="folder for the failing inputs")
     ap.add_argument("--replay", default=None, metavar="SEED:INDEX")
     a = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))    # workers stopped on the way out
     if a.replay:
         return _replay(a.replay)
     res = campaign(a.cases, a.seed, a.out, a.save, a.jobs, a.resume)
