@@ -4,6 +4,7 @@ declared against the module's, and the numbers and semiring names of the query t
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -150,11 +151,20 @@ def semiring(name: A.Name) -> Semiring:
                              f"expected one of {', '.join(R.names())}") from None
 
 
+MAX_EXPONENT = 100_000     # 1e999120758061 would make Fraction compute 10^999120758061
+
+
 def number(n: A.Number) -> int | float | Fraction:
     """A literal's exact value: an int, a Fraction for decimals, or +-inf."""
     if n.is_inf:
         return -math.inf if n.negative else math.inf
     text = n.text
+    exp = re.search(r"[eE][+-]?(\d+)", text)
+    if exp and (len(exp.group(1)) > 6 or int(exp.group(1)) > MAX_EXPONENT):
+        raise QueryTypeError(f"{_clip(text)}: the exponent is beyond the limit of "
+                             f"{MAX_EXPONENT} (no semiring holds the number, exactly or as "
+                             "a double)", n.span, "write the weight in a log semiring "
+                             "(weights[log] holds log-weights)")
     if "/" in text:
         num, den = (Fraction(t) for t in text.split("/"))
         if den == 0:

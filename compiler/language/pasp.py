@@ -75,8 +75,9 @@ def _load(env: Env, body: A.PaspModel) -> P.Pasp:
         text = text_of(path.read_bytes(), str(path))
     except SourceError as e:
         raise adapters.source_error_at(e, body.source_span, env.base_dir) from None
-    except OSError as e:
-        raise QueryError(f"cannot read the program '{body.source}': {e.strerror or e}",
+    except (OSError, ValueError) as e:         # ValueError: a NUL byte in the name
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise QueryError(f"cannot read the program '{body.source}': {reason}",
                          body.source_span, "a relative path is read from the query file's "
                          "directory") from None
     try:

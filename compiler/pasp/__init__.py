@@ -5,9 +5,12 @@ circuit is X-deterministic by construction).
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Any
 
+from atlasc.compiler.errors import SourceError
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree
@@ -49,8 +52,25 @@ def load(text: str, file: str = "<program>") -> Pasp:
     """Ground the program with clingo; each atom is the variable named as clingo writes it
     (`r(1,2)`, `-a`); raises SourceError."""
     g = ground(text, file)
-    normalise(g, file)                          # rejects non-head-cycle-free programs now
+    try:
+        normalise(g, file)                      # rejects non-head-cycle-free programs now
+    except SourceError as e:
+        if e.line is None and getattr(e, "atoms", None):
+            e.line, e.col = rule_line(text, e.atoms)
+        raise
     return Pasp(g, {a: Var(g.symbols[a]) for a in sorted(g.symbols)}, file)
+
+
+def rule_line(text: str, atoms: tuple[str, ...]) -> tuple[int | None, int | None]:
+    """The first line (1-based) and column of a disjunctive head (`|` or `;`) that names the
+    predicates of all `atoms` (ground atoms have no place of their own); None if none does."""
+    preds = [re.escape(a.split("(")[0].lstrip("-")) for a in atoms]
+    for i, line in enumerate(text.splitlines(), 1):
+        code = line.split("%")[0]
+        hits = [re.search(rf"\b{p}\b", code) for p in preds]
+        if ("|" in code or ";" in code) and all(hits):
+            return i, min(m.start() for m in hits if m) + 1
+    return None, None
 
 
 def compile_pasp(p: Pasp, vtree: Vtree | str | None = None, limits: Limits | None = None,

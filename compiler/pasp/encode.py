@@ -73,10 +73,12 @@ def _head_cycle_free(r: Rule, comp: dict[int, int], g: Ground, file: str) -> Non
         c = comp.get(h)
         if c is not None and c in seen:
             names = f"{g.symbols[seen[c]]} and {g.symbols[h]}"
-            raise SourceError(f"the program is not head-cycle-free: {names} are in one "
+            err = SourceError(f"the program is not head-cycle-free: {names} are in one "
                               "disjunctive head and on one positive cycle", file,
                               hint="only head-cycle-free disjunction is supported "
                                    "(docs/pasp.md)")
+            err.atoms = (g.symbols[seen[c]], g.symbols[h])     # load() finds the rule's line
+            raise err
         if c is not None:
             seen[c] = h
 

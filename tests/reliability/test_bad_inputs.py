@@ -159,3 +159,24 @@ def test_sparse_header_costs_what_its_clauses_cost(tmp_path):
     m = prog.queries["q"].run()
     for var, want in (("x1", p1), ("x300", 0.9), ("x9", 0.5)):
         assert math.isclose(m.table(var)["true"][1], want, rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("weight", ["5026977816800151014071e999120758061", "1e-999999999",
+                                    "1e" + "9" * 5000])
+def test_an_exponent_past_the_limit_is_refused_at_once(tmp_path: Path, weight: str):
+    """Found by the fuzz campaign (seed 1, cases 4590, 12359, 13629, 14766): Fraction computed
+    10^999120758061 (a hang)."""
+    for sr in ("", "[count]"):
+        out = _outcome(tmp_path, f"var A : bool\nmodel w = weights{sr} {{A: 0.5, !A: {weight}}}\n"
+                                 "query q = sum[*] w\n")
+        assert out.startswith("t.query:2:") and "exponent is beyond the limit" in out, out
+
+
+def test_pasp_faults_found_by_the_campaign(tmp_path: Path):
+    """Seed 1, case 5368: a NUL in the program's name (ValueError); case 14428: a program that
+    is not head-cycle-free had no line."""
+    out = _outcome(tmp_path, 'model g = pasp "m.l\0p"\nquery q = maxent(g, a)\n')
+    assert out.startswith("t.query:1:16: cannot read the program") and "null byte" in out
+    lp = b"0.5::a.\nd :- not a.\nc :- d, not a.\nd ; c :- c.\n"
+    out = _outcome(tmp_path, 'model g = pasp "m.lp"\nquery q = maxent(g, a)\n', {"m.lp": lp})
+    assert out.startswith("m.lp:4:1: the program is not head-cycle-free"), out
