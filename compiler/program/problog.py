@@ -25,6 +25,7 @@ from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.mappings.builtin import identity
+from atlasc.compiler.program.tables import check_utf8
 from atlasc.compiler.semirings import registry as R
 from atlasc.compiler.sources.limits import Limits
 
@@ -149,6 +150,7 @@ def read_header(prog: PL.Problog, path: str) -> list[str]:
 
 
 def _table(path: str) -> list[list[str]]:
+    check_utf8(Path(path))                  # a positioned error at a byte that is not UTF-8
     with open(path, newline="", encoding="utf-8") as fh:
         table = list(csv.reader(fh))
     if not table:

@@ -180,3 +180,26 @@ def test_pasp_faults_found_by_the_campaign(tmp_path: Path):
     lp = b"0.5::a.\nd :- not a.\nc :- d, not a.\nd ; c :- c.\n"
     out = _outcome(tmp_path, 'model g = pasp "m.lp"\nquery q = maxent(g, a)\n', {"m.lp": lp})
     assert out.startswith("m.lp:4:1: the program is not head-cycle-free"), out
+
+
+@pytest.mark.parametrize("data, where", [
+    (b"A,B\ntrue,false\nfalse,tr\xe9e\n", "t.csv:3:9: the file is not UTF-8 text: byte 0xe9 at "
+     "byte offset 23 (line 3, row 2, column 2 (B))"),
+    (b"A,\xe9B\ntrue,false\n", "t.csv:1:3: the file is not UTF-8 text: byte 0xe9 at byte "
+     "offset 2 (line 1, the header, column 2)"),
+    (b'A,B\n"a,\xff",x\n', "t.csv:2:4: the file is not UTF-8 text: byte 0xff at byte offset 7 "
+     "(line 2, row 1, column 1 (A))"),
+    (b"A,B\n" + b"true,false\n" * 500_000 + b"\xc3(,true\n", "t.csv:500002:1: the file is not "
+     "UTF-8 text: byte 0xc3 at byte offset 5500004 (line 500002, row 500001, column 1 (A))")])
+def test_csv_that_is_not_utf8_is_positioned(tmp_path: Path, data: bytes, where: str):
+    """A bad byte anywhere in a --data CSV (past pyarrow's first block too): line, data row,
+    column and byte offset, exit 2 (it was an internal UnicodeDecodeError)."""
+    from click.testing import CliRunner
+    from atlasc.compiler.cli import main
+    (tmp_path / "t.csv").write_bytes(data)
+    (tmp_path / "t.query").write_text("var A, B : bool\nmodel m = bayesnet { A: 0.3  B: 0.5 }\n"
+                                      "query q = sum[*] (m | A)\n")
+    r = CliRunner().invoke(main, ["run", str(tmp_path / "t.query"), "--data",
+                                  str(tmp_path / "t.csv")])
+    assert r.exit_code == 2, r.output
+    assert where in r.output.replace(str(tmp_path) + "/", ""), r.output
