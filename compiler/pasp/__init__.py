@@ -5,8 +5,6 @@ circuit is X-deterministic by construction).
 """
 from __future__ import annotations
 
-import re
-
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +12,7 @@ from atlasc.compiler.errors import SourceError
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree
-from atlasc.compiler.pasp.encode import Encoding, encode, normalise
+from atlasc.compiler.pasp.encode import Encoding, encode, normalise, rule_line
 from atlasc.compiler.pasp.ground import Ground, ground
 from atlasc.compiler.sources.formulas import compile_formula
 from atlasc.compiler.sources.limits import Limits
@@ -59,18 +57,6 @@ def load(text: str, file: str = "<program>") -> Pasp:
             e.line, e.col = rule_line(text, e.atoms)
         raise
     return Pasp(g, {a: Var(g.symbols[a]) for a in sorted(g.symbols)}, file)
-
-
-def rule_line(text: str, atoms: tuple[str, ...]) -> tuple[int | None, int | None]:
-    """The first line (1-based) and column of a disjunctive head (`|` or `;`) that names the
-    predicates of all `atoms` (ground atoms have no place of their own); None if none does."""
-    preds = [re.escape(a.split("(")[0].lstrip("-")) for a in atoms]
-    for i, line in enumerate(text.splitlines(), 1):
-        code = line.split("%")[0]
-        hits = [re.search(rf"\b{p}\b", code) for p in preds]
-        if ("|" in code or ";" in code) and all(hits):
-            return i, min(m.start() for m in hits if m) + 1
-    return None, None
 
 
 def compile_pasp(p: Pasp, vtree: Vtree | str | None = None, limits: Limits | None = None,

@@ -17,6 +17,7 @@ Choice rules {a} :- B support a without forcing it; a choice atom's level also n
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -200,3 +201,15 @@ def _level(a: int, rules: list[Normal], inside: set[int], prev: dict[int, Formul
         alt = _and([rest] + ins + ([lit(a, True)] if r.choice else []))
         alts.append(alt)
     return _or(alts)
+
+
+def rule_line(text: str, atoms: tuple[str, ...]) -> tuple[int | None, int | None]:
+    """The first line (1-based) and column of a disjunctive head (`|` or `;`) that names the
+    predicates of all `atoms` (ground atoms have no place of their own); None if none does."""
+    preds = [re.escape(a.split("(")[0].lstrip("-")) for a in atoms]
+    for i, line in enumerate(text.splitlines(), 1):
+        code = line.split("%")[0]
+        hits = [re.search(rf"\b{p}\b", code) for p in preds]
+        if ("|" in code or ";" in code) and all(hits):
+            return i, min(m.start() for m in hits if m) + 1
+    return None, None
