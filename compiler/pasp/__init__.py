@@ -8,11 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from atlasc.compiler.errors import SourceError
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree
-from atlasc.compiler.pasp.encode import Encoding, encode, normalise, rule_line
+from atlasc.compiler.pasp.encode import Encoding, HeadCycle, encode, normalise, rule_line
 from atlasc.compiler.pasp.ground import Ground, ground
 from atlasc.compiler.sources.formulas import compile_formula
 from atlasc.compiler.sources.limits import Limits
@@ -52,8 +51,8 @@ def load(text: str, file: str = "<program>") -> Pasp:
     g = ground(text, file)
     try:
         normalise(g, file)                      # rejects non-head-cycle-free programs now
-    except SourceError as e:
-        if e.line is None and getattr(e, "atoms", None):
+    except HeadCycle as e:
+        if e.line is None:
             e.line, e.col = rule_line(text, e.atoms)
         raise
     return Pasp(g, {a: Var(g.symbols[a]) for a in sorted(g.symbols)}, file)

@@ -68,18 +68,24 @@ def _edges(rules: list[Rule]) -> dict[int, set[int]]:
     return out
 
 
+class HeadCycle(SourceError):
+    """A disjunctive head on a positive cycle; `atoms` lets load() find the rule's line."""
+
+    def __init__(self, message: str, file: str, *, hint: str, atoms: tuple[str, ...]) -> None:
+        super().__init__(message, file, hint=hint)
+        self.atoms = atoms
+
+
 def _head_cycle_free(r: Rule, comp: dict[int, int], g: Ground, file: str) -> None:
     seen: dict[int, int] = {}
     for h in r.head:
         c = comp.get(h)
         if c is not None and c in seen:
             names = f"{g.symbols[seen[c]]} and {g.symbols[h]}"
-            err = SourceError(f"the program is not head-cycle-free: {names} are in one "
-                              "disjunctive head and on one positive cycle", file,
-                              hint="only head-cycle-free disjunction is supported "
-                                   "(docs/pasp.md)")
-            err.atoms = (g.symbols[seen[c]], g.symbols[h])     # load() finds the rule's line
-            raise err
+            raise HeadCycle(f"the program is not head-cycle-free: {names} are in one "
+                            "disjunctive head and on one positive cycle", file,
+                            hint="only head-cycle-free disjunction is supported "
+                                 "(docs/pasp.md)", atoms=(g.symbols[seen[c]], g.symbols[h]))
         if c is not None:
             seen[c] = h
 
