@@ -96,13 +96,15 @@ def each(items: Iterable[Any], fn: Callable[[Any], T]) -> list[T]:
 
 
 def mentioned(node: Any) -> Iterator[str]:
-    """The text of every name in an AST node."""
-    if isinstance(node, A.Name):
-        yield node.text
-    elif isinstance(node, tuple):
-        for x in node:
-            yield from mentioned(x)
-    elif dataclasses.is_dataclass(node) and not isinstance(node, (Span, type)):
-        for f in dataclasses.fields(node):
-            if f.name != "span":
-                yield from mentioned(getattr(node, f.name))
+    """The text of every name in an AST node, in order; an explicit stack (a recursive
+    generator passes each name up through every level: quadratic on 20,000-deep nesting)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, A.Name):
+            yield node.text
+        elif isinstance(node, tuple):
+            stack.extend(reversed(node))
+        elif dataclasses.is_dataclass(node) and not isinstance(node, (Span, type)):
+            stack.extend(getattr(node, f.name) for f in reversed(dataclasses.fields(node))
+                         if f.name != "span")

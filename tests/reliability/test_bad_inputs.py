@@ -203,3 +203,16 @@ def test_csv_that_is_not_utf8_is_positioned(tmp_path: Path, data: bytes, where: 
                                   str(tmp_path / "t.csv")])
     assert r.exit_code == 2, r.output
     assert where in r.output.replace(str(tmp_path) + "/", ""), r.output
+
+
+def test_an_error_inside_deep_nesting_is_found_in_linear_time(tmp_path: Path):
+    """Found by the fuzz campaign (seed 1, case 17835): 20,000 nested `(A & ...)` with an
+    unknown name; diagnose.mentioned was a recursive generator (each name passed up through
+    every level: a hang)."""
+    from atlasc.compiler.language.diagnose import mentioned
+    from atlasc.compiler.language.parse import parse_all
+    out = _outcome(tmp_path, "var A : bool\nmodel f = logic " + "(A & " * 20_000 + "AA"
+                   + ")" * 20_000 + "\nquery q = sum[*] map[indicator: bool -> count] f\n")
+    assert out.startswith("t.query:2:100017: unknown variable 'AA'"), out[:200]
+    stmts = parse_all("var A, B : bool\nmodel f = logic (A & !B) | B\n").module.stmts
+    assert list(mentioned(stmts[-1])) == ["f", "A", "B", "B"]       # in order, as before
