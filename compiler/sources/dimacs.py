@@ -89,6 +89,8 @@ def _header(parts: list[str], file: str, no: int) -> tuple[Cnf, int]:
     n, m = _ints(parts[2:], file, no)
     if n < 0 or m < 0:
         raise SourceError("negative counts in the header", file=file, line=no)
+    if n == 0:                  # a model over no variables: no vtree, nothing to ask of it
+        raise SourceError("the header declares no variables", file=file, line=no)
     if n > MAX_VARIABLES:
         raise SourceError(f"the header declares {n} variables, beyond the limit of "
                           f"{MAX_VARIABLES}", file=file, line=no)

@@ -63,7 +63,8 @@ def test_huge_integers_stay_exact_in_count(tmp_path: Path):
 
 
 @pytest.mark.parametrize("body", ["p cnf 2 1\nc p show 3 0\n1 2 0\n", "p cnf 2 1\n--1 2 0\n",
-                                  "p cnf -1 1\n1 0\n", "p cnf 2 1\n1 x 0\n"])
+                                  "p cnf -1 1\n1 0\n", "p cnf 2 1\n1 x 0\n",
+                                  "p cnf 0 0\n"])      # 0 0: fuzz cases 1:28091, 1:29667
 def test_cnf_header_and_literal_faults(tmp_path: Path, body: str):
     msg = _outcome(tmp_path, 'model m = cnf "m.cnf"\n' + COUNT, {"m.cnf": body.encode()})
     assert msg.startswith("m.cnf:")
