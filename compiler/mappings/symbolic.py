@@ -69,8 +69,8 @@ _SAMPLES = {
     "nonneg": [_R(1, 10), _R(1, 4), _R(1, 3), _R(1, 2), _R(3, 5), _R(9, 10), sp.S.One,
                _R(3, 2), sp.Integer(2), sp.Integer(3), sp.Integer(7), sp.Integer(10)],
     "nat": [sp.Integer(k) for k in (1, 2, 3, 4, 5, 7, 10)],
-    "logreal": [sp.Integer(k) for k in (-5, -2, -1)] + [_R(-1, 2), sp.S.Zero, _R(1, 3)]
-    + [sp.Integer(k) for k in (1, 2, 5)],
+    "logreal": [sp.Integer(k) for k in (-100, -10, -5, -2, -1)] + [_R(-1, 2), sp.S.Zero, _R(1, 3)]
+    + [sp.Integer(k) for k in (1, 2, 5, 10, 100)],
 }
 _SAMPLES["tropical"] = _SAMPLES["logreal"]
 
