@@ -31,7 +31,7 @@ import zstandard  # noqa: E402
 
 import atlasc  # noqa: E402
 from atlasc.compiler.learn import network  # noqa: E402
-from atlasc.compiler.sources.model import topological  # noqa: E402
+from atlasc.compiler.sources.model import forward_sample  # noqa: E402
 
 DATA = HERE.parent / "tests" / "data" / "bnlearn"
 CODECS: dict[str, tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]] = {
@@ -45,13 +45,7 @@ CODECS: dict[str, tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]] = {
 
 def sample_csv(bn: Any, rows: int, path: Path, seed: int) -> None:
     rng = np.random.default_rng(seed)
-    cols: dict[Any, np.ndarray] = {}
-    for v in topological(bn):
-        c = bn.cpt(v.name)
-        p = c.table[tuple(cols[u] for u in c.parents)] if c.parents else \
-            np.broadcast_to(c.table, (rows, v.size))
-        u = rng.random(rows)[:, None]
-        cols[v] = np.minimum((u > np.cumsum(p, axis=1)).sum(axis=1), v.size - 1)
+    cols = forward_sample(bn, rows, rng)
     with path.open("w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow([v.name for v in bn.variables])

@@ -42,7 +42,7 @@ from atlasc.compiler.learn.bayes import (expected_counts, family_counts, fit_bay
                                          initial_tables, m_step)
 from atlasc.compiler.learn.circuit import parameter_circuit  # noqa: E402
 from atlasc.compiler.sources import load_model  # noqa: E402
-from atlasc.compiler.sources.model import CPT, BayesNet, topological  # noqa: E402
+from atlasc.compiler.sources.model import CPT, BayesNet, forward_sample  # noqa: E402
 
 OUT = HERE / "RESULTS-learn.md"
 ROWS, MISSING, ITERS, SEED = 100_000, 0.3, 5, 0
@@ -58,14 +58,7 @@ def alarm_path() -> str:
 
 
 def sample(bn: BayesNet, rows: int, rng: np.random.Generator) -> dict:
-    cols: dict = {}
-    for v in topological(bn):
-        c = bn.cpt(v.name)
-        p = c.table[tuple(cols[u] for u in c.parents)] if c.parents else \
-            np.broadcast_to(c.table, (rows, v.size))
-        u = rng.random(rows)[:, None]
-        cols[v] = np.minimum((u > np.cumsum(p, axis=1)).sum(axis=1), v.size - 1).astype(np.int32)
-    return cols
+    return forward_sample(bn, rows, rng)
 
 
 def em_times(bn: BayesNet, cols: dict, rows: int, iters: int, init: str = "random",

@@ -220,3 +220,15 @@ def topological(bn: BayesNet) -> list[Var]:
         raise _err(bn, f"the network has a directed cycle through {stuck.child.name}",
                    stuck.line, hint="a Bayesian network's parent relation must be acyclic") \
             from None
+
+
+def forward_sample(bn: BayesNet, rows: int, rng: np.random.Generator) -> dict[Var, np.ndarray]:
+    """`rows` forward samples of the network (parents first): value indices per variable."""
+    cols: dict[Var, np.ndarray] = {}
+    for v in topological(bn):
+        c = bn.cpt(v.name)
+        p = c.table[tuple(cols[u] for u in c.parents)] if c.parents else \
+            np.broadcast_to(c.table, (rows, v.size))
+        u = rng.random(rows)[:, None]
+        cols[v] = np.minimum((u > np.cumsum(p, axis=1)).sum(axis=1), v.size - 1).astype(np.int32)
+    return cols

@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from atlasc.compiler.ir.variables import Var
-from atlasc.compiler.sources.model import CPT, BayesNet, bayesnet, topological
+from atlasc.compiler.sources.model import CPT, BayesNet, bayesnet, forward_sample
 
 Columns = dict[Var, np.ndarray]
 
@@ -32,14 +32,7 @@ def networks(draw: st.DrawFn, max_vars: int = 4) -> BayesNet:
 
 def sample(bn: BayesNet, rows: int, rng: np.random.Generator) -> Columns:
     """Forward samples, value indices per variable."""
-    cols: Columns = {}
-    for v in topological(bn):
-        c = bn.cpt(v.name)
-        p = c.table[tuple(cols[u] for u in c.parents)] if c.parents else \
-            np.broadcast_to(c.table, (rows, v.size))
-        u = rng.random(rows)[:, None]
-        cols[v] = np.minimum((u > np.cumsum(p, axis=1)).sum(axis=1), v.size - 1).astype(np.int32)
-    return cols
+    return forward_sample(bn, rows, rng)
 
 
 def hide(cols: Columns, share: float, rng: np.random.Generator) -> Columns:
