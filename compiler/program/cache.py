@@ -129,6 +129,17 @@ def load(k: str) -> Any | None:
         data = (d / f"{k}.prog").read_bytes()
     except OSError:
         return None
+    program = unpack(data)
+    if program is None:
+        STATS.rejected += 1
+        return None
+    STATS.hits += 1
+    return program
+
+
+def unpack(data: bytes) -> Any | None:
+    """The program of a sealed entry, its circuits adopted by the evaluator; None for an entry
+    that is truncated, corrupt, of another atlasc, or whose model files changed."""
     payload = unseal(data)
     empty: tuple[list[tuple[str, str]], Any, list[tuple[Any, Any]]] = ([], None, [])
     try:
@@ -136,11 +147,9 @@ def load(k: str) -> Any | None:
     except Exception:           # an entry of another atlasc: rebuilt, never trusted
         deps, program, linear = empty
     if program is None or any(file_hash(Path(p)) != h for p, h in deps):
-        STATS.rejected += 1
         return None
     for c, prepared in linear:
         evaluator().adopt(c, prepared)
-    STATS.hits += 1
     return program
 
 
@@ -165,12 +174,20 @@ def store(k: str, program: Any) -> None:
     d = program_dir()
     if d is None:
         return
-    buf = io.BytesIO()
     try:
-        _Pickler(buf, protocol=5).dump((dependencies(program), program, linearised(program)))
-        write_atomic_bytes(d / f"{k}.prog", seal(buf.getvalue()))
+        write_atomic_bytes(d / f"{k}.prog", pack(program))
     except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
         pass                    # what cannot be cached is compiled again next time
+
+
+def pack(program: Any, check_files: bool = True) -> bytes:
+    """The program as a sealed entry: what `store` writes and what atlasc.dask ships to each
+    worker once (check_files=False: the workers need not see the model files)."""
+    buf = io.BytesIO()
+    deps = dependencies(program) if check_files else []
+    with _deep_recursion():
+        _Pickler(buf, protocol=5).dump((deps, program, linearised(program)))
+    return seal(buf.getvalue())
 
 
 def cached(k: str, build: Callable[[], Any], use: bool = True) -> Any:
