@@ -3,128 +3,127 @@
     import atlasc, atlasc.dask, dask.dataframe as dd
     prog = atlasc.compile_file("pe.query")
     out = atlasc.dask.run(prog, dd.read_parquet("rows.parquet"), "pe")   # a Dask DataFrame
-    out.to_parquet("res.parquet")                                      # one file per partition
+    out.to_parquet("res")                                              # one file per partition
 
-What travels to the workers is the program's recipe (its text, file name, base directory and
-query name: a few kilobytes), not the compiled circuit: each worker process compiles it once,
-on its first partition, and keeps it in a per-process cache for every later partition (LLVM
-kernels are not picklable; a recipe is, and the compile is deterministic).  Each partition is
-one batch of `Query.run`, the same code a local run uses, so the numbers are the same bit for
-bit.  A failed worker's partitions are recomputed by Dask's scheduler like any other task.
+What travels to the workers is the compiled program itself, packed as a compiled-program cache
+entry (compiler/program/cache.py: its circuits, reports, run-time checks and the linear
+programs the LLVM kernels run), once per worker: it is one task of the graph that every
+partition depends on, so the scheduler moves it to a worker once and each worker process
+unpacks it once (`_PROGRAMS`), on its first partition.  Workers neither parse nor compile, and
+need not see the model files.
 
-Output columns: a single-valued query gives `value` (float; NaN where undefined) and
-`undefined` (the reason, or None); a table query gives `value[A=a, B=b]` and
-`undefined[A=a, B=b]` per entry (an entry the row's evidence excludes, e.g. A observed as
-another value, is missing: NaN and None); a maxprod query adds `argmax[...]` (JSON text).  Rows keep
-the input's index.  Input columns are the query's variables (value names as written; a
-missing value, None or NaN, is unobserved); other columns are ignored.
+Each partition runs the columnar path of `atlasc run --data` (compiler/program/tables.py reads
+its columns into value indices, compiler/program/stream.py evaluates the chunk,
+compiler/program/frames.py makes the result columns), so every output column equals the one a
+local `atlasc run --data ... --out` writes, bit for bit, and a value outside a domain or a
+column that is not a variable is the same error.  A failed worker's partitions are recomputed
+by Dask's scheduler like any other task (tasks are pure).
+
+Output columns: those of `atlasc run --out` (docs/data.md) without `row`: the input's index
+stands for it (Dask gives every partition its own).
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Sequence
 
-from atlasc.compiler.api import Program, compile_string
+from atlasc.compiler.api import Program
 from atlasc.compiler.errors import QueryError
-from atlasc.compiler.program.results import QueryResult
+from atlasc.compiler.program import cache as program_cache
+from atlasc.compiler.program import frames, tables
+from atlasc.compiler.program.arrow import pa, pq
+from atlasc.compiler.program.evidence import column_lookup
+from atlasc.compiler.program.stream import run_chunk
 
-_PROGRAMS: dict[str, Program] = {}      # per worker process: recipe key -> compiled program
+_PROGRAMS: dict[str, Program] = {}      # per worker process: packed program's hash -> program
 
 
 @dataclass(frozen=True)
-class Recipe:
-    text: str
-    file: str
-    base_dir: str
+class Shipment:
+    """A compiled program as bytes (a sealed cache entry) and the query to run."""
+    blob: bytes
     query: str
-    repair: bool = False
 
     @property
     def key(self) -> str:
-        parts = (self.text, self.file, self.base_dir, str(self.repair))
-        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+        return hashlib.sha256(self.blob).hexdigest()
 
 
-def recipe(program: Program, query: str, repair: bool = False) -> Recipe:
+def shipment(program: Program, query: str) -> Shipment:
     if query not in program.queries:
         raise QueryError(f"no query named {query!r}; the program has "
                          f"{', '.join(program.queries) or 'none'}")
-    return Recipe(program.text, program.file, str(program.env.base_dir), query, repair)
+    return Shipment(program_cache.pack(program, check_files=False), query)
 
 
-def compiled(r: Recipe) -> Program:
-    """The program of `r`, compiled once per process."""
-    if r.key not in _PROGRAMS:
-        _PROGRAMS[r.key] = compile_string(r.text, filename=r.file, base_dir=r.base_dir,
-                                          repair=r.repair)
-    return _PROGRAMS[r.key]
+def unpacked(key: str, blob: bytes) -> Program:
+    """The program of a shipment, unpacked once per process."""
+    if key not in _PROGRAMS:
+        prog = program_cache.unpack(blob)
+        if prog is None:
+            raise QueryError("the compiled program sent to this worker is damaged or was made "
+                             "by another atlasc version", None,
+                             "install the same atlasc version on the client and the workers")
+        _PROGRAMS[key] = prog
+    return _PROGRAMS[key]
 
 
-def evaluate_frame(df: Any, r: Recipe) -> Any:
-    """One partition: its rows as one batch of the query."""
+def evaluate_frame(df: Any, key: str, blob: bytes, query: str) -> Any:
+    """One partition (a pandas DataFrame): its rows through the query, as a pandas DataFrame of
+    Arrow-typed columns with the partition's index."""
     import pandas as pd   # pandas and dask are imported only here (not at atlasc's start-up)
-    prog = compiled(r)
-    q = prog.queries[r.query]
-    names = [c for c in df.columns if c in prog.variables]
-    rows = [{k: v for k, v in zip(names, vals) if not _missing(v, pd.isna)}
-            for vals in df[names].itertuples(index=False, name=None)]
-    cols = columns(prog, r.query)
-    if not rows:
-        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()}, index=df.index)
-    res = q.run(rows)
-    if not isinstance(res, QueryResult):
-        raise QueryError(f"query {r.query}: marginals(...) queries are not evaluated on Dask "
-                         "yet; run them locally")
-    return pd.DataFrame(_records(res), index=df.index, columns=list(cols)).astype(cols)
+    prog = unpacked(key, blob)
+    return pd.DataFrame(_result(prog, query, _evidence(prog, df)).to_pandas(
+        types_mapper=pd.ArrowDtype)).set_axis(df.index)
 
 
-def _missing(v: Any, isna: Any) -> bool:
-    """None, NaN or pandas' NA (Dask turns object columns into strings with NA)."""
-    return v is None or (not isinstance(v, str) and bool(isna(v)))
+def _evidence(prog: Program, df: Any) -> pa.Table:
+    names = [c for c in df.columns if _is_variable(prog, c)]
+    return pa.Table.from_pandas(df[names], preserve_index=False)
 
 
-def columns(prog: Program, query: str) -> dict[str, str]:
-    """The output columns of `query` and their dtypes (from one unobserved row)."""
-    res = prog.queries[query].run([{}])
-    if not isinstance(res, QueryResult):
-        raise QueryError(f"query {query}: marginals(...) queries are not evaluated on Dask "
-                         "yet; run them locally")
-    return {k: ("float64" if k.startswith("value") else "string")
-            for k in _record(res.rows[0])}
+def _is_variable(prog: Program, name: Any) -> bool:
+    try:
+        column_lookup(prog)(str(name), None)
+    except QueryError:
+        return False
+    return True
 
 
-def _records(res: QueryResult) -> list[dict[str, Any]]:
-    return [_record(row) for row in res.rows]
+def _result(prog: Program, query: str, evidence: pa.Table) -> pa.Table:
+    """The result columns of the evidence rows (of none: the columns, from one row left out)."""
+    q = prog.queries[query]
+    chunks = list(tables.table_chunks(column_lookup(prog), evidence)) or \
+        [tables.Chunk(0, 1, {})]
+    t = pa.concat_tables([frames.table(c.start, c.rows, run_chunk([q], [], c, {}))
+                          for c in chunks])
+    return (t if evidence.num_rows else t.slice(0, 0)).drop(["row"])
 
 
-def _record(row: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for e in row.entries:
-        tag = "[" + ", ".join(f"{k}={v}" for k, v in e.assignment.items()) + "]" \
-            if row.table else ""
-        out[f"value{tag}"] = float("nan") if e.value is None else float(e.value)
-        out[f"undefined{tag}"] = e.undefined
-        if e.argmax is not None:
-            out[f"argmax{tag}"] = json.dumps(e.argmax, sort_keys=True)
-    return out
+def meta(program: Program, query: str) -> Any:
+    """The (empty) pandas frame whose columns and dtypes every partition's result has."""
+    import pandas as pd
+    t = _result(program, query, pa.table({}))
+    return pd.DataFrame(t.to_pandas(types_mapper=pd.ArrowDtype))
 
 
-def run(program: Program, frame: Any, query: str, repair: bool = False) -> Any:
+def run(program: Program, frame: Any, query: str) -> Any:
     """`query` of `program` on every row of the Dask DataFrame `frame`: a Dask DataFrame with
     one row per input row (same index and partitions); nothing is computed until asked."""
-    import pandas as pd
-    r = recipe(program, query, repair)
-    meta = pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns(program, query).items()})
-    return frame.map_partitions(evaluate_frame, r, meta=meta)
+    import dask
+    s = shipment(program, query)
+    blob = dask.delayed(s.blob, name=f"atlasc-program-{s.key}", pure=True)
+    return frame.map_partitions(evaluate_frame, s.key, blob, query, meta=meta(program, query))
 
 
 def local_frame(program: Program, df: Any, query: str) -> Any:
     """The same as `run` on one pandas DataFrame in this process (the reference)."""
-    return evaluate_frame(df, recipe(program, query))
+    s = shipment(program, query)
+    return evaluate_frame(df, s.key, s.blob, query)
 
 
 def client_for(scheduler: str) -> Any:
@@ -132,39 +131,60 @@ def client_for(scheduler: str) -> Any:
     other text is a scheduler address (tcp://host:8786)."""
     import distributed   # the optional extra `dask`; only the --dask path needs it
     if scheduler.startswith("local:"):
-        n = int(scheduler.split(":", 1)[1] or "1")
+        n = _workers(scheduler)
         cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                            dashboard_address=None)
         return distributed.Client(cluster)
     return distributed.Client(scheduler)
 
 
+def _workers(scheduler: str) -> int:
+    text = scheduler.split(":", 1)[1] or "1"
+    if not text.isdigit() or int(text) < 1:
+        raise QueryError(f"--dask {scheduler}: local:N needs a number of workers N >= 1")
+    return int(text)
+
+
 def read_frame(path: str) -> Any:
-    """Parquet (a file or a directory of parts) or CSV (every column read as text)."""
+    """Parquet (a file or a directory of parts: a partition per row group) or CSV (every
+    column read as text, a partition per 64 MB)."""
     import dask.dataframe as dd
     if path.endswith(".csv"):
-        return dd.read_csv(path, dtype=str, keep_default_na=True)
-    return dd.read_parquet(path)
+        return dd.read_csv(path, dtype="string[pyarrow]", keep_default_na=False,
+                           na_values=[""], blocksize="64MB")
+    return dd.read_parquet(path, dtype_backend="pyarrow", split_row_groups=True)
 
 
-def run_files(program: Program, query: str, data: str, out: str, scheduler: str,
-              repair: bool = False) -> int:
+def check_columns(program: Program, path: str, names: Sequence[str]) -> None:
+    """Before anything is sent: every column a variable that appears once (the local --data
+    path's errors, all at once, with did-you-mean)."""
+    fmt = "csv" if path.endswith(".csv") else "parquet"
+    tables.check_header(column_lookup(program), path, fmt, names)
+
+
+def run_files(program: Program, query: str, data: str, out: str, scheduler: str) -> int:
     """`atlasc run --dask`: the rows of `data` through `query` on the cluster, written to the
     directory `out` as partitioned Parquet (written aside, then renamed into place, so a
     failed run leaves nothing half-written); returns the number of rows."""
     if os.path.exists(out):
         raise QueryError(f"{out} exists; atlasc does not overwrite it (choose a new --out)")
+    if data.endswith(".csv"):
+        tables.check_utf8(Path(data))
+    frame = read_frame(data)
+    check_columns(program, data, list(frame.columns))
     tmp = out.rstrip("/") + ".partial"
     shutil.rmtree(tmp, ignore_errors=True)
-    with client_for(scheduler):
-        res = run(program, read_frame(data), query, repair)
-        res.to_parquet(tmp, write_index=True)
-    import pyarrow.parquet as pq
+    try:
+        with client_for(scheduler):
+            run(program, frame, query).to_parquet(tmp, write_index=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     rows = sum(pq.ParquetFile(os.path.join(tmp, f)).metadata.num_rows
                for f in os.listdir(tmp) if f.endswith(".parquet"))
     os.replace(tmp, out)
     return rows
 
 
-__all__ = ["Recipe", "client_for", "columns", "compiled", "evaluate_frame", "local_frame",
-           "read_frame", "recipe", "run", "run_files"]
+__all__ = ["Shipment", "check_columns", "client_for", "evaluate_frame", "local_frame", "meta",
+           "read_frame", "run", "run_files", "shipment", "unpacked"]

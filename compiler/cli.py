@@ -135,7 +135,7 @@ def _run_dask(program: Any, names: tuple[str, ...], data: str | None, out: str |
     if not q.tractable:
         click.echo(q.report.render(), err=True)
         return EXIT_INTRACTABLE
-    rows = adask.run_files(program, names[0], data, out, scheduler, repair)
+    rows = adask.run_files(program, names[0], data, out, scheduler)
     click.echo(f"query {names[0]}: {rows} rows written to {out}")
     return 0
 

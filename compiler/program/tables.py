@@ -230,6 +230,14 @@ def _ipc(path: Path) -> Iterator[pa.RecordBatch]:
         return iter(ipc.open_stream(pa.memory_map(str(path))))
 
 
+def check_header(lookup: Any, path: str | Path, fmt: str, names: Sequence[str]) -> None:
+    """The mistakes of a header (a column that is not a variable, or appears twice), all at
+    once, as the local --data path reports them (atlasc.dask checks a file before sending it)."""
+    errors = Errors()
+    _header(lookup, Path(path), fmt, names, errors)
+    errors.raise_all()
+
+
 def _header(lookup: Any, path: Path, fmt: str, names: Sequence[str], errors: Errors
             ) -> list[Var | None]:
     """The variable of each column; None for a column that names none (reported)."""
