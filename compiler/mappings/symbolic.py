@@ -19,6 +19,7 @@ inside the carrier.  The numeric `fn` is our own iterative walker over the sympy
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -118,15 +119,29 @@ def _time_limit(seconds: float) -> Iterator[None]:
     outer_left = signal.getitimer(signal.ITIMER_REAL)[0]
     start = time.monotonic()
     old = signal.signal(signal.SIGALRM, handler)
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = _drop_timeouts(old_hook)
     signal.setitimer(signal.ITIMER_REAL, min(seconds, outer_left) if outer_left else seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+        sys.unraisablehook = old_hook
         if outer_left:
             rest = outer_left - (time.monotonic() - start)
             signal.setitimer(signal.ITIMER_REAL, max(rest, 1e-3))
+
+
+def _drop_timeouts(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """An unraisable-exception hook that ignores _Timeout: the alarm can fire inside a
+    destructor or a weakref callback, where an exception cannot propagate; the handler re-arms
+    itself, so the timeout is raised again a moment later where it can (the hook does nothing
+    else, so the alarm has nowhere to fire inside it that matters)."""
+    def drop(u: Any) -> None:
+        if not isinstance(u.exc_value, _Timeout):
+            hook(u)
+    return drop
 
 
 def guarded(f: Callable[..., Any], *args: Any, heavy: bool = True, **kw: Any) -> Any:
