@@ -114,9 +114,9 @@ def meta(program: Program, query: str) -> Any:
 def run(program: Program, frame: Any, query: str) -> Any:
     """`query` of `program` on every row of the Dask DataFrame `frame`: a Dask DataFrame with
     one row per input row (same index and partitions); nothing is computed until asked."""
-    import dask
+    from dask.delayed import delayed
     s = shipment(program, query)
-    blob = dask.delayed(s.blob, name=f"atlasc-program-{s.key}", pure=True)
+    blob = delayed(s.blob, name=f"atlasc-program-{s.key}", pure=True)
     return frame.map_partitions(evaluate_frame, s.key, blob, query, meta=meta(program, query))
 
 
