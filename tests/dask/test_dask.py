@@ -1,6 +1,8 @@
 """atlasc.dask on a LocalCluster of worker processes: the same numbers as a local run."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -13,6 +15,7 @@ import atlasc.dask as adask
 
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
+delayed = pytest.importorskip("dask.delayed").delayed
 
 TEXT = """
 var Rain, Sprinkler, Wet : bool
@@ -152,3 +155,30 @@ def test_a_damaged_shipment_is_refused_not_run() -> None:
     bad = s.blob[:-10] + bytes(10)
     with pytest.raises(atlasc.QueryError, match="damaged or was made by another atlasc"):
         adask.unpacked("not-the-key", bad)
+
+
+def _die_once(df: pd.DataFrame, marker: str, key: str, blob: bytes, query: str) -> pd.DataFrame:
+    """A partition whose first attempt kills its worker process (the marker file says 'not
+    yet'); Dask's scheduler then runs it again elsewhere."""
+    try:
+        os.remove(marker)
+    except FileNotFoundError:
+        return adask.evaluate_frame(df, key, blob, query)
+    os._exit(1)
+
+
+def test_a_dead_workers_partition_is_rerun_and_the_answer_is_unchanged(tmp_path) -> None:
+    prog = atlasc.compile_string(TEXT)
+    df = _rows(200, seed=7)
+    s = adask.shipment(prog, "post")
+    marker = tmp_path / "kill-the-first"
+    marker.touch()
+    frame = dd.from_pandas(df, npartitions=4)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster):
+        blob = delayed(s.blob, name=f"atlasc-program-{s.key}", pure=True)
+        out = frame.map_partitions(_die_once, str(marker), s.key, blob, "post",
+                                   meta=adask.meta(prog, "post")).compute()
+    assert not marker.exists()                       # a worker did die
+    pd.testing.assert_frame_equal(out, adask.local_frame(prog, df, "post"), check_exact=True)
