@@ -15,7 +15,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from atlasc.compiler.ir.flat import FlatCircuit, Step
+from atlasc.compiler.ir.flat import FlatCircuit, FlatView, Step
 from atlasc.compiler.ir.variables import Var
 
 Row = Mapping[Var, int]                 # observed value index per variable
@@ -158,4 +158,37 @@ def _decode(s: Step, lam: np.ndarray, vals: np.ndarray, best: dict[Var, int]) ->
     return int(s.value[mine][int(np.argmax(p))])
 
 
-__all__ = ["derivatives", "lambdas", "marginals", "mmap", "upward", "value"]
+# ---- FlatView (compiler/ir/flat.py): the seam's entry points on a view of a flat circuit ------
+def view_values(c: FlatView, rows: Sequence[Row], argmax: bool = False
+                ) -> tuple[np.ndarray, list[dict[Var, int]] | None]:
+    """The view at each row (evidence and assignment merged): the flat circuit's upward pass
+    with maxima on the steps of `c.maxed` (its summed variables are unobserved in `rows`, so
+    their indicators are 1); the maximising values of `c.maxed` per row if `argmax`."""
+    fc = c.flat
+    raw, best = np.empty(len(rows)), [] if argmax else None
+    for r, row in enumerate(rows):
+        lam = lambdas(fc, row)
+        vals = upward(fc, lam, c.maxed)
+        raw[r] = root_value(fc, vals)
+        if best is not None:
+            best.append(_decode_all(fc, lam, vals, c.maxed, row))
+    return raw, best
+
+
+def _decode_all(fc: FlatCircuit, lam: Mapping[Var, np.ndarray], vals: np.ndarray,
+                maxed: frozenset[Var], row: Row) -> dict[Var, int]:
+    known = {v: x for v, x in row.items() if x is not None and x >= 0}
+    for s in reversed(fc.steps):
+        if s.var in maxed and s.var not in known:
+            known[s.var] = _decode(s, lam[s.var], vals, known)
+    return {v: known[v] for v in maxed if v in known}
+
+
+def column_rows(cols: Mapping[Var, np.ndarray], B: int) -> list[dict[Var, int]]:
+    """Columns (Var -> int array, -1 unobserved) as rows of observed values."""
+    items = [(v, np.asarray(x)) for v, x in cols.items()]
+    return [{v: int(x[b]) for v, x in items if x[b] >= 0} for b in range(B)]
+
+
+__all__ = ["column_rows", "derivatives", "lambdas", "marginals", "mmap", "upward", "value",
+           "view_values"]

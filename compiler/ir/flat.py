@@ -22,11 +22,16 @@ marginal) is the runtime's numpy path, runtime/flat.py.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, Callable
 
 import numpy as np
 
+from atlasc.compiler.ir.builder import Builder
+from atlasc.compiler.ir.circuit import Circuit, Provenance
 from atlasc.compiler.ir.facts import Fact, Prop
+from atlasc.compiler.ir.nodes import Node
+from atlasc.compiler.ir.report import Step as ReportStep
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree
 
@@ -80,4 +85,100 @@ class FlatCircuit:
         return int(sum(a.nbytes for a in arrays) + self.params.nbytes)
 
 
-__all__ = ["FlatCircuit", "Step"]
+class FlatView(Circuit):
+    """A circuit answered from a FlatCircuit: the model itself, or a view of it with the
+    variables `summed` summed out and `maxed` maximised (semiring `sr`).  The numpy runtime
+    evaluates it (upward: sums, maxima on the steps of `maxed`; downward: every marginal).  That
+    equals the node circuit of the same construction when no maximised variable is eliminated
+    before a summed one (`nested`): the operators (compiler/ops) make a view only then.
+
+    `root` and `builder` are the equivalent node circuit's, built on first use by `recipe`
+    (a picklable callable: the node route of the same order, then the same operators), so any
+    code that walks nodes still gets the right circuit, only slower; `materialised` says
+    whether that happened."""
+
+    def __init__(self, flat: FlatCircuit, sr: Any, recipe: Callable[[], Circuit], *,
+                 summed: frozenset[Var] = frozenset(), maxed: frozenset[Var] = frozenset(),
+                 name: str = "", facts: dict[Prop, Fact] | None = None,
+                 source: "FlatView | None" = None, step: ReportStep | None = None,
+                 info: dict[str, Any] | None = None) -> None:
+        self.flat, self._sr, self.recipe = flat, sr, recipe
+        self.summed, self.maxed = frozenset(summed), frozenset(maxed)
+        self._nodes: Circuit | None = None
+        self.name, self.facts = name, dict(facts or {})
+        self.provenance = Provenance(source or self, None)
+        self.vtree, self.step = flat.vtree, step
+        self.info = {**flat.info, **(info or {})}
+
+    def derive(self, recipe: Callable[[], Circuit], *, sr: Any = None,
+               summed: frozenset[Var] = frozenset(), maxed: frozenset[Var] = frozenset(),
+               facts: dict[Prop, Fact] | None = None, step: ReportStep | None = None,
+               info: dict[str, Any] | None = None) -> "FlatView":
+        """A view of this one's source with more variables summed or maximised."""
+        return FlatView(self.flat, sr or self.sr, recipe, summed=self.summed | summed,
+                        maxed=self.maxed | maxed, name=self.name,
+                        facts=self.facts if facts is None else facts, source=self.source,
+                        step=step, info={**self.info, **(info or {})})
+
+    def restep(self, step: ReportStep | None, info: dict[str, Any] | None = None
+               ) -> "FlatView":
+        """The same view under another report step (sugar, marginals)."""
+        return self.derive(partial(_shared, self), facts=dict(self.facts), step=step, info=info)
+
+    @property
+    def nested(self) -> bool:
+        """No maximised variable is eliminated before a summed one."""
+        if not self.maxed or not self.summed:
+            return True
+        pos = {v: i for i, v in enumerate(self.flat.info["order"])}
+        return max(pos[v] for v in self.summed) < min(pos[v] for v in self.maxed)
+
+    @property
+    def materialised(self) -> bool:
+        return self._nodes is not None
+
+    def as_nodes(self) -> Circuit:
+        """The equivalent node circuit (built once)."""
+        if self._nodes is None:
+            c = self.recipe()
+            c.name, c.step = self.name, c.step or self.step
+            self._nodes = c
+        return self._nodes
+
+    @property  # type: ignore[override]
+    def root(self) -> Node:
+        return self.as_nodes().root
+
+    @property  # type: ignore[override]
+    def builder(self) -> Builder:
+        return self.as_nodes().builder
+
+    @property
+    def sr(self) -> Any:
+        return self._sr
+
+    @property
+    def vars(self) -> frozenset[Var]:
+        return frozenset(self.flat.variables) - self.summed - self.maxed
+
+    @property
+    def size(self) -> int:
+        return self.flat.edges
+
+    @property
+    def num_nodes(self) -> int:
+        return self.flat.nodes
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_nodes": None}   # the cache keeps the arrays, not nodes
+
+    def __repr__(self) -> str:
+        return (f"FlatView({self.name or '?'}: {self.sr.name} over "
+                f"{{{', '.join(v.name for v in sorted(self.vars))}}}, |C|={self.size})")
+
+
+def _shared(v: FlatView) -> Circuit:
+    return v.as_nodes()
+
+
+__all__ = ["FlatCircuit", "FlatView", "Step"]

@@ -25,6 +25,7 @@ from atlasc.compiler.ir.facts import DEC, DET, SMOOTH, Fact, How
 from atlasc.compiler.semirings import registry as R
 from atlasc.compiler.semirings.base import Semiring
 from atlasc.compiler.source import Span
+from atlasc.compiler.sources.flat import ROUTE as FLAT_ROUTE, WHY as FLAT_WHY
 from atlasc.compiler.sources.model import BayesNet, Model
 from atlasc.compiler.sources.model import renamed as renamed_model
 from atlasc.compiler.sources.bif import load_bif_model
@@ -94,6 +95,8 @@ def compile_bayesnet(bn: Model, opts: Options, name: str,
     why = c.info.get("route_reason", SMALL)
     if not why.startswith(SMALL) and out.step is not None:
         out.step.notes += (f"route {c.info.get('route', 'sdd')}: {why}",)
+        if c.info.get("route") == FLAT_ROUTE:
+            out.step.notes += (f"properties: {FLAT_WHY}",)
     return out
 
 
@@ -101,6 +104,8 @@ SMALL = "a small network"   # the usual SDD case: no note, so small reports stay
 
 
 def route_label(c: Circuit) -> str:
+    if c.info.get("route") == FLAT_ROUTE:
+        return f"variable elimination, treewidth {c.info['treewidth']}, flat arrays"
     if c.info.get("route") == "elimination":
         return f"variable elimination, treewidth {c.info['treewidth']}"
     return "SDD"

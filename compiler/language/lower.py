@@ -18,6 +18,7 @@ from atlasc.compiler.language.adapters import Options, source_error_at
 from atlasc.compiler.language.modelinfo import ModelInfo
 from atlasc.compiler.language.positivity import KINDS as POSITIVITY
 from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.flat import FlatView
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.source import Span
 from atlasc.compiler.language.causal import positivity_note
@@ -112,5 +113,7 @@ class Lowerer:
         step = ops.Step("sugar", t.label, c.sr.name, c.step.scope if c.step else (),
                         inputs=(c.step,) if c.step else (), notes=notes)
         step.size_of(c)
+        if isinstance(c, FlatView):
+            return c.restep(step)
         return Circuit(c.root, c.builder, c.name, facts=c.facts, provenance=c.provenance,
                        vtree=c.vtree, step=step, info=c.info)

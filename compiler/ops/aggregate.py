@@ -6,10 +6,12 @@ Keeps smoothness and decomposability; keeps X-determinism when W and X are disjo
 is a view of the input's source (support-compatible with it, P9)."""
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterable
 
 from atlasc.compiler.errors import OperatorError
 from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.flat import FlatView
 from atlasc.compiler.ir.nodes import Node, Op
 from atlasc.compiler.ir.variables import Var, fmt_vars
 from atlasc.compiler.ops import smooth
@@ -33,6 +35,8 @@ def aggregate(c: Circuit, W: Iterable[Var], label: str | None = None) -> Circuit
                 inputs=(c.step,) if c.step else (), cost="O(|C|)")
     step.needs += (require(c, DEC, step, FIX_DEC),)
     c = _smooth_if_needed(c, step)
+    if isinstance(c, FlatView) and (view := _flat(c, W, label, step)) is not None:
+        return view
     b = c.builder
 
     def visit(n: Node, kids: tuple[Node, ...]) -> Node:
@@ -47,6 +51,23 @@ def aggregate(c: Circuit, W: Iterable[Var], label: str | None = None) -> Circuit
     step.keeps = tuple(str(p) for p, f in out.facts.items() if f.holds) + \
         (f"view of {out.source.name or 'the source'}",)
     return out
+
+
+def _flat(c: FlatView, W: frozenset[Var], label: str | None, step: Step) -> FlatView | None:
+    """The same view on the flat arrays (sums, or maxima for an idempotent sum), when the
+    maximised variables are still eliminated after the summed ones; None: build nodes."""
+    more = {"summed": W} if not c.sr.idempotent else {"maxed": W}
+    out = c.derive(partial(_nodes, c, W, label), facts=_kept(c, W), step=step, **more)
+    if not out.nested:
+        return None
+    step.size_of(out)
+    step.keeps = tuple(str(p) for p, f in out.facts.items() if f.holds) + \
+        (f"view of {out.source.name or 'the source'}",)
+    return out
+
+
+def _nodes(c: FlatView, W: frozenset[Var], label: str | None) -> Circuit:
+    return aggregate(c.as_nodes(), W, label)
 
 
 def _smooth_if_needed(c: Circuit, step: Step) -> Circuit:

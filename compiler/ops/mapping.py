@@ -13,9 +13,12 @@ Keeps smoothness, decomposability, X-determinism and compatibility (same structu
 only shrink since tau(0) = 0'); the result is a view of the input's source."""
 from __future__ import annotations
 
+from functools import partial
+
 from atlasc.compiler.errors import OperatorError
 from atlasc.compiler.ir.builder import Builder
 from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.flat import FlatView
 from atlasc.compiler.ir.nodes import Node, Op
 from atlasc.compiler.ir.traverse import topo
 from atlasc.compiler.mappings.base import Mapping
@@ -37,12 +40,32 @@ def apply_mapping(c: Circuit, tau: Mapping, label: str | None = None) -> Circuit
     if tau.props.scale is not None and tau.src == tau.dst:
         return _scale(c, tau, step)
     _check(c, tau, step)
+    if isinstance(c, FlatView) and _flat_answers(c, tau):
+        out = c.derive(partial(_nodes, c, tau, label), sr=tau.dst, facts=_kept(c, tau),
+                       step=step)
+        _finish(step, out)
+        return out
     b = c.builder
     m = rebuild(c, lambda n, kids: _visit(b, tau, n, kids), stop=lambda n: not b.scope(n))
     out = Circuit(m[c.root.uid], b, c.name, facts=_kept(c, tau), provenance=carry_view(c, m),
                   vtree=c.vtree, step=step)
     _finish(step, out)
     return out
+
+
+FLAT_MAPS = {("prob", "maxprod")}    # id between carriers the flat runtime evaluates alike
+
+
+def _flat_answers(c: FlatView, tau: Mapping) -> bool:
+    """id: prob -> maxprod on a view whose free variables are all eliminated last: every
+    remaining sum of the arrays is over them, so it becomes the maximum (runtime/flat.py)."""
+    last = frozenset(c.flat.info["order"][len(c.flat.info["order"]) - len(c.vars):])
+    return tau.name == "id" and (tau.src.name, tau.dst.name) in FLAT_MAPS and \
+        not tau.params and last == c.vars and not c.maxed
+
+
+def _nodes(c: FlatView, tau: Mapping, label: str | None) -> Circuit:
+    return apply_mapping(c.as_nodes(), tau, label)
 
 
 def _prop_notes(tau: Mapping) -> tuple[str, ...]:

@@ -10,16 +10,21 @@ Same order, same zero-dropping and the same properties as the node route
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Iterable
 
 import numpy as np
 
-from atlasc.compiler.ir.flat import FlatCircuit, Step
+from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.flat import FlatCircuit, FlatView, Step
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree
-from atlasc.compiler.sources.elimination import HINT, elimination_facts, fits
+from atlasc.compiler.semirings import PROB
+from atlasc.compiler.sources.elimination import (HINT, compile_elimination, elimination_facts,
+                                                 fits)
 from atlasc.compiler.sources.limits import Budget, Limits
 from atlasc.compiler.sources.model import Factor, Model
 from atlasc.compiler.sources.orders import Order, elimination_order
@@ -133,4 +138,35 @@ def compile_flat(m: Model, *, constrained: Iterable[Var] | None = None,
     return fc
 
 
-__all__ = ["FlatTable", "compile_flat", "leaf_tables"]
+ROUTE = "elimination (flat arrays)"
+WHY = ("variable elimination along the order, held as numpy index arrays (one layer of "
+       "gathers, products and segment sums per eliminated variable, no object per node); "
+       "smooth, decomposable and deterministic by construction, X-deterministic for X "
+       "eliminated last")
+
+
+def flat_model(m: Model, *, constrained: Iterable[Var] | None = None,
+               limits: Limits | None = None, order: Order | None = None,
+               info: dict[str, Any] | None = None) -> FlatView:
+    """The network polynomial as a FlatView: evaluated from flat arrays; its node circuit (the
+    node route along the same order) is built only if an operator needs nodes."""
+    X = tuple(constrained or ())
+    od = order or elimination_order(m.variables, [f.vars for f in m.factors()],
+                                    last=frozenset(X))
+    fc = compile_flat(m, constrained=X, limits=limits, order=od,
+                      info={**(info or {}), "route": ROUTE})
+    fc.info["options"] = {"vtree": None, "constrained": frozenset(X), "nested": ()}
+    quiet = dataclasses.replace(limits, progress=None) if limits is not None else None
+    recipe = partial(_node_model, m, X, quiet, od, info)
+    return FlatView(fc, PROB, recipe, name=m.name, facts=dict(fc.facts))
+
+
+def _node_model(m: Model, X: tuple[Var, ...], limits: Limits | None, od: Order,
+                info: dict[str, Any] | None) -> Circuit:
+    """The same construction as Python nodes (compiler/sources/elimination.py)."""
+    return compile_elimination(m, constrained=X, limits=limits, order=od,
+                               info={**(info or {}), "route": "elimination (nodes, for an "
+                                     "operator the flat arrays do not answer)"})
+
+
+__all__ = ["FlatTable", "ROUTE", "compile_flat", "flat_model", "leaf_tables"]

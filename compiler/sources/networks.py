@@ -31,6 +31,7 @@ from atlasc.compiler.sources.knowledge import (Layout, Minimizer, SddCompiler, c
                                         repaired_shape, sdd_shape)
 from atlasc.compiler.sources.sddfiles import Shape
 from atlasc.compiler.sources.elimination import compile_elimination, zero_fraction
+from atlasc.compiler.sources.flat import flat_model
 from atlasc.compiler.sources.limits import Budget, Limits
 from atlasc.compiler.sources.orders import Order, elimination_order
 from atlasc.compiler.sources.model import BayesNet, Factor, Model, validate
@@ -42,7 +43,7 @@ HINT = ("try another vtree (vtree='balanced' or 'right'), a weaker constraint (f
         "constrained variables), or raise the limits")
 
 
-ROUTES = ("auto", "sdd", "elimination")
+ROUTES = ("auto", "sdd", "elimination", "flat")
 TREE_MIN_VARS = 20        # below this the SDD route is cheap and keeps its local structure
 TREE_MAX_CELLS = 10**7    # beyond this many cluster cells, strong local structure favours SDD
 TREE_MAX_ZEROS = 0.3      # ... where more than this share of the CPT cells is 0
@@ -64,6 +65,8 @@ def compile_model(m: Model, *, vtree: Vtree | str | None = None,
     nested = tuple(nested)
     r = choose_route(m, vtree, nested, route, frozenset(constrained or ()))
     extra = {**(info or {}), "route_reason": r.reason}
+    if r.name == "elimination" and route == "auto" or r.name == "flat":
+        return flat_model(m, constrained=constrained, limits=limits, order=r.order, info=extra)
     if r.name == "elimination":
         return compile_elimination(m, constrained=constrained, limits=limits, order=r.order,
                                    info=extra)
@@ -95,7 +98,7 @@ def choose_route(m: Model, vtree: Vtree | str | None, nested: tuple[frozenset[Va
         return Route("sdd", f"{size}, but {100 * zeros:.0f}% of the CPT cells are 0: strong "
                      "local structure, which the SDD route exploits")
     return Route("elimination", f"{len(m.variables)} variables; {size}: the cost follows "
-                 "the treewidth")
+                 "the treewidth", od)
 
 
 def compile_model_sdd(m: Model, *, vtree: Vtree | str | None = None,
