@@ -25,7 +25,7 @@ from atlasc.compiler.ir.facts import DEC, DET, SMOOTH, Fact, How
 from atlasc.compiler.semirings import registry as R
 from atlasc.compiler.semirings.base import Semiring
 from atlasc.compiler.source import Span
-from atlasc.compiler.sources.flat import ROUTE as FLAT_ROUTE, WHY as FLAT_WHY
+from atlasc.compiler.sources.flat import WHY as FLAT_WHY
 from atlasc.compiler.sources.model import BayesNet, Model
 from atlasc.compiler.sources.model import renamed as renamed_model
 from atlasc.compiler.sources.bif import load_bif_model
@@ -95,7 +95,7 @@ def compile_bayesnet(bn: Model, opts: Options, name: str,
     why = c.info.get("route_reason", SMALL)
     if not why.startswith(SMALL) and out.step is not None:
         out.step.notes += (f"route {c.info.get('route', 'sdd')}: {why}",)
-        if c.info.get("route") == FLAT_ROUTE:
+        if c.info.get("arrays") == "flat":
             out.step.notes += (f"properties: {FLAT_WHY}",)
     return out
 
@@ -104,7 +104,7 @@ SMALL = "a small network"   # the usual SDD case: no note, so small reports stay
 
 
 def route_label(c: Circuit) -> str:
-    if c.info.get("route") == FLAT_ROUTE:
+    if c.info.get("arrays") == "flat":
         return f"variable elimination, treewidth {c.info['treewidth']}, flat arrays"
     if c.info.get("route") == "elimination":
         return f"variable elimination, treewidth {c.info['treewidth']}"

@@ -128,7 +128,7 @@ def compile_flat(m: Model, *, constrained: Iterable[Var] | None = None,
     roots = np.array([t.cells[0] for t in pool], dtype=np.int64)
     kids = [t.vtree for t in pool if t.vtree is not None]
     vt = join_right(kids) if kids and not (roots == 0).any() else None
-    meta = {"source": m.kind, "model": m, "path": m.file, "route": "elimination (flat arrays)",
+    meta = {"source": m.kind, "model": m, "path": m.file, "route": "elimination", "arrays": "flat",
             "treewidth": od.width, "order": od.order, "largest_cluster_log2": od.log2_weight,
             "order_cells": od.total_cells,
             "constrained": X, "compile_seconds": budget.elapsed, **(info or {})}
@@ -138,7 +138,6 @@ def compile_flat(m: Model, *, constrained: Iterable[Var] | None = None,
     return fc
 
 
-ROUTE = "elimination (flat arrays)"
 WHY = ("variable elimination along the order, held as numpy index arrays (one layer of "
        "gathers, products and segment sums per eliminated variable, no object per node); "
        "smooth, decomposable and deterministic by construction, X-deterministic for X "
@@ -154,7 +153,7 @@ def flat_model(m: Model, *, constrained: Iterable[Var] | None = None,
     od = order or elimination_order(m.variables, [f.vars for f in m.factors()],
                                     last=frozenset(X))
     fc = compile_flat(m, constrained=X, limits=limits, order=od,
-                      info={**(info or {}), "route": ROUTE})
+                      info=info)
     fc.info["options"] = {"vtree": None, "constrained": frozenset(X), "nested": ()}
     quiet = dataclasses.replace(limits, progress=None) if limits is not None else None
     recipe = partial(_node_model, m, X, quiet, od, info)
@@ -165,8 +164,8 @@ def _node_model(m: Model, X: tuple[Var, ...], limits: Limits | None, od: Order,
                 info: dict[str, Any] | None) -> Circuit:
     """The same construction as Python nodes (compiler/sources/elimination.py)."""
     return compile_elimination(m, constrained=X, limits=limits, order=od,
-                               info={**(info or {}), "route": "elimination (nodes, for an "
-                                     "operator the flat arrays do not answer)"})
+                               info={**(info or {}), "arrays": "nodes (for an operator the "
+                                     "flat arrays do not answer)"})
 
 
-__all__ = ["FlatTable", "ROUTE", "compile_flat", "flat_model", "leaf_tables"]
+__all__ = ["FlatTable", "compile_flat", "flat_model", "leaf_tables"]

@@ -160,5 +160,5 @@ def test_the_report_names_the_route_and_why() -> None:
         "query m = mmap(LVFAILURE; bn | HRBP = HIGH)\n")
     text = str(prog.report)
     assert "bayesnet, variable elimination, treewidth" in text
-    assert "route elimination (flat arrays): 37 variables" in text
+    assert "route elimination: 37 variables" in text
     assert "{LVFAILURE} eliminated last (a constrained order)" in text
