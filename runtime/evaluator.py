@@ -47,9 +47,10 @@ def _flat_evaluate(c: FlatView, evidence: Sequence[Row] | None,
     """The view by the flat arrays; None (the node circuit answers, with its log-space rescue)
     when a value underflowed or overflowed the double range."""
     ev, asg, B = batch_rows(evidence, assignment)
-    raw, best = flat.view_values(c, [{**e, **a} for e, a in zip(ev, asg)], argmax)
+    watch: list[str] = []
+    raw, best = flat.view_values(c, [{**e, **a} for e, a in zip(ev, asg)], argmax, watch)
     values = [c.sr.to_py(x) for x in raw]
-    return None if suspects(values) else EvalResult(values, raw, best, "numpy (flat arrays)")
+    return None if watch else EvalResult(values, raw, best, "numpy (flat arrays)")
 
 
 def _flat_columns(c: FlatView, evidence: Columns, assignment: Columns, rows: int,
@@ -70,10 +71,9 @@ def _flat_marginals(c: FlatView, rows: Sequence[Row], vars: Sequence[Var],
     summed or maximised); None where P(e) left the double range (the nodes answer)."""
     if c.summed or c.maxed or c.sr != PROB:
         return None
-    rows = list(rows) or [{}]
-    out = flat.marginals(c.flat, rows, vars, weights)
-    total = [float(out[vars[0]][r].sum()) for r in range(len(rows))] if vars else []
-    return None if suspects(total) else out
+    watch: list[str] = []
+    out = flat.marginals(c.flat, list(rows) or [{}], vars, weights, watch)
+    return None if watch else out
 
 
 # ---- all single-variable marginals (one upward + one downward pass) ----------------------------

@@ -55,17 +55,36 @@ def _segment_max(s: Step, p: np.ndarray) -> np.ndarray:
     return out
 
 
+TINY = np.finfo(np.float64).tiny      # the smallest normal double
+
+
 def upward(fc: FlatCircuit, lam: Mapping[Var, np.ndarray],
-           maxed: frozenset[Var] = frozenset()) -> np.ndarray:
-    """The value of every slot (sums, or maxima on the steps of `maxed`)."""
+           maxed: frozenset[Var] = frozenset(), watch: list[str] | None = None) -> np.ndarray:
+    """The value of every slot (sums, or maxima on the steps of `maxed`).  `watch` collects
+    the variables whose step left the double range (a product of non-zero factors that is 0
+    or subnormal, or an infinite sum): a 0 elsewhere is exact (parameters are non-zero)."""
     vals = np.zeros(fc.slots)
     vals[:fc.leaf_slots] = fc.params
     for s in fc.steps:
         p = _product(s, lam[s.var], vals)
         block = _segment_max(s, p) if s.var in maxed else \
             np.bincount(s.seg, p, minlength=s.size)
+        if watch is not None and _left_range(s, lam[s.var], vals, p, block):
+            watch.append(s.var.name)
         vals[s.out:s.out + s.size] = block
     return vals
+
+
+def _left_range(s: Step, lam: np.ndarray, vals: np.ndarray, p: np.ndarray,
+                block: np.ndarray) -> bool:
+    if block.size and not np.isfinite(block.max()):
+        return True
+    if not p.size or p.min() >= TINY:
+        return False
+    nonzero = lam[s.value] != 0
+    for c in _children(s, vals):
+        nonzero &= c != 0
+    return bool((p[nonzero] < TINY).any())
 
 
 def root_value(fc: FlatCircuit, vals: np.ndarray) -> float:
@@ -119,12 +138,17 @@ def derivatives(fc: FlatCircuit, lam: Mapping[Var, np.ndarray], vals: np.ndarray
 
 
 def marginals(fc: FlatCircuit, rows: Sequence[Row | None], vars: Sequence[Var],
-              weights: Mapping[Var, np.ndarray] | None = None) -> dict[Var, np.ndarray]:
-    """P(X = x, e) for every X in `vars` and every evidence row: arrays (rows, |dom X|)."""
+              weights: Mapping[Var, np.ndarray] | None = None,
+              watch: list[str] | None = None) -> dict[Var, np.ndarray]:
+    """P(X = x, e) for every X in `vars` and every evidence row: arrays (rows, |dom X|);
+    `watch` as for `upward`, plus the variables whose marginal has a subnormal entry."""
     out = {v: np.zeros((len(rows), v.size)) for v in vars}
     for r, row in enumerate(rows):
         lam = lambdas(fc, row, weights)
-        ds = derivatives(fc, lam, upward(fc, lam))
+        ds = derivatives(fc, lam, upward(fc, lam, watch=watch))
+        if watch is not None:
+            watch += [v.name for v in vars if ((ds[v] > 0) & (ds[v] < TINY)).any()
+                      or not np.isfinite(ds[v]).all()]
         for v in vars:
             out[v][r] = ds[v]
     return out
@@ -159,7 +183,8 @@ def _decode(s: Step, lam: np.ndarray, vals: np.ndarray, best: dict[Var, int]) ->
 
 
 # ---- FlatView (compiler/ir/flat.py): the seam's entry points on a view of a flat circuit ------
-def view_values(c: FlatView, rows: Sequence[Row], argmax: bool = False
+def view_values(c: FlatView, rows: Sequence[Row], argmax: bool = False,
+                watch: list[str] | None = None
                 ) -> tuple[np.ndarray, list[dict[Var, int]] | None]:
     """The view at each row (evidence and assignment merged): the flat circuit's upward pass
     with maxima on the steps of `c.maxed` (its summed variables are unobserved in `rows`, so
@@ -168,7 +193,7 @@ def view_values(c: FlatView, rows: Sequence[Row], argmax: bool = False
     raw, best = np.empty(len(rows)), [] if argmax else None
     for r, row in enumerate(rows):
         lam = lambdas(fc, row)
-        vals = upward(fc, lam, c.maxed)
+        vals = upward(fc, lam, c.maxed, watch)
         raw[r] = root_value(fc, vals)
         if best is not None:
             best.append(_decode_all(fc, lam, vals, c.maxed, row))
