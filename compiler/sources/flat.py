@@ -25,12 +25,26 @@ from atlasc.compiler.ir.vtree import Vtree
 from atlasc.compiler.semirings import PROB
 from atlasc.compiler.sources.elimination import (HINT, compile_elimination, elimination_facts,
                                                  fits)
-from atlasc.compiler.sources.limits import Budget, Limits
+from atlasc.compiler.errors import LimitExceeded
+from atlasc.compiler.sources.limits import DEFAULT_MAX_NODES, Budget, Limits, available_bytes
 from atlasc.compiler.sources.model import Factor, Model
 from atlasc.compiler.sources.orders import Order, elimination_order
 from atlasc.compiler.sources.vtrees import join_right
 
 IDX = np.int32          # slots, values and segments: 4 bytes an entry (< 2^31 slots)
+MEMORY_HINT = ("the elimination order's largest cluster does not fit in memory: a network of "
+               "smaller treewidth, fewer constrained variables, or a machine with more memory "
+               "(--max-nodes does not raise this limit)")
+
+
+SMALL_STEP = 64 * 2**20  # a step needing less is not checked against the memory available
+
+
+def step_bytes(tables: int) -> int:
+    """Peak bytes per cluster cell of one step: while built, an int64 index and an int32 slot
+    per joined table and the kept positions (int64); kept, an int32 slot per table, the value
+    and the segment."""
+    return 12 * max(tables, 1) + 8 + 4 * (max(tables, 1) + 2)
 
 
 @dataclass
@@ -39,10 +53,45 @@ class FlatTable:
     cells: np.ndarray                     # slot per cell, row-major; 0 is structurally zero
     source: int                           # the step that made it, -1 a leaf table
     vtree: Vtree | None
+    ids: tuple[int, ...] = ()             # the variables' positions in the model
 
 
-def leaf_tables(facs: list[Factor]) -> tuple[np.ndarray, list[FlatTable]]:
-    """The distinct non-zero parameters as slots 1.., and each factor's table of slots."""
+class Pool:
+    """The live tables by number (creation order) and, per variable position, the numbers of
+    the tables that mention it: a step finds its tables without scanning the pool."""
+
+    def __init__(self, tables: list[FlatTable], n: int) -> None:
+        self.live = dict(enumerate(tables))
+        self.where: list[set[int]] = [set() for _ in range(n)]
+        for k, t in self.live.items():
+            for u in t.ids:
+                self.where[u].add(k)
+        self.count = len(tables)
+
+    def take(self, v: int) -> list[FlatTable]:
+        """The tables that mention variable v, in creation order, removed from the pool."""
+        hit = []
+        for k in sorted(self.where[v]):
+            t = self.live.pop(k)
+            for u in t.ids:
+                self.where[u].discard(k)
+            hit.append(t)
+        return hit
+
+    def add(self, t: FlatTable) -> None:
+        self.live[self.count] = t
+        for u in t.ids:
+            self.where[u].add(self.count)
+        self.count += 1
+
+    def tables(self) -> list[FlatTable]:
+        return [self.live[k] for k in sorted(self.live)]
+
+
+def leaf_tables(facs: list[Factor], ix: dict[Var, int] | None = None
+                ) -> tuple[np.ndarray, list[FlatTable]]:
+    """The distinct non-zero parameters as slots 1.., and each factor's table of slots
+    (`ix`: the variables' positions)."""
     flat = np.concatenate([f.table.ravel().astype(np.float64) for f in facs]) if facs \
         else np.zeros(0)
     values, inverse = np.unique(flat, return_inverse=True)
@@ -52,18 +101,20 @@ def leaf_tables(facs: list[Factor]) -> tuple[np.ndarray, list[FlatTable]]:
     tables, at = [], 0
     for f in facs:
         n = f.table.size
-        tables.append(FlatTable(tuple(f.vars), slots[at:at + n], -1, None))
+        ids = tuple(ix[u] for u in f.vars) if ix is not None else ()
+        tables.append(FlatTable(tuple(f.vars), slots[at:at + n], -1, None, ids))
         at += n
     return params, tables
 
 
-def _index(t: FlatTable, full: tuple[Var, ...], shape: tuple[int, ...]) -> np.ndarray:
-    """For every assignment of `full` (row-major), the flat cell index in `t`."""
-    idx = np.zeros((1,) * len(full), dtype=np.int64)
+def _index(t: FlatTable, at: dict[int, int], shape: tuple[int, ...]) -> np.ndarray:
+    """For every assignment of the joined variables (positions `at`, row-major), the flat
+    cell index in `t`."""
+    idx = np.zeros((1,) * len(shape), dtype=np.int64)
     stride = 1
-    for u in reversed(t.vars):
-        view = [1] * len(full)
-        view[full.index(u)] = u.size
+    for u, w in zip(reversed(t.vars), reversed(t.ids)):
+        view = [1] * len(shape)
+        view[at[w]] = u.size
         idx = idx + (np.arange(u.size, dtype=np.int64) * stride).reshape(view)
         stride *= u.size
     return np.broadcast_to(idx, shape).ravel()
@@ -73,13 +124,17 @@ class FlatEliminator:
     def __init__(self, budget: Budget, start: int, total: int) -> None:
         self.budget, self.next, self.total, self.done = budget, start, max(total, 1), 0
         self.steps: list[Step] = []
+        self.made = 0                      # products so far
 
-    def eliminate(self, v: Var, hit: list[FlatTable]) -> FlatTable:
-        out = tuple(dict.fromkeys(u for t in hit for u in t.vars if u != v))
+    def eliminate(self, v: Var, vid: int, hit: list[FlatTable]) -> FlatTable:
+        joined = {(w, u): None for t in hit for w, u in zip(t.ids, t.vars) if w != vid}
+        out = tuple(u for _, u in joined)
+        at = {w: j for j, (w, _) in enumerate(joined)}
+        at[vid] = len(out)
         shape = tuple(u.size for u in out) + (v.size,)
         cells = math.prod(shape)
-        self._check(v, cells)
-        cols = [t.cells[_index(t, out + (v,), shape)] for t in hit]
+        self._check(v, cells, len(hit))
+        cols = [t.cells[_index(t, at, shape)] for t in hit]
         keep = np.flatnonzero(np.logical_and.reduce([c != 0 for c in cols])) if cols \
             else np.arange(cells)
         size, base = cells // v.size, self.next
@@ -87,7 +142,24 @@ class FlatEliminator:
                     (keep % v.size).astype(IDX), (keep // v.size).astype(IDX))
         self.steps.append(step)
         self.next += size
-        return FlatTable(out, self._result(step), len(self.steps) - 1, self._vtree(v, hit))
+        self.made += step.products
+        return FlatTable(out, self._result(step), len(self.steps) - 1, self._vtree(v, hit),
+                         tuple(w for w, _ in joined))
+
+    def _memory(self, v: Var, cells: int, tables: int) -> None:
+        """Refuse, before building it, a step whose index arrays would not fit: per cell of
+        the cluster an int64 index and an int32 slot per joined table while it is built, and
+        up to (tables + 2) int32 entries kept (STEP_BYTES), against the memory available
+        (MemAvailable) or `max_memory_mb`, whichever is smaller."""
+        need = cells * step_bytes(tables)
+        if need < SMALL_STEP and self.budget.limits.max_memory_mb is None:
+            return
+        room = available_bytes(self.budget.limits.max_memory_mb)
+        if room is not None and need > room:
+            raise LimitExceeded(
+                f"compiling {self.budget.what}: eliminating {v.name} joins {tables} tables into "
+                f"a cluster of {cells:,} cells, about {need / 2**30:.1f} GiB of index arrays; "
+                f"{room / 2**30:.1f} GiB of memory are available", hint=MEMORY_HINT)
 
     @staticmethod
     def _result(step: Step) -> np.ndarray:
@@ -99,11 +171,14 @@ class FlatEliminator:
         kids = [t.vtree for t in hit if t.vtree is not None]
         return Vtree.node(Vtree.leaf(v), join_right(kids)) if kids else Vtree.leaf(v)
 
-    def _check(self, v: Var, cells: int) -> None:
-        """The node limit (products made so far and this step's), then progress with ETA."""
-        made = sum(s.products for s in self.steps)
-        fits(self.budget, v, cells, made)
-        self.budget.check(made)            # the time and memory limits
+    def _check(self, v: Var, cells: int, tables: int) -> None:
+        """The memory this step needs (and a node limit, if one was asked for), then progress
+        with ETA."""
+        made = self.made
+        if self.budget.limits.max_nodes != DEFAULT_MAX_NODES:
+            fits(self.budget, v, cells, made)
+        self._memory(v, cells, tables)
+        self.budget.check(made if self.budget.limits.max_nodes != DEFAULT_MAX_NODES else 0)
         self.done += cells
         frac = self.done / self.total
         eta = self.budget.elapsed * (1 - frac) / frac if frac > 0 else 0.0
@@ -120,13 +195,16 @@ def compile_flat(m: Model, *, constrained: Iterable[Var] | None = None,
     facs = m.factors()
     budget = Budget(limits, m.name or f"the {m.kind} network", HINT, unit="the circuit")
     od = order or elimination_order(m.variables, [f.vars for f in facs], last=X)
-    params, pool = leaf_tables(facs)
+    ix = {v: i for i, v in enumerate(m.variables)}
+    params, leaves = leaf_tables(facs, ix)
+    pool = Pool(leaves, len(ix))
     el = FlatEliminator(budget, params.size, od.total_cells)
     for v in od.order:
-        hit = [t for t in pool if v in t.vars]
-        pool = [t for t in pool if v not in t.vars] + [el.eliminate(v, hit)]
-    roots = np.array([t.cells[0] for t in pool], dtype=np.int64)
-    kids = [t.vtree for t in pool if t.vtree is not None]
+        vid = ix[v]
+        pool.add(el.eliminate(v, vid, pool.take(vid)))
+    final = pool.tables()
+    roots = np.array([t.cells[0] for t in final], dtype=np.int64)
+    kids = [t.vtree for t in final if t.vtree is not None]
     vt = join_right(kids) if kids and not (roots == 0).any() else None
     meta = {"source": m.kind, "model": m, "path": m.file, "route": "elimination", "arrays": "flat",
             "treewidth": od.width, "order": od.order, "largest_cluster_log2": od.log2_weight,

@@ -38,6 +38,21 @@ def resident_mb() -> float:
         return 0.0
 
 
+def available_bytes(max_memory_mb: float | None = None) -> int | None:
+    """Bytes a compilation may still allocate: the kernel's MemAvailable (Linux /proc), or
+    what `max_memory_mb` leaves above the resident memory, whichever is smaller; None where
+    neither is known."""
+    room = []
+    try:
+        with open("/proc/meminfo") as fh:
+            room += [int(ln.split()[1]) * 1024 for ln in fh if ln.startswith("MemAvailable:")]
+    except (OSError, ValueError, IndexError):
+        pass
+    if max_memory_mb is not None:
+        room.append(int((max_memory_mb - resident_mb()) * 2**20))
+    return max(min(room), 0) if room else None
+
+
 class Budget:
     """The clock and counters of one compilation."""
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from atlasc.compiler.ir.variables import Var
-from atlasc.compiler.sources.vtrees import moral_graph
 
 
 @dataclass(frozen=True)
@@ -29,41 +28,50 @@ class Order:
 
 
 class _Graph:
+    """The moral graph over variable positions (ints: set operations in C, no Var hashing)."""
+
     def __init__(self, variables: Sequence[Var], families: Iterable[Sequence[Var]],
                  last: frozenset[Var]) -> None:
-        self.g = moral_graph(variables, families)
-        self.pos = {v: i for i, v in enumerate(variables)}
-        self.last = last
-        self.stamp = {v: 0 for v in variables}
+        pos = {v: i for i, v in enumerate(variables)}
+        self.size = [v.size for v in variables]
+        self.g: dict[int, set[int]] = {i: set() for i in range(len(variables))}
+        for fam in families:
+            ids = [pos[v] for v in fam]
+            for a in ids:
+                self.g[a].update(ids)
+        for a, nb in self.g.items():
+            nb.discard(a)
+        self.last = [v in last for v in variables]
+        self.stamp = [0] * len(variables)
         self.heap: list[tuple[int, int, float, int, int]] = []
-        for v in variables:
-            self.push(v)
+        for i in range(len(variables)):
+            self.push(i)
 
-    def fill(self, v: Var) -> int:
-        nb = list(self.g[v])
-        return sum(1 for i, a in enumerate(nb) for b in nb[i + 1:] if b not in self.g[a])
+    def fill(self, v: int) -> int:
+        nb, g = self.g[v], self.g
+        return sum(len(nb - g[a]) - 1 for a in nb) // 2
 
-    def log_weight(self, v: Var) -> float:
-        return math.log2(v.size) + sum(math.log2(u.size) for u in self.g[v])
+    def cluster(self, v: int) -> int:
+        return self.size[v] * math.prod(self.size[u] for u in self.g[v])
 
-    def push(self, v: Var) -> None:
+    def push(self, v: int) -> None:
         self.stamp[v] += 1
-        key = (int(v in self.last), self.fill(v), self.log_weight(v), self.pos[v],
-               self.stamp[v])
+        key = (int(self.last[v]), self.fill(v), math.log2(self.cluster(v)), v, self.stamp[v])
         heapq.heappush(self.heap, key)
 
-    def pop(self, by_pos: list[Var]) -> Var:
+    def pop(self) -> int:
         while True:
-            phase, _, _, p, st = heapq.heappop(self.heap)
-            v = by_pos[p]
+            _, _, _, v, st = heapq.heappop(self.heap)
             if v in self.g and self.stamp[v] == st:
                 return v
 
-    def eliminate(self, v: Var) -> set[Var]:
+    def eliminate(self, v: int) -> set[int]:
         nb = self.g.pop(v)
         for a in nb:
-            self.g[a].discard(v)
-            self.g[a].update(b for b in nb if b != a)
+            ga = self.g[a]
+            ga |= nb
+            ga.discard(a)
+            ga.discard(v)
         return nb
 
 
@@ -74,13 +82,16 @@ def elimination_order(variables: Sequence[Var], families: Iterable[Sequence[Var]
     out: list[Var] = []
     width, logw, cells = 0, 0.0, 0
     while g.g:
-        v = g.pop(vs)
+        v = g.pop()
+        size = g.cluster(v)
         nb = g.eliminate(v)
         width = max(width, len(nb))
-        size = v.size * math.prod(u.size for u in nb)
         logw, cells = max(logw, math.log2(size)), cells + size
-        out.append(v)
-        for a in {w for u in nb for w in g.g[u]} | nb:
+        out.append(vs[v])
+        touched = set(nb)
+        for u in nb:
+            touched |= g.g[u]
+        for a in touched:
             g.push(a)
     return Order(tuple(out), width, logw, cells)
 
