@@ -42,37 +42,59 @@ def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
 
 
 # ---- flat views (compiler/ir/flat.py): numpy layers, or nodes where a value leaves the range --
+FLAT_NS_PER_EDGE = 40       # numpy layers, per edge and row (pathfinder, all marginals: 3.4 ms)
+NODE_NS_PER_NODE = 20_000   # building and linearising the node circuit, per node (andes: 22 us)
+
+
+def _flat_pays(c: FlatView, rows: int) -> bool:
+    """The arrays answer a batch unless building the node circuit and its LLVM kernels once
+    costs less than the rows on numpy layers (a large --data batch: the kernels run a row of
+    pathfinder's marginals in 0.2 ms against 3.4 ms); a view whose nodes exist already runs
+    on them for more than one row."""
+    if rows <= 1:
+        return True
+    if c.materialised:
+        return False
+    return rows * c.flat.edges * FLAT_NS_PER_EDGE < c.flat.nodes * NODE_NS_PER_NODE
+
+
 def _flat_evaluate(c: FlatView, evidence: Sequence[Row] | None,
                    assignment: Sequence[Row] | None, argmax: bool) -> EvalResult | None:
     """The view by the flat arrays; None (the node circuit answers, with its log-space rescue)
     when a value underflowed or overflowed the double range."""
     ev, asg, B = batch_rows(evidence, assignment)
-    watch: list[str] = []
-    raw, best = flat.view_values(c, [{**e, **a} for e, a in zip(ev, asg)], argmax, watch)
-    values = [c.sr.to_py(x) for x in raw]
-    return None if watch else EvalResult(values, raw, best, "numpy (flat arrays)")
+    if not _flat_pays(c, B):
+        return None
+    res = _flat_columns(c, flat.row_columns(c.flat, [{**e, **a} for e, a in zip(ev, asg)]), {},
+                        B, argmax)
+    if res is None:
+        return None
+    best = [{v: int(x[r]) for v, x in res.argmax.items()} for r in range(B)] \
+        if res.argmax is not None else None
+    return EvalResult([c.sr.to_py(x) for x in res.raw], res.raw, best, res.engine)
 
 
 def _flat_columns(c: FlatView, evidence: Columns, assignment: Columns, rows: int,
                   argmax: bool) -> llvm.ArrayEval | None:
-    res = _flat_evaluate(c, flat.column_rows(evidence, rows),
-                         flat.column_rows(assignment, rows), argmax)
-    if res is None:
+    if not _flat_pays(c, rows):
         return None
-    am = {v: np.array([r[v] for r in res.argmax], np.int64) for v in c.maxed} \
-        if res.argmax is not None else None
-    return llvm.ArrayEval(res.raw, am, res.engine)
+    cols = dict(evidence)
+    for v, x in assignment.items():
+        cols[v] = np.where(np.asarray(x) >= 0, x, cols[v]) if v in cols else np.asarray(x)
+    watch: list[str] = []
+    raw, best = flat.view_values(c, cols, rows, argmax, watch)
+    return None if watch else llvm.ArrayEval(raw, best, "numpy (flat arrays)")
 
 
-def _flat_marginals(c: FlatView, rows: Sequence[Row], vars: Sequence[Var],
+def _flat_marginals(c: FlatView, evidence: Columns, rows: int, vars: Sequence[Var],
                     weights: dict[Var, np.ndarray] | None = None
                     ) -> dict[Var, np.ndarray] | None:
     """All marginals by the flat upward and downward passes, on the model itself (nothing
-    summed or maximised); None where P(e) left the double range (the nodes answer)."""
-    if c.summed or c.maxed or c.sr != PROB:
+    summed or maximised); None where a value left the double range (the nodes answer)."""
+    if c.summed or c.maxed or c.sr != PROB or not _flat_pays(c, rows):
         return None
     watch: list[str] = []
-    out = flat.marginals(c.flat, list(rows) or [{}], vars, weights, watch)
+    out = flat.marginals_columns(c.flat, evidence, rows, vars, weights, watch)
     return None if watch else out
 
 
@@ -81,7 +103,9 @@ def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]) -> dict[
     """P(X = x, e) for every X in `vars`, arrays of shape (rows, |dom X|): the derivative of
     the root with respect to X's leaves, one compiled upward and one compiled downward pass
     (atlasc.runtime.llvm.marginals; the numpy oracle is atlasc.runtime.backward)."""
-    if isinstance(c, FlatView) and (out := _flat_marginals(c, evidence, vars)) is not None:
+    if isinstance(c, FlatView) and (out := _flat_marginals(
+            c, flat.row_columns(c.flat, list(evidence) or [{}]), max(len(evidence), 1), vars)
+    ) is not None:
         return out
     return llvm_marginals.marginals(c, evidence, vars)
 
@@ -99,8 +123,8 @@ def evaluate_columns(c: Circuit, evidence: Columns, assignment: Columns, rows: i
 
 def marginals_columns(c: Circuit, evidence: Columns, rows: int, vars: Sequence[Var],
                       weights: dict[Var, np.ndarray] | None = None) -> dict[Var, np.ndarray]:
-    if isinstance(c, FlatView) and (out := _flat_marginals(
-            c, flat.column_rows(evidence, rows), vars, weights)) is not None:
+    if isinstance(c, FlatView) and \
+            (out := _flat_marginals(c, evidence, rows, vars, weights)) is not None:
         return out
     return llvm_marginals.marginals_columns(c, evidence, rows, vars, weights)
 

@@ -11,7 +11,7 @@ the maximising assignment top-down.
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -47,11 +47,28 @@ def _product(s: Step, lam: np.ndarray, vals: np.ndarray) -> np.ndarray:
     return p
 
 
-def _segment_max(s: Step, p: np.ndarray) -> np.ndarray:
-    out = np.zeros(s.size)
-    if p.size:
+def _segment(s: Step, p: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
+    """The sum (or maximum) of the products of each result cell; p is (products,) or
+    (products, rows), seg non-decreasing."""
+    if p.ndim == 1 and ufunc is np.add:
+        return np.bincount(s.seg, p, minlength=s.size)
+    out = np.zeros((s.size,) + p.shape[1:])
+    if p.shape[0]:
         starts = np.flatnonzero(np.r_[True, s.seg[1:] != s.seg[:-1]])
-        out[s.seg[starts]] = np.maximum.reduceat(p, starts)
+        out[s.seg[starts]] = ufunc.reduceat(p, starts, axis=0)
+    return out
+
+
+def _scatter(idx: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
+    """out[i] = sum of w[k] with idx[k] == i (idx in any order), for w (k,) or (k, rows)."""
+    if w.ndim == 1:
+        return np.bincount(idx, w, minlength=n)
+    perm = np.argsort(idx, kind="stable")
+    si = idx[perm]
+    starts = np.flatnonzero(np.r_[True, si[1:] != si[:-1]]) if si.size else si
+    out = np.zeros((n,) + w.shape[1:])
+    if si.size:
+        out[si[starts]] = np.add.reduceat(w[perm], starts, axis=0)
     return out
 
 
@@ -63,12 +80,12 @@ def upward(fc: FlatCircuit, lam: Mapping[Var, np.ndarray],
     """The value of every slot (sums, or maxima on the steps of `maxed`).  `watch` collects
     the variables whose step left the double range (a product of non-zero factors that is 0
     or subnormal, or an infinite sum): a 0 elsewhere is exact (parameters are non-zero)."""
-    vals = np.zeros(fc.slots)
-    vals[:fc.leaf_slots] = fc.params
+    rows = next(iter(lam.values())).shape[1:] if lam else ()
+    vals = np.zeros((fc.slots,) + rows)
+    vals[:fc.leaf_slots] = fc.params.reshape((-1,) + (1,) * len(rows))
     for s in fc.steps:
         p = _product(s, lam[s.var], vals)
-        block = _segment_max(s, p) if s.var in maxed else \
-            np.bincount(s.seg, p, minlength=s.size)
+        block = _segment(s, p, np.maximum if s.var in maxed else np.add)
         if watch is not None and _left_range(s, lam[s.var], vals, p, block):
             watch.append(s.var.name)
         vals[s.out:s.out + s.size] = block
@@ -87,8 +104,11 @@ def _left_range(s: Step, lam: np.ndarray, vals: np.ndarray, p: np.ndarray,
     return bool((p[nonzero] < TINY).any())
 
 
-def root_value(fc: FlatCircuit, vals: np.ndarray) -> float:
-    return float(np.prod(vals[fc.roots])) if fc.roots.size else 1.0
+def root_value(fc: FlatCircuit, vals: np.ndarray) -> Any:
+    """The root: a float for one row, an array (rows,) for columns."""
+    if vals.ndim == 1:
+        return float(np.prod(vals[fc.roots])) if fc.roots.size else 1.0
+    return np.prod(vals[fc.roots], axis=0) if fc.roots.size else np.ones(vals.shape[1])
 
 
 def value(fc: FlatCircuit, row: Row | None = None) -> float:
@@ -112,26 +132,26 @@ def _down_step(fc: FlatCircuit, s: Step, lam: np.ndarray, vals: np.ndarray,
     dp = d[s.out + s.seg]
     cs = _children(s, vals)
     if not cs:
-        return np.bincount(s.value, dp, minlength=s.var.size)
+        return _scatter(s.value, dp, s.var.size)
     rest = _others(cs)
     full = rest[0] * cs[0]
     ind = lam[s.value]
     for g, src, r in zip(s.gathers, s.sources, rest):
         if src >= 0:
             o = fc.steps[src]
-            d[o.out:o.out + o.size] += np.bincount(g - o.out, dp * ind * r, minlength=o.size)
-    return np.bincount(s.value, dp * full, minlength=s.var.size)
+            d[o.out:o.out + o.size] += _scatter(g - o.out, dp * ind * r, o.size)
+    return _scatter(s.value, dp * full, s.var.size)
 
 
 def derivatives(fc: FlatCircuit, lam: Mapping[Var, np.ndarray], vals: np.ndarray
                 ) -> dict[Var, np.ndarray]:
     """d root / d [v = i] for every variable v (the joint P(v = i, e) of a network)."""
-    d = np.zeros(fc.slots)
+    d = np.zeros(vals.shape)
     if fc.roots.size:
         rv = vals[fc.roots]
-        for k, o in enumerate(_others([rv[i:i + 1] for i in range(rv.size)])):
-            d[fc.roots[k]] += o[0]
-    out = {v: np.zeros(v.size) for v in fc.variables}
+        for k, o in enumerate(_others([rv[i] for i in range(rv.shape[0])])):
+            d[fc.roots[k]] += o
+    out = {v: np.zeros((v.size,) + vals.shape[1:]) for v in fc.variables}
     for s in reversed(fc.steps):
         out[s.var] = _down_step(fc, s, lam[s.var], vals, d)
     return out
@@ -142,16 +162,65 @@ def marginals(fc: FlatCircuit, rows: Sequence[Row | None], vars: Sequence[Var],
               watch: list[str] | None = None) -> dict[Var, np.ndarray]:
     """P(X = x, e) for every X in `vars` and every evidence row: arrays (rows, |dom X|);
     `watch` as for `upward`, plus the variables whose marginal has a subnormal entry."""
-    out = {v: np.zeros((len(rows), v.size)) for v in vars}
-    for r, row in enumerate(rows):
-        lam = lambdas(fc, row, weights)
+    return marginals_columns(fc, row_columns(fc, rows), len(rows), vars, weights, watch)
+
+
+def marginals_columns(fc: FlatCircuit, cols: Mapping[Var, np.ndarray], B: int,
+                      vars: Sequence[Var], weights: Mapping[Var, np.ndarray] | None = None,
+                      watch: list[str] | None = None) -> dict[Var, np.ndarray]:
+    """`marginals` with evidence as columns (Var -> int array (B,), -1 unobserved): the rows
+    of a chunk go through each step's array operations together."""
+    out = {v: np.zeros((B, v.size)) for v in vars}
+    for a, b in chunks(fc, B):
+        lam = lambda_columns(fc, cols, a, b, weights)
         ds = derivatives(fc, lam, upward(fc, lam, watch=watch))
-        if watch is not None:
-            watch += [v.name for v in vars if ((ds[v] > 0) & (ds[v] < TINY)).any()
-                      or not np.isfinite(ds[v]).all()]
         for v in vars:
-            out[v][r] = ds[v]
+            out[v][a:b] = ds[v].T if ds[v].ndim == 2 else ds[v]
+    if watch is not None:
+        watch += [v.name for v in vars if ((out[v] > 0) & (out[v] < TINY)).any()
+                  or not np.isfinite(out[v]).all()]
     return out
+
+
+CHUNK = 1 << 18          # entries (products x rows) of one step's arrays in a chunk of rows (cache-sized)
+
+
+def chunks(fc: FlatCircuit, B: int) -> list[tuple[int, int]]:
+    """Row ranges [a, b) of at most CHUNK / (largest step) rows; one row at a time runs the
+    one-dimensional path (np.bincount)."""
+    if B <= 1:
+        return [(0, B)] if B else []
+    per = max(1, CHUNK // max([s.products for s in fc.steps] + [1]))
+    return [(a, min(a + per, B)) for a in range(0, B, per)]
+
+
+def lambda_columns(fc: FlatCircuit, cols: Mapping[Var, np.ndarray], a: int, b: int,
+                   weights: Mapping[Var, np.ndarray] | None = None) -> dict[Var, np.ndarray]:
+    """The indicators of rows a..b-1 as (|dom v|, rows), or (|dom v|,) when b - a == 1."""
+    n = b - a
+    out = {}
+    for v in fc.variables:
+        lam = np.ones((v.size, n))
+        x = cols.get(v)
+        if x is not None:
+            x = np.asarray(x[a:b])
+            seen = np.flatnonzero(x >= 0)
+            lam[:, seen] = 0.0
+            lam[x[seen], seen] = 1.0
+        if weights is not None and v in weights:
+            lam = lam * np.asarray(weights[v], dtype=np.float64)[:, None]
+        out[v] = lam[:, 0] if n == 1 else lam
+    return out
+
+
+def row_columns(fc: FlatCircuit, rows: Sequence[Row | None]) -> dict[Var, np.ndarray]:
+    """Rows of observed values as columns (-1 unobserved)."""
+    cols: dict[Var, np.ndarray] = {}
+    for r, row in enumerate(rows):
+        for v, x in (row or {}).items():
+            if x is not None and x >= 0:
+                cols.setdefault(v, np.full(len(rows), -1, np.int64))[r] = x
+    return cols
 
 
 def mmap(fc: FlatCircuit, row: Row | None, X: Sequence[Var]) -> tuple[float, dict[Var, int]]:
@@ -183,20 +252,26 @@ def _decode(s: Step, lam: np.ndarray, vals: np.ndarray, best: dict[Var, int]) ->
 
 
 # ---- FlatView (compiler/ir/flat.py): the seam's entry points on a view of a flat circuit ------
-def view_values(c: FlatView, rows: Sequence[Row], argmax: bool = False,
+def view_values(c: FlatView, cols: Mapping[Var, np.ndarray], B: int, argmax: bool = False,
                 watch: list[str] | None = None
-                ) -> tuple[np.ndarray, list[dict[Var, int]] | None]:
-    """The view at each row (evidence and assignment merged): the flat circuit's upward pass
-    with maxima on the steps of `c.maxed` (its summed variables are unobserved in `rows`, so
-    their indicators are 1); the maximising values of `c.maxed` per row if `argmax`."""
+                ) -> tuple[np.ndarray, dict[Var, np.ndarray] | None]:
+    """The view at each row of the columns (evidence and assignment merged): the flat
+    circuit's upward pass with maxima on the steps of `c.maxed` (its summed variables are
+    unobserved, so their indicators are 1); the maximising values of `c.maxed` per row if
+    `argmax`."""
     fc = c.flat
-    raw, best = np.empty(len(rows)), [] if argmax else None
-    for r, row in enumerate(rows):
-        lam = lambdas(fc, row)
+    raw = np.empty(B)
+    best = {v: np.zeros(B, np.int64) for v in c.maxed} if argmax else None
+    for a, b in chunks(fc, B):
+        lam = lambda_columns(fc, cols, a, b)
         vals = upward(fc, lam, c.maxed, watch)
-        raw[r] = root_value(fc, vals)
-        if best is not None:
-            best.append(_decode_all(fc, lam, vals, c.maxed, row))
+        raw[a:b] = root_value(fc, vals)
+        for r in range(a, b) if best is not None else ():
+            one = {v: x[:, r - a] if x.ndim == 2 else x for v, x in lam.items()}
+            col = vals[:, r - a] if vals.ndim == 2 else vals
+            known = {v: int(x[r]) for v, x in cols.items() if x[r] >= 0}
+            for v, i in _decode_all(fc, one, col, c.maxed, known).items():
+                best[v][r] = i
     return raw, best
 
 
@@ -209,11 +284,5 @@ def _decode_all(fc: FlatCircuit, lam: Mapping[Var, np.ndarray], vals: np.ndarray
     return {v: known[v] for v in maxed if v in known}
 
 
-def column_rows(cols: Mapping[Var, np.ndarray], B: int) -> list[dict[Var, int]]:
-    """Columns (Var -> int array, -1 unobserved) as rows of observed values."""
-    items = [(v, np.asarray(x)) for v, x in cols.items()]
-    return [{v: int(x[b]) for v, x in items if x[b] >= 0} for b in range(B)]
-
-
-__all__ = ["column_rows", "derivatives", "lambdas", "marginals", "mmap", "upward", "value",
-           "view_values"]
+__all__ = ["derivatives", "lambda_columns", "lambdas", "marginals", "marginals_columns", "mmap",
+           "row_columns", "upward", "value", "view_values"]

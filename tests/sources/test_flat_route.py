@@ -121,3 +121,67 @@ def test_zero_probability_evidence_is_undefined_with_the_reason(tmp_path) -> Non
     assert res["m"].undefined("B") == "the evidence has probability 0"
     assert res["pe"].rows[0].entries[0].value == 0.0
     assert isinstance(prog.queries["m"].circuit, FlatView)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_bns(), st.data())
+def test_batches_on_the_flat_route_answer_as_the_sdd_route(tmp_path_factory, bn, data
+                                                           ) -> None:
+    """Several evidence rows at once (the rows of a chunk share each step's array operations;
+    CHUNK made small so a batch spans several chunks), as rows and as a table (columns)."""
+    from atlasc.runtime import flat as rt
+    vs = list(bn.variables)
+    Q = data.draw(st.lists(st.sampled_from(vs), min_size=1, max_size=2, unique=True))
+    rows = [{v.name: v.domain[data.draw(st.integers(0, v.size - 1))] for v in
+             data.draw(st.lists(st.sampled_from(vs), max_size=2, unique=True))}
+            for _ in range(data.draw(st.integers(2, 6)))]
+    path = tmp_path_factory.mktemp("flat") / "bn.bif"
+    path.write_text(bif_text(bn, "bn"))
+    src = _source(str(path), Q, vs[0])
+    with flat_for_small_networks():
+        flat = atlasc.compile_string(src)
+    sdd = atlasc.compile_string(src)
+    old, rt.CHUNK = rt.CHUNK, 1
+    try:
+        got, want = flat.run(rows), sdd.run(rows)
+        table = flat.queries["m"].run_table(rows)
+    finally:
+        rt.CHUNK = old
+    for name in ("pe", "t", "mm"):
+        _same(_entries(got[name]), _entries(want[name]))
+    for b in range(len(rows)):
+        for v in vs:
+            assert got["m"].undefined(v.name, b) == want["m"].undefined(v.name, b)
+            assert np.allclose(got["m"].joint[v.name][b], want["m"].joint[v.name][b],
+                               rtol=1e-9, atol=1e-12)
+            assert np.allclose(table.joint[v.name][b], want["m"].joint[v.name][b],
+                               rtol=1e-9, atol=1e-12)
+    assert not any(q.circuit.materialised for q in flat.queries.values())
+
+
+def test_a_large_batch_runs_on_the_node_circuit_with_the_same_answers(tmp_path) -> None:
+    """Past the break-even batch (runtime/evaluator.py _flat_pays) the node circuit of the same
+    order and its kernels answer, once built; the answers are the arrays'."""
+    from atlasc.runtime import evaluator as E
+    A, B, C = (Var(n, ("0", "1")) for n in "ABC")
+    bn = bayesnet([cpt(A, [], [[0.3, 0.7]]), cpt(B, [A], [[0.9, 0.1], [0.0, 1.0]]),
+                   cpt(C, [B], [[0.5, 0.5], [0.25, 0.75]])])
+    path = tmp_path / "bn.bif"
+    path.write_text(bif_text(bn, "bn"))
+    rows = [{"C": "0"}, {"A": "1", "B": "0"}, {}, {"B": "1"}]
+    with flat_for_small_networks():
+        prog = atlasc.compile_string(_source(str(path), [A], C))
+    small = prog.run(rows)
+    assert not any(q.circuit.materialised for q in prog.queries.values())
+    old, E.NODE_NS_PER_NODE = E.NODE_NS_PER_NODE, 0
+    try:
+        big = prog.run(rows)
+    finally:
+        E.NODE_NS_PER_NODE = old
+    assert prog.queries["m"].circuit.materialised
+    for name in ("pe", "t", "mm"):
+        _same(_entries(big[name]), _entries(small[name]))
+    for v in "ABC":
+        assert np.allclose(big["m"].joint[v], small["m"].joint[v], rtol=1e-12, atol=0)
+    assert small["m"].undefined("C", 1) == "the evidence has probability 0"
+    assert big["m"].undefined("C", 1) == small["m"].undefined("C", 1)
