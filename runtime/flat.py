@@ -182,7 +182,7 @@ def marginals_columns(fc: FlatCircuit, cols: Mapping[Var, np.ndarray], B: int,
     return out
 
 
-CHUNK = 1 << 18          # entries (products x rows) of one step's arrays in a chunk of rows (cache-sized)
+CHUNK = 1 << 18          # entries (products x rows) of a step's arrays per chunk of rows
 
 
 def chunks(fc: FlatCircuit, B: int) -> list[tuple[int, int]]:
