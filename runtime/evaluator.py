@@ -65,11 +65,11 @@ def _flat_evaluate(c: FlatView, evidence: Sequence[Row] | None,
     ev, asg, B = batch_rows(evidence, assignment)
     if not _flat_pays(c, B):
         return None
-    res = _flat_columns(c, flat.row_columns(c.flat, [{**e, **a} for e, a in zip(ev, asg)]), {},
-                        B, argmax)
+    merged: list[Row] = [{**e, **a} for e, a in zip(ev, asg)]
+    res = _flat_columns(c, flat.row_columns(c.flat, merged), {}, B, argmax)
     if res is None:
         return None
-    best = [{v: int(x[r]) for v, x in res.argmax.items()} for r in range(B)] \
+    best: list[Row] | None = [{v: int(x[r]) for v, x in res.argmax.items()} for r in range(B)] \
         if res.argmax is not None else None
     return EvalResult([c.sr.to_py(x) for x in res.raw], res.raw, best, res.engine)
 

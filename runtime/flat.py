@@ -213,7 +213,8 @@ def lambda_columns(fc: FlatCircuit, cols: Mapping[Var, np.ndarray], a: int, b: i
     return out
 
 
-def row_columns(fc: FlatCircuit, rows: Sequence[Row | None]) -> dict[Var, np.ndarray]:
+def row_columns(fc: FlatCircuit, rows: Sequence[Mapping[Var, int | None] | None]
+                ) -> dict[Var, np.ndarray]:
     """Rows of observed values as columns (-1 unobserved)."""
     cols: dict[Var, np.ndarray] = {}
     for r, row in enumerate(rows):
@@ -266,13 +267,20 @@ def view_values(c: FlatView, cols: Mapping[Var, np.ndarray], B: int, argmax: boo
         lam = lambda_columns(fc, cols, a, b)
         vals = upward(fc, lam, c.maxed, watch)
         raw[a:b] = root_value(fc, vals)
-        for r in range(a, b) if best is not None else ():
-            one = {v: x[:, r - a] if x.ndim == 2 else x for v, x in lam.items()}
-            col = vals[:, r - a] if vals.ndim == 2 else vals
-            known = {v: int(x[r]) for v, x in cols.items() if x[r] >= 0}
-            for v, i in _decode_all(fc, one, col, c.maxed, known).items():
-                best[v][r] = i
+        if best is not None:
+            _decode_rows(c, cols, lam, vals, a, b, best)
     return raw, best
+
+
+def _decode_rows(c: FlatView, cols: Mapping[Var, np.ndarray], lam: Mapping[Var, np.ndarray],
+                 vals: np.ndarray, a: int, b: int, best: dict[Var, np.ndarray]) -> None:
+    """The maximising values of rows a..b-1, one row at a time (top-down on c.maxed)."""
+    for r in range(a, b):
+        one = {v: x[:, r - a] if x.ndim == 2 else x for v, x in lam.items()}
+        col = vals[:, r - a] if vals.ndim == 2 else vals
+        known = {v: int(x[r]) for v, x in cols.items() if x[r] >= 0}
+        for v, i in _decode_all(c.flat, one, col, c.maxed, known).items():
+            best[v][r] = i
 
 
 def _decode_all(fc: FlatCircuit, lam: Mapping[Var, np.ndarray], vals: np.ndarray,

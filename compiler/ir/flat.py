@@ -100,7 +100,7 @@ class FlatView(Circuit):
     def __init__(self, flat: FlatCircuit, sr: Any, recipe: Callable[[], Circuit], *,
                  summed: frozenset[Var] = frozenset(), maxed: frozenset[Var] = frozenset(),
                  name: str = "", facts: dict[Prop, Fact] | None = None,
-                 source: "FlatView | None" = None, step: ReportStep | None = None,
+                 source: Circuit | None = None, step: ReportStep | None = None,
                  info: dict[str, Any] | None = None) -> None:
         self.flat, self._sr, self.recipe = flat, sr, recipe
         self.summed, self.maxed = frozenset(summed), frozenset(maxed)
@@ -145,12 +145,12 @@ class FlatView(Circuit):
             self._nodes = c
         return self._nodes
 
-    @property  # type: ignore[override]
-    def root(self) -> Node:
+    @property
+    def root(self) -> Node:  # type: ignore[override]
         return self.as_nodes().root
 
-    @property  # type: ignore[override]
-    def builder(self) -> Builder:
+    @property
+    def builder(self) -> Builder:  # type: ignore[override]
         return self.as_nodes().builder
 
     @property

@@ -56,8 +56,9 @@ def aggregate(c: Circuit, W: Iterable[Var], label: str | None = None) -> Circuit
 def _flat(c: FlatView, W: frozenset[Var], label: str | None, step: Step) -> FlatView | None:
     """The same view on the flat arrays (sums, or maxima for an idempotent sum), when the
     maximised variables are still eliminated after the summed ones; None: build nodes."""
-    more = {"summed": W} if not c.sr.idempotent else {"maxed": W}
-    out = c.derive(partial(_nodes, c, W, label), facts=_kept(c, W), step=step, **more)
+    summed, maxed = (frozenset(), W) if c.sr.idempotent else (W, frozenset())
+    out = c.derive(partial(_nodes, c, W, label), facts=_kept(c, W), step=step, summed=summed,
+                   maxed=maxed)
     if not out.nested:
         return None
     step.size_of(out)

@@ -41,10 +41,10 @@ def apply_mapping(c: Circuit, tau: Mapping, label: str | None = None) -> Circuit
         return _scale(c, tau, step)
     _check(c, tau, step)
     if isinstance(c, FlatView) and _flat_answers(c, tau):
-        out = c.derive(partial(_nodes, c, tau, label), sr=tau.dst, facts=_kept(c, tau),
-                       step=step)
-        _finish(step, out)
-        return out
+        view = c.derive(partial(_nodes, c, tau, label), sr=tau.dst, facts=_kept(c, tau),
+                        step=step)
+        _finish(step, view)
+        return view
     b = c.builder
     m = rebuild(c, lambda n, kids: _visit(b, tau, n, kids), stop=lambda n: not b.scope(n))
     out = Circuit(m[c.root.uid], b, c.name, facts=_kept(c, tau), provenance=carry_view(c, m),
