@@ -11,6 +11,7 @@ the maximising assignment top-down.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -34,6 +35,20 @@ def lambdas(fc: FlatCircuit, row: Row | None = None,
             lam = lam * np.asarray(weights[v], dtype=np.float64)
         out[v] = lam
     return out
+
+
+SLICE = 1 << 20          # entries (products x rows) of one part of a large step
+
+
+def parts(s: Step, width: int = 1) -> list[Step]:
+    """s, or its products in slices of at most SLICE / width (views of its arrays): a step of
+    10^7 products is evaluated part by part, so its temporaries stay small."""
+    per = max(1, SLICE // max(width, 1))
+    if s.products <= per:
+        return [s]
+    return [dataclasses.replace(s, gathers=tuple(g[a:a + per] for g in s.gathers),
+                                value=s.value[a:a + per], seg=s.seg[a:a + per])
+            for a in range(0, s.products, per)]
 
 
 def _children(s: Step, vals: np.ndarray) -> list[np.ndarray]:
@@ -83,11 +98,16 @@ def upward(fc: FlatCircuit, lam: Mapping[Var, np.ndarray],
     rows = next(iter(lam.values())).shape[1:] if lam else ()
     vals = np.zeros((fc.slots,) + rows)
     vals[:fc.leaf_slots] = fc.params.reshape((-1,) + (1,) * len(rows))
+    width = int(np.prod(rows)) if rows else 1
     for s in fc.steps:
-        p = _product(s, lam[s.var], vals)
-        block = _segment(s, p, np.maximum if s.var in maxed else np.add)
-        if watch is not None and _left_range(s, lam[s.var], vals, p, block):
-            watch.append(s.var.name)
+        fn = np.maximum if s.var in maxed else np.add
+        block = None
+        for part in parts(s, width):
+            p = _product(part, lam[s.var], vals)
+            got = _segment(part, p, fn)
+            if watch is not None and _left_range(part, lam[s.var], vals, p, got):
+                watch.append(s.var.name)
+            block = got if block is None else fn(block, got)   # values >= 0: 0 elsewhere
         vals[s.out:s.out + s.size] = block
     return vals
 
@@ -126,21 +146,34 @@ def _others(cs: list[np.ndarray]) -> list[np.ndarray]:
     return [pre[j] * suf[j + 1] for j in range(n)]
 
 
+def _product_of(arrays: list[np.ndarray]) -> np.ndarray | None:
+    """The elementwise product of `arrays` (None for none: the factor 1)."""
+    out = None
+    for x in arrays:
+        out = x if out is None else out * x
+    return out
+
+
 def _down_step(fc: FlatCircuit, s: Step, lam: np.ndarray, vals: np.ndarray,
                d: np.ndarray) -> np.ndarray:
-    """Scatter step s's derivatives into the blocks it read; return d/d[indicator of s.var]."""
+    """Scatter step s's derivatives into the blocks it read; return d/d[indicator of s.var].
+    A product's derivative by one child is the product of the others; only children made by
+    earlier steps need it (leaf tables have no derivative to pass on), so the leaves' product
+    is formed once and each made child multiplies in the other made ones (no division)."""
     dp = d[s.out + s.seg]
     cs = _children(s, vals)
-    if not cs:
-        return _scatter(s.value, dp, s.var.size)
-    rest = _others(cs)
-    full = rest[0] * cs[0]
-    ind = lam[s.value]
-    for g, src, r in zip(s.gathers, s.sources, rest):
-        if src >= 0:
-            o = fc.steps[src]
-            d[o.out:o.out + o.size] += _scatter(g - o.out, dp * ind * r, o.size)
-    return _scatter(s.value, dp * full, s.var.size)
+    made = [j for j, src in enumerate(s.sources) if src >= 0]
+    leaves = _product_of([c for j, c in enumerate(cs) if s.sources[j] < 0])
+    base = dp if leaves is None else dp * leaves          # dp times the leaf children
+    for j in made:
+        o = fc.steps[s.sources[j]]
+        w = base * lam[s.value]
+        for k in made:
+            if k != j:
+                w = w * cs[k]
+        d[o.out:o.out + o.size] += _scatter(s.gathers[j] - o.out, w, o.size)
+    full = _product_of([cs[k] for k in made])
+    return _scatter(s.value, base if full is None else base * full, s.var.size)
 
 
 def derivatives(fc: FlatCircuit, lam: Mapping[Var, np.ndarray], vals: np.ndarray
@@ -152,8 +185,10 @@ def derivatives(fc: FlatCircuit, lam: Mapping[Var, np.ndarray], vals: np.ndarray
         for k, o in enumerate(_others([rv[i] for i in range(rv.shape[0])])):
             d[fc.roots[k]] += o
     out = {v: np.zeros((v.size,) + vals.shape[1:]) for v in fc.variables}
+    width = int(np.prod(vals.shape[1:])) if vals.ndim > 1 else 1
     for s in reversed(fc.steps):
-        out[s.var] = _down_step(fc, s, lam[s.var], vals, d)
+        for part in parts(s, width):
+            out[s.var] += _down_step(fc, part, lam[s.var], vals, d)
     return out
 
 

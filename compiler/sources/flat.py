@@ -117,7 +117,7 @@ def _index(t: FlatTable, at: dict[int, int], shape: tuple[int, ...]) -> np.ndarr
         view[at[w]] = u.size
         idx = idx + (np.arange(u.size, dtype=np.int64) * stride).reshape(view)
         stride *= u.size
-    return np.broadcast_to(idx, shape).ravel()
+    return np.broadcast_to(idx, shape)       # a view: the gather below makes the only copy
 
 
 class FlatEliminator:
@@ -134,7 +134,7 @@ class FlatEliminator:
         shape = tuple(u.size for u in out) + (v.size,)
         cells = math.prod(shape)
         self._check(v, cells, len(hit))
-        cols = [t.cells[_index(t, at, shape)] for t in hit]
+        cols = [t.cells[_index(t, at, shape)].ravel() for t in hit]
         keep = np.flatnonzero(np.logical_and.reduce([c != 0 for c in cols])) if cols \
             else np.arange(cells)
         size, base = cells // v.size, self.next

@@ -45,7 +45,8 @@ HINT = ("try another vtree (vtree='balanced' or 'right'), a weaker constraint (f
 
 ROUTES = ("auto", "sdd", "elimination", "flat")
 TREE_MIN_VARS = 20        # below this the SDD route is cheap and keeps its local structure
-TREE_MAX_CELLS = 10**7    # beyond this many cluster cells, strong local structure favours SDD
+TREE_MAX_CELLS = 10**9    # beyond this many cluster cells (about 60 GB of the flat route's index
+#                           arrays), strong local structure may favour SDD
 TREE_MAX_ZEROS = 0.3      # ... where more than this share of the CPT cells is 0
 
 

@@ -128,7 +128,8 @@ def test_zero_probability_evidence_is_undefined_with_the_reason(tmp_path) -> Non
 def test_batches_on_the_flat_route_answer_as_the_sdd_route(tmp_path_factory, bn, data
                                                            ) -> None:
     """Several evidence rows at once (the rows of a chunk share each step's array operations;
-    CHUNK made small so a batch spans several chunks), as rows and as a table (columns)."""
+    CHUNK and SLICE made small so a batch spans several chunks and a step several parts), as
+    rows and as a table (columns), and one row alone."""
     from atlasc.runtime import flat as rt
     vs = list(bn.variables)
     Q = data.draw(st.lists(st.sampled_from(vs), min_size=1, max_size=2, unique=True))
@@ -141,14 +142,16 @@ def test_batches_on_the_flat_route_answer_as_the_sdd_route(tmp_path_factory, bn,
     with flat_for_small_networks():
         flat = atlasc.compile_string(src)
     sdd = atlasc.compile_string(src)
-    old, rt.CHUNK = rt.CHUNK, 1
+    old, rt.CHUNK, rt.SLICE = (rt.CHUNK, rt.SLICE), 1, 3    # chunks of rows, parts of steps
     try:
         got, want = flat.run(rows), sdd.run(rows)
         table = flat.queries["m"].run_table(rows)
+        one = flat.run(rows[0])
     finally:
-        rt.CHUNK = old
+        rt.CHUNK, rt.SLICE = old
     for name in ("pe", "t", "mm"):
         _same(_entries(got[name]), _entries(want[name]))
+        _same(_entries(one[name]), _entries(want[name])[:len(_entries(one[name]))])
     for b in range(len(rows)):
         for v in vs:
             assert got["m"].undefined(v.name, b) == want["m"].undefined(v.name, b)
