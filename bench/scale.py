@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -55,7 +56,8 @@ def run(cmd: list[str], timeout: float) -> Run:
     with tempfile.TemporaryFile("w+") as fo, tempfile.NamedTemporaryFile("r") as tm, \
             tempfile.TemporaryFile("w+") as fe:
         full = ["/usr/bin/time", "-f", "%U %S %M", "-o", tm.name, "nice", "-n", "19", *cmd]
-        p = subprocess.Popen(full, stdout=fo, stderr=fe, start_new_session=True)
+        p = subprocess.Popen(full, stdout=fo, stderr=fe, start_new_session=True,
+                             preexec_fn=_cap)
         try:
             code = p.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -66,9 +68,19 @@ def run(cmd: list[str], timeout: float) -> Run:
         fe.seek(0)
         user, sys_, rss = tm.read().split()[-3:]
         ok = code in (0, 5)
-        note = "" if ok else f"exit {code}: {_last_line(fe.read())}"
+        err = _last_line(fe.read())
+        note = "" if ok else f"exit {code}" + (f": {err}" if err else "") + \
+            (" (killed: out of memory?)" if code in (137, -9) else "")
         return Run(float(user) + float(sys_) if ok else None, time.perf_counter() - t,
                    float(rss) / 1024, fo.read(), note)
+
+
+MEMORY_CAP = 8 * 2**30      # address space of every measured process: the machine is shared,
+#                             and pyAgrum's posteriors of link took 17 GB before the OOM killer
+
+
+def _cap() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
 
 
 def _last_line(text: str) -> str:
