@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup run demo test test-all typecheck docs docs-serve bench fuzz lint clean
+.PHONY: help setup run demo test test-all typecheck docs docs-serve bench fuzz differential lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -48,6 +48,11 @@ FUZZ_JOBS ?= 2
 fuzz: $(STAMP) ## the long fuzz campaign: FUZZ_CASES inputs over every format, FUZZ_JOBS workers, resumable (bench/fuzz-results.json)
 	nice -n 19 $(BIN)/python -m tests.fuzz.campaign --cases $(FUZZ_CASES) --seed 1 \
 		--jobs $(FUZZ_JOBS) --resume --out bench/fuzz-results.json --save bench/fuzz-failures
+
+DIFF_CASES ?= 10000
+differential: $(STAMP) ## the differential campaign: DIFF_CASES cases per semiring and level against brute force, resumable (bench/differential-results.json)
+	nice -n 19 $(BIN)/python -m tests.reliability.differential --cases $(DIFF_CASES) --seed 1 \
+		--resume --out bench/differential-results.json
 
 bench: $(STAMP) ## run the benchmarks and write bench/RESULTS.md
 	$(BIN)/python bench/run.py
