@@ -37,6 +37,10 @@ class Mapping:
     # For a tau that is not multiplicative: the values w it passes, tau(w (x) v) = tau(w) (x)'
     # tau(v) for every v (ops/mapping.py: the single-factor route, docs/atlas.md §3.3).
     passes: Callable[[Any], bool] | None = field(default=None, repr=False, compare=False)
+    # Where the declared properties hold only on part of src (credal_lower: multiplicative on
+    # the pairs a <= b), that part, a set closed under (+) and (x): every leaf weight and
+    # constant of the operand must lie in it (ops/mapping.py), else the mapping is refused.
+    domain: Callable[[Any], bool] | None = field(default=None, repr=False, compare=False)
 
     def key(self) -> tuple[Any, ...]:
         return (self.name, self.src.name, self.dst.name, self.params, self.expr)

@@ -122,8 +122,16 @@ def credal_lower() -> Mapping:
     """(a, b) -> [a = b > 0]: multiplicative on the reachable values a <= b."""
     def fn(a: np.ndarray) -> np.ndarray:
         return ((a[..., 0] == a[..., 1]) & (a[..., 1] > 0)).astype(np.float64)
-    return _mk("credal_lower", R.COUNT2, R.PROB, fn, False, True, True, False,
-               notes=("multiplicative on the reachable domain a <= b",))
+    return dataclasses.replace(
+        _mk("credal_lower", R.COUNT2, R.PROB, fn, False, True, True, False,
+            notes=("multiplicative on the reachable domain a <= b",)), domain=_below)
+
+
+def _below(w: Any) -> bool:
+    """a <= b: the pairs (models of q and e, models of e) a PASP count reaches; closed under
+    (+) and (x) of naturals.  Outside it [a = b > 0] is not multiplicative: (3, 1) x (1, 3)
+    = (3, 3) maps to 1, its factors to 0 (fuzz: tests/reliability/differential.py)."""
+    return bool(w[0] <= w[1])
 
 
 def credal_upper() -> Mapping:
@@ -181,8 +189,9 @@ def credal() -> Mapping:
     def fn(a: np.ndarray) -> np.ndarray:
         lo = (a[..., 0] == a[..., 1]) & (a[..., 1] > 0)
         return np.stack([lo, a[..., 0] > 0], axis=-1).astype(np.float64)
-    return _mk("credal", R.COUNT2, R.PROB2, fn, False, True, True, False,
-               notes=("multiplicative on the reachable domain a <= b",))
+    return dataclasses.replace(
+        _mk("credal", R.COUNT2, R.PROB2, fn, False, True, True, False,
+            notes=("multiplicative on the reachable domain a <= b",)), domain=_below)
 
 
 def _need(sr: Semiring, ok: tuple[str, ...], name: str) -> None:

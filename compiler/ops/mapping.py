@@ -27,7 +27,8 @@ from atlasc.compiler.ir.report import Step
 from atlasc.compiler.ir.facts import Fact, How, Kind, Prop, carry, xdet
 from atlasc.compiler.properties.establish import establish
 from atlasc.compiler.ir.evaluation import evaluator
-from atlasc.compiler.properties.factors import Passes, single_factor_violation
+from atlasc.compiler.properties.factors import (Passes, domain_violation,
+                                               single_factor_violation)
 
 
 def apply_mapping(c: Circuit, tau: Mapping, label: str | None = None) -> Circuit:
@@ -79,6 +80,8 @@ def _prop_notes(tau: Mapping) -> tuple[str, ...]:
 
 def _check(c: Circuit, tau: Mapping, step: Step) -> None:
     p = tau.props
+    if tau.domain is not None:
+        _check_domain(c, tau, step)
     if p.homomorphism:
         step.condition = "tau is a homomorphism: no condition on C (3.3)"
         return
@@ -101,6 +104,16 @@ def _check(c: Circuit, tau: Mapping, step: Step) -> None:
     if not f.holds:
         fail(step, f"{f.prop} of {c.name or 'the operand'}"
              + (" (undecided)" if f.holds is None else ""), f, _fix_det(c), step.label, (c,))
+
+
+def _check_domain(c: Circuit, tau: Mapping, step: Step) -> None:
+    """tau's properties are declared on part of its source only (tau.domain)."""
+    w = domain_violation(c, tau.domain) if tau.domain is not None else None
+    if w is not None:
+        fail(step, f"every value of {c.name or 'the operand'} in the domain of {tau.label} "
+             f"({'; '.join(tau.props.notes)})", Fact(xdet(c.vars), False, How.VERIFIED, "", w),
+             f"{tau.label} is meant for the counts a PASP query makes (credal); give pairs "
+             "(a, b) with a <= b", step.label)
 
 
 def _check_single_factor(c: Circuit, passes: Passes, step: Step) -> None:

@@ -51,3 +51,21 @@ def _witness(c: Circuit, n: Node, bad: list[Node]) -> Violation:
                      f"{len(bad)} children may carry values the mapping does not pass "
                      f"(scopes {', '.join(scopes)}); for some assignment the value is a "
                      "product of several such factors")
+
+
+def domain_violation(c: Circuit, inside: Passes) -> Violation | None:
+    """None if every leaf weight and constant of c lies in `inside` (a set closed under (+)
+    and (x), so every value c computes lies in it too); else the first leaf outside.  A MAP
+    node's value is not known here: it counts as outside."""
+    for n in topo(c.root):
+        if n.op in (Op.INPUT, Op.MARGIN):
+            bad = [w for w in n.leaf.weights if not inside(w)]
+        elif n.op is Op.CONST:
+            bad = [] if inside(n.arg) else [n.arg]
+        else:
+            bad = [n] if n.op is Op.MAP else []
+        if bad:
+            return Violation("values in the mapping's domain", n,
+                             f"this node takes {bad[0]!r}, outside the values on which the "
+                             "mapping's properties are declared")
+    return None

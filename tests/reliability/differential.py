@@ -3,12 +3,15 @@ evaluated by every evaluator that applies and compared with brute-force enumerat
 
     python -m tests.reliability.differential --cases 10000 --resume
 
-Two levels, both counted per semiring:
-  circuit  random circuits of every semiring (tests/core/gen.py), one query class at a time:
-           the source, aggregation over a random W with runtime evidence, conditioning, a
-           product of two circuits on one vtree, a mapping after aggregation; evaluated by the
-           LLVM evaluator by rows and by columns and by the numpy reference, against
-           runtime.brute's tables.  Drawn by hypothesis, CHUNK examples per seed.
+Two levels, counted per semiring (half of the cases each where the language has queries in
+the semiring: prob, maxprod, log, maxlog, minsum, count, bool; the pair and dual semirings
+are circuits only):
+  circuit  random circuits of every semiring (tests/core/gen.py), each with one query of every
+           class: the source, aggregation over a random W with runtime evidence,
+           conditioning, a product with a second circuit on the same vtree, a mapping after
+           aggregation; evaluated by the LLVM evaluator by rows and by columns and by the
+           numpy reference, against runtime.brute's tables.  Drawn by hypothesis, seeded by
+           the number of cases made before the chunk.
   program  random programs (tests/reliability/programs.py): networks, formulas with weights,
            weighted and plain DIMACS files; probability of evidence, WMC, counts, SAT,
            marginals, conditionals, MPE and MMAP with their assignments, 2AMC, log, max-log
@@ -16,8 +19,8 @@ Two levels, both counted per semiring:
            elimination route and the flat-array route, against enumeration written in the
            test.  Case i of semiring s is random.Random(f"{seed}:{s}:{i}").
 The counts are written after every chunk (--out); --resume continues.  A disagreement is kept
-with its replay command (`--replay program:prob:123`, `--replay circuit:prob:4`: the chunk
-again, with hypothesis's shrinking, printing the smallest failing example).
+with its replay command (`--replay program:prob:123`; `--replay circuit:prob:500:50`: that
+chunk again, with hypothesis's shrinking, printing the smallest failing example).
 """
 from __future__ import annotations
 
@@ -52,35 +55,58 @@ OUT = "bench/differential-results.json"
 
 
 # ---- the circuit level ------------------------------------------------------------------
-def _query(sr: Any, data: Any) -> tuple[str, Any, Any, dict[Any, int]]:
-    """(class, circuit, brute-force table, evidence) of one random query of a random class."""
-    kind = data.draw(st.sampled_from(CLASSES))
+def _queries(sr: Any, data: Any) -> list[tuple[str, Any, Any, dict[Any, int]]]:
+    """(class, circuit, brute-force table, evidence) of one query of every class on one random
+    circuit (its brute-force table made once)."""
     b = Builder()
     c = data.draw(circuits(sr, vtree=shared_vtree(), b=b))
     table = brute.table_of(c)
-    ev = {v: data.draw(st.integers(0, v.size - 1))
-          for v in data.draw(st.sets(st.sampled_from(VARS)))}
-    if kind == "aggregate":
-        W = frozenset(data.draw(st.sets(st.sampled_from(VARS), min_size=1)))
-        return kind, aggregate(c, W), brute.aggregate(brute.condition(table, ev), W), ev
-    if kind == "condition":
-        return kind, condition(c, ev), brute.condition(table, ev), {}
-    if kind == "product":
-        d = data.draw(circuits(sr, vtree=shared_vtree(), b=b, mix=False))
-        try:
-            return kind, multiply(c, d), brute.multiply(table, brute.table_of(d)), {}
-        except StructuralPropertyError:
-            return "refused", c, table, {}
-    taus = _mappings_from(sr)
-    if kind == "mapping" and taus:
-        tau = data.draw(st.sampled_from(taus))
-        W = frozenset(data.draw(st.sets(st.sampled_from(VARS))))
-        try:
-            out = apply_mapping(aggregate(c, W), tau)
-        except StructuralPropertyError:
-            return "refused", c, table, {}
-        return kind, out, brute.apply(brute.aggregate(table, W), tau), {}
+    return [one(sr, data, b, c, table) for one in (_source, _aggregate, _condition, _product,
+                                                   _mapping)]
+
+
+def _evidence(data: Any) -> dict[Any, int]:
+    return {v: data.draw(st.integers(0, v.size - 1))
+            for v in data.draw(st.sets(st.sampled_from(VARS)))}
+
+
+def _source(sr: Any, data: Any, b: Any, c: Any, table: Any) -> tuple[str, Any, Any, Any]:
     return "source", c, table, {}
+
+
+def _aggregate(sr: Any, data: Any, b: Any, c: Any, table: Any) -> tuple[str, Any, Any, Any]:
+    """Aggregation over a random W, with runtime evidence."""
+    ev = _evidence(data)
+    W = frozenset(data.draw(st.sets(st.sampled_from(VARS), min_size=1)))
+    return "aggregate", aggregate(c, W), brute.aggregate(brute.condition(table, ev), W), ev
+
+
+def _condition(sr: Any, data: Any, b: Any, c: Any, table: Any) -> tuple[str, Any, Any, Any]:
+    ev = _evidence(data)
+    return "condition", condition(c, ev), brute.condition(table, ev), {}
+
+
+def _product(sr: Any, data: Any, b: Any, c: Any, table: Any) -> tuple[str, Any, Any, Any]:
+    """A product with a second circuit on the same vtree."""
+    d = data.draw(circuits(sr, vtree=shared_vtree(), b=b, mix=False))
+    try:
+        return "product", multiply(c, d), brute.multiply(table, brute.table_of(d)), {}
+    except StructuralPropertyError:
+        return "refused", c, table, {}
+
+
+def _mapping(sr: Any, data: Any, b: Any, c: Any, table: Any) -> tuple[str, Any, Any, Any]:
+    """A mapping after aggregation over a random W (the source where sr has none)."""
+    taus = _mappings_from(sr)
+    if not taus:
+        return "refused", c, table, {}
+    tau = data.draw(st.sampled_from(taus))
+    W = frozenset(data.draw(st.sets(st.sampled_from(VARS))))
+    try:
+        out = apply_mapping(aggregate(c, W), tau)
+    except StructuralPropertyError:
+        return "refused", c, table, {}
+    return "mapping", out, brute.apply(brute.aggregate(table, W), tau), {}
 
 
 def _rows(out: Any, want: Any, ev: dict[Any, int]) -> list[dict[Any, int]]:
@@ -96,9 +122,18 @@ def _columns(out: Any, rows: list[dict[Any, int]], ev: dict[Any, int]) -> Any:
     return llvm.evaluate_columns(out, evc, asg, n)
 
 
-def circuit_case(sr: Any, data: Any) -> str:
-    """One circuit-level case: its class; AssertionError naming the evaluator that differs."""
-    kind, out, want, ev = _query(sr, data)
+def circuit_case(sr: Any, data: Any) -> list[str]:
+    """One circuit with a query of every class: the classes (a refusal is "refused");
+    AssertionError naming the evaluator that differs."""
+    out = []
+    for kind, c, want, ev in _queries(sr, data):
+        if kind != "refused":
+            _check_circuit(kind, c, want, ev)
+        out.append(kind)
+    return out
+
+
+def _check_circuit(kind: str, out: Any, want: Any, ev: dict[Any, int]) -> None:
     rows = _rows(out, want, ev) or [{}]
     expect = [want.at(a) if a or not want.vars else want.at({}) for a in rows]
     got = llvm.evaluate(out, assignment=rows, evidence=[ev]).values
@@ -110,11 +145,11 @@ def circuit_case(sr: Any, data: Any) -> str:
         for name, x in (("llvm", g), ("reference", r), ("columns", col)):
             if not osr.close(x, e, rel=1e-7, abs_=1e-9):
                 raise AssertionError((kind, name, rows[k], x, e))
-    return kind
 
 
 def circuit_chunk(sr: Any, chunk: int, n: int, shrink: bool = False) -> dict[str, int]:
-    """n hypothesis examples of semiring sr under the seed of `chunk`: counts by class."""
+    """n hypothesis examples of semiring sr under the seed `chunk` (a circuit and a query of
+    every class each): counts by class."""
     counts: dict[str, int] = {}
     phases = [Phase.generate] + ([Phase.shrink] if shrink else [])
 
@@ -123,8 +158,8 @@ def circuit_chunk(sr: Any, chunk: int, n: int, shrink: bool = False) -> dict[str
               suppress_health_check=list(HealthCheck))
     @given(data=st.data())
     def one(data: Any) -> None:
-        kind = circuit_case(sr, data)
-        counts[kind] = counts.get(kind, 0) + 1
+        for kind in circuit_case(sr, data):
+            counts[kind] = counts.get(kind, 0) + 1
     one()
     return counts
 
@@ -149,13 +184,14 @@ def program_chunk(sr: str, start: int, stop: int, run_seed: int,
     return counts
 
 
-def _circuit(name: str, chunk: int, n: int, failures: list[dict[str, Any]]) -> dict[str, int]:
+def _circuit(name: str, start: int, n: int, failures: list[dict[str, Any]]) -> dict[str, int]:
+    """n circuits (5 n queries) under the seed `start` (the cases made so far)."""
     try:
-        return circuit_chunk(_semiring(name), chunk, n)
+        return circuit_chunk(_semiring(name), start, n)
     except Exception as e:                    # noqa: BLE001 - hypothesis's failing example
-        failures.append({"level": "circuit", "semiring": name, "chunk": chunk,
+        failures.append({"level": "circuit", "semiring": name, "seed": start,
                          "error": f"{type(e).__name__}: {str(e)[:1500]}",
-                         "replay": f"--replay circuit:{name}:{chunk}"})
+                         "replay": f"--replay circuit:{name}:{start}:{n}"})
         return {"disagree": 1}
 
 
@@ -186,32 +222,41 @@ def campaign(cases: int, out: str, resume: bool, run_seed: int = 1,
 
 
 def _done(level: dict[str, Any], name: str) -> int:
-    """The cases run (a chunk that stopped at a failure counts the cases up to it)."""
-    return sum(n for k, n in level.get(name, {}).items() if k != "not run")
+    """The cases compared (not the certified refusals, nor a chunk's rest after a failure)."""
+    return sum(n for k, n in level.get(name, {}).items() if k not in ("not run", "refused"))
+
+
+def target(level: str, name: str, cases: int) -> int:
+    """Half of a semiring's cases are programs where the language has queries in it."""
+    if name not in PROGRAM_SEMIRINGS:
+        return cases if level == "circuit" else 0
+    return cases // 2 if level == "program" else cases - cases // 2
 
 
 def _next(data: dict[str, Any], names: list[str], cases: int) -> tuple[str, str, int] | None:
-    """The level and semiring furthest behind."""
-    todo = [(data["next"][lv].get(s, 0), lv, s) for s in names
-            for lv in ("circuit", "program") if lv == "circuit" or s in PROGRAM_SEMIRINGS]
-    todo = [t for t in todo if t[0] < cases]
+    """The level and semiring furthest behind its target."""
+    todo = [(_done(data["levels"][lv], s) / max(1, target(lv, s, cases)), lv, s)
+            for s in names for lv in ("circuit", "program")
+            if _done(data["levels"][lv], s) < target(lv, s, cases)]
     if not todo:
         return None
-    done, lv, s = min(todo)
-    return lv, s, done
+    _, lv, s = min(todo)
+    return lv, s, target(lv, s, cases) - _done(data["levels"][lv], s)
 
 
-def _step(data: dict[str, Any], level: str, name: str, done: int) -> None:
-    n = min(CHUNK, data["planned_per_semiring"] - done)
+def _step(data: dict[str, Any], level: str, name: str, left: int) -> None:
     into = data["levels"][level].setdefault(name, {})
+    start = data["next"][level].get(name, 0)
     if level == "circuit":
-        got = _circuit(name, done // CHUNK, n, data["failures"])
+        n = max(1, min(CHUNK, left) // len(CLASSES))
+        got = _circuit(name, start, n, data["failures"])
         if "disagree" in got:
-            got["not run"] = n - 1
-        _add(into, got)
+            got["not run"] = n * len(CLASSES) - 1
     else:
-        _add(into, program_chunk(name, done, done + n, data["seed"], data["failures"]))
-    data["next"][level][name] = done + n
+        n = min(CHUNK, left)
+        got = program_chunk(name, start, start + n, data["seed"], data["failures"])
+    _add(into, got)
+    data["next"][level][name] = start + sum(got.values())
 
 
 def _write(data: dict[str, Any], out: str) -> None:
@@ -225,12 +270,12 @@ def _write(data: dict[str, Any], out: str) -> None:
 
 
 def replay(spec: str, run_seed: int = 1) -> int:
-    level, sr, i = spec.split(":")
+    level, sr, i, *n = spec.split(":")
     try:
         if level == "program":
             print(program_case(random.Random(f"{run_seed}:{sr}:{i}"), sr))
         else:
-            print(circuit_chunk(_semiring(sr), int(i), CHUNK, shrink=True))
+            print(circuit_chunk(_semiring(sr), int(i), int(n[0]), shrink=True))
     except Exception:                         # noqa: BLE001 - shown, as the replay's answer
         traceback.print_exc()
         return 1
@@ -239,7 +284,7 @@ def replay(spec: str, run_seed: int = 1) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cases", type=int, default=10_000, help="cases per semiring and level")
+    ap.add_argument("--cases", type=int, default=10_000, help="cases per semiring")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default=OUT)
     ap.add_argument("--resume", action="store_true")
