@@ -269,6 +269,21 @@ def _write(data: dict[str, Any], out: str) -> None:
     os.replace(tmp, out)
 
 
+def merge(files: list[str], out: str) -> dict[str, Any]:
+    """One results file from campaigns run side by side on disjoint semirings (--semiring)."""
+    parts = [json.load(open(f)) for f in files]
+    data = {"seed": parts[0]["seed"], "planned_per_semiring": parts[0]["planned_per_semiring"],
+            "levels": {"circuit": {}, "program": {}}, "next": {"circuit": {}, "program": {}},
+            "failures": [f for p in parts for f in p["failures"]],
+            "seconds": round(sum(p["seconds"] for p in parts), 1)}
+    for p in parts:
+        for key in ("levels", "next"):
+            for lv, by in p[key].items():
+                data[key][lv].update(by)
+    _write(data, out)
+    return data
+
+
 def replay(spec: str, run_seed: int = 1) -> int:
     level, sr, i, *n = spec.split(":")
     try:
@@ -290,7 +305,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--semiring", action="append", help="only these (repeatable)")
     ap.add_argument("--replay", default=None, metavar="LEVEL:SEMIRING:I")
+    ap.add_argument("--merge", nargs="+", metavar="FILE", help="merge these into --out")
     a = ap.parse_args(argv)
+    if a.merge:
+        merge(a.merge, a.out)
+        return 0
     if a.replay:
         return replay(a.replay, a.seed)
     res = campaign(a.cases, a.out, a.resume, a.seed, a.semiring)
