@@ -118,6 +118,7 @@ class State:
         self.by_kind = Counter(old.get("formats", {}))
         self.failures: list[dict[str, Any]] = old.get("failures", [])
         self.lock = threading.Lock()
+        self.stopping = threading.Event()    # set on the way out (SIGTERM): no further case
 
     def add(self, index: int, kind: str, result: str, detail: str) -> bool:
         with self.lock:
@@ -150,6 +151,7 @@ def campaign(cases: int, seed: int, out: str, save: str | None, jobs: int = 1,
     try:
         _chunks(runners, st, cases, out, save)
     finally:
+        st.stopping.set()
         for r in runners:
             r.stop()
     return json.load(open(out))
@@ -164,6 +166,8 @@ def _chunks(runners: list[Runner], st: State, cases: int, out: str, save: str | 
                                                          save))
                    for j, r in enumerate(runners)]
         for t in threads:
+            t.daemon = True                  # a stopped campaign does not wait for them
+        for t in threads:
             t.start()
         for t in threads:
             t.join()
@@ -173,6 +177,8 @@ def _chunks(runners: list[Runner], st: State, cases: int, out: str, save: str | 
 
 def _share(runner: Runner, indices: range, st: State, save: str | None) -> None:
     for i in indices:
+        if st.stopping.is_set():
+            return
         kind, result, detail = runner.run(st.seed, i)
         kind = kind if kind != "?" else case_for(st.seed, i).kind
         if st.add(i, kind, result, detail) and save:
