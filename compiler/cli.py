@@ -510,7 +510,7 @@ def problog_cmd(file: str, as_json: bool, mpe: bool, over: tuple[str, ...], data
     progress = _console().compile_progress()
     try:
         s, answers = P.run(file, mpe=mpe, over=P.map_atoms(over), data=data, progress=progress,
-                           allow_python=allow_python)
+                           allow_python=allow_python, report=show_report)
     finally:
         progress.close()
     if show_report:

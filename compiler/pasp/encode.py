@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from atlasc.compiler.errors import SourceError
+from atlasc.compiler.graphs import strongly_connected
 from atlasc.compiler.sources.expr import FALSE, Formula, conj as _and, disj as _or
 from atlasc.compiler.pasp.ground import Ground, Rule
 
@@ -92,60 +93,14 @@ def _head_cycle_free(r: Rule, comp: dict[int, int], g: Ground, file: str) -> Non
 
 def components(edges: dict[int, set[int]]) -> dict[int, int]:
     """Atom -> the id of its strongly connected component, for components on a cycle (two or
-    more atoms, or a self-loop).  Iterative Tarjan."""
-    index: dict[int, int] = {}
-    low: dict[int, int] = {}
-    on: set[int] = set()
-    stack: list[int] = []
+    more atoms, or a self-loop).  Iterative Tarjan (compiler/graphs.py)."""
     out: dict[int, int] = {}
-    counter = [0]
-    for root in sorted(edges):
-        if root not in index:
-            _tarjan(root, edges, index, low, on, stack, out, counter)
+    for comp in strongly_connected(sorted(edges), lambda v: sorted(edges.get(v, ()))):
+        v = comp[-1]
+        if len(comp) > 1 or v in edges.get(v, ()):
+            for w in comp:
+                out[w] = v
     return out
-
-
-def _tarjan(root: int, edges: dict[int, set[int]], index: dict[int, int], low: dict[int, int],
-            on: set[int], stack: list[int], out: dict[int, int], counter: list[int]) -> None:
-    work = [(root, iter(sorted(edges.get(root, ()))))]
-    _visit(root, index, low, on, stack, counter)
-    while work:
-        v, it = work[-1]
-        w = next(it, None)
-        if w is not None:
-            if w not in index:
-                _visit(w, index, low, on, stack, counter)
-                work.append((w, iter(sorted(edges.get(w, ())))))
-            elif w in on:
-                low[v] = min(low[v], index[w])
-            continue
-        work.pop()
-        if work:
-            low[work[-1][0]] = min(low[work[-1][0]], low[v])
-        if low[v] == index[v]:
-            _pop_component(v, edges, on, stack, out)
-
-
-def _visit(v: int, index: dict[int, int], low: dict[int, int], on: set[int], stack: list[int],
-           counter: list[int]) -> None:
-    index[v] = low[v] = counter[0]
-    counter[0] += 1
-    stack.append(v)
-    on.add(v)
-
-
-def _pop_component(v: int, edges: dict[int, set[int]], on: set[int], stack: list[int],
-                   out: dict[int, int]) -> None:
-    comp = []
-    while True:
-        w = stack.pop()
-        on.discard(w)
-        comp.append(w)
-        if w == v:
-            break
-    if len(comp) > 1 or v in edges.get(v, ()):
-        for w in comp:
-            out[w] = v
 
 
 # ---- the formula ------------------------------------------------------------------------------

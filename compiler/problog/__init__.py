@@ -31,7 +31,7 @@ class Problog:
 
     @cached_property
     def encoding(self) -> Encoding:
-        return encode(self.ground)
+        return encode(self.ground.acyclic())
 
     def restricted(self, atoms: Iterable[str]) -> "Problog":
         """The same program with only these atoms (and the evidence) kept as variables."""

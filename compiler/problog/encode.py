@@ -149,11 +149,7 @@ def _unique(name: str, taken: set[str]) -> str:
 def _assemble(g: Ground, xvar: dict[int, tuple[Var, int]],
               weights: dict[Var, tuple[float, ...]]) -> Encoding:
     X = list(dict.fromkeys(v for v, _ in xvar.values()))
-    atoms, Y = atom_vars(g.atoms, xvar, X)
-    named: dict[int, Var] = {}
-    for name, key in g.atoms:
-        if key is not None and key > 0 and key not in xvar and atoms[name] in Y:
-            named.setdefault(key, atoms[name])
+    atoms, Y, named = kept_atoms(g, xvar, X)
     node_f = _node_formulas(g, xvar, named)
     constant: dict[str, bool] = {}
     parts: list[tuple[Var, Formula]] = []
@@ -192,6 +188,17 @@ def _clusters(parts: list[tuple[Var, Formula]]) -> dict[Var, Any]:
         if cats:
             out[y] = frozenset(cats)
     return out
+
+
+def kept_atoms(g: Ground, xvar: dict[int, tuple[Var, int]], X: list[Var]
+               ) -> tuple[dict[str, Var], list[Var], dict[int, Var]]:
+    """The kept atoms' variables (atom_vars) and the DAG node each atom of Y names."""
+    atoms, Y = atom_vars(g.atoms, xvar, X)
+    named: dict[int, Var] = {}
+    for name, key in g.atoms:
+        if key is not None and key > 0 and key not in xvar and atoms[name] in Y:
+            named.setdefault(key, atoms[name])
+    return atoms, Y, named
 
 
 def atom_vars(kept: list[tuple[str, int | None]], xvar: dict[int, tuple[Var, int]],

@@ -1,8 +1,10 @@
-"""Parsing and grounding with the `problog` package (PyPI `problog`, Apache-2.0): its parser,
+"""Parsing and grounding with the `problog` package (PyPI `problog`, Apache-2.0): its parser and
 its engine (`problog.engine.DefaultEngine`: lists, findall, cut, call/N, consult, the library
-predicates) and its cycle breaking (`problog.formula.LogicDAG`), which turns the ground program
-with cycles into an acyclic Boolean formula with the same least-fixpoint semantics.  We never
-ground or break cycles ourselves; we compile the acyclic formula (encode.py).
+predicates).  The ground program is ProbLog's `LogicFormula`, cycles included; its meaning is
+the least fixpoint, which the queries' compilation computes on it directly (fixpoint.py,
+roots.py).  Where an acyclic formula is needed (the joint encoding, encode.py), ProbLog's own
+cycle breaking (`problog.formula.LogicDAG`: the same least-fixpoint semantics) makes it, on
+first use (`Ground.acyclic`).
 
 ProbLog's own errors (parse errors, unknown clauses, non-ground probabilistic clauses,
 inconsistent evidence, ...) become a `SourceError` with the file, line and column ProbLog gives.
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -20,13 +22,39 @@ from atlasc.compiler.errors import SourceError
 
 @dataclass
 class Ground:
-    """The acyclic ground program: the DAG (problog.formula.LogicDAG), the queries and evidence
-    as (atom text, node key) with the evidence's value, and the atoms to keep as variables."""
+    """The ground program: its formula (a problog LogicFormula, cycles allowed, or the LogicDAG
+    of `acyclic()`), the queries and evidence as (atom text, node key) with the evidence's
+    value, and the atoms to keep as variables."""
     dag: Any
     queries: list[tuple[str, int | None]]
     evidence: list[tuple[str, int | None, bool]]   # (atom, its node key, observed value)
     atoms: list[tuple[str, int | None]]         # every named atom kept (queries included)
     file: str
+    cyclic: bool = True          # dag may have cycles (False: a LogicDAG)
+    all_atoms: bool = False      # every ground atom of the program's predicates is kept
+    cache: dict[str, "Ground"] = field(default_factory=dict, repr=False)  # shared by copies
+
+    def acyclic(self) -> "Ground":
+        """The same program with its cycles broken by ProbLog's LogicDAG (keys renumbered;
+        the atoms kept are the same, by name).  Made once per program."""
+        if not self.cyclic:
+            return self
+        if "acyclic" not in self.cache:
+            self.cache["acyclic"] = _broken(self)
+        names = {n for n, _ in self.atoms}
+        a = self.cache["acyclic"]
+        return replace(a, atoms=[(n, k) for n, k in a.atoms if n in names])
+
+
+def _broken(g: Ground) -> Ground:
+    from problog.errors import ProbLogError       # problog is heavy: imported where used
+    from problog.formula import LogicDAG
+    try:
+        return labelled(LogicDAG.create_from(g.dag), g.file, g.all_atoms, cyclic=False)
+    except ProbLogError as e:
+        raise error(e, None, g.file) from None
+    except RecursionError:
+        raise SourceError("ProbLog's cycle breaking ran out of recursion depth", g.file) from None
 
 
 def ground(path: str | os.PathLike[str] | None = None, text: str | None = None,
@@ -101,7 +129,7 @@ def _python_modules(allowed: bool) -> Iterator[None]:
 
 def _ground(model: Any, file: str, all_atoms: bool) -> Ground:
     from problog.engine import DefaultEngine
-    from problog.formula import LogicDAG, LogicFormula
+    from problog.formula import LogicFormula
     from problog.logic import Term
     engine = DefaultEngine()
     db = engine.prepare(model)
@@ -109,12 +137,16 @@ def _ground(model: Any, file: str, all_atoms: bool) -> Ground:
     if all_atoms:
         for f, n in user_predicates(model):
             lf = engine.ground(db, Term(f, *([None] * n)), lf, label=ATOM)
-    dag = LogicDAG.create_from(lf)
-    queries = [(str(n), k) for n, k in dag.queries()]
-    evidence = [(str(n), k, v > 0) for n, k, v in dag.evidence_all() if v != 0]
+    return labelled(lf, file, all_atoms)
+
+
+def labelled(formula: Any, file: str, all_atoms: bool, cyclic: bool = True) -> Ground:
+    """The queries, evidence and kept atoms as the formula labels them."""
+    queries = [(str(n), k) for n, k in formula.queries()]
+    evidence = [(str(n), k, v > 0) for n, k, v in formula.evidence_all() if v != 0]
     kept = queries + [(n, k) for n, k, _ in evidence]
-    kept += [(str(n), k) for n, k in dag.get_names(ATOM)] if all_atoms else []
-    return Ground(dag, queries, evidence, _unique(kept), file)
+    kept += [(str(n), k) for n, k in formula.get_names(ATOM)] if all_atoms else []
+    return Ground(formula, queries, evidence, _unique(kept), file, cyclic, all_atoms)
 
 
 def _unique(atoms: list[tuple[str, int | None]]) -> list[tuple[str, int | None]]:

@@ -23,14 +23,16 @@ maximising x (truth()).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from functools import cached_property
+from typing import Any, Mapping, Sequence
 
-from pysdd.sdd import SddNode
+from pysdd.sdd import SddNode, WmcManager
 
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
-from atlasc.compiler.ir.vtree import Vtree
-from atlasc.compiler.problog.encode import atom_vars, choice_vars, encode
+from atlasc.compiler.ir.vtree import Vtree, right_linear
+from atlasc.compiler.problog.encode import atom_vars, choice_vars, kept_atoms, tseitin_graph
+from atlasc.compiler.problog.fixpoint import Least, NegatedLoop, Truth, cyclic
 from atlasc.compiler.problog.ground import Ground
 from atlasc.compiler.problog.order import elimination_vtree
 from atlasc.compiler.sources.formulas import Session
@@ -43,48 +45,165 @@ NOTHING = "#nothing"       # with no queries, a second value (false) keeps S two
 
 @dataclass
 class Roots:
-    """The compiled queries: the circuit, the observed atoms' variables, the selector."""
-    circuit: Circuit
+    """The compiled queries: the SDD and its manager (session), the observed atoms'
+    variables, the selector.  The circuit is made from the SDD on first use (the report,
+    MPE); the queries' answers are the SDD's weighted model counts (`counts`)."""
+    session: Session
+    root: SddNode
+    weights: dict[Var, tuple[float, ...]]
+    info: dict[str, Any]
     atoms: dict[str, Var]
     select: Var
     queries: list[str]
+
+    @cached_property
+    def circuit(self) -> Circuit:
+        S = self.select
+        return self.session.finish(self.root, {**self.weights, S: (1.0,) * S.size},
+                                   self.info["name"], self.info)
+
+    def counts(self, rows: Sequence[Mapping[Var, int]]) -> list[list[float]]:
+        """Per evidence row, P(S = s, e) for each value s of the selector: the weighted model
+        count of the SDD with the observed values' other literals weighted 0, and its
+        derivative by each selector literal (libsdd, one upward and one downward pass; the
+        SDD is deterministic and decomposable, and libsdd counts the variables the SDD does
+        not mention with the sum of their literal weights, 1 here)."""
+        lay = self.session.lay
+        wmc = WmcManager(self.root, log_mode=False)
+        base = _literal_weights(lay.groups, self.weights)
+        for lit, w in base.items():
+            wmc.set_literal_weight(lit, w)
+        S = self.select
+        out = []
+        for row in rows:
+            off = [lit for v, k in row.items() for lit in _other_literals(lay.groups[v], k)]
+            for lit in off:
+                wmc.set_literal_weight(lit, 0.0)
+            wmc.propagate()
+            out.append([wmc.literal_derivative(_literal(lay.groups[S], i))
+                        for i in range(S.size)])
+            for lit in off:
+                wmc.set_literal_weight(lit, base[lit])
+        return out
+
+
+def _literal(group: tuple[int, ...], i: int) -> int:
+    """The SDD literal of value i (a Boolean variable is one SDD variable, value 1 positive)."""
+    if len(group) == 1:
+        return group[0] if i == 1 else -group[0]
+    return group[i]
+
+
+def _other_literals(group: tuple[int, ...], k: int) -> list[int]:
+    """The literals that are false when the variable has value k."""
+    if len(group) == 1:
+        return [_literal(group, 1 - k)]
+    return [s for j, s in enumerate(group) if j != k]
+
+
+def _literal_weights(groups: Mapping[Var, tuple[int, ...]],
+                     weights: Mapping[Var, Sequence[float]]) -> dict[int, float]:
+    """Every literal's weight: a Boolean's (w(false), w(true)) on its negative and positive
+    literal, a categorical value's on its indicator (the negative indicator 1); 1 without
+    weights (the selector, the observed atoms)."""
+    out: dict[int, float] = {}
+    for v, g in groups.items():
+        w = weights.get(v) or (1.0,) * v.size
+        if len(g) == 1:
+            out[g[0]], out[-g[0]] = float(w[1]), float(w[0])
+            continue
+        for i, s in enumerate(g):
+            out[s], out[-s] = float(w[i]), 1.0
+    return out
 
 
 def compile_roots(g: Ground, observed: Sequence[str], queries: Sequence[str],
                   every_choice: bool = False, limits: Limits | None = None,
                   name: str = "problog") -> Roots:
     """The queries under indicator evidence on `observed`; the choices no query or observed
-    atom reads are left out (they sum to 1) unless `every_choice` (MPE maximises them)."""
+    atom reads are left out (they sum to 1) unless `every_choice` (MPE maximises them).
+    Cycles are resolved by the least fixpoint (fixpoint.py); a cycle through negation, which
+    ProbLog's grounder refuses, would fall back to ProbLog's cycle breaking."""
+    try:
+        return _compile(g, observed, queries, every_choice, limits, name)
+    except NegatedLoop:
+        return _compile(g.acyclic(), observed, queries, every_choice, limits, name)
+
+
+def _compile(g: Ground, observed: Sequence[str], queries: Sequence[str], every_choice: bool,
+             limits: Limits | None, name: str) -> Roots:
     xvar, weights = choice_vars(g)
     keys = dict(g.atoms)
     needed = reachable(g, [keys[a] for a in [*observed, *queries]])
+    vt = _vtree(g, xvar, needed, observed, every_choice)
     if not every_choice:
         xvar = {k: vi for k, vi in xvar.items() if k in needed}
     X = list(dict.fromkeys(v for v, _ in xvar.values()))
     atoms, O = atom_vars([(a, keys[a]) for a in observed], xvar, X)
     S = Var(SELECT, (*queries, EVIDENCE) if queries else (EVIDENCE, NOTHING))
-    vt = _vtree(g, X + O)
     s = Session([S] + X + O, Vtree.node(Vtree.leaf(S), vt) if vt else Vtree.leaf(S), [],
                 frozenset(), limits, name)
     node = _node_sdds(s, g, xvar, needed)
     E = _evidence(s, X, [(atoms[a], keys[a]) for a in observed], node)
-    root = _select(s, S, [_key(s, node, keys[q]) for q in queries], E)
-    c = s.finish(root, {**weights, S: (1.0,) * S.size}, name,
-                 {"source": "problog", "choices": len(X), "atoms": len(O),
-                  "queries": len(queries)})
-    return Roots(c, atoms, S, list(queries))
+    root = _select(s, S, [node.value(keys[q]) for q in queries], E)
+    info = {"source": "problog", "choices": len(X), "atoms": len(O), "queries": len(queries),
+            "name": name, "sdd_size": root.size()}
+    return Roots(s, root, {v: weights[v] for v in X}, info, atoms, S, list(queries))
 
 
-def _vtree(g: Ground, keep: list[Var]) -> Vtree | None:
-    """The joint encoding's vtree (order.py: the Tseitin graph with the kept atoms as
-    vertices, and atoms that read the same annotated disjunctions contracted), restricted to
-    the choices and the observed atoms.  The atoms shape the order even though they are not
-    variables here: the elimination of the Tseitin graph without them was far wider on ALARM
-    (SDD past 2e7 nodes)."""
+def _vtree(g: Ground, xvar: dict[int, tuple[Var, int]], needed: set[int],
+           observed: Sequence[str], every_choice: bool) -> Vtree | None:
+    """From a min-degree elimination of the formula's Tseitin graph (order.py) with the kept
+    atoms as vertices, and atoms that read the same annotated disjunctions contracted;
+    restricted to the choices compiled and the observed atoms.  The atoms shape the order
+    even though they are not variables here: the elimination of the Tseitin graph without
+    them was far wider on ALARM (SDD past 2e7 nodes).  The graph is that of the formula as
+    ProbLog grounds it, cycles included."""
+    X = list(dict.fromkeys(v for v, _ in xvar.values()))
+    atoms, Y, named = kept_atoms(g, xvar, X)
+    keep = {v for k, (v, _) in xvar.items() if every_choice or k in needed}
+    keep |= {atoms[a] for a in observed}
     if not keep:
         return None
-    e = encode(g)
-    return elimination_vtree(e.graph, e.X + e.Y, e.clusters).restrict(frozenset(keep))
+    if g.cyclic and cyclic(g.dag):
+        return _ground_order(g, xvar, keep)
+    graph = tseitin_graph(g, xvar, named, X, Y, atoms)
+    clusters = _clusters(g, xvar, named)
+    return elimination_vtree(graph, X + Y, clusters).restrict(frozenset(keep))
+
+
+def _ground_order(g: Ground, xvar: dict[int, tuple[Var, int]], keep: set[Var]) -> Vtree:
+    """Right-linear over the choices in the order ProbLog's grounder made them (it follows
+    the proofs, depth first), the observed atoms last.  For a program with cycles this is far
+    better than the elimination vtree: the fixpoint re-applies every node of a cycle, and
+    the min-degree elimination of a cyclic Tseitin graph is wide (grid 5x5: 18x slower,
+    6x6: 0.5 s against more than 120 s)."""
+    order = [v for k, (v, _) in sorted(xvar.items()) if v in keep]
+    order = list(dict.fromkeys(order + sorted(keep - set(order))))
+    return right_linear(order)
+
+
+def _clusters(g: Ground, xvar: dict[int, tuple[Var, int]], named: dict[int, Var]
+              ) -> dict[Var, Any]:
+    """Atom -> the annotated disjunctions (categorical choices) its own definition reads,
+    the nodes of other kept atoms read as those atoms (encode.py's local definitions)."""
+    out: dict[Var, Any] = {}
+    for key, y in named.items():
+        cats: set[str] = set()
+        seen, stack = {key}, [key]
+        while stack:
+            k = stack.pop()
+            if k in xvar:
+                if not xvar[k][0].is_bool:
+                    cats.add(xvar[k][0].name)
+                continue
+            for c in getattr(g.dag.get_node(k), "children", ()):
+                if c and abs(c) not in seen and abs(c) not in named:
+                    seen.add(abs(c))
+                    stack.append(abs(c))
+        if cats:
+            out[y] = frozenset(cats)
+    return out
 
 
 OVERLAP = 8.0
@@ -95,7 +214,12 @@ def overlapping(g: Ground, atoms: Sequence[str]) -> bool:
     OVERLAP of them or more: the values of a Bayesian network's variables, each reading all
     its ancestors) that keeping the atoms as variables with local definitions (the joint
     encoding, encode.py) beats compiling each formula over the choices alone.  Both are
-    exact; this only chooses the cheaper."""
+    exact; this only chooses the cheaper.  A program with cycles is compiled as roots: its
+    queries read the same cycles, which the fixpoint computes once, where the joint encoding
+    needs ProbLog's cycle breaking (a copy of the cycle per entry point).  OVERLAP 0 chooses
+    the joint encoding always (the tests use it to check both)."""
+    if OVERLAP and g.cyclic and cyclic(g.dag):
+        return False
     keys = dict(g.atoms)
     sets = [reachable(g, [keys[a]]) for a in dict.fromkeys(atoms)]
     union = set().union(*sets) if sets else set()
@@ -115,40 +239,53 @@ def reachable(g: Ground, roots: Sequence[int | None]) -> set[int]:
     return out
 
 
+class _Sdds:
+    """The algebra of fixpoint.Least: SDDs over the choices in the session's manager."""
+
+    def __init__(self, s: Session, xvar: dict[int, tuple[Var, int]]) -> None:
+        self.s, self.m, self.xvar = s, s.c.mgr, xvar
+        self.conj, self.disj, self.neg = self.m.conjoin, self.m.disjoin, self.m.negate
+        self.true, self.false = self.m.true, self.m.false
+
+    def atom(self, key: int) -> SddNode:
+        if key not in self.xvar:
+            return self.m.true()           # a fact without a probability
+        v, i = self.xvar[key]
+        return self.m.false() if i < 0 else self.s.lit(v, i)
+
+    @staticmethod
+    def same(a: SddNode, b: SddNode) -> bool:
+        return a.id == b.id                # canonical SDDs of one manager
+
+    @staticmethod
+    def keep(a: SddNode) -> None:
+        a.ref()
+
+    @staticmethod
+    def drop(a: SddNode) -> None:
+        a.deref()
+
+    def check(self) -> None:
+        """Between two nodes (no unreferenced SDD is held then): the garbage of the fixpoint
+        iterations collected once it outweighs the live nodes, then the size budget."""
+        m = self.m
+        if m.dead_size() > GARBAGE + m.live_size():
+            m.garbage_collect()
+        self.s.budget.check(m.size())
+
+
+GARBAGE = 1 << 20        # dead SDD size collected past this (plus the live size)
+
+
 def _node_sdds(s: Session, g: Ground, xvar: dict[int, tuple[Var, int]], needed: set[int]
-               ) -> dict[int, SddNode]:
-    """Every needed node's SDD over X, children first (a LogicDAG lists them so)."""
-    m = s.c.mgr
-    out: dict[int, SddNode] = {}
-    for key, node, kind in g.dag:
-        if key not in needed:
-            continue
-        if kind == "atom":
-            out[key] = m.true() if key not in xvar else \
-                m.false() if xvar[key][1] < 0 else s.lit(*xvar[key])
-            continue
-        conj = kind == "conj"
-        acc = m.true() if conj else m.false()
-        for c in node.children:
-            kid = _key(s, out, c)
-            acc = m.conjoin(acc, kid) if conj else m.disjoin(acc, kid)
-        out[key] = acc
-        s.budget.check(m.size())
-    return out
-
-
-def _key(s: Session, out: dict[int, SddNode], key: int | None) -> SddNode:
-    m = s.c.mgr
-    if key is None:
-        return m.false()
-    if key == 0:
-        return m.true()
-    n = out[abs(key)]
-    return n if key > 0 else m.negate(n)
+               ) -> Least[SddNode]:
+    """Every needed node's SDD over X: the least fixpoint of the formula, cycles included."""
+    alg = _Sdds(s, xvar)
+    return Least(g.dag, needed, alg, alg.check)
 
 
 def _evidence(s: Session, X: list[Var], observed: list[tuple[Var, int | None]],
-              node: dict[int, SddNode]) -> SddNode:
+              node: Least[SddNode]) -> SddNode:
     """One-hot of the categorical choices, and o <-> f_o for each observed atom."""
     m = s.c.mgr
     acc = m.true()
@@ -159,7 +296,7 @@ def _evidence(s: Session, X: list[Var], observed: list[tuple[Var, int | None]],
     for o, key in observed:
         if o in xs:                                    # the atom is its own fact
             continue
-        f, y = _key(s, node, key), s.lit(o, 1)
+        f, y = node.value(key), s.lit(o, 1)
         iff = m.disjoin(m.conjoin(y, f), m.conjoin(m.negate(y), m.negate(f)))
         acc = m.conjoin(acc, iff)
         s.budget.check(m.size())
@@ -177,27 +314,16 @@ def _select(s: Session, S: Var, fs: list[SddNode], E: SddNode) -> SddNode:
 
 def truth(g: Ground, xvar: dict[int, tuple[Var, int]], world: dict[Var, int],
           keys: Sequence[int | None]) -> list[bool]:
-    """The value of each node in `keys` in the world (a value of every choice it reads)."""
-    need = reachable(g, keys)
-    val: dict[int, bool] = {}
-    for key, node, kind in g.dag:
-        if key not in need:
-            continue
-        if kind == "atom":
-            val[key] = key not in xvar or (xvar[key][1] >= 0 and
-                                           world[xvar[key][0]] == xvar[key][1])
-        else:
-            kids = [_value(val, c) for c in node.children]
-            val[key] = all(kids) if kind == "conj" else any(kids)
-    return [_value(val, k) for k in keys]
-
-
-def _value(val: dict[int, bool], key: int | None) -> bool:
-    if key is None:
-        return False
-    if key == 0:
-        return True
-    return val[abs(key)] == (key > 0)
+    """The value of each node in `keys` in the world (a value of every choice it reads): the
+    least model under those choices."""
+    def holds(key: int) -> bool:
+        return key not in xvar or (xvar[key][1] >= 0 and world[xvar[key][0]] == xvar[key][1])
+    try:
+        val = Least(g.dag, reachable(g, keys), Truth(holds))
+    except NegatedLoop:
+        a, names = g.acyclic(), {k: n for n, k in g.atoms}
+        return truth(a, choice_vars(a)[0], world, [dict(a.atoms)[names[k]] for k in keys])
+    return [val.value(k) for k in keys]
 
 
 __all__ = ["EVIDENCE", "Roots", "SELECT", "compile_roots", "overlapping", "reachable", "truth"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -55,13 +56,19 @@ class Answer:
 
 @dataclass
 class Session:
-    """A compiled program: the model, the atoms it has as variables (observed atoms, and the
-    MAP atoms), the selector whose values are the queries (marginals), what was run."""
+    """A compiled program: the model (made on first use from `make`: with the roots, the
+    answers need only the SDD), the atoms it has as variables (observed atoms, and the MAP
+    atoms), the selector whose values are the queries (marginals), what was run."""
     prog: PL.Problog
-    model: Circuit
+    make: Callable[[], Circuit]
     atoms: dict[str, Var] = field(default_factory=dict)
     roots: PL.Roots | None = None
     steps: list[Any] = field(default_factory=list)   # the report steps of what was run
+    report: bool = False          # answer through the circuit and the operators (--report)
+
+    @cached_property
+    def model(self) -> Circuit:
+        return self.make()
 
     def var(self, atom: str) -> Var:
         v = self.atoms.get(atom)
@@ -80,7 +87,7 @@ def open_program(prog: PL.Problog, constrained: Sequence[str] = (),
     how = f"constrained {{{', '.join(e.atoms[a].name for a in Q)}}}" if Q else "minfill vtree"
     model = ops.model(c, "program", f"problog, grounded and cycle-broken by ProbLog: "
                       f"{len(e.X)} choices, {len(e.Y)} atoms; SDD, {how}")
-    return Session(prog, model, dict(e.atoms))
+    return Session(prog, lambda: model, dict(e.atoms))
 
 
 def open_queries(prog: PL.Problog, observed: Sequence[str], queries: Sequence[str] | None,
@@ -96,13 +103,14 @@ atoms it prints); where the
         return open_program(prog, (), progress, atoms)
     r = PL.compile_roots(prog.ground, obs, list(dict.fromkeys(queries or [])),
                          queries is None, _limits(progress), Path(prog.file).stem)
-    c = r.circuit
     what = f"{len(r.queries)} queries as the values of a selector, each branch its formula " \
         "and the evidence" if queries is not None else "the evidence"
-    model = ops.model(c, "program", f"problog, grounded and cycle-broken by ProbLog: "
-                      f"{c.info['choices']} choices, {len(obs)} observed atoms; one SDD, "
-                      f"{what}")
-    return Session(prog, model, dict(r.atoms), r)
+
+    def make() -> Circuit:
+        return ops.model(r.circuit, "program", f"problog, grounded by ProbLog, cycles by the "
+                         f"least fixpoint: {r.info['choices']} choices, {len(obs)} observed "
+                         f"atoms; one SDD, {what}")
+    return Session(prog, make, dict(r.atoms), r)
 
 
 def _limits(progress: Progress | None) -> Limits | None:
@@ -206,13 +214,23 @@ def marginals(s: Session, all_rows: list[Obs | str]) -> list[Answer]:
 def _marginals(s: Session, rows: list[Obs]) -> list[Answer]:
     if s.roots is None:
         return _joint_marginals(s, rows)
-    S = s.roots.select
-    c = ops.marginals(s.model, [S])
-    s.steps.append(c.step)
-    joint = evaluator().marginals(c, indices(s, rows), [S])[S]
+    joint = _selector(s, indices(s, rows))
     n = len(s.roots.queries)
     return [_answer(s, rows[b], float(joint[b][n]), dict(zip(s.roots.queries, joint[b])))
             for b in range(len(rows))]
+
+
+def _selector(s: Session, ev: list[dict[Var, int]]) -> list[Any]:
+    """P(S = s, e) per row for each value of the selector: the SDD's weighted model counts,
+    or with --report the marginals operator on its circuit through the LLVM runtime (the
+    same numbers, with the report of the properties the step needed)."""
+    assert s.roots is not None
+    if not s.report:
+        return s.roots.counts(ev)
+    S = s.roots.select
+    c = ops.marginals(s.model, [S])
+    s.steps.append(c.step)
+    return list(evaluator().marginals(c, ev, [S])[S])
 
 
 def _joint_marginals(s: Session, rows: list[Obs]) -> list[Answer]:
@@ -244,7 +262,11 @@ def _undefined(s: Session, obs: Obs) -> str:
     """ProbLog's words, naming the first evidence atom after which P(e) is zero."""
     names = list(obs)
     prefixes = [{s.var(a): int(obs[a]) for a in names[:k]} for k in range(1, len(names) + 1)]
-    vals = evaluator().evaluate(ops.aggregate(s.model, s.model.vars), evidence=prefixes).values
+    if s.roots is not None and not s.report:
+        vals = [r[-1] for r in s.roots.counts(prefixes)]       # S = #evidence: P(prefix)
+    else:
+        vals = evaluator().evaluate(ops.aggregate(s.model, s.model.vars),
+                                    evidence=prefixes).values
     bad = next((names[k] for k, p in enumerate(vals) if not float(p) > 0.0), None)
     return f"{INCONSISTENT}: '{bad}'" if bad is not None else INCONSISTENT
 
@@ -330,26 +352,32 @@ def map_atoms(specs: Sequence[str]) -> list[str]:
 
 
 def run(path: str, *, mpe: bool = False, over: Sequence[str] = (), data: str | None = None,
-        progress: Progress | None = None, allow_python: bool = False
+        progress: Progress | None = None, allow_python: bool = False, report: bool = False
         ) -> tuple[Session, list[Answer]]:
     """Compile the program and answer its queries (or MPE / marginal MAP) for each row;
-    `allow_python`: the Python modules the program loads may run (refused otherwise)."""
+    `allow_python`: the Python modules the program loads may run (refused otherwise);
+    `report`: every answer through the circuit and the operators, whose steps are kept."""
     prog = PL.load(path, all_atoms=bool(over or data), allow_python=allow_python)
     if not (mpe or over or data or prog.queries):
         _contradiction(prog)
-        return Session(prog, None), [Answer("marginals", {})]  # type: ignore[arg-type]
+        return Session(prog, _no_model), [Answer("marginals", {})]
     observed = [*prog.evidence, *(read_header(prog, data) if data else [])]
     if over:
         s = open_program(prog, over, progress=progress)
     else:
         s = open_queries(prog, observed, None if mpe else prog.queries, progress=progress,
                          shown=prog.queries)
+    s.report = report
     rows = evidence_rows(s, read_rows(s, data) if data else None)
     if over:
         return s, maximise(s, rows, [prog.resolve(a) for a in over])
     if mpe:
         return s, maximise(s, rows, None)
     return s, marginals(s, rows)
+
+
+def _no_model() -> Circuit:
+    raise AssertionError("a program without queries has no model")
 
 
 def text(answers: list[Answer], batch: bool) -> str:
