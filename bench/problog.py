@@ -66,11 +66,11 @@ t2 = time.perf_counter()
 rows = P.evidence_rows(s, None)
 a = P.marginals(s, rows)[0]
 t3 = time.perf_counter()
+size = s.roots.info["sdd_size"] if s.roots is not None else s.model.info.get("sdd_size")
 print(json.dumps({"compile": t2 - t1, "ground": t1g - t1, "eval": t3 - t2,
-                  "answers": a.values, "size": s.model.size,
+                  "answers": a.values, "size": size,
                   "encoding": "roots" if s.roots is not None else "joint"}))
 """
-
 
 # ---- programs -------------------------------------------------------------------------------
 def _atom(text: str) -> str:
@@ -139,17 +139,23 @@ def smokers_program(n: int) -> str:
 
 
 # ---- running --------------------------------------------------------------------------------
-def run(script: str, args: list[str], limit: float) -> dict | None:
+def run(script: str | None, args: list[str], limit: float) -> dict | None:
+    """A Python script (its last line of output is JSON) or, with `script` None, the atlasc
+    command line `atlasc problog FILE --json`, in a subprocess stopped at `limit`."""
+    cmd = [PY, "-c", script, *args] if script is not None else \
+        [PY, "-m", "atlasc", "problog", *args, "--json"]
     t = time.perf_counter()
     try:
-        done = subprocess.run([PY, "-c", script, *args], capture_output=True, text=True,
-                              timeout=limit, cwd=ROOT)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=limit, cwd=ROOT)
     except subprocess.TimeoutExpired:
         return None
     wall = time.perf_counter() - t
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1][:120], "wall": wall}
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    if script is None:
+        out = {"answers": json.loads(done.stdout)["queries"]}
+    else:
+        out = json.loads(done.stdout.strip().splitlines()[-1])
     out["wall"] = wall
     return out
 
@@ -175,38 +181,43 @@ def cell(r: dict | None, limit: float, key: str) -> str:
 def bench_case(name: str, text: str, limit: float, rows: list[str],
                together: bool = False) -> bool:
     """One program: atlasc, ProbLog default, ProbLog -k sdd.  True if ProbLog timed out.
-    `together`: the three runs at the same time (the big case, so the bench's wall time stays
-    within the limit once; they share the machine, which slows each of them)."""
+    `together`: ProbLog's two runs at the same time (the big case, so the bench's wall time
+    stays within the limit once; they share the machine, which slows each of them), after
+    atlasc's."""
     d = Path(tempfile.mkdtemp())
     f = d / f"{name.split()[0]}.pl"
     f.write_text(text)
-    jobs = {"atlasc": (ATLASC_RUN, [str(f)], limit * 2),
+    jobs = {"cli": (None, [str(f)], limit * 2),
+            "atlasc": (ATLASC_RUN, [str(f)], limit * 2),
             "default": (PROBLOG_RUN, [str(f), "default"], limit),
             "sdd": (PROBLOG_RUN, [str(f), "sdd"], limit)}
+    res = {k: run(*jobs[k]) for k in ("cli", "atlasc")}
     if together:
         from concurrent.futures import ThreadPoolExecutor
-        with ThreadPoolExecutor(3) as ex:
-            futs = {k: ex.submit(run, *a) for k, a in jobs.items()}
-            res = {k: fu.result() for k, fu in futs.items()}
+        with ThreadPoolExecutor(2) as ex:
+            futs = {k: ex.submit(run, *jobs[k]) for k in ("default", "sdd")}
+            res.update({k: fu.result() for k, fu in futs.items()})
     else:
-        res = {k: run(*a) for k, a in jobs.items()}
-    ours = res["atlasc"]
+        res.update({k: run(*jobs[k]) for k in ("default", "sdd")})
+    ours, cli = res["atlasc"], res["cli"]
     pb = {k: res[k] for k in ("default", "sdd")}
-    if ours is None or "error" in ours:
-        rows.append(f"| {name} | | {cell(ours, limit * 2, 'wall')} | | | | "
+    if ours is None or "error" in ours or cli is None or "error" in cli:
+        rows.append(f"| {name} | | {cell(cli, limit * 2, 'wall')} | | | | | "
                     + " | ".join(f"{cell(pb[k], limit, 'wall')} | {cell(pb[k], limit, 'compile')}"
                                  f" | {cell(pb[k], limit, 'eval')}" for k in pb) + " | | |")
         print(rows[-1], flush=True)
         return True
     ok = [check(ours, pb[k]) for k in pb]
+    check(cli, pb["default"] if pb["default"] and "answers" in pb["default"] else pb["sdd"])
     done = [r for r in pb.values() if r and "wall" in r and "error" not in r]
     best = min((r["wall"] for r in done), default=None)
     work = min((r["compile"] + r["eval"] for r in done), default=None)
     mine = ours["compile"] + ours["eval"]
-    ratio = f"{best / ours['wall']:.1f}x" if best else f"> {limit / ours['wall']:.0f}x"
+    ratio = f"{best / cli['wall']:.1f}x" if best else f"> {limit / cli['wall']:.0f}x"
     wratio = f"{work / mine:.1f}x" if work else f"> {limit / mine:.0f}x"
-    rows.append(f"| {name} | {ours['encoding']} | {ours['wall']:.2f} | {ours['ground']:.3f} | "
+    rows.append(f"| {name} | {ours['encoding']} | {cli['wall']:.2f} | {ours['ground']:.3f} | "
                 f"{ours['compile'] - ours['ground']:.3f} | {ours['eval']:.3f} | "
+                f"{ours['size']} | "
                 + " | ".join(f"{cell(pb[k], limit, 'wall')} | {cell(pb[k], limit, 'compile')}"
                              f" | {cell(pb[k], limit, 'eval')}" for k in pb)
                 + f" | {ratio} | {wratio} | {'/'.join(ok)} |")
@@ -226,7 +237,7 @@ def main() -> None:
     rows: list[str] = []
     started = time.perf_counter()
     if args.only_big:
-        bench_case(f"grid {args.big_grid}x{args.big_grid} (three runs at once)",
+        bench_case(f"grid {args.big_grid}x{args.big_grid} (ProbLog's two runs at once)",
                    grid_program(args.big_grid), args.big_limit, rows, together=True)
         return
     bench_case("alarm (37 vars, 105 queries)", alarm_program(), args.limit, rows)
@@ -235,33 +246,38 @@ def main() -> None:
     for n in args.smokers:
         bench_case(f"smokers n={n}", smokers_program(n), args.limit, rows)
     if args.big_grid:
-        bench_case(f"grid {args.big_grid}x{args.big_grid} (three runs at once)",
+        bench_case(f"grid {args.big_grid}x{args.big_grid} (ProbLog's two runs at once)",
                    grid_program(args.big_grid), args.big_limit, rows, together=True)
     write(rows, args, time.perf_counter() - started)
 
 
 def write(rows: list[str], args: argparse.Namespace, total: float) -> None:
     head = ("| program | atlasc encoding | atlasc end to end (s) | atlasc ground | "
-            "atlasc compile | atlasc eval | "
+            "atlasc compile | atlasc eval | SDD size | "
             "ProbLog default end to end | compile | eval | ProbLog -k sdd end to end | "
             "compile | eval | speed-up end to end (best ProbLog / atlasc) | speed-up compile + "
-            "eval | same answers (default/sdd) |\n|" + "---|" * 15)
+            "eval | same answers (default/sdd) |\n|" + "---|" * 16)
     text = f"""# ProbLog programs: atlasc against ProbLog
 
 `.venv/bin/python bench/problog.py --limit {args.limit:.0f} --big-limit {args.big_limit:.0f} \
 --grid {' '.join(map(str, args.grid))} --smokers {' '.join(map(str, args.smokers))} \
 --big-grid {args.big_grid}`
 ({datetime.date.today()}, {platform.machine()}, {os.cpu_count()} CPUs shared with other jobs;
-total {total:.0f} s).  Seconds.  End to end is a subprocess's wall time (Python start and imports
-included).  ProbLog's compile is parse + ground + cycle breaking + knowledge compilation, its
-eval the weighted model counts.  atlasc grounds and breaks cycles with ProbLog's own code
-(`atlasc ground`: the same work as inside ProbLog's compile), then `atlasc compile` is the
-knowledge compilation (SDD and circuit), `atlasc eval` the LLVM marginals pass (JIT included).
-`speed-up compile + eval` compares ProbLog's compile + eval with atlasc's ground + compile +
-eval (start-up and imports left out).  The encoding column says how atlasc compiled the queries
-(docs/problog.md): `roots`, each query a branch of one SDD; `joint`, the atoms as variables with
-local definitions.  ProbLog runs stop at the limit (the last grid at --big-limit).  Where
-ProbLog finishes, every answer agrees within 1e-6 (asserted).
+total {total:.0f} s).  Seconds.  End to end is a subprocess's wall time, Python start and
+imports included: for atlasc the command `atlasc problog FILE --json`, for ProbLog a script
+doing what its command line does (`get_evaluatable(k).create_from(PrologFile(f)).evaluate()`).
+ProbLog's compile is parse + ground + cycle breaking + knowledge compilation, its eval the
+weighted model counts.  atlasc's columns (measured in a script, imports outside the timers):
+ground is ProbLog's parser and grounder, cycles left in; compile the knowledge compilation
+(the least fixpoint of the cyclic formula as SDDs, one SDD with the queries as branches);
+eval the answers (the SDD's weighted model counts in libsdd).  SDD size is atlasc's root
+SDD.  `speed-up end to end` is the best ProbLog end to end over atlasc's command;
+`speed-up compile + eval` ProbLog's compile + eval over atlasc's ground + compile + eval
+(start-up and imports left out).  The encoding column says how atlasc compiled the queries
+(docs/problog.md): `roots`, each query a branch of one SDD; `joint`, the atoms as variables
+with local definitions.  ProbLog runs stop at the limit (the last grid at --big-limit, its
+two runs at once).  Where ProbLog finishes, every answer agrees within 1e-6 (asserted, the
+command's answers too).
 
 {head}
 """ + "\n".join(rows) + "\n"
