@@ -8,18 +8,21 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import Iterable
+from typing import Any, Iterable, Mapping, Sequence
+
+from pysdd.sdd import SddNode
 
 from atlasc.compiler.errors import SourceError
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree
+from atlasc.compiler.problog.counts import model_counts
 from atlasc.compiler.problog.encode import NONE, Encoding, choice_vars, encode
 from atlasc.compiler.problog.ground import Ground, ground
 from atlasc.compiler.names import canonical
 from atlasc.compiler.problog.order import elimination_vtree
 from atlasc.compiler.problog.roots import Roots, compile_roots, overlapping, truth
-from atlasc.compiler.sources.formulas import compile_formula
+from atlasc.compiler.sources.formulas import Session, formula_sdd
 from atlasc.compiler.sources.limits import Limits
 
 
@@ -84,6 +87,34 @@ def compile_problog(p: Problog, vtree: Vtree | str | None = None,
                     constrained: Iterable[Var] | None = None, limits: Limits | None = None,
                     name: str = "problog") -> Circuit:
     """The program's distribution over X and Y as a PROB circuit (through one SDD)."""
+    return joint_sdd(p, vtree, constrained, limits, name).circuit
+
+
+@dataclass
+class Joint:
+    """The joint encoding's SDD (the distribution over X and Y) and its session; the circuit
+    is made from it on first use."""
+    session: Session
+    root: SddNode
+    weights: dict[Var, tuple[float, ...]]
+    info: dict[str, Any]
+
+    @cached_property
+    def circuit(self) -> Circuit:
+        info = {k: v for k, v in self.info.items() if k != "name"}
+        return self.session.finish(self.root, self.weights, self.info["name"], info)
+
+    def counts(self, rows: Sequence[Mapping[Var, int]], targets: Sequence[Var]
+               ) -> list[tuple[float, list[float]]]:
+        """Per evidence row, P(e) and P(t = 1, e) for each target (counts.py)."""
+        return model_counts(self.session, self.root, self.weights, rows,
+                            [(t, 1) for t in targets])
+
+
+def joint_sdd(p: Problog, vtree: Vtree | str | None = None,
+              constrained: Iterable[Var] | None = None, limits: Limits | None = None,
+              name: str = "problog") -> Joint:
+    """The program's distribution over X and Y as one SDD."""
     e = p.encoding
     Q = frozenset(constrained or ())
     if vtree is None:
@@ -91,11 +122,13 @@ def compile_problog(p: Problog, vtree: Vtree | str | None = None,
         inner, outer = vtree.restrict(Q), vtree.restrict(vtree.vars - Q)
         if Q and inner and outer:        # Q on the left: the vtree is Q-constrained
             vtree = Vtree.node(inner, outer)
-    c = compile_formula(e.formula, p.variables, vtree, constrained=Q or None, limits=limits,
-                        name=name, weights=e.weights, one_hot_first=True)
-    c.info.update({"source": "problog", "choices": len(e.X), "atoms": len(e.Y)})
-    return c
+    s, root = formula_sdd(e.formula, p.variables, vtree, constrained=Q or None,
+                          limits=limits, name=name, one_hot_first=True)
+    info = {"source": "formula", "expr": e.formula, "variables": tuple(p.variables),
+            "options": {"vtree": vtree, "constrained": Q}, "name": name}
+    return Joint(s, root, e.weights, {**info, "source": "problog", "choices": len(e.X),
+                                      "atoms": len(e.Y), "sdd_size": root.size()})
 
 
-__all__ = ["NONE", "Problog", "Roots", "choice_vars", "compile_problog", "compile_roots", "load", "overlapping",
-           "truth"]
+__all__ = ["NONE", "Joint", "Problog", "Roots", "choice_vars", "compile_problog", "compile_roots",
+           "joint_sdd", "load", "overlapping", "truth"]

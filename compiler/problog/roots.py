@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Mapping, Sequence
 
-from pysdd.sdd import SddNode, WmcManager
+from pysdd.sdd import SddNode
 
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree, right_linear
+from atlasc.compiler.problog.counts import model_counts
 from atlasc.compiler.problog.encode import atom_vars, choice_vars, kept_atoms, tseitin_graph
 from atlasc.compiler.problog.fixpoint import Least, NegatedLoop, Truth, cyclic
 from atlasc.compiler.problog.ground import Ground
@@ -63,58 +64,11 @@ class Roots:
                                    self.info["name"], self.info)
 
     def counts(self, rows: Sequence[Mapping[Var, int]]) -> list[list[float]]:
-        """Per evidence row, P(S = s, e) for each value s of the selector: the weighted model
-        count of the SDD with the observed values' other literals weighted 0, and its
-        derivative by each selector literal (libsdd, one upward and one downward pass; the
-        SDD is deterministic and decomposable, and libsdd counts the variables the SDD does
-        not mention with the sum of their literal weights, 1 here)."""
-        lay = self.session.lay
-        wmc = WmcManager(self.root, log_mode=False)
-        base = _literal_weights(lay.groups, self.weights)
-        for lit, w in base.items():
-            wmc.set_literal_weight(lit, w)
+        """Per evidence row, P(S = s, e) for each value s of the selector: the SDD's
+        weighted model counts (counts.py)."""
         S = self.select
-        out = []
-        for row in rows:
-            off = [lit for v, k in row.items() for lit in _other_literals(lay.groups[v], k)]
-            for lit in off:
-                wmc.set_literal_weight(lit, 0.0)
-            wmc.propagate()
-            out.append([wmc.literal_derivative(_literal(lay.groups[S], i))
-                        for i in range(S.size)])
-            for lit in off:
-                wmc.set_literal_weight(lit, base[lit])
-        return out
-
-
-def _literal(group: tuple[int, ...], i: int) -> int:
-    """The SDD literal of value i (a Boolean variable is one SDD variable, value 1 positive)."""
-    if len(group) == 1:
-        return group[0] if i == 1 else -group[0]
-    return group[i]
-
-
-def _other_literals(group: tuple[int, ...], k: int) -> list[int]:
-    """The literals that are false when the variable has value k."""
-    if len(group) == 1:
-        return [_literal(group, 1 - k)]
-    return [s for j, s in enumerate(group) if j != k]
-
-
-def _literal_weights(groups: Mapping[Var, tuple[int, ...]],
-                     weights: Mapping[Var, Sequence[float]]) -> dict[int, float]:
-    """Every literal's weight: a Boolean's (w(false), w(true)) on its negative and positive
-    literal, a categorical value's on its indicator (the negative indicator 1); 1 without
-    weights (the selector, the observed atoms)."""
-    out: dict[int, float] = {}
-    for v, g in groups.items():
-        w = weights.get(v) or (1.0,) * v.size
-        if len(g) == 1:
-            out[g[0]], out[-g[0]] = float(w[1]), float(w[0])
-            continue
-        for i, s in enumerate(g):
-            out[s], out[-s] = float(w[i]), 1.0
-    return out
+        return [r for _, r in model_counts(self.session, self.root, self.weights, rows,
+                                           [(S, i) for i in range(S.size)])]
 
 
 def compile_roots(g: Ground, observed: Sequence[str], queries: Sequence[str],

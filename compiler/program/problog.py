@@ -63,6 +63,7 @@ class Session:
     make: Callable[[], Circuit]
     atoms: dict[str, Var] = field(default_factory=dict)
     roots: PL.Roots | None = None
+    joint: PL.Joint | None = None
     steps: list[Any] = field(default_factory=list)   # the report steps of what was run
     report: bool = False          # answer through the circuit and the operators (--report)
 
@@ -82,12 +83,14 @@ def open_program(prog: PL.Problog, constrained: Sequence[str] = (),
     Q = [prog.resolve(a) for a in constrained]
     sub = prog.restricted(Q + [prog.resolve(a) for a in kept])
     e = sub.encoding
-    c = PL.compile_problog(sub, constrained=[e.atoms[a] for a in Q] or None,
-                           limits=_limits(progress), name=Path(prog.file).stem)
+    j = PL.joint_sdd(sub, constrained=[e.atoms[a] for a in Q] or None,
+                     limits=_limits(progress), name=Path(prog.file).stem)
     how = f"constrained {{{', '.join(e.atoms[a].name for a in Q)}}}" if Q else "minfill vtree"
-    model = ops.model(c, "program", f"problog, grounded and cycle-broken by ProbLog: "
-                      f"{len(e.X)} choices, {len(e.Y)} atoms; SDD, {how}")
-    return Session(prog, lambda: model, dict(e.atoms))
+
+    def make() -> Circuit:
+        return ops.model(j.circuit, "program", f"problog, grounded and cycle-broken by "
+                         f"ProbLog: {len(e.X)} choices, {len(e.Y)} atoms; SDD, {how}")
+    return Session(prog, make, dict(e.atoms), joint=j)
 
 
 def open_queries(prog: PL.Problog, observed: Sequence[str], queries: Sequence[str] | None,
@@ -237,6 +240,10 @@ def _joint_marginals(s: Session, rows: list[Obs]) -> list[Answer]:
     """The queries are variables of the joint model: their marginals from one pass."""
     queries = s.prog.queries
     targets = list(dict.fromkeys(s.var(q) for q in queries))
+    if s.joint is not None and not s.report:
+        counts = s.joint.counts(indices(s, rows), targets)
+        return [_answer(s, obs, pe, {q: ps[targets.index(s.var(q))] for q in queries})
+                for obs, (pe, ps) in zip(rows, counts)]
     c = ops.marginals(s.model, targets)
     s.steps.append(c.step)
     ev = indices(s, rows)
@@ -264,6 +271,8 @@ def _undefined(s: Session, obs: Obs) -> str:
     prefixes = [{s.var(a): int(obs[a]) for a in names[:k]} for k in range(1, len(names) + 1)]
     if s.roots is not None and not s.report:
         vals = [r[-1] for r in s.roots.counts(prefixes)]       # S = #evidence: P(prefix)
+    elif s.joint is not None and not s.report:
+        vals = [pe for pe, _ in s.joint.counts(prefixes, [])]
     else:
         vals = evaluator().evaluate(ops.aggregate(s.model, s.model.vars),
                                     evidence=prefixes).values

@@ -83,13 +83,25 @@ def compile_formula(expr: tuple[Any, ...], variables: Sequence[Var], vtree: Vtre
     (sets of variables that interact) guide the default vtree; `one_hot_first` conjoins the
     exactly-one constraints of all multi-valued variables in one step (see _one_hot)."""
     X = frozenset(constrained or ())
-    s = Session(variables, vtree, list(families or []), X, limits, name)
-    root = _formula_sdd(s, expr)
-    if one_hot_first:
-        root = s.c.mgr.conjoin(_one_hot(s), root)
+    s, root = formula_sdd(expr, variables, vtree, constrained=X, limits=limits, name=name,
+                          families=families, one_hot_first=one_hot_first)
     return s.finish(root, weights, name, {"source": "formula", "expr": expr,
                                        "variables": tuple(variables),
                                        "options": {"vtree": vtree, "constrained": X}})
+
+
+def formula_sdd(expr: tuple[Any, ...], variables: Sequence[Var], vtree: Vtree | str | None
+                = None, *, constrained: Iterable[Var] | None = None,
+                limits: Limits | None = None, name: str = "formula",
+                families: Sequence[Sequence[Var]] | None = None,
+                one_hot_first: bool = False) -> tuple[Session, SddNode]:
+    """compile_formula's SDD and its session, before the circuit (`Session.finish`)."""
+    s = Session(variables, vtree, list(families or []), frozenset(constrained or ()), limits,
+                name)
+    root = _formula_sdd(s, expr)
+    if one_hot_first:
+        root = s.c.mgr.conjoin(_one_hot(s), root)
+    return s, root
 
 
 def _one_hot(s: Session) -> SddNode:
@@ -225,4 +237,4 @@ def _cnf_sdd(s: Session, clauses: list[tuple[int, ...]], variables: Sequence[Var
     return acc
 
 
-__all__ = ["compile_formula", "compile_cnf_clauses", "Minimizer", "repaired_shape"]
+__all__ = ["compile_formula", "compile_cnf_clauses", "formula_sdd", "Minimizer", "repaired_shape"]

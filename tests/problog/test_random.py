@@ -130,14 +130,20 @@ def test_reachability_matches_problog(tmp_path: Path, text: str, overlap: float)
 
 @settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(graphs())
-def test_report_path_agrees_with_model_counts(tmp_path: Path, text: str) -> None:
+@given(graphs(), OVERLAPS)
+def test_report_path_agrees_with_model_counts(tmp_path: Path, text: str, overlap: float
+                                              ) -> None:
     """With --report the answers come from the circuit through the marginals operator and the
-    LLVM runtime; without, from the SDD's weighted model counts: the same numbers."""
+    LLVM runtime; without, from the SDD's weighted model counts: the same numbers, in both
+    encodings."""
     f = tmp_path / "p.pl"
     f.write_text(text)
-    s, counted = P.run(str(f))
-    r, reported = P.run(str(f), report=True)
+    old, roots.OVERLAP = roots.OVERLAP, overlap
+    try:
+        s, counted = P.run(str(f))
+        r, reported = P.run(str(f), report=True)
+    finally:
+        roots.OVERLAP = old
     assert "marginals" in P.report_text(r) and not s.steps
     if counted[0].undefined:
         assert reported[0].undefined == counted[0].undefined
