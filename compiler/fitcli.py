@@ -17,7 +17,7 @@ import click
 
 from atlasc.compiler.version import stamped
 from atlasc.compiler.errors import QueryError
-from atlasc.compiler.learn import INITS, UNSEEN, Fit, Iteration, ProbLogFit, fit
+from atlasc.compiler.learn import INITS, UNSEEN, Fit, Iteration, PaspFit, ProbLogFit, fit
 
 DATA_FORMATS = ("csv", "parquet", "arrow", "jsonl")
 
@@ -29,10 +29,11 @@ def command(guard: Callable[..., Any], console: Callable[[], Any],
     @click.option("--data", required=True, type=click.Path(dir_okay=False), metavar="ROWS",
                   help="Training rows (CSV, Parquet, Arrow, JSON lines; empty cells, ?, NA "
                   "and nulls are missing), or ProbLog examples (evidence/2 facts, examples "
-                  "separated by ---).")
+                  "separated by ---); for a PASP program, columns are atoms (true/false/"
+                  "empty).")
     @click.option("-o", "--out", type=click.Path(dir_okay=False), metavar="FILE",
                   help="Write the fitted model here (.bif for a network, .pl for a ProbLog "
-                  "program; without it: stdout).")
+                  "program, .lp for a PASP program; without it: stdout).")
     @click.option("--model", "model_name", metavar="NAME",
                   help="The network of a .query file to fit (if it declares several).")
     @click.option("--format", "fmt", type=click.Choice(DATA_FORMATS),
@@ -56,9 +57,11 @@ def command(guard: Callable[..., Any], console: Callable[[], Any],
     def fit_cmd(model: str, data: str, out: str | None, model_name: str | None,
                 fmt: str | None, pseudo_count: float, tol: float, max_iter: int, init: str,
                 seed: int, unseen: str, as_json: bool) -> int:
-        """Fit the parameters of MODEL (a network, a .query file's network, a ProbLog
-        program's t(_) probabilities) to rows: closed-form counts for complete rows, EM on one
-        compiled circuit otherwise."""
+        """Fit the parameters of MODEL (a network, a .query file's network, the t(_)
+        probabilities of a ProbLog program or of a PASP program) to rows: closed-form counts
+        for complete rows, EM on one compiled circuit otherwise.  A PASP program (.lp) is
+        fitted under the MaxEnt semantics: under the credal semantics a row's probability is
+        an interval, not one likelihood (docs/learning.md)."""
         if out is not None:
             _protect(Path(out), [Path(model), Path(data)])
         con = console()
@@ -89,12 +92,16 @@ def _shower(quiet: bool) -> Callable[[Iteration], None] | None:
     return show
 
 
-def summary_json(f: Fit | ProbLogFit) -> str:
+def summary_json(f: Fit | ProbLogFit | PaspFit) -> str:
     common = {"method": f.method, "iterations": f.iterations, "converged": f.converged,
               "log_likelihood": f.log_likelihood,
               "history": [{"iteration": it.number, "log_likelihood": it.log_likelihood,
                            "objective": it.objective, "seconds": it.seconds}
                           for it in f.history]}
+    if isinstance(f, PaspFit):
+        return json.dumps(stamped("fit", {"program": True, "semantics": f.semantics,
+                                          "rows": f.rows, **common, "kept": f.kept,
+                                          "inconsistent": f.inconsistent}), indent=2)
     if isinstance(f, ProbLogFit):
         return json.dumps(stamped("fit", {"program": True, "examples": f.examples, **common,
                                           "kept": f.kept}), indent=2)

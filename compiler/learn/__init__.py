@@ -8,7 +8,9 @@
 Models: Bayesian networks (`.bif[.gz]`, `.uai`, `.xml`/`.xmlbif` files, a `BayesNet`, or a
 `model NAME = bayesnet {...}` / file model of a `.query` file, picked with `model_name`) and
 ProbLog programs (`.pl`: the `t(_)` parameters of probabilistic facts and annotated
-disjunctions, learnt from interpretations; compiler/learn/problog.py).  docs/learning.md.
+disjunctions, learnt from interpretations; compiler/learn/problog.py) and PASP programs (`.lp`:
+the `t(_)` probabilities of probabilistic facts, under the MaxEnt semantics;
+compiler/learn/pasp.py).  docs/learning.md.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from atlasc.compiler.api import compile_file
 from atlasc.compiler.errors import QueryError
 from atlasc.compiler.learn.bayes import INITS, Fit, Iteration, fit_bayes
 from atlasc.compiler.learn.data import read_rows
+from atlasc.compiler.learn import pasp as lpasp
 from atlasc.compiler.learn import problog as lp
 from atlasc.compiler.learn.estimate import UNSEEN
 from atlasc.compiler.sources import load_model
@@ -31,7 +34,7 @@ NETWORK_SUFFIXES = (".bif", ".bif.gz", ".uai", ".uai.gz", ".xml", ".xmlbif")
 def fit(model: Any, data: Any, *, model_name: str | None = None, pseudo_count: float = 0.0,
         tol: float = 1e-8, max_iter: int = 100, init: str = "random", seed: int = 0,
         unseen: str = "uniform", progress: Callable[[Iteration], None] | None = None,
-        fmt: str | None = None) -> "Fit | lp.ProbLogFit":
+        fmt: str | None = None) -> "Fit | lp.ProbLogFit | lpasp.PaspFit":
     """Fit the parameters of `model` to the rows of `data` (a file or a table from Python).
     Complete rows of a network are counted in closed form; missing values (or variables with
     no column) run EM on one compiled circuit until the objective gains no more than `tol`
@@ -41,6 +44,10 @@ def fit(model: Any, data: Any, *, model_name: str | None = None, pseudo_count: f
     (uniform, or error)."""
     if isinstance(model, (str, os.PathLike)) and os.fspath(model).endswith(".pl"):
         return lp.fit_problog(Path(model), data, pseudo_count=pseudo_count, tol=tol,
+                              max_iter=max_iter, init=init, seed=seed, progress=progress,
+                              fmt=fmt)
+    if isinstance(model, (str, os.PathLike)) and os.fspath(model).endswith(".lp"):
+        return lpasp.fit_pasp(Path(model), data, pseudo_count=pseudo_count, tol=tol,
                               max_iter=max_iter, init=init, seed=seed, progress=progress,
                               fmt=fmt)
     bn = network(model, model_name)
@@ -64,7 +71,7 @@ def network(model: Any, model_name: str | None = None) -> BayesNet:
     if not p.endswith(NETWORK_SUFFIXES):
         raise QueryError(f"cannot tell what kind of model '{p}' is from its suffix", None,
                          "fit reads .bif[.gz], .uai, .xml/.xmlbif networks, .query files "
-                         "and .pl ProbLog programs")
+                         "and .pl ProbLog programs and .lp PASP programs")
     m = load_model(p)
     if not isinstance(m, BayesNet):
         raise QueryError(f"{p} is a Markov network: fit learns the CPTs of Bayesian "
@@ -87,5 +94,6 @@ def _query_model(path: str, name: str | None) -> BayesNet:
 
 
 ProbLogFit = lp.ProbLogFit
+PaspFit = lpasp.PaspFit
 
-__all__ = ["INITS", "UNSEEN", "Fit", "Iteration", "ProbLogFit", "fit", "network"]
+__all__ = ["INITS", "UNSEEN", "Fit", "Iteration", "PaspFit", "ProbLogFit", "fit", "network"]

@@ -17,6 +17,7 @@ import numpy as np
 
 from atlasc.compiler.errors import QueryError, QueryNameError
 from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.names import lookup
 from atlasc.compiler.program import tables
 from atlasc.compiler.source import Span
 from atlasc.compiler.program.arrow import pa
@@ -45,12 +46,19 @@ def _chunks(lookup: Any, data: Any, fmt: str | None) -> Iterator[tables.Chunk]:
         return tables.read_file(lookup, Path(data), fmt)
     t = tables.arrow_table(data)
     if t is None and isinstance(data, list) and all(isinstance(r, dict) for r in data):
-        t = pa.Table.from_pylist([{str(k): _cell(x) for k, x in r.items()} for r in data])
+        # every key of every row (from_pylist would take the first row's keys only)
+        keys = list(dict.fromkeys(str(k) for r in data for k in r))
+        t = pa.Table.from_pydict({k: pa.array([_cell(_get(r, k)) for r in data], pa.string())
+                                  for k in keys})
     if t is None:
         raise QueryError(f"cannot read training rows from a {type(data).__name__}", None,
                          "give a file (CSV, Parquet, Arrow, JSON lines), a DataFrame, a "
                          "pyarrow Table, a dict of arrays or a list of dicts")
     return tables.table_chunks(lookup, t)
+
+
+def _get(row: dict[Any, Any], key: str) -> Any:
+    return row[key] if key in row else next((x for k, x in row.items() if str(k) == key), None)
 
 
 def _cell(x: Any) -> Any:
@@ -59,6 +67,7 @@ def _cell(x: Any) -> Any:
 
 def _lookup(known: dict[str, Var], what: str) -> Any:
     def column(name: str, span: Span | None) -> Var:
+        name = lookup(name, known)          # an atom may be written with blanks: r(1, 2)
         if name in known:
             return known[name]
         close = difflib.get_close_matches(name, list(known), n=1)

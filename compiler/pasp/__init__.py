@@ -45,10 +45,10 @@ class Pasp:
         return encode(self.ground, lit, self.file)
 
 
-def load(text: str, file: str = "<program>") -> Pasp:
+def load(text: str, file: str = "<program>", learnable: bool = False) -> Pasp:
     """Ground the program with clingo; each atom is the variable named as clingo writes it
-    (`r(1,2)`, `-a`); raises SourceError."""
-    g = ground(text, file)
+    (`r(1,2)`, `-a`); raises SourceError.  `learnable`: t(_) probabilities allowed (fit)."""
+    g = ground(text, file, learnable)
     try:
         normalise(g, file)                      # rejects non-head-cycle-free programs now
     except HeadCycle as e:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from atlasc.compiler.errors import SourceError
-from atlasc.compiler.pasp.text import MARKER, Rewritten, rewrite
+from atlasc.compiler.pasp.text import MARKER, ProbFact, Rewritten, line_col, rewrite
 
 _MESSAGE = re.compile(r"<[a-z]+>:(\d+):(\d+)(?:-\d+(?::\d+)?)?: (error|warning|info): "
                       r"(.*?)(?=\n<[a-z]+>:\d|\Z)", re.S)
@@ -32,6 +32,7 @@ class Ground:
     prob: dict[int, float]                  # the probabilistic atoms X
     rules: list[Rule]
     origin: dict[int, int] = field(default_factory=dict)   # X atom -> probabilistic fact index
+    facts: list[ProbFact] = field(default_factory=list)    # the probabilistic facts as written
 
     @property
     def atoms(self) -> list[int]:
@@ -64,9 +65,12 @@ class _Observer:
         pass
 
 
-def ground(text: str, file: str = "<program>") -> Ground:
-    """Ground an ASP program with probabilistic facts (p::atom.)."""
+def ground(text: str, file: str = "<program>", learnable: bool = False) -> Ground:
+    """Ground an ASP program with probabilistic facts (p::atom.); probabilities to learn
+    (t(_)::atom.) only if `learnable` (atlasc fit), else they are an error at their place."""
     rw = rewrite(text, file)
+    if not learnable:
+        _no_learnable(rw, file)
     messages: list[tuple[str, str]] = []
     import clingo
     ctl = clingo.Control(["--warn=none"], logger=_logger(messages))
@@ -82,6 +86,16 @@ def ground(text: str, file: str = "<program>") -> Ground:
         raise SourceError(f"{obs.unsupported[0]} are not supported in PASP programs", file,
                           hint="docs/pasp.md lists what is supported")
     return _collect(ctl, obs, rw, file)
+
+
+def _no_learnable(rw: Rewritten, file: str) -> None:
+    for f in rw.facts:
+        if f.learn:
+            line, col = line_col(rw.source, f.span[0])
+            raise SourceError(f"{rw.source[f.span[0]:f.span[1]]} marks a probability to "
+                              "learn: this program has no number for it yet", file, line, col,
+                              "fit it first: atlasc fit prog.lp --data rows.csv -o fitted.lp "
+                              "(docs/learning.md), and use the fitted program")
 
 
 def _logger(messages: list[tuple[str, str]]) -> Any:
@@ -138,7 +152,7 @@ def _collect(ctl: Any, obs: _Observer, rw: Rewritten, file: str) -> Ground:
             symbols.setdefault(a, f"_aux{a}")
     _no_rules_for_facts(rules, prob, origin, symbols, rw, file)
     _all_ground_facts_kept(ctl, prob, rw, file)
-    return Ground(symbols, prob, rules, origin)
+    return Ground(symbols, prob, rules, origin, list(rw.facts))
 
 
 def _all_ground_facts_kept(ctl: Any, prob: dict[int, float], rw: Rewritten, file: str) -> None:

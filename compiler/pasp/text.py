@@ -5,6 +5,10 @@ external marker, `{atom} :- __pasp_prob(k).`; the rest of the text is clingo's.
 Positions are kept: the probability and `::` are blanked (the atom stays in its columns), and
 what is inserted after the atom and before the final dot is recorded, so that a position in
 the rewritten text maps back to the user's text (`Rewritten.original`).
+
+A probability to learn, `t(_)::atom.`, `t(0.25)::atom.` (its start) or `?::atom.`, is read the
+same way with `ProbFact.learn` set; grounding refuses it unless it is for `atlasc fit`
+(compiler/learn/pasp.py, which writes the program back with the learnt numbers in its place).
 """
 from __future__ import annotations
 
@@ -14,7 +18,10 @@ from dataclasses import dataclass, field
 from atlasc.compiler.errors import SourceError
 
 MARKER = "__pasp_prob"
-_PROB = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*::")
+_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_PROB = re.compile(rf"({_NUMBER})\s*::")
+# a probability to learn (atlasc fit, docs/learning.md): t(_), t(start) as in ProbLog, or ?
+_LEARN = re.compile(rf"(?:t\(\s*(_|{_NUMBER})\s*\)|\?)\s*::")
 _ATOM = re.compile(r"-?_*[a-z][A-Za-z0-9_']*")
 
 
@@ -25,6 +32,8 @@ class ProbFact:
     line: int
     col: int
     text: str          # the atom as written
+    learn: bool = False             # t(_), t(p) or ?: learnt by atlasc fit (p: its start)
+    span: tuple[int, int] = (0, 0)  # offsets of the annotation `p::` in the user's text
 
 
 @dataclass
@@ -54,6 +63,9 @@ def _offset(text: str, line: int, col: int) -> int:
 def _line_col(text: str, off: int) -> tuple[int, int]:
     line = text.count("\n", 0, off) + 1
     return line, off - (text.rfind("\n", 0, off) + 1) + 1
+
+
+line_col = _line_col     # for ground.py: a place in the user's text
 
 
 class _Scanner:
@@ -121,7 +133,7 @@ def rewrite(text: str, file: str = "<program>") -> Rewritten:
         s.skip_blank()
         if s.i >= len(text):
             break
-        m = _PROB.match(text, s.i)
+        m = _PROB.match(text, s.i) or _LEARN.match(text, s.i)
         end = s.statement_end()
         if m is not None:
             pieces, fact = _one(s, m, end, len(facts))
@@ -143,9 +155,9 @@ def rewrite(text: str, file: str = "<program>") -> Rewritten:
 def _one(s: _Scanner, m: re.Match[str], end: int, k: int
          ) -> tuple[list[tuple[str, str]], ProbFact]:
     text = s.text
-    prob = float(m.group(1) if "e" not in m.group(0).lower() else
-                 m.group(0).rstrip(": \t\n"))
-    if not 0.0 <= prob <= 1.0:
+    learn = m.re is _LEARN
+    prob = float("nan") if m.group(1) in (None, "_") else float(m.group(1))
+    if not (learn and prob != prob) and not 0.0 <= prob <= 1.0:
         raise s.error(f"{prob:g} is not a probability", m.start(),
                       "a probabilistic fact is p::atom. with p between 0 and 1")
     a = m.end()
@@ -167,7 +179,8 @@ def _one(s: _Scanner, m: re.Match[str], end: int, k: int
     guard = f", {MARKER}({k})" if body else f" :- {MARKER}({k})"
     pieces = [("keep", blank + text[a:head_end]), ("insert", "}"),
               ("keep", text[head_end:end]), ("insert", guard), ("keep", ".")]
-    return pieces, ProbFact(k, prob, line, col, text[a:head_end])
+    return pieces, ProbFact(k, prob, line, col, text[a:head_end], learn,
+                            (m.start(), m.end()))
 
 
 def _balanced(s: _Scanner, i: int) -> int:
