@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import click
 
-from atlasc.compiler.compress import compress, decompress
+from atlasc.compiler.compress import CONDITIONALS, compress, decompress
 from atlasc.compiler.fitcli import DATA_FORMATS, _protect
 
 
@@ -26,14 +26,19 @@ def commands(guard: Callable[..., Any], console: Callable[[], Any],
                   help="The network of a .query file (if it declares several).")
     @click.option("--format", "fmt", type=click.Choice(DATA_FORMATS),
                   help="The data format (default: from the suffix).")
+    @click.option("--conditionals", type=click.Choice(CONDITIONALS), default="cpt",
+                  show_default=True, help="Where p(x_i | x_<i) comes from: the CPT rows in a "
+                  "topological order, or one batched pass of the compiled circuit per "
+                  "variable (decompress reads the route from the file).")
     @shared
     @guard
     def compress_cmd(model: str, data: str, out: str, model_name: str | None,
-                     fmt: str | None) -> int:
+                     fmt: str | None, conditionals: str) -> int:
         """Code the complete rows of DATA with the conditionals of MODEL (rANS)."""
         _protect(Path(out), [Path(model), Path(data)])
         with console().phase("compress"):
-            r = compress(model, data, out, model_name=model_name, fmt=fmt)
+            r = compress(model, data, out, model_name=model_name, fmt=fmt,
+                         conditionals=conditionals)
         click.echo(f"{r.summary()}\nwrote {out}")
         return 0
 

@@ -4,7 +4,8 @@
     atlasc.compress("alarm.bif", "rows.csv", "rows.atz")     # -> a Compressed summary
     atlasc.decompress("alarm.bif", "rows.atz", "back.csv")   # the same rows, as CSV
 
-Each row is coded variable by variable with p(x_i | x_<i) (compiler/compress/model.py), so a
+Each row is coded variable by variable with p(x_i | x_<i) (compiler/compress/model.py: from
+the CPTs in a topological order by default, or from the compiled circuit), so a
 row costs -log2 P(row) bits plus the quantisation's loss; the rows are coded in blocks of
 BLOCK rows, variable-major inside a block (all rows' X_1, then X_2, ...), so the decoder needs
 one batched pass per variable per block.  The file (docs/compression.md):
@@ -30,11 +31,12 @@ from atlasc.compiler.errors import QueryError
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.compress import rans
-from atlasc.compiler.compress.model import ZeroProbability, frequencies, model_hash
+from atlasc.compiler.compress.model import (ZeroProbability, cpt_frequencies, frequencies,
+                                            model_hash)
 from atlasc.compiler.learn import network
 from atlasc.compiler.learn.data import read_rows
 from atlasc.compiler.sources import compile_model
-from atlasc.compiler.sources.model import BayesNet
+from atlasc.compiler.sources.model import BayesNet, topological
 
 MAGIC = b"ATZ\x00"
 VERSION = 1
@@ -42,6 +44,7 @@ BLOCK = 1 << 15
 HEAD = struct.Struct("<4sH16sIQI")
 BLOCK_HEAD = struct.Struct("<III")
 Columns = dict[Var, np.ndarray]
+CONDITIONALS = ("cpt", "circuit")
 
 
 @dataclass(frozen=True)
@@ -66,24 +69,38 @@ class Compressed:
 @dataclass(frozen=True)
 class Coder:
     bn: BayesNet
-    circuit: Circuit
+    circuit: Circuit | None         # the circuit route's compiled network
     order: tuple[Var, ...]
     hash: bytes
 
+    def frequencies(self, cols: Columns, i: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.circuit is None:
+            return cpt_frequencies(self.bn, self.order, cols, i, n)
+        return frequencies(self.circuit, self.order, cols, i, n)
 
-def coder(model: Any, model_name: str | None = None) -> Coder:
+
+def coder(model: Any, model_name: str | None = None, conditionals: str = "cpt") -> Coder:
+    if conditionals not in CONDITIONALS:
+        raise QueryError(f"conditionals must be one of {', '.join(CONDITIONALS)}, not "
+                         f"{conditionals!r}")
     bn = network(model, model_name)
-    order = tuple(bn.variables)
-    return Coder(bn, compile_model(bn), order,
-                 model_hash(bn, order, f"atz{VERSION} prec{rans.PREC} block{BLOCK}"))
+    options = f"atz{VERSION} prec{rans.PREC} block{BLOCK}"
+    if conditionals == "circuit":
+        order = tuple(bn.variables)
+        return Coder(bn, compile_model(bn), order, model_hash(bn, order, options))
+    order = tuple(topological(bn))
+    return Coder(bn, None, order, model_hash(bn, order, options + " conditionals=cpt"))
 
 
 def compress(model: Any, data: Any, out: str | os.PathLike[str], *,
-             model_name: str | None = None, fmt: str | None = None) -> Compressed:
+             model_name: str | None = None, fmt: str | None = None,
+             conditionals: str = "cpt") -> Compressed:
     """Code the rows of `data` (complete rows: every variable of the network observed) into
-    `out`, written atomically.  A value of probability 0 under the model is an error."""
+    `out`, written atomically.  A value of probability 0 under the model is an error.
+    `conditionals`: cpt (the CPT rows in a topological order) or circuit (one batched pass
+    of the compiled network per variable)."""
     start = time.process_time()
-    cd = coder(model, model_name)
+    cd = coder(model, model_name, conditionals)
     cols, rows = read_rows(cd.order, data, fmt, _what(model, cd.bn))
     _check_complete(cd.order, cols, rows)
     parts, nll = [], 0.0
@@ -105,7 +122,7 @@ def _encode_block(cd: Coder, cols: Columns, r0: int) -> tuple[np.ndarray, float]
     starts, freqs = [], []
     bits = 0.0
     for i, v in enumerate(cd.order):
-        f, p = frequencies(cd.circuit, cd.order, cols, i, n)
+        f, p = cd.frequencies(cols, i, n)
         x = cols[v].astype(np.int64)
         fx = f[np.arange(n), x]
         _check_possible(fx, v, x, r0)
@@ -144,14 +161,25 @@ def _crc(order: Sequence[Var], cols: Columns) -> int:
 
 def decompress(model: Any, atz: str | os.PathLike[str], out: str | os.PathLike[str] | None
                = None, *, model_name: str | None = None) -> dict[str, list[str]]:
-    """The rows of an .atz file as columns of value names (variable -> values); also written
-    as CSV to `out` (atomically) when given."""
-    cd = coder(model, model_name)
-    cols = decode(cd, Path(atz).read_bytes(), os.fspath(atz))
-    named = {v.name: [v.domain[j] for j in cols[v].tolist()] for v in cd.order}
+    """The rows of an .atz file as columns of value names (variable -> values, in the
+    network's order); also written as CSV to `out` (atomically) when given.  The route of
+    the conditionals is the one the file's hash names."""
+    data = Path(atz).read_bytes()
+    cd = _coder_of(model, model_name, data)
+    cols = decode(cd, data, os.fspath(atz))
+    named = {v.name: [v.domain[j] for j in cols[v].tolist()] for v in cd.bn.variables}
     if out is not None:
         write_atomic_bytes(Path(out).resolve(), csv_bytes(named))
     return named
+
+
+def _coder_of(model: Any, model_name: str | None, data: bytes) -> Coder:
+    """The coder whose hash the file's header carries (cpt first: it compiles nothing)."""
+    cd = coder(model, model_name, "cpt")
+    if len(data) >= HEAD.size and data[:4] == MAGIC and HEAD.unpack_from(data)[2] != cd.hash:
+        other = coder(model, model_name, "circuit")
+        return other if HEAD.unpack_from(data)[2] == other.hash else cd
+    return cd
 
 
 def decode(cd: Coder, data: bytes, where: str) -> Columns:
@@ -199,7 +227,7 @@ def _run_decoder(cd: Coder, words: np.ndarray, n: int, where: str) -> Columns:
         dec = rans.Decoder(words)
         cols: Columns = {}
         for i, v in enumerate(cd.order):
-            f = frequencies(cd.circuit, cd.order, cols, i, n)[0]
+            f = cd.frequencies(cols, i, n)[0]
             cum = np.concatenate([np.zeros((n, 1), np.int64), np.cumsum(f, axis=1)], axis=1)
             cols[v] = np.array(dec.run(cum.tolist()), np.int32)
         ok = dec.finished()
@@ -224,5 +252,5 @@ def _what(model: Any, bn: BayesNet) -> str:
         f"the network {bn.name}".strip()
 
 
-__all__ = ["BLOCK", "Compressed", "MAGIC", "VERSION", "ZeroProbability", "compress",
+__all__ = ["BLOCK", "CONDITIONALS", "Compressed", "MAGIC", "VERSION", "ZeroProbability", "compress",
            "decompress"]

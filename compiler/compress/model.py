@@ -1,6 +1,10 @@
 """The model side of the codec: p(x_i | x_<i) from the compiled circuit, quantised.
 
-For variable i (in the network's order) one batched pass of `evaluator().marginals_columns`
+Two routes, chosen by `conditionals` (the file's hash names the route, so a file is decoded by
+the route that coded it).  `cpt` (the default): the variables in a topological order, where
+p(x_i | x_<i) = P(x_i | parents), the CPT row the row's parent values pick: one numpy gather
+per variable for all rows, no circuit.  `circuit`: for variable i (in the network's order) one
+batched pass of `evaluator().marginals_columns`
 with x_<i observed and the rest unobserved gives P(X_i = v, x_<i) for every v and every row;
 normalised per row, that is the conditional.  Encoder and decoder call the same function on
 the same columns (the decoder's being the values it has decoded so far) and the same rows per
@@ -44,6 +48,17 @@ def frequencies(c: Circuit, order: Sequence[Var], cols: Columns, i: int, rows: i
     return quantise(joint)
 
 
+def cpt_frequencies(bn: BayesNet, order: Sequence[Var], cols: Columns, i: int, rows: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The same from the CPT of X_i, for `order` topological: x_<i holds X_i's parents and
+    none of its descendants, so p(x_i | x_<i) = P(x_i | its parents), the CPT row its
+    parents' values pick (one gather for all rows)."""
+    c = bn.cpt(order[i].name)
+    if not c.parents:
+        return quantise(np.broadcast_to(c.table, (rows, c.child.size)))
+    return quantise(c.table[tuple(cols[u] for u in c.parents)])
+
+
 def quantise(joint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     total = joint.sum(axis=1, keepdims=True)
     if not (total > 0).all():
@@ -69,4 +84,4 @@ def model_hash(bn: BayesNet, order: Sequence[Var], options: str) -> bytes:
     return h.digest()[:16]
 
 
-__all__ = ["ZeroProbability", "frequencies", "model_hash", "quantise"]
+__all__ = ["ZeroProbability", "cpt_frequencies", "frequencies", "model_hash", "quantise"]
