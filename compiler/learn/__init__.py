@@ -35,7 +35,9 @@ def fit(model: Any, data: Any, *, model_name: str | None = None, pseudo_count: f
         tol: float = 1e-8, max_iter: int = 100, init: str = "random", seed: int = 0,
         unseen: str = "uniform", progress: Callable[[Iteration], None] | None = None,
         fmt: str | None = None) -> "Fit | lp.ProbLogFit | lpasp.PaspFit":
-    """Fit the parameters of `model` to the rows of `data` (a file or a table from Python).
+    """Fit the parameters of `model` (a network, a .query file's network, a ProbLog `.pl` or
+    a PASP `.lp` program: their t(_) probabilities; PASP under the MaxEnt semantics) to the
+    rows of `data` (a file or a table from Python).
     Complete rows of a network are counted in closed form; missing values (or variables with
     no column) run EM on one compiled circuit until the objective gains no more than `tol`
     (relative) or `max_iter` iterations.  `pseudo_count` α is added to every count (1:
