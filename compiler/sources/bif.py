@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.sources.biffast import parse_regular
 from atlasc.compiler.sources.blocks import NetworkParser
 from atlasc.compiler.sources.model import CPT, BayesNet
 from atlasc.compiler.sources.text import Tok, Tokens, read_text, tokenize
@@ -31,6 +32,12 @@ def load_bif_model(path: str | os.PathLike[str]) -> BayesNet:
 
 
 def parse_bif(text: str, file: str = "<bif>") -> BayesNet:
+    """The network of BIF text: regular text by the fast reader (compiler/sources/biffast.py),
+    anything else, and every error, by the token reader."""
+    return parse_regular(text, file) or parse_tokens(text, file)
+
+
+def parse_tokens(text: str, file: str = "<bif>") -> BayesNet:
     return _Parser(Tokens(tokenize(text, _TOKEN), file)).network(file)
 
 
