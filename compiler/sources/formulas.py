@@ -183,9 +183,10 @@ def compile_cnf_clauses(clauses: Iterable[Sequence[int]], variables: Sequence[Va
             raise OperatorError(f"CNF variables are Boolean; {v.name} has {v.size} values")
     X = frozenset(constrained or ())
     fams = [[variables[abs(l) - 1] for l in c] for c in cls if c]
-    used = {v for f in fams for v in f}
-    if len(variables) - SPARSE > len(used) > 0 and not X and not isinstance(vtree, Vtree):
-        return _sparse(cls, variables, used, weights, vtree, limits, name, info)
+    used = {v for f in fams for v in f} | X
+    if len(variables) - SPARSE > len(used) and not isinstance(vtree, Vtree):
+        return _sparse(cls, variables, used or {variables[0]}, weights, vtree, X, limits,
+                       name, info)
     s = Session(variables, vtree, fams, X, limits, name)
     root = _cnf_sdd(s, cls, variables)
     meta = {"source": "cnf", "clauses": cls, "variables": tuple(variables),
@@ -198,26 +199,29 @@ SPARSE = 64     # more unused variables than this are left out of the SDD (see _
 
 def _sparse(cls: list[tuple[int, ...]], variables: Sequence[Var], used: set[Var],
             weights: dict[Var, tuple[float, float]] | None, vtree: str | None,
-            limits: Limits | None, name: str, info: dict[str, Any] | None) -> Circuit:
+            X: frozenset[Var], limits: Limits | None, name: str,
+            info: dict[str, Any] | None) -> Circuit:
     """A CNF whose header declares many variables no clause mentions (`p cnf 100000 2`):
-    the SDD is compiled over the mentioned variables only, and the others, independent of
-    everything, are one leaf each (their literal weights) under the root product, on a
-    balanced vtree beside the SDD's.  The cost follows the clauses, not the header."""
+    the SDD is compiled over the mentioned variables (and the constrained ones, X) only, and
+    the others, independent of everything, are one leaf each (their literal weights) under
+    the root product, on a balanced vtree beside the SDD's.  The leaves hold no sum node, so
+    the SDD's X-determinism is the circuit's.  The cost follows the clauses, not the
+    header."""
     keep = [v for v in variables if v in used]
     free = [v for v in variables if v not in used]
     num = {v: i for i, v in enumerate(keep, 1)}
     inner = compile_cnf_clauses(
         [tuple(num[variables[abs(l) - 1]] * (1 if l > 0 else -1) for l in c) for c in cls],
         keep, weights={v: w for v, w in weights.items() if v in used} if weights else None,
-        vtree=vtree, limits=limits, name=name)
+        vtree=vtree, constrained=X, limits=limits, name=name)
     b, sr = inner.builder, inner.sr
     leaves = [b.input(v, (weights or {}).get(v) or (sr.one, sr.one), sr) for v in free]
     vt = Vtree.node(inner.vtree, balanced(free)) if inner.vtree is not None else None
     meta = {**inner.info, "source": "cnf", "clauses": cls, "variables": tuple(variables),
-            "weights": weights, "options": {"vtree": vtree, "constrained": frozenset()},
+            "weights": weights, "options": {"vtree": vtree, "constrained": X},
             "unused_variables": len(free), **(info or {})}
     return Circuit(b.prod([inner.root] + leaves, sr), b, name=name,
-                   facts=construction_facts(vt, frozenset()), vtree=vt, info=meta)
+                   facts=construction_facts(vt, X), vtree=vt, info=meta)
 
 
 def _cnf_sdd(s: Session, clauses: list[tuple[int, ...]], variables: Sequence[Var]) -> SddNode:
