@@ -9,7 +9,7 @@ from __future__ import annotations
 from atlasc.compiler.ir.builder import Builder
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.nodes import Node, Op
-from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.ir.variables import Var, sorted_vars
 from atlasc.compiler.ops.common import rebuild, same_op
 from atlasc.compiler.ir.facts import SMOOTH, Fact, How, Kind, carry
 
@@ -44,5 +44,5 @@ def _pad(b: Builder, n: Node, missing: frozenset[Var], only: frozenset[Var] | No
         missing = missing & only
     if not missing:
         return n
-    ones = [b.input(v, [n.sr.one] * v.size, n.sr) for v in sorted(missing)]
+    ones = [b.input(v, [n.sr.one] * v.size, n.sr) for v in sorted_vars(missing)]
     return b.prod([n] + ones, n.sr)

@@ -24,6 +24,7 @@ from atlasc.compiler.ops import smooth
 from atlasc.compiler.semirings import BOOL, PROB
 from atlasc.compiler.semirings.base import Semiring
 from atlasc.compiler.sources.convert import Converter, VarMap, project_vtree
+from atlasc.compiler.sources.limits import MAX_VARIABLES
 from atlasc.compiler.sources.sddfiles import (SddRow, VtreeTable, parse_psdd, parse_sdd,
                                        parse_vtree)
 from atlasc.compiler.sources.text import read_text
@@ -159,6 +160,10 @@ def _nnf_lines(text: str, file: str) -> tuple[int, list[tuple[int, list[str]]]]:
                 raise SourceError("bad header; expected 'nnf <nodes> <edges> <vars>'",
                                   file=file, line=no)
             nv = int(parts[3])
+            if nv > MAX_VARIABLES:          # before a variable is made (10^300: a hang)
+                raise SourceError(f"the header declares {parts[3][:40]}"
+                                  f"{'...' if len(parts[3]) > 40 else ''} variables, beyond "
+                                  f"the limit of {MAX_VARIABLES}", file=file, line=no)
             continue
         if nv < 0:
             raise SourceError("nodes before the 'nnf' header", file=file, line=no)

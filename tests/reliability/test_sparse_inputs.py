@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from atlasc.compiler.api import compile_file
-from atlasc.compiler.errors import SourceError
+from atlasc.compiler.errors import QueryError
 from atlasc.compiler.semirings.wide import Wide
 
 W = {1: 0.3, 2: 0.6, 4: 0.8, 7: 0.9}          # P(x_k = true); every other literal weighs 1
@@ -91,3 +91,24 @@ def test_a_sparse_header_with_shown_variables(tmp_path: Path, show: str):
         proj[key] = proj.get(key, 0.0) + w
     got = _value(prog, "mmap")
     assert math.isclose(_log(got.value), math.log(max(proj.values())) + free, rel_tol=1e-9)
+
+
+@pytest.mark.parametrize("nv", ["1" + "0" * 300 + "1", "20000001"])
+def test_an_nnf_header_beyond_the_variable_limit(tmp_path: Path, nv: str):
+    """Fuzz case 1:30636: `nnf 6 6 10^300+1` made one variable per declared one (a hang); the
+    count is now checked against the limit before any variable is made."""
+    (tmp_path / "m.nnf").write_text(f"nnf 3 2 {nv}\nL -1\nL 1\nO 0 2 0 1\n")
+    (tmp_path / "q.query").write_text('model m = nnf "m.nnf"\nquery q = or[*] m\n')
+    with pytest.raises(QueryError) as e:
+        compile_file(str(tmp_path / "q.query"))
+    assert e.value.render().startswith(f"{tmp_path}/m.nnf:1:1: the header declares")
+    assert "beyond the limit of 20000000" in e.value.render()
+
+
+def test_a_sparse_nnf_header(tmp_path: Path):
+    """`nnf ... 3000` over a circuit that mentions x1: the other variables are filler leaves at
+    the root, so the model count is 2 * 2^2999, exact."""
+    (tmp_path / "m.nnf").write_text("nnf 3 2 3000\nL -1\nL 1\nO 1 2 0 1\n")
+    (tmp_path / "q.query").write_text('model m = nnf "m.nnf"\n'
+                                      "query c = sum[*] map[indicator: bool -> count] m\n")
+    assert _value(compile_file(str(tmp_path / "q.query")), "c").value == 2 ** 3000
