@@ -26,7 +26,7 @@ from atlasc.runtime.llvm import run as llvm_run
 from atlasc.runtime.llvm.export import emit_module, program_npz
 from atlasc.runtime.llvm.linear import Program
 from atlasc.runtime.llvm.run import Columns
-from atlasc.runtime.logspace import rescue, suspects
+from atlasc.runtime.logspace import rescue, rescue_columns, suspects
 from atlasc.runtime.reference import EvalResult, Row, batch_rows
 
 
@@ -114,11 +114,15 @@ def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]) -> dict[
 def evaluate_columns(c: Circuit, evidence: Columns, assignment: Columns, rows: int,
                      argmax: bool = False) -> llvm.ArrayEval:
     """evidence / assignment: Var -> int array (rows,), -1 where unobserved.  Returns the raw
-    values (rows, *elem), the maximising values per maximised variable, and the engine."""
+    values (rows, *elem), the maximising values per maximised variable, and the engine; prob
+    and maxprod rows whose value left the double range are recomputed in log space
+    (`log`: runtime/logspace.py rescue_columns)."""
     if isinstance(c, FlatView) and \
             (res := _flat_columns(c, evidence, assignment, rows, argmax)) is not None:
         return res
-    return llvm.evaluate_columns(c, evidence, assignment, rows, argmax)
+    res = llvm.evaluate_columns(c, evidence, assignment, rows, argmax)
+    rescue_columns(c, res, evidence, assignment, llvm.evaluate_columns)
+    return res
 
 
 def marginals_columns(c: Circuit, evidence: Columns, rows: int, vars: Sequence[Var],

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
+import numpy as np
+
 from atlasc.compiler.ir.builder import relabelled
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.nodes import Op
@@ -78,3 +80,34 @@ def from_log(log: float) -> float:
         return 0.0
     x = math.exp(log) if log < 709.78 else math.inf
     return x if SMALLEST_NORMAL <= x < math.inf else Wide.of_log(log)
+
+
+def rescue_columns(c: Circuit, res: Any, ev: dict[Any, np.ndarray], asg: dict[Any, np.ndarray],
+                   evaluate_columns: Any) -> None:
+    """`rescue` for a batch of columns (an ArrayEval, changed in place): only the rows whose
+    value came out 0, subnormal or infinite are evaluated again, in the log-space twin; a
+    row with a normal double gets it, a true 0 stays 0, any other keeps its carrier in `raw`
+    and its log in `res.log` (NaN in the other rows)."""
+    raw = res.raw
+    if raw.dtype.kind != "f" or raw.ndim != 1:
+        return
+    ks = np.flatnonzero((np.abs(raw) < SMALLEST_NORMAL) | np.isinf(raw))
+    twin = log_twin(c) if len(ks) else None
+    if twin is None:
+        return
+    sub = evaluate_columns(twin, {v: x[ks] for v, x in ev.items()},
+                           {v: x[ks] for v, x in asg.items()}, len(ks), res.argmax is not None)
+    logs = np.asarray(sub.raw, float)
+    with np.errstate(over="ignore"):
+        exact = np.exp(logs)
+    plain = (np.abs(exact) >= SMALLEST_NORMAL) & np.isfinite(exact) | np.isneginf(logs)
+    raw[ks[plain]] = np.where(np.isneginf(logs[plain]), 0.0, exact[plain])
+    wide = ~plain
+    if wide.any():
+        res.log = np.full(len(raw), np.nan)
+        res.log[ks[wide]] = logs[wide]
+    if res.argmax is not None and sub.argmax is not None:
+        found = ~np.isneginf(logs)
+        for v, a in res.argmax.items():
+            if v in sub.argmax:
+                a[ks[found]] = sub.argmax[v][found]

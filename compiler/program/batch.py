@@ -33,6 +33,7 @@ from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.program import frames
 from atlasc.compiler.program.marginals import conditionals
 from atlasc.compiler.program.pasp import check_run_evidence
+from atlasc.compiler.semirings.wide import Wide
 from atlasc.compiler.program.undefined import (Undefined, WithOverflow, overflow,
                                                overflow_mask, undefined)
 
@@ -57,6 +58,13 @@ class ArrayResult:
     undefined: np.ndarray | None = None   # (B, K) True where the entry is undefined (NaN)
     reasons: Undefined | WithOverflow | None = field(default=None, repr=False)
     domains: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)  # argmax
+    log: np.ndarray | None = None         # (B, K) natural log of each entry beyond the double
+    #   range (a prob below 2.2e-308 or above 1.8e308: NaN in values, never 0), NaN elsewhere
+
+    @property
+    def wide(self) -> np.ndarray | None:
+        """(B, K) True where the value is beyond the double range and held by `log`."""
+        return None if self.log is None else ~np.isnan(self.log)
 
     def to_arrow(self, start: int = 0) -> Any:
         """One row per evidence row, a column per entry (compiler/program/frames.py)."""
@@ -72,6 +80,14 @@ class ArrayResult:
     def why(self, row: int, k: int) -> str | None:
         """Why entry k of row `row` is undefined (None if it is defined)."""
         return self.reasons.why(row, k) if self.reasons is not None else None
+
+    def beyond(self, row: int, k: int) -> str | None:
+        """The value of entry k of row `row` as text when it is beyond the double range."""
+        if self.log is None or np.isnan(self.log[row, k]):
+            return None
+        log = float(self.log[row, k])
+        return (f"{Wide.of_log(log)} is beyond the double range of {self.semiring}; its "
+                f"natural log is {log!r}")
 
 
 @dataclass
@@ -130,6 +146,8 @@ def run_columns(q: "Query", ev: Columns, B: int) -> ArrayResult | ArrayMarginals
                               np.nan, out.values.astype(float))
         out.undefined, out.reasons = und.mask, und
     over = overflow_mask(out.values, q.semiring)
+    if out.log is not None:
+        over &= ~out.wide               # held by its log, not lost
     if over.any():
         out.reasons = WithOverflow(und, over, overflow(math.inf, q.semiring) or "overflow")
         out.undefined = out.reasons.mask
@@ -162,6 +180,9 @@ def _table(q: "Query", c: Circuit, ev: Columns, B: int) -> ArrayResult:
         am = {v.name: a.reshape(B, K) for v, a in sorted(res.argmax.items()) if v in maxed}
     out = ArrayResult(q.name, q.semiring.name, free, combos, values, am, res.engine)
     out.domains = {v.name: v.domain for v in maxed}
+    if res.log is not None:            # rescued in log space (runtime/logspace.py)
+        out.log = res.log.reshape(B, K)
+        out.values = np.where(out.wide, np.nan, values)
     return out
 
 

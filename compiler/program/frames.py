@@ -9,7 +9,9 @@ Columns, for rows [start, start + B) of the evidence:
 * maximising queries: `q.argmax.X` (or `q[A=a].argmax.X`), the maximising value of X;
 * `marginals(...)`: `q[X=x]` = P(X = x | e) and `q.joint[X=x]` = P(X = x, e);
 * PASP maxent/credal calls: `q.inconsistent.LABEL`, the inconsistent mass of the row;
-* `q.why`: the reason of the row's first undefined entry, null where every entry is defined.
+* `q.why`: the reason of the row's first undefined entry, null where every entry is defined;
+  an entry beyond the double range (a probability below 2.2e-308 that is not 0) is null too,
+  and `why` gives its value in scientific notation and its natural log.
 
 An undefined entry (zero-probability evidence, positivity of an adjustment) is null, never a
 number, in every format; value columns are float64 (int64 for exact counts, bool for the
@@ -83,7 +85,7 @@ def result_columns(r: Any) -> dict[str, pa.Array]:
     """The columns of an ArrayResult (compiler/program/batch.py)."""
     B = r.values.shape[0]
     names = entry_names(r.name, r.free, r.assignments)
-    und = r.undefined
+    und = _null(r)
     out: dict[str, pa.Array] = {}
     for k, n in enumerate(names):
         mask = und[:, k] if und is not None else None
@@ -96,12 +98,22 @@ def result_columns(r: Any) -> dict[str, pa.Array]:
     return out
 
 
+def _null(r: Any) -> np.ndarray | None:
+    """(B, K) the entries written as null: undefined, or beyond the double range (their value
+    is the why column's text, with its log)."""
+    wide = getattr(r, "wide", None)
+    if wide is None or r.undefined is None:
+        return r.undefined if wide is None else wide
+    return r.undefined | wide
+
+
 def _why(r: Any, B: int) -> pa.Array:
-    if r.undefined is None:
+    null = _null(r)
+    if null is None:
         return pa.nulls(B, pa.string())
-    first = np.argmax(r.undefined, axis=1)
-    return why_column(B, np.flatnonzero(r.undefined.any(axis=1)),
-                      lambda b: r.why(b, int(first[b])))
+    first = np.argmax(null, axis=1)
+    return why_column(B, np.flatnonzero(null.any(axis=1)),
+                      lambda b: r.why(b, int(first[b])) or r.beyond(b, int(first[b])))
 
 
 def marginal_columns(r: Any) -> dict[str, pa.Array]:

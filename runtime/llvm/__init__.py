@@ -25,6 +25,8 @@ class ArrayEval:
     raw: np.ndarray                       # (B, *elem) in the root semiring's numpy type
     argmax: dict[Var, np.ndarray] | None  # maximised variable -> value index per row
     engine: str
+    log: np.ndarray | None = None         # (B,) natural log of a value beyond the double
+    #                                       range (raw holds its carrier 0 or inf), NaN elsewhere
 
 
 def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
