@@ -147,7 +147,7 @@ def run_columns(q: "Query", ev: Columns, B: int) -> ArrayResult | ArrayMarginals
         out.undefined, out.reasons = und.mask, und
     over = overflow_mask(out.values, q.semiring)
     if out.log is not None:
-        over &= ~out.wide               # held by its log, not lost
+        over &= np.isnan(out.log)       # held by its log, not lost
     if over.any():
         out.reasons = WithOverflow(und, over, overflow(math.inf, q.semiring) or "overflow")
         out.undefined = out.reasons.mask
@@ -181,8 +181,8 @@ def _table(q: "Query", c: Circuit, ev: Columns, B: int) -> ArrayResult:
     out = ArrayResult(q.name, q.semiring.name, free, combos, values, am, res.engine)
     out.domains = {v.name: v.domain for v in maxed}
     if res.log is not None:            # rescued in log space (runtime/logspace.py)
-        out.log = res.log.reshape(B, K)
-        out.values = np.where(out.wide, np.nan, values)
+        log = out.log = res.log.reshape(B, K)
+        out.values = np.where(~np.isnan(log), np.nan, values)
     return out
 
 
