@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from atlasc.compiler import ops
+from atlasc.compiler.ops import moments
 from atlasc.compiler.errors import (InternalCompilerError, OperatorError, QueryError, SourceError,
                              StructuralPropertyError)
 from atlasc.compiler.language import typed as Ty
@@ -99,7 +100,19 @@ class Lowerer:
             return self._note(t)
         if isinstance(t, Ty.TMarginals):
             return ops.marginals(self.lower(t.operand), t.targets)
+        if isinstance(t, Ty.TMoments):
+            return self._moments(t)
         raise InternalCompilerError(f"cannot lower {type(t).__name__}")
+
+    def _moments(self, t: Ty.TMoments) -> Circuit:
+        c = self.lower(t.operand)
+        if t.second is None:
+            out = moments.dropout(c, t.param, t.label)
+        else:
+            out = moments.dirichlet(c, self.lower(t.second), dict(t.copies), t.label)
+        if out.step is not None:
+            out.step.notes += t.notes
+        return out
 
     def _note(self, t: Ty.TNote) -> Circuit:
         """The operand's circuit under a step that names the sugar and what it checked."""

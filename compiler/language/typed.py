@@ -94,6 +94,24 @@ class TMarginals(T):
 
 
 @dataclass(frozen=True, eq=False)
+class TMoments(T):
+    """(E[V], Var[V]) of the total V of `operand` when its parameters are random (a pair in
+    prob2, docs/moments.md): `kind` "dropout" (each sum input kept with probability
+    1 - param) or "dirichlet" (every CPT row a Dirichlet of concentration param times the
+    row; `second` is the doubled network's total, `copies` its copy -> variable pairs)."""
+    kind: str
+    param: float
+    operand: T
+    second: T | None = None
+    copies: tuple[tuple[Var, Var], ...] = ()
+    label: str = ""
+    notes: tuple[str, ...] = ()
+
+    def children(self) -> tuple[T, ...]:
+        return (self.operand,) + ((self.second,) if self.second is not None else ())
+
+
+@dataclass(frozen=True, eq=False)
 class TCheck:
     """A condition a formula's value rests on, checked per evidence row when the query runs
     (compiler/program/undefined.py): `table` is evaluated at every cell of its free variables.
