@@ -26,7 +26,7 @@ from atlasc.compiler.language.queries import number_arg
 from atlasc.compiler.language.sugar import Call, _need_prob, register
 from atlasc.compiler.ops import model as as_model
 from atlasc.compiler.ops.moments import second_moment_table
-from atlasc.compiler.semirings import PROB, PROB2
+from atlasc.compiler.semirings import MOMENTS, PROB
 from atlasc.compiler.sources.model import BayesNet, Factor, MarkovNet
 
 DOC = ("expectation and variance of P(e) under random parameters: dropout = p on the "
@@ -54,7 +54,7 @@ def _dropout(call: Call, total: Ty.T, p: float) -> Ty.T:
                              "write dropout = 0.1 (each sum input dropped with probability 0.1)")
     note = (f"V = P(e), the total of the operand; every sum-node input of its circuit kept with "
             f"probability {1 - p:g}, independently (Ventola et al. 2023)")
-    return Ty.TMoments(call.span, PROB2, frozenset(), total.summed, "dropout", p, total,
+    return Ty.TMoments(call.span, MOMENTS, frozenset(), total.summed, "dropout", p, total,
                        label=f"moments(dropout = {p:g})", notes=(note,))
 
 
@@ -76,7 +76,7 @@ def _dirichlet(call: Call, total: Ty.T, s: float) -> Ty.T:
             f"E[theta] = theta, Var[theta_i] = theta_i (1 - theta_i) / {s + 1:g}; E[V^2] is "
             f"the total of {name} doubled (X and a copy X', one factor E[theta(v) theta(v')] "
             "per family), both copies reading the evidence")
-    return Ty.TMoments(call.span, PROB2, frozenset(), total.summed, "dirichlet", s, total,
+    return Ty.TMoments(call.span, MOMENTS, frozenset(), total.summed, "dirichlet", s, total,
                        second, tuple((c, v) for v, c in copies.items()),
                        label=f"moments(dirichlet = {s:g})", notes=(note,))
 

@@ -96,7 +96,7 @@ class TMarginals(T):
 @dataclass(frozen=True, eq=False)
 class TMoments(T):
     """(E[V], Var[V]) of the total V of `operand` when its parameters are random (a pair in
-    prob2, docs/moments.md): `kind` "dropout" (each sum input kept with probability
+    semiring moments, docs/moments.md): `kind` "dropout" (each sum input kept with probability
     1 - param) or "dirichlet" (every CPT row a Dirichlet of concentration param times the
     row; `second` is the doubled network's total, `copies` its copy -> variable pairs)."""
     kind: str

@@ -9,7 +9,7 @@ randomness:
   network is built by compiler/language/moments.py; here its circuit is folded in).
 
 E[V] is one circuit and E[V^2] another, both over the leaves of C, so an evidence row reads
-both; the result is one pair(prob,prob) circuit whose root maps (E[V], E[V^2]) to
+both; the result is one circuit in `moments` (prob2's arithmetic) whose root maps (E[V], E[V^2]) to
 (E[V], Var[V]).  Those circuits are for evaluation only: they square leaves (a product of two
 leaves of one variable is the product of their values), so they keep no structural property
 and no operator may take them as an operand.
@@ -38,7 +38,7 @@ from atlasc.compiler.ir.traverse import topo
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.mappings.base import MapProps, Mapping
 from atlasc.compiler.ops.common import fail
-from atlasc.compiler.semirings import PROB, PROB2
+from atlasc.compiler.semirings import MOMENTS, PROB, PROB2
 
 MAX_PAIRS = 2_000_000
 FIXED = LEAVES | {Op.CONST}   # nodes without masks (leaf values)
@@ -56,12 +56,12 @@ Term = tuple[float, tuple[object, ...]]   # coefficient and factors: Node (mean)
 
 
 def variance_map() -> Mapping:
-    """(E[V], E[V^2]) -> (E[V], Var[V]) with Var = max(E[V^2] - E[V]^2, 0), prob2 -> prob2
+    """(E[V], E[V^2]) -> (E[V], Var[V]) with Var = max(E[V^2] - E[V]^2, 0), prob2 -> moments
     (applied to the folded root only: P1)."""
     def fn(a: np.ndarray) -> np.ndarray:
         m, s = a[..., 0], a[..., 1]
         return np.stack([m, np.maximum(s - m * m, 0.0)], axis=-1)
-    return Mapping("variance", PROB2, PROB2, MapProps(False, False, True, False),
+    return Mapping("variance", PROB2, MOMENTS, MapProps(False, False, True, False),
                    fn, expr="(m, s) -> (m, max(s - m^2, 0))")
 
 
@@ -273,7 +273,7 @@ def _need_total(c: Circuit) -> None:
 def _step(c: Circuit, label: str, condition: str, cost: str,
           inputs: Iterable[Circuit] | None = None) -> Step:
     ins = tuple(x.step for x in (inputs if inputs is not None else (c,)) if x.step)
-    return Step("moments", label, PROB2.name, (), inputs=ins, condition=condition, cost=cost)
+    return Step("moments", label, MOMENTS.name, (), inputs=ins, condition=condition, cost=cost)
 
 
 def dirichlet(mean: Circuit, doubled: Circuit, copies: dict[Var, Var], label: str,

@@ -2,12 +2,21 @@
 from __future__ import annotations
 
 import html
+import math
 from typing import Any
 
 from atlasc.compiler.ir.printer import fmt_value
 from atlasc.compiler.semirings.wide import Wide
 
 UNDEFINED = "undefined"
+MOMENTS = "moments"                       # the semiring of moments(...) queries
+MOMENT_FIELDS = ("expectation", "variance", "std")
+
+
+def moment_fields(x: Any) -> dict[str, float]:
+    """A moments value (E, Var) by name, with the standard deviation sqrt(Var)."""
+    e, var = float(x[0]), float(x[1])
+    return {"expectation": e, "variance": var, "std": math.sqrt(var)}
 
 
 def value_text(x: Any) -> str:

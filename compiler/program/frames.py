@@ -25,6 +25,7 @@ import numpy as np
 
 from atlasc.compiler.program.arrays import numeric, strings
 from atlasc.compiler.program.arrow import pa
+from atlasc.compiler.program.display import MOMENT_FIELDS, MOMENTS
 
 OVERFLOW = "P(X = x, e) is beyond the double range (overflow in the prob carrier)"
 
@@ -90,6 +91,8 @@ def result_columns(r: Any) -> dict[str, pa.Array]:
     for k, n in enumerate(names):
         mask = und[:, k] if und is not None else None
         out[n] = values_array(r.values[:, k], mask)
+        if r.semiring == MOMENTS:
+            out.update(moment_columns(n + ".", r.values[:, k], mask))
         for x, am in sorted((r.argmax or {}).items()):
             out[f"{n}.argmax.{x}"] = labels(r.domains[x], am[:, k], mask)
     for label, mass in sorted((r.inconsistent or {}).items()):
@@ -105,6 +108,14 @@ def _null(r: Any) -> np.ndarray | None:
     if wide is None or r.undefined is None:
         return r.undefined if wide is None else wide
     return r.undefined | wide
+
+
+def moment_columns(prefix: str, pairs: np.ndarray, mask: np.ndarray | None
+                   ) -> dict[str, pa.Array]:
+    """`expectation`, `variance` and `std` columns of moments values (B, 2)."""
+    cols = (pairs[:, 0], pairs[:, 1], np.sqrt(pairs[:, 1]))
+    return {prefix + f: values_array(np.ascontiguousarray(c), mask)
+            for f, c in zip(MOMENT_FIELDS, cols)}
 
 
 def _why(r: Any, B: int) -> pa.Array:
@@ -176,6 +187,9 @@ def entries_table(r: Any) -> pa.Table:
     cols: dict[str, Any] = {"row": pa.array(row, pa.int64())}
     cols.update({f: pa.array(c, pa.string()).dictionary_encode() for f, c in cells.items()})
     cols["value"] = _entry_values(values)
+    if r.semiring == MOMENTS:
+        pairs = np.asarray([(np.nan, np.nan) if v is None else v for v in values], float)
+        cols.update(moment_columns("", pairs.reshape(-1, 2), None))
     cols.update({f"argmax.{x}": pa.array(a, pa.string()).dictionary_encode()
                  for x, a in argmax.items()})
     cols["why"] = pa.array(why, pa.string())

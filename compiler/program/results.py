@@ -8,7 +8,8 @@ import numpy as np
 
 from atlasc.compiler.ir.serialize import encode_value
 from atlasc.compiler.program import frames
-from atlasc.compiler.program.display import UNDEFINED, html_table, text_table, value_text
+from atlasc.compiler.program.display import (MOMENT_FIELDS, MOMENTS, UNDEFINED, html_table,
+                                             moment_fields, text_table, value_text)
 from atlasc.compiler.semirings.wide import Wide
 
 
@@ -90,8 +91,12 @@ class QueryResult:
 
     def to_json(self) -> dict[str, Any]:
         """{"name", "semiring", "rows"} as the JSON output writes it."""
-        return {"name": self.name, "semiring": self.semiring,
-                "rows": [r.to_json() for r in self.rows]}
+        rows = [r.to_json() for r in self.rows]
+        if self.semiring == MOMENTS:       # (E, Var) also by name, with the std
+            for x in rows:
+                if x.get("value") is not None:
+                    x.update(moment_fields(x["value"]))
+        return {"name": self.name, "semiring": self.semiring, "rows": rows}
 
     def to_arrow(self) -> Any:
         """One row per table entry: row, the free variables, value, argmax.X, why."""
@@ -113,13 +118,15 @@ class QueryResult:
     def cells(self, with_rows: bool = False) -> tuple[list[str], list[list[str]]]:
         """The table: a line per value, over the free variables (and the row, if asked)."""
         has_argmax = any(e.argmax is not None for row in self.rows for e in row.entries)
-        header = (["row"] if with_rows else []) + list(self.free) + ["value"] + \
-            (["argmax"] if has_argmax else [])
+        named = self.semiring == MOMENTS
+        header = (["row"] if with_rows else []) + list(self.free) + \
+            (list(MOMENT_FIELDS) if named else ["value"]) + (["argmax"] if has_argmax else [])
         lines = []
         for i, row in enumerate(self.rows, start=1):
             for e in row.entries:
                 lines.append(([str(i)] if with_rows else []) +
-                             [e.assignment[v] for v in self.free] + [_entry_text(e)] +
+                             [e.assignment[v] for v in self.free] +
+                             (_moments_text(e) if named else [_entry_text(e)]) +
                              ([_argmax_text(e)] if has_argmax else []))
         return header, lines
 
@@ -146,6 +153,12 @@ def _argmax_text(e: Entry) -> str:
 
 def _entry_text(e: Entry) -> str:
     return value_text(e.value) if e.undefined is None else UNDEFINED
+
+
+def _moments_text(e: Entry) -> list[str]:
+    if e.undefined is not None:
+        return [UNDEFINED] * len(MOMENT_FIELDS)
+    return [value_text(x) for x in moment_fields(e.value).values()]
 
 
 def _reasons(r: QueryResult, with_rows: bool) -> list[str]:

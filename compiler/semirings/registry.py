@@ -1,6 +1,8 @@
 """The registered semirings (docs/atlas.md §2.1) and the registry that names them."""
 from __future__ import annotations
 
+import dataclasses
+
 import math
 from typing import Any
 
@@ -143,6 +145,10 @@ COUNT2 = pair(COUNT, COUNT)
 _REGISTRY["count2"] = COUNT2
 PROB2 = pair(PROB, PROB)
 _REGISTRY["prob2"] = PROB2
+# (expectation, variance) of a prob answer under random parameters: prob2's arithmetic, its own
+# name so that results label the two components (docs/moments.md)
+MOMENTS = register(dataclasses.replace(PROB2, name="moments", doc="(expectation, variance) of "
+                                       "a probability: prob x prob, componentwise"))
 
 
 # ---- dual-number semirings: expectation (p, u) and grad (value, derivative) -----------------
