@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = {p.name.removesuffix(".schema.json"): json.loads(p.read_text())
            for p in (ROOT / "docs" / "schemas").glob("*.schema.json")}
 GOLDEN_EXAMPLES = sorted(p.stem for p in (ROOT / "tests" / "golden" / "reports").glob("*.txt"))
-RUN_EXAMPLES = ["mmap", "marginals", "pasp", "positivity", "backdoor"]
+RUN_EXAMPLES = ["mmap", "marginals", "pasp", "positivity", "backdoor", "moments"]
 
 
 def _validate(doc: dict[str, Any]) -> None:

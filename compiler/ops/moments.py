@@ -34,6 +34,7 @@ from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.facts import DEC, STRUCTURED, Fact, How, Violation
 from atlasc.compiler.ir.nodes import LEAVES, Node, Op
 from atlasc.compiler.ir.report import Step
+from atlasc.compiler.ir.transplant import transplant
 from atlasc.compiler.ir.traverse import topo
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.mappings.base import MapProps, Mapping
@@ -52,7 +53,8 @@ FIX_DEC = ("compile the model through an SDD or by variable elimination (decompo
 FIX_CMP = ("compile the model with one vtree (a structured-decomposable circuit: SDD models "
            "are), so that products over the same variables split them alike")
 
-Term = tuple[float, tuple[object, ...]]   # coefficient and factors: Node (mean) or pair key
+Factor = Node | tuple[int, int]           # a node (a mean, a leaf) or the key of a node pair
+Term = tuple[float, tuple[Factor, ...]]   # a coefficient and its factors
 
 
 def variance_map() -> Mapping:
@@ -135,7 +137,7 @@ class Moments:
             todo = [f for _, fs in plans[key] for f in fs
                     if isinstance(f, tuple) and f not in self.pairs]
             if todo:
-                stack.extend(todo)      # type: ignore[arg-type]
+                stack.extend(todo)
                 continue
             stack.pop()
             self.pairs[key] = self._build(plans.pop(key))
@@ -144,7 +146,7 @@ class Moments:
     def _build(self, terms: list[Term]) -> Node:
         b, out = self.b, []
         for coef, fs in terms:
-            kids = [self.pairs[f] if isinstance(f, tuple) else f for f in fs]  # type: ignore
+            kids = [self.pairs[f] if isinstance(f, tuple) else f for f in fs]
             if coef != 1.0:
                 kids.insert(0, b.const(coef, PROB))
             out.append(b.prod(kids, PROB))
@@ -188,14 +190,14 @@ class Moments:
     def _push(self, x: Node, y: Node) -> Term:
         """A product with one factor that shares variables with y: the others are independent
         of y, and of that factor."""
-        fs: list[object] = []
+        fs: list[Factor] = []
         for k in x.children:
             fs.append(self.key(k, y) if self.rs[k.uid] & self.rs[y.uid] else self.mean[k.uid])
         return (1.0, tuple(fs))
 
     def _match(self, a: Node, c: Node) -> Term:
         """Two products: pair their factors one to one by the variables they read."""
-        fs: list[object] = [self.mean[k.uid] for k in a.children
+        fs: list[Factor] = [self.mean[k.uid] for k in a.children
                             if not self.rs[k.uid] & self.rs[c.uid]]
         fs += [self.mean[k.uid] for k in c.children if not self.rs[k.uid] & self.rs[a.uid]]
         for k in a.children:
@@ -284,8 +286,7 @@ def dirichlet(mean: Circuit, doubled: Circuit, copies: dict[Var, Var], label: st
     read by both copies, as in E[V^2] = sum over x, x' consistent with e."""
     _need_total(mean)
     _need_total(doubled)
-    if mean.builder is not doubled.builder:
-        doubled = _transplant(doubled, mean.builder)
+    doubled = transplant(doubled, mean.builder)
     second = merge_copies(doubled, copies)
     step = _step(mean, label, DIRICHLET_CONDITION, "O(|C|) + O(|C'|), C' the doubled network's "
                  "circuit", (mean, doubled))
@@ -298,24 +299,6 @@ DIRICHLET_CONDITION = ("every term of the network polynomial has one parameter o
                        "independent: E[V] is V at the mean parameters and E[V^2] the total of "
                        "the doubled network, whose circuit's aggregation needs smooth and "
                        "decomposable (docs/moments.md, docs/atlas.md §3.1)")
-
-
-def _transplant(c: Circuit, b: Builder) -> Circuit:
-    from_nodes: dict[int, Node] = {}
-    for n in topo(c.root):
-        kids = tuple(from_nodes[k.uid] for k in n.children)
-        if n.op is Op.MARGIN:
-            m = b.margin(n.arg.var, n.arg.weights, n.sr)
-        elif n.op is Op.INPUT:
-            m = b.input(n.arg.var, n.arg.weights, n.sr)
-        elif n.op is Op.CONST:
-            m = b.const(n.arg, n.sr)
-        elif n.op is Op.MAP:
-            m = b.map(n.arg, kids[0])
-        else:
-            m = b.sum(kids, n.sr) if n.op is Op.SUM else b.prod(kids, n.sr)
-        from_nodes[n.uid] = m
-    return Circuit(from_nodes[c.root.uid], b, c.name, step=c.step)
 
 
 def merge_copies(c: Circuit, copies: dict[Var, Var]) -> Node:

@@ -67,7 +67,7 @@ def test_every_diagnostic_has_a_position() -> None:
 
 
 @pytest.mark.parametrize("example", ["sharpsat", "backdoor", "incompatible", "positivity",
-                                     "views"])
+                                     "views", "moments"])
 def test_reports(example: str) -> None:
     src = ROOT / "examples" / f"{example}.query"
     actual = _outcome(src.read_text(), f"examples/{example}.query", src.parent)

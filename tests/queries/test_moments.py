@@ -23,7 +23,7 @@ from atlasc.compiler.errors import QueryError, StructuralPropertyError
 from atlasc.compiler.ir.builder import Builder
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.evaluation import evaluator
-from atlasc.compiler.ir.nodes import Op
+from atlasc.compiler.ir.nodes import Node, Op
 from atlasc.compiler.ir.traverse import topo
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ops import moments as M
@@ -300,14 +300,14 @@ def _leafy() -> tuple[Builder, list[Var]]:
     return Builder(), [Var(n) for n in "ABC"]
 
 
-def _m(b: Builder, v: Var, w: tuple[float, float]) -> object:
+def _m(b: Builder, v: Var, w: tuple[float, float]) -> Node:
     return b.margin(v, w, PROB)
 
 
 def test_dropout_refuses_a_product_whose_factors_share_a_variable() -> None:
     b, (a, _, _) = _leafy()
-    s = b.sum([_m(b, a, (0.2, 0.8)), _m(b, a, (0.5, 0.5))], PROB)   # type: ignore[list-item]
-    root = b.prod([s, _m(b, a, (0.1, 0.9))], PROB)                    # type: ignore[list-item]
+    s = b.sum([_m(b, a, (0.2, 0.8)), _m(b, a, (0.5, 0.5))], PROB)
+    root = b.prod([s, _m(b, a, (0.1, 0.9))], PROB)
     with pytest.raises(StructuralPropertyError) as err:
         M.dropout(Circuit(root, b, "c"), 0.1)
     assert "decomposable" in err.value.step.failure["property"]
@@ -316,10 +316,10 @@ def test_dropout_refuses_a_product_whose_factors_share_a_variable() -> None:
 
 def test_dropout_refuses_a_circuit_not_compatible_with_itself() -> None:
     b, (a, bb, c) = _leafy()
-    p1 = b.prod([_m(b, a, (0.3, 0.7)), b.sum([b.prod([_m(b, bb, (0.5, 0.5)),  # type: ignore
+    p1 = b.prod([_m(b, a, (0.3, 0.7)), b.sum([b.prod([_m(b, bb, (0.5, 0.5)),
                                                        _m(b, c, (0.4, 0.6))], PROB),
                                                _m(b, bb, (0.1, 0.0))], PROB)], PROB)
-    p2 = b.prod([b.sum([b.prod([_m(b, a, (0.2, 0.8)), _m(b, bb, (0.6, 0.4))], PROB),  # type: ignore
+    p2 = b.prod([b.sum([b.prod([_m(b, a, (0.2, 0.8)), _m(b, bb, (0.6, 0.4))], PROB),
                         _m(b, a, (0.5, 0.1))], PROB), _m(b, c, (0.3, 0.3))], PROB)
     root = b.sum([p1, p2], PROB)
     with pytest.raises(StructuralPropertyError) as err:
@@ -331,8 +331,8 @@ def test_dropout_refuses_a_circuit_not_compatible_with_itself() -> None:
 def test_dropout_refuses_a_sum_of_constants() -> None:
     b, (a, _, _) = _leafy()
     k = b.sum([b.const(0.3, PROB), b.const(0.4, PROB)], PROB)
-    root = b.prod([k, b.sum([b.prod([k, _m(b, a, (1.0, 1.0))], PROB),  # type: ignore[list-item]
-                             _m(b, a, (0.5, 0.5))], PROB)], PROB)      # type: ignore[list-item]
+    root = b.prod([k, b.sum([b.prod([k, _m(b, a, (1.0, 1.0))], PROB),
+                             _m(b, a, (0.5, 0.5))], PROB)], PROB)
     with pytest.raises(StructuralPropertyError) as err:
         M.dropout(Circuit(root, b, "c"), 0.1)
     assert "a sum of constants" in err.value.step.failure["witness"]
