@@ -39,7 +39,7 @@ from atlasc.compiler.ir.traverse import topo
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.mappings.base import MapProps, Mapping
 from atlasc.compiler.ops.common import fail
-from atlasc.compiler.semirings import MOMENTS, PROB, PROB2
+from atlasc.compiler.semirings import MOMENTS, PROB
 
 MAX_PAIRS = 2_000_000
 FIXED = LEAVES | {Op.CONST}   # nodes without masks (leaf values)
@@ -58,12 +58,12 @@ Term = tuple[float, tuple[Factor, ...]]   # a coefficient and its factors
 
 
 def variance_map() -> Mapping:
-    """(E[V], E[V^2]) -> (E[V], Var[V]) with Var = max(E[V^2] - E[V]^2, 0), prob2 -> moments
+    """(E[V], E[V^2]) -> (E[V], Var[V]) with Var = max(E[V^2] - E[V]^2, 0), in moments
     (applied to the folded root only: P1)."""
     def fn(a: np.ndarray) -> np.ndarray:
         m, s = a[..., 0], a[..., 1]
         return np.stack([m, np.maximum(s - m * m, 0.0)], axis=-1)
-    return Mapping("variance", PROB2, MOMENTS, MapProps(False, False, True, False),
+    return Mapping("variance", MOMENTS, MOMENTS, MapProps(False, False, True, False),
                    fn, expr="(m, s) -> (m, max(s - m^2, 0))")
 
 
@@ -316,9 +316,10 @@ def merge_copies(c: Circuit, copies: dict[Var, Var]) -> Node:
 
 
 def combine(c: Circuit, mean: Node, second: Node, step: Step) -> Circuit:
-    """One pair(prob,prob) circuit: (E, E2) lifted into the two components, then mapped."""
+    """One circuit in moments: (E, E2) lifted into the two components, then mapped (one
+    pair semiring throughout: the compiled kernels have one stage per semiring)."""
     b = c.builder
-    root = b.sum([lift(b, mean, 0), lift(b, second, 1)], PROB2)
+    root = b.sum([lift(b, mean, 0), lift(b, second, 1)], MOMENTS)
     out = Circuit(b.map(variance_map(), root), b, c.name, step=step,
                   info={**c.info, "moments": True})
     step.size_of(out)
@@ -327,20 +328,20 @@ def combine(c: Circuit, mean: Node, second: Node, step: Step) -> Circuit:
 
 
 def lift(b: Builder, root: Node, side: int) -> Node:
-    """A prob circuit as the component `side` of a pair(prob,prob) circuit (the other 0)."""
+    """A prob circuit as the component `side` of a moments circuit (the other 0)."""
     def pair(x: float) -> tuple[float, float]:
         return (float(x), 0.0) if side == 0 else (0.0, float(x))
     new: dict[int, Node] = {}
     for n in topo(root):
         if n.op in LEAVES:
             w = [pair(x) for x in n.arg.weights]
-            new[n.uid] = b.margin(n.arg.var, w, PROB2) if n.op is Op.MARGIN else \
-                b.input(n.arg.var, w, PROB2)
+            new[n.uid] = b.margin(n.arg.var, w, MOMENTS) if n.op is Op.MARGIN else \
+                b.input(n.arg.var, w, MOMENTS)
         elif n.op is Op.CONST:
-            new[n.uid] = b.const(pair(n.arg), PROB2)
+            new[n.uid] = b.const(pair(n.arg), MOMENTS)
         elif n.op in (Op.SUM, Op.PROD):
             kids = [new[k.uid] for k in n.children]
-            new[n.uid] = b.sum(kids, PROB2) if n.op is Op.SUM else b.prod(kids, PROB2)
+            new[n.uid] = b.sum(kids, MOMENTS) if n.op is Op.SUM else b.prod(kids, MOMENTS)
         else:
             raise OperatorError(f"moments cannot lift a {n.op.value} node")
     return new[root.uid]

@@ -15,10 +15,12 @@ import math
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import atlasc
+from atlasc.compiler.cli import main
 from atlasc.compiler.errors import QueryError, StructuralPropertyError
 from atlasc.compiler.ir.builder import Builder
 from atlasc.compiler.ir.circuit import Circuit
@@ -351,3 +353,12 @@ def test_bad_calls_are_errors(query: str, message: str) -> None:
     with pytest.raises(QueryError) as err:
         atlasc.compile_string(text)
     assert message in str(err.value)
+
+
+def test_compile_writes_the_kernels_of_a_moments_query(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # one pair semiring throughout: two (prob2 and moments) gave two LLVM stages of one name
+    src = tmp_path / "m.query"
+    src.write_text(DROPOUT)
+    r = CliRunner().invoke(main, ["compile", str(src), "-o", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "out" / "m.ll").exists() and (tmp_path / "out" / "m.circuit.json").exists()
