@@ -12,6 +12,7 @@ statement declares are returned too, so that later uses of them are not reported
 from __future__ import annotations
 
 import bisect
+import gc
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +27,7 @@ from lark.lexer import PatternStr
 from atlasc.compiler.deep import MAX_DEPTH
 from atlasc.compiler.errors import QueryError, QuerySyntaxError, raise_all
 from atlasc.compiler.language import ast as A
+from atlasc.compiler.language.flatparse import MIN_CHARS, NAME_RE, Spans, statement
 from atlasc.compiler.names import canonical, is_plain, quote, unquote
 from atlasc.compiler.paths import cache_root
 from atlasc.compiler.source import Source, Span
@@ -71,7 +73,7 @@ def parse_all(text: str, file: str = "<string>") -> Parsed:
     """Every statement that parses, and one syntax error per statement that does not."""
     lines = Lines(file, text)
     try:
-        stmts, depth = _one(lines, text, 0)
+        stmts, depth = _fast(lines, text) if len(text) >= MIN_CHARS else _one(lines, text, 0)
         return Parsed(A.Module(lines.whole(), tuple(stmts), file, text, depth), [], {})
     except UnexpectedInput:
         pass
@@ -86,6 +88,54 @@ def parse_all(text: str, file: str = "<string>") -> Parsed:
             errors.append(_syntax_error(e, lines, start, end))
             broken.update(declared_names(lines, text, start, end))
     return Parsed(A.Module(lines.whole(), tuple(stmts), file, text, depth), errors, broken)
+
+
+def _fast(lines: "Lines", text: str) -> tuple[list[A.Stmt], int]:
+    """A long text statement by statement: long flat ones by the hand tokenizer
+    (flatparse.py: the AST lark would give), the runs of others by lark, each run in one
+    parse.  UnexpectedInput as a whole-text parse would raise it (the caller then reports
+    every broken statement)."""
+    with _no_gc():
+        return _chunks(lines, text)
+
+
+class _no_gc:
+    """The cyclic collector paused: millions of new AST objects made it run again and again
+    (a third of the parse of a 5 MB formula), and they hold no cycles."""
+
+    def __enter__(self) -> None:
+        self.was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.was:
+            gc.enable()
+
+
+def _chunks(lines: "Lines", text: str) -> tuple[list[A.Stmt], int]:
+    stmts: list[A.Stmt] = []
+    depth, run = 0, None
+    kw, sp = name_keywords(), Spans(lines.file, lines.source, lines.starts)
+    for start, end in statement_chunks(text) + [(len(text), len(text))]:
+        fast = statement(text, start, end, kw, sp) if end > start else None
+        if fast is None and end > start:
+            run = start if run is None else run
+            continue
+        if run is not None:
+            more, d = _one(lines, text[run:start], run)
+            stmts.extend(more)
+            depth, run = max(depth, d), None
+        if fast is not None:
+            stmts.extend(fast[0])
+            depth = max(depth, fast[1])
+    return stmts, depth
+
+
+@lru_cache(maxsize=1)
+def name_keywords() -> frozenset[str]:
+    """The grammar's keywords that a NAME would also match (lark lexes them as keywords)."""
+    return frozenset(t.pattern.value for t in parser().terminals
+                     if isinstance(t.pattern, PatternStr) and NAME_RE.fullmatch(t.pattern.value))
 
 
 def _one(lines: "Lines", chunk: str, base: int) -> tuple[list[A.Stmt], int]:

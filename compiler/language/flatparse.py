@@ -1,0 +1,184 @@
+"""A linear-time fast path of the parser for long flat statements (issue 18 item 4).
+
+lark's LALR parser builds a tree node per token and a transformer call per node: 5 MB of
+`A1 & A2 & ...` took 27 s.  Two statement shapes are read here by a hand tokenizer instead
+(one regular expression per list item, then the AST's own constructors; line and column
+followed along, not searched):
+
+    var N1, N2, ..., Nk [: NAME]
+    model M = logic L1 op L2 op ... op Lk        op one of & or | throughout, k >= 2,
+                                                 each Li a NAME or !NAME
+
+The grammar (grammar/query.lark) stays the definition: the result is exactly the AST (spans
+included) and the tree depth that lark and the transformer give, and anything else -- another
+token, a keyword where a name is expected, options, nesting, a syntax error -- is left to
+lark (`None`), so errors and their positions are lark's.  tests/reliability/test_flat_parse.py
+checks fast path == lark on random statements.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+
+from atlasc.compiler.language import ast as A
+from atlasc.compiler.source import Source, Span
+
+NAME = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?"
+NAME_RE = re.compile(NAME)
+_GAP = r"(?:[ \t\r\n\f]+|#[^\n]*)*"                 # whitespace and comments (ignored)
+_TOKEN = re.compile(_GAP + r"(?:(" + NAME + r")|([&|!,:=]))")
+_LIT = re.compile(_GAP + r"(!" + _GAP + r")?(" + NAME + r")" + _GAP + r"([&|]?)")
+_ITEM = re.compile(_GAP + r"(" + NAME + r")" + _GAP + r"(,?)")
+_TAIL = re.compile(_GAP + r"\Z")
+MIN_CHARS = 4096            # shorter statements: lark (the fast path would gain nothing)
+VAR_DEPTH, AND_DEPTH = 2, 4  # lark's tree depths: start > var_decl > name_list; > f_and > f_var
+
+Token = tuple[int, int, str]
+
+
+class Spans:
+    """Spans of one text; `at` follows the line of increasing offsets along (no search)."""
+
+    def __init__(self, file: str, source: Source, starts: list[int]) -> None:
+        self.file, self.source, self.starts = file, source, starts
+        self.k, self.next = 0, starts[1] if len(starts) > 1 else 1 << 62
+
+    def __call__(self, s: int, e: int) -> Span:
+        """Any span (bisection)."""
+        starts = self.starts
+        k = bisect.bisect_right(starts, s) - 1
+        j = bisect.bisect_right(starts, e) - 1
+        return Span(self.file, k + 1, s - starts[k] + 1, j + 1, e - starts[j] + 1, self.source,
+                    s, e)
+
+    def line_of(self, s: int) -> tuple[int, int]:
+        """(line index, its start) of offset s, for offsets that never decrease."""
+        if s >= self.next or s < self.starts[self.k]:
+            self.k = bisect.bisect_right(self.starts, s) - 1
+            self.next = self.starts[self.k + 1] if self.k + 1 < len(self.starts) else 1 << 62
+        return self.k, self.starts[self.k]
+
+
+def _take(text: str, pos: int, end: int, n: int) -> tuple[list[Token], int] | None:
+    """The next n tokens (a name, or one of & | ! , : =) from pos, and where they end."""
+    out = []
+    for _ in range(n):
+        m = _TOKEN.match(text, pos, end)
+        if m is None:
+            return None
+        g = 1 if m.start(1) >= 0 else 2
+        out.append((m.start(g), m.end(g), m.group(g)))
+        pos = m.end()
+    return out, pos
+
+
+def statement(text: str, start: int, end: int, kw: frozenset[str], sp: Spans
+              ) -> tuple[list[A.Stmt], int] | None:
+    """The statement text[start:end] and its tree depth, or None: lark's to read.  `kw`:
+    the grammar's keywords that look like names (`var`, `true`, `with`, ...; lark lexes them
+    as keywords, so a statement with one where a name is expected is lark's)."""
+    if end - start < MIN_CHARS:
+        return None
+    head = _take(text, start, end, 1)
+    if head is None:
+        return None
+    if head[0][0][2] == "var":
+        return _var(text, head[0][0], head[1], end, kw, sp)
+    if head[0][0][2] == "model":
+        return _logic(text, head[0][0], head[1], end, kw, sp)
+    return None
+
+
+def _name(t: Token, kw: frozenset[str], sp: Spans) -> A.Name | None:
+    return None if t[2] in kw or not NAME_RE.fullmatch(t[2]) else A.Name(sp(t[0], t[1]), t[2])
+
+
+def _var(text: str, kw_tok: Token, pos: int, end: int, kw: frozenset[str], sp: Spans
+         ) -> tuple[list[A.Stmt], int] | None:
+    """var N1, ..., Nk [: NAME]."""
+    names, last, pos = _items(text, pos, end, kw, sp)
+    if not names:
+        return None
+    domain = None
+    if not _TAIL.match(text, pos, end):
+        rest = _take(text, pos, end, 2)
+        if rest is None or rest[0][0][2] != ":" or not _TAIL.match(text, rest[1], end):
+            return None
+        d = _name(rest[0][1], kw, sp)
+        if d is None:
+            return None
+        domain, last = A.Domain(d.span, "named", d), rest[0][1][1]
+    return [A.VarDecl(sp(kw_tok[0], last), tuple(names), domain)], VAR_DEPTH
+
+
+def _items(text: str, pos: int, end: int, kw: frozenset[str], sp: Spans
+           ) -> tuple[list[A.Name], int, int]:
+    """N1, N2, ..., Nk from pos: the names, where the last ends, where the list ends."""
+    names: list[A.Name] = []
+    file, source, Name = sp.file, sp.source, A.Name
+    last = pos
+    k, ls = sp.line_of(pos)
+    for m in _ITEM.finditer(text, pos, end):
+        if m.start() != pos:
+            return [], 0, 0
+        t, comma = m.groups()
+        s, e = m.span(1)
+        if t in kw:
+            return [], 0, 0
+        if s >= sp.next:
+            k, ls = sp.line_of(s)
+        names.append(Name(Span(file, k + 1, s - ls + 1, k + 1, e - ls + 1, source, s, e), t))
+        last = e
+        if not comma:
+            return names, last, m.end(1)
+        pos = m.end()
+    return [], 0, 0                             # a trailing comma, or nothing
+
+
+def _logic(text: str, kw_tok: Token, pos: int, end: int, kw: frozenset[str], sp: Spans
+           ) -> tuple[list[A.Stmt], int] | None:
+    """model M = logic L1 op ... op Lk."""
+    head = _take(text, pos, end, 3)
+    if head is None or head[0][1][2] != "=" or head[0][2][2] != "logic":
+        return None
+    name = _name(head[0][0], kw, sp)
+    flat = _flat(text, head[1], end, kw, sp)
+    if name is None or flat is None:
+        return None
+    args, depth, op, last = flat
+    f = A.FNary(sp(args[0].span.start, last), op, tuple(args))
+    logic = A.LogicModel(sp(head[0][2][0], last), f, ())
+    return [A.ModelDecl(sp(kw_tok[0], last), name, logic)], depth
+
+
+def _flat(text: str, pos: int, end: int, kw: frozenset[str], sp: Spans
+          ) -> tuple[list[A.Formula], int, str, int] | None:
+    """L1 op L2 op ... Lk to the end of the statement, one op throughout (k >= 2), each a
+    NAME or !NAME: the literals, the depth, "and" or "or", where the last ends."""
+    args: list[A.Formula] = []
+    file, source, FLit, Name = sp.file, sp.source, A.FLit, A.Name
+    op, depth = "", AND_DEPTH
+    k, ls = sp.line_of(pos)
+    for m in _LIT.finditer(text, pos, end):
+        if m.start() != pos:
+            return None
+        neg, t, nxt = m.groups()
+        s, e = m.span(2)
+        if t in kw:
+            return None
+        if s >= sp.next:
+            k, ls = sp.line_of(s)
+        span = Span(file, k + 1, s - ls + 1, k + 1, e - ls + 1, source, s, e)
+        lit = FLit(span, Name(span, t), None)
+        if neg is not None:
+            args.append(A.FNot(sp(m.start(1), e), lit))
+            depth = AND_DEPTH + 1
+        else:
+            args.append(lit)
+        if not nxt:
+            ok = len(args) >= 2 and _TAIL.match(text, m.end(2), end)
+            return (args, depth, "and" if op == "&" else "or", e) if ok else None
+        if op and nxt != op:
+            return None
+        op, pos = nxt, m.end()
+    return None
