@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from atlasc.compiler.version import __version__
 from atlasc.compiler.ir.evaluation import Evaluator, install
+from atlasc.compiler.program.frontend import FrontEnd, install as install_front_end
 from atlasc.compiler.errors import (AtlasError, QueryError, SourceError,
                                     StructuralPropertyError)
 
@@ -32,6 +33,20 @@ class _Runtime:
 
 
 install(_Runtime())  # the composition root: the compiler evaluates through the runtime's evaluator
+
+
+class _FrontEnd:
+    """The front end (atlasc.compiler.program.build: the parser, the models' readers, the
+    operators), imported at the first compile: a run of a cached program never compiles, so
+    `atlasc run` on a cache hit does not load it (compiler/program/manifest.py)."""
+
+    def __getattr__(self, name: str) -> Any:
+        front: FrontEnd = importlib.import_module("atlasc.compiler.program.build")
+        install_front_end(front)
+        return getattr(front, name)
+
+
+install_front_end(_FrontEnd())
 
 if TYPE_CHECKING:   # what __getattr__ returns, for type checkers and the API reference (docs/api.md)
     from atlasc.compiler.api import (Entry, Network, Program, ProgramReport, Query, QueryReport,

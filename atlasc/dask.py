@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from atlasc.compiler.api import Program
+from atlasc.compiler.program.program import Program
 from atlasc.compiler.errors import QueryError
 from atlasc.compiler.program import cache as program_cache
 from atlasc.compiler.program import frames, tables

@@ -16,64 +16,20 @@ with the mask `undefined` and `why(b, k)` (docs/language.md, *Undefined entries*
 """
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Collection
+from typing import Any
 
-from atlasc.compiler.errors import QueryError
-from atlasc.compiler.program import cache as program_cache
-from atlasc.compiler.sources.limits import Monitor
-from atlasc.compiler.source import decode_utf8
-from atlasc.compiler.program.program import (Program, ProgramReport, Progress, Query,
-                                             QueryReport, build)
+from atlasc.compiler.program.frontend import front_end
+from atlasc.compiler.program.load import compile_file, compile_string
+from atlasc.compiler.program.program import Program, ProgramReport, Query, QueryReport
 from atlasc.compiler.program.results import Entry, QueryResult, ResultRow
 from atlasc.compiler.sources import converters
 from atlasc.compiler.sources.model import BayesNet
 
 __all__ = ["compile_file", "compile_string", "from_pgmpy", "from_pyagrum", "Network", "Program", "Query", "ProgramReport",
            "QueryReport", "QueryResult", "ResultRow", "Entry"]
-
-
-def compile_file(path: str | os.PathLike[str], *, progress: Progress | None = None,
-                 repair: bool = False, strict: bool = False, cache: bool = False,
-                 max_nodes: int | None = None, timeout: float | None = None,
-                 queries: Collection[str] | None = None) -> Program:
-    """Compile a `.query` file; model file paths in it are relative to its directory.  With
-    `repair=True`, a model that lacks a property a query needs (X-determinism,
-    compatibility) is recompiled with a vtree that establishes it; the report says so.
-    A model declared without a vtree clause is compiled as the views its queries need (an
-    X-constrained or a shared vtree, once per requirement, docs/language.md); `strict=True`
-    compiles no view and refuses those queries instead.  With `cache=True` an unchanged file with unchanged models is loaded from the
-    compiled-program cache (compiler/program/cache.py).  `max_nodes` and `timeout` (seconds)
-    bound the compilation (LimitExceeded past them).  `queries` compiles only those queries
-    (and the models, views and earlier queries they use); the whole file is still checked."""
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise QueryError(f"cannot read {os.fspath(path)}: {e.strerror or e}") from None
-    text, bad = decode_utf8(data, os.fspath(path))
-    if bad is not None:
-        raise QueryError(bad.message, bad.span, "save the file as UTF-8")
-    file, base = os.fspath(path), p.resolve().parent
-    monitor = Monitor(progress, max_nodes, timeout) if max_nodes or timeout else progress
-    options: dict[str, Any] = {"repair": repair, "strict": strict, "max_nodes": max_nodes}
-    if queries:
-        options["queries"] = sorted(queries)
-    k = program_cache.key(text, file, base, options)
-    return program_cache.cached(k, lambda: build(text, file, base, monitor, repair, strict,
-                                                 queries), cache)
-
-
-def compile_string(text: str, *, filename: str = "<string>", base_dir: str | None = None,
-                   progress: Progress | None = None, repair: bool = False,
-                   strict: bool = False) -> Program:
-    """Compile query text; model file paths are relative to `base_dir` (default: the current
-    directory)."""
-    return build(text, filename, Path(base_dir or os.getcwd()).resolve(), progress, repair,
-                 strict)
 
 
 # ---- networks from pgmpy and pyAgrum ----------------------------------------------------------
@@ -100,7 +56,7 @@ class Network:
             (Path(d) / f"{self.name}.bif").write_text(self.bif())
             head = f'model {self.name} = bif "{self.name}.bif"' + \
                 (f" with vtree {vtree}" if vtree else "") + "\n"
-            return build(head + queries, f"<{self.name}>", Path(d), None, repair)
+            return front_end().build(head + queries, f"<{self.name}>", Path(d), None, repair)
 
 
 def from_pgmpy(model: Any, name: str = "bn") -> Network:

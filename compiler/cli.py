@@ -23,7 +23,8 @@ import click
 from atlasc.compiler.version import __version__, stamped
 from atlasc.compiler.atomic import cleanup_on_signals, output_error, write_atomic_bytes
 from atlasc.compiler.errors import AtlasError, OutputError, QueryError, SourceWarning
-from atlasc.compiler.api import compile_file
+from atlasc.compiler.program.load import compile_file
+from atlasc.compiler.commands import Commands
 from atlasc.compiler.console import Console
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.ir.serialize import dumps
@@ -34,10 +35,8 @@ from atlasc.compiler.program import evidence as ev
 from atlasc.compiler.program.textout import result_text
 from atlasc.compiler.program.writers import BINARY, TableWriter, out_format
 from atlasc import dask as adask
-from atlasc.compiler.program import problog as P
 from atlasc.compiler.ir import picture
 from atlasc.compiler.ir.raster import FORMATS, render
-from atlasc.compiler import compresscli, fitcli
 
 LOG = logging.getLogger("atlasc")
 EXIT_USER, EXIT_INTRACTABLE, EXIT_INTERNAL, EXIT_UNDEFINED = 2, 3, 4, 5
@@ -114,15 +113,16 @@ def _console() -> Any:
 
 
 def _compile(path: str, repair: bool = False, strict: bool = False,
-             queries: tuple[str, ...] = ()) -> Any:
-    """The program; with `queries`, only those are compiled (run -q NAME)."""
+             queries: tuple[str, ...] = (), lean: bool = False) -> Any:
+    """The program; with `queries`, only those are compiled (run -q NAME); `lean`: a run
+    image from the cache will do (compiler/program/manifest.py)."""
     s, console = _settings(), _console()
     progress = console.compile_progress()
     try:
         with console.phase("compile"):
             return compile_file(path, progress=progress, repair=repair, strict=strict,
                                 cache=s.cache, max_nodes=s.max_nodes, timeout=s.timeout,
-                                queries=queries or None)
+                                queries=queries or None, lean=lean)
     finally:
         progress.close()
 
@@ -202,12 +202,7 @@ def write_atomic(path: Path, data: str | bytes, protected: set[Path]) -> None:
 
 
 def _inputs(program: Any, path: str) -> set[Path]:
-    out = {Path(path).resolve()}
-    for m in program.models.values():
-        body = m.decl.body
-        if hasattr(body, "path"):
-            out.add((program.env.base_dir / body.path).resolve())
-    return out
+    return program.inputs | {Path(path).resolve()}
 
 
 def _quiet_too(ctx: click.Context, param: click.Parameter, given: bool) -> bool:
@@ -217,7 +212,8 @@ def _quiet_too(ctx: click.Context, param: click.Parameter, given: bool) -> bool:
 
 
 # ---- commands ---------------------------------------------------------------------------------
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=EXIT_CODES)
 @click.version_option(__version__, prog_name="atlasc")
 @click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_setter("quiet"),
               help="No progress bars (also `--quiet` after the command).")
@@ -294,7 +290,7 @@ def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str 
     fmt = "json" if as_json and fmt is None else fmt
     if out is not None or fmt in TABLE_FORMATS:
         return _run_table(file, names, evidence, data, data_format, out, fmt, repair, strict)
-    program = _compile(file, repair, strict, names)
+    program = _compile(file, repair, strict, names, lean=True)
     with _console().phase("read"):
         picked, common, rows = ev.run_inputs(program, names, evidence,
                                              Path(data) if data else None, data_format)
@@ -334,7 +330,7 @@ def _run_table(file: str, names: tuple[str, ...], evidence: tuple[str, ...],
     fmt = out_format(out, fmt if fmt in TABLE_FORMATS else None)
     if out is None and fmt in BINARY:
         raise QueryError(f"--format {fmt} writes a binary file: give it with --out FILE")
-    program = _compile(file, repair, strict, names)
+    program = _compile(file, repair, strict, names, lean=True)
     picked, common, _ = ev.run_inputs(program, names, evidence, None)
     queries, code = _runnable(picked)
     if out is not None:
@@ -490,42 +486,6 @@ def show(file: str, name: str, out: str, fmt: str | None, show_circuit: bool) ->
     return 0 if q.tractable else EXIT_INTRACTABLE
 
 
-@main.command(name="problog")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print {\"queries\": {atom: p}} as JSON.")
-@click.option("--mpe", is_flag=True, help="The most probable world given the evidence.")
-@click.option("--map", "over", multiple=True, metavar="ATOMS",
-              help="Marginal MAP over these atoms (comma-separated, repeatable).")
-@click.option("--data", type=click.Path(dir_okay=False), metavar="ROWS.csv",
-              help="One answer per CSV row of evidence (header = atoms, true/false/empty).")
-@click.option("--report", "show_report", is_flag=True,
-              help="Print how each answer was made tractable (the operator report).")
-@click.option("--allow-python", is_flag=True,
-              help="Let the program load its Python modules (:- use_module('f.py')), which "
-                   "runs their code; refused without this flag.")
-@_guard
-def problog_cmd(file: str, as_json: bool, mpe: bool, over: tuple[str, ...], data: str | None,
-                show_report: bool, allow_python: bool) -> int:
-    """Answer a ProbLog program's queries (query/1, evidence/1,2) as ProbLog prints them."""
-    progress = _console().compile_progress()
-    try:
-        s, answers = P.run(file, mpe=mpe, over=P.map_atoms(over), data=data, progress=progress,
-                           allow_python=allow_python, report=show_report)
-    finally:
-        progress.close()
-    if show_report:
-        click.echo(P.report_text(s))
-    batch = data is not None
-    if not batch and answers[0].undefined:
-        raise AtlasError(f"{file}: {answers[0].undefined}")
-    if as_json:
-        click.echo(json.dumps(stamped("problog-results", P.json_value(answers, batch)),
-                              indent=2))
-    else:
-        click.echo(P.text(answers, batch))
-    return EXIT_UNDEFINED if any(a.undefined for a in answers) else 0
-
-
 def _picture_format(out: str) -> str:
     fmt = "dot" if out == "-" else Path(out).suffix.lower().lstrip(".")
     if fmt not in FORMATS:
@@ -543,9 +503,7 @@ def _stdout(data: str | bytes) -> None:
         click.echo(data, nl=False)
 
 
-main.add_command(fitcli.command(_guard, _console, shared_options))   # atlasc fit (learning)
-for _c in compresscli.commands(_guard, _console, shared_options):    # atlasc (de)compress
-    main.add_command(_c)
+main.plumbing = (_guard, _console, shared_options)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,14 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator, TextIO
+from typing import TYPE_CHECKING, Any, Iterator, TextIO
 
-from tqdm import tqdm
+from atlasc.compiler.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import tqdm as tqdm_module
+else:
+    tqdm_module = lazy_module("tqdm")      # the bars' library, loaded when a bar is drawn
 
 LOG = logging.getLogger("atlasc")
 REDRAW = 0.5
@@ -56,8 +61,9 @@ class Console:
         """A bar over evidence rows (a no-op object when bars are off)."""
         if not self.bars:
             return _NoBar()
-        return tqdm(total=total, unit=" rows", unit_scale=True, mininterval=REDRAW,
-                    desc=what, file=sys.stderr, leave=False, dynamic_ncols=True)
+        return tqdm_module.tqdm(total=total, unit=" rows", unit_scale=True,
+                                mininterval=REDRAW, desc=what, file=sys.stderr, leave=False,
+                                dynamic_ncols=True)
 
 
 class _Stderr(logging.StreamHandler[TextIO]):
@@ -102,8 +108,9 @@ class CompileProgress:
         total = int(m["n"]) if m else None
         if self.bar is None or (total is not None and self.bar.total != total):
             self.close()
-            self.bar = tqdm(total=total, mininterval=REDRAW, file=sys.stderr, leave=False,
-                            unit=" factors" if total else " steps", dynamic_ncols=True)
+            self.bar = tqdm_module.tqdm(total=total, mininterval=REDRAW, file=sys.stderr,
+                                        leave=False, dynamic_ncols=True,
+                                        unit=" factors" if total else " steps")
         self.bar.set_description(_stage(message)[:40], refresh=False)
         if m:
             self.bar.update(int(m["i"]) - self.bar.n)

@@ -22,6 +22,12 @@ from atlasc.compiler.learn import INITS, UNSEEN, Fit, Iteration, PaspFit, ProbLo
 DATA_FORMATS = ("csv", "parquet", "arrow", "jsonl")
 
 
+def commands(guard: Callable[..., Any], console: Callable[[], Any],
+             shared: Callable[..., Any]) -> list[click.Command]:
+    """`atlasc fit` (compiler/commands.py registers it when it is named)."""
+    return [command(guard, console, shared)]
+
+
 def command(guard: Callable[..., Any], console: Callable[[], Any],
             shared: Callable[..., Any]) -> click.Command:
     @click.command(name="fit")

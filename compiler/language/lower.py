@@ -22,6 +22,7 @@ from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.flat import FlatView
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.source import Span
+from atlasc.compiler.language.guards import Guard
 from atlasc.compiler.language.causal import positivity_note
 
 
@@ -31,18 +32,6 @@ class QueryFailed(Exception):
     def __init__(self, name: str, error: StructuralPropertyError) -> None:
         super().__init__(name)
         self.name, self.error = name, error
-
-
-@dataclass(frozen=True)
-class Guard:
-    """A condition checked under each run's evidence row (typed.TCheck, lowered): `circuit`
-    is the table, `kind` how it is read, `on` the variables a failure is reported on; where
-    it fails, entries are undefined (compiler/program/undefined.py)."""
-    circuit: Circuit
-    message: str
-    span: Span
-    kind: str = "nonzero"
-    on: frozenset[Var] = frozenset()
 
 
 class Lowerer:

@@ -19,7 +19,8 @@ from atlasc.compiler.language.diagnose import Diagnostics, each
 from atlasc.compiler.language.modelinfo import (ModelInfo, declare_source_var, element, options,
                                                 probability, semiring)
 from atlasc.compiler.language.pasp import check_pasp
-from atlasc.compiler.language.resolve import Env, domain_hint
+from atlasc.compiler.language.resolve import Env
+from atlasc.compiler.language.scope import domain_hint
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.semirings import registry as R
 from atlasc.compiler.semirings.base import Semiring

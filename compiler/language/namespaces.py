@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from atlasc.compiler.errors import QueryNameError
 from atlasc.compiler.language import ast as A
-from atlasc.compiler.language.resolve import Env, did_you_mean, undotted
+from atlasc.compiler.language.resolve import Env, undotted
+from atlasc.compiler.language.scope import did_you_mean
 from atlasc.compiler.ir.variables import Var
 
 

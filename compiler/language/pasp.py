@@ -22,6 +22,7 @@ from atlasc.compiler.errors import QueryError, QueryTypeError, SourceError
 from atlasc.compiler.language import adapters
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import typed as Ty
+from atlasc.compiler.language.typed import CREDAL, MAXENT, Semantics, TPasp
 from atlasc.compiler.language.modelinfo import ModelInfo, declare_source_var, options
 from atlasc.compiler.language.resolve import Env
 from atlasc.compiler.language.sugar import Call, noted, register
@@ -196,29 +197,6 @@ def _expected(call: Call, info: PaspInfo, phi: Ty.T, ev_x: Lits, lits: Lits, map
     return call.sum(info.X, call.product(w, _inner(call, info, phi, lits, mapping)))
 
 
-@dataclass(frozen=True)
-class Semantics:
-    """What maxent and credal differ in: the inner mapping (named like the form), the outer
-    semiring, and how a total choice without an answer set is treated (docs/pasp.md)."""
-    name: str
-    pair: bool                  # prob2: (lower, upper)
-    treatment: str              # for the flag in the report and the results
-    note: str                   # for the report step
-    doc: str
-
-
-MAXENT = Semantics("maxent", False, "dropped and renormalised (MaxEnt)",
-                   "inconsistent total choices are dropped and the rest renormalised: the "
-                   "denominator is P(e, consistent)",
-                   "PASP MaxEnt semantics: P(Q | e) over the consistent total choices "
-                   "(docs/atlas.md §4.2)")
-CREDAL = Semantics("credal", True, "reported, counted in neither bound (credal)",
-                   "credal(a, b) = ([a = b > 0], [a > 0]) per total choice: an inconsistent "
-                   "one counts for neither bound",
-                   "PASP credal semantics: (lower, upper) of P(Q | e) in prob2, e on "
-                   "probabilistic facts (docs/atlas.md §4.2)")
-
-
 def _expand(call: Call, sem: Semantics) -> Ty.T:
     info, phi, ev = _operand(call)
     (Q,) = call.groups
@@ -256,16 +234,3 @@ def maxent(call: Call) -> Ty.T:
 @register("credal", ("Q",), CREDAL.doc, keywords=("query",), goal=True)
 def credal(call: Call) -> Ty.T:
     return _expand(call, CREDAL)
-
-
-@dataclass(frozen=True, eq=False)
-class TPasp(Ty.TNote):
-    """A PASP query.  Evidence given when it runs may only observe probabilistic facts (the
-    others change the answer-set counts that normalise MaxEnt; write them as p | e).
-    `consistent` is P(consistent | e on facts), empty scope, lowered with the query: its
-    complement, the mass of the total choices without an answer set, is flagged in the
-    report and in every result row."""
-    sealed: frozenset[Var] = frozenset()
-    semantics: Semantics = MAXENT
-    X: frozenset[Var] = frozenset()
-    consistent: Ty.T | None = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
+from atlasc.compiler.language.guards import EVIDENCE_ZERO
 from atlasc.compiler.errors import QueryError, QueryNameError, QueryTypeError
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import typed as Ty
@@ -283,7 +284,6 @@ def wanted(operand: Ty.T, sets: tuple[frozenset[Var], ...]
     return tuple((name, frozenset(back.get(v, v) for v in X)) for X in sets if X)
 
 
-EVIDENCE_ZERO = "the evidence has probability 0"
 
 
 def nonzero(t: Ty.T, message: str) -> Ty.TCheck:

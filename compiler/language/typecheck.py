@@ -16,7 +16,8 @@ from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.diagnose import Diagnostics
 from atlasc.compiler.language.forms import expand
 from atlasc.compiler.language.modelinfo import ModelInfo, real
-from atlasc.compiler.language.resolve import Env, unknown
+from atlasc.compiler.language.resolve import Env
+from atlasc.compiler.language.scope import unknown
 from atlasc.compiler.ir.variables import Var, fmt_vars
 from atlasc.compiler.mappings import builtin
 from atlasc.compiler.mappings.base import Mapping

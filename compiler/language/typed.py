@@ -171,3 +171,40 @@ def walk(t: T) -> Iterator[T]:
 def aggregation_of(t: T, v: Var) -> TAggregate | None:
     """The first aggregation below `t` that sums `v` away."""
     return next((n for n in walk(t) if isinstance(n, TAggregate) and v in n.over), None)
+
+
+# ---- PASP (compiler/language/pasp.py expands maxent and credal into these) -------------------
+@dataclass(frozen=True)
+class Semantics:
+    """What maxent and credal differ in: the inner mapping (named like the form), the outer
+    semiring, and how a total choice without an answer set is treated (docs/pasp.md)."""
+    name: str
+    pair: bool                  # prob2: (lower, upper)
+    treatment: str              # for the flag in the report and the results
+    note: str                   # for the report step
+    doc: str
+
+
+MAXENT = Semantics("maxent", False, "dropped and renormalised (MaxEnt)",
+                   "inconsistent total choices are dropped and the rest renormalised: the "
+                   "denominator is P(e, consistent)",
+                   "PASP MaxEnt semantics: P(Q | e) over the consistent total choices "
+                   "(docs/atlas.md §4.2)")
+CREDAL = Semantics("credal", True, "reported, counted in neither bound (credal)",
+                   "credal(a, b) = ([a = b > 0], [a > 0]) per total choice: an inconsistent "
+                   "one counts for neither bound",
+                   "PASP credal semantics: (lower, upper) of P(Q | e) in prob2, e on "
+                   "probabilistic facts (docs/atlas.md §4.2)")
+
+
+@dataclass(frozen=True, eq=False)
+class TPasp(TNote):
+    """A PASP query.  Evidence given when it runs may only observe probabilistic facts (the
+    others change the answer-set counts that normalise MaxEnt; write them as p | e).
+    `consistent` is P(consistent | e on facts), empty scope, lowered with the query: its
+    complement, the mass of the total choices without an answer set, is flagged in the
+    report and in every result row."""
+    sealed: frozenset[Var] = frozenset()
+    semantics: Semantics = MAXENT
+    X: frozenset[Var] = frozenset()
+    consistent: T | None = None

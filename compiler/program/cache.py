@@ -28,7 +28,7 @@ import pickle
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import cloudpickle
 
@@ -110,18 +110,22 @@ def file_hash(path: Path) -> str | None:
         return None
 
 
-def dependencies(program: Any) -> list[tuple[str, str | None]]:
+Deps = list[tuple[str, "str | None"]]
+
+
+def dependencies(program: Any) -> Deps:
     """The model files a program read, with their content hashes."""
-    out = []
-    for m in program.models.values():
-        rel = getattr(m.decl.body, "path", None)
-        if rel is not None:
-            p = (program.env.base_dir / rel).resolve()
-            out.append((str(p), file_hash(p)))
-    return sorted(out)
+    return [(p, file_hash(Path(p))) for p in sorted(program.files)]
 
 
 def load(k: str) -> Any | None:
+    """The program under key k, None if there is no intact, current entry."""
+    found = entry(k)
+    return found[1] if found is not None else None
+
+
+def entry(k: str) -> tuple[Deps, Any] | None:
+    """(the files the program read with their hashes, the program) under key k."""
     d = program_dir()
     if d is None:
         return None
@@ -129,19 +133,25 @@ def load(k: str) -> Any | None:
         data = (d / f"{k}.prog").read_bytes()
     except OSError:
         return None
-    program = unpack(data)
-    if program is None:
+    found = unpacked(data)
+    if found is None:
         STATS.rejected += 1
         return None
     STATS.hits += 1
-    return program
+    return found
 
 
 def unpack(data: bytes) -> Any | None:
     """The program of a sealed entry, its circuits adopted by the evaluator; None for an entry
     that is truncated, corrupt, of another atlasc, or whose model files changed."""
+    found = unpacked(data)
+    return found[1] if found is not None else None
+
+
+def unpacked(data: bytes) -> tuple[Deps, Any] | None:
+    """`unpack`, with the files the program read and their hashes."""
     payload = unseal(data)
-    empty: tuple[list[tuple[str, str]], Any, list[tuple[Any, Any]]] = ([], None, [])
+    empty: tuple[Deps, Any, list[tuple[Any, Any]]] = ([], None, [])
     try:
         deps, program, linear = _Unpickler(io.BytesIO(payload)).load() if payload else empty
     except Exception:           # an entry of another atlasc: rebuilt, never trusted
@@ -150,7 +160,7 @@ def unpack(data: bytes) -> Any | None:
         return None
     for c, prepared in linear:
         evaluator().adopt(c, prepared)
-    return program
+    return deps, program
 
 
 def circuits(program: Any) -> list[tuple[Any, bool, bool]]:
@@ -170,41 +180,33 @@ def linearised(program: Any) -> list[tuple[Any, Any]]:
     return [(c, evaluator().prepare(c, argmax, keep)) for c, argmax, keep in circuits(program)]
 
 
-def store(k: str, program: Any) -> None:
+def store(k: str, program: Any, deps: Deps | None = None) -> None:
+    """Write the entry of a program just compiled, with the files it read (default: its
+    model files)."""
     d = program_dir()
     if d is None:
         return
     try:
-        write_atomic_bytes(d / f"{k}.prog", pack(program))
+        write_atomic_bytes(d / f"{k}.prog", pack(program, deps=deps))
     except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
         pass                    # what cannot be cached is compiled again next time
 
 
-def pack(program: Any, check_files: bool = True) -> bytes:
+def pack(program: Any, check_files: bool = True, deps: Deps | None = None) -> bytes:
     """The program as a sealed entry: what `store` writes and what atlasc.dask ships to each
-    worker once (check_files=False: the workers need not see the model files)."""
+    worker once (check_files=False: the workers need not see the model files); `deps`: the
+    files it read with their hashes (default: its model files)."""
     buf = io.BytesIO()
-    deps = dependencies(program) if check_files else []
-    with _deep_recursion():
+    if not check_files:
+        deps = []
+    elif deps is None:
+        deps = dependencies(program)
+    with deep_recursion():
         _Pickler(buf, protocol=5).dump((deps, program, linearised(program)))
     return seal(buf.getvalue())
 
 
-def cached(k: str, build: Callable[[], Any], use: bool = True) -> Any:
-    """The program under key k from the cache, or built and stored."""
-    if not use:
-        return build()
-    hit = load(k)
-    if hit is not None:
-        return hit
-    STATS.builds += 1
-    program = build()
-    with _deep_recursion():
-        store(k, program)
-    return program
-
-
-class _deep_recursion:
+class deep_recursion:
     """Circuits are deep object graphs: pickle them with room on the stack."""
 
     def __enter__(self) -> None:
@@ -280,8 +282,11 @@ def info(others: tuple[tuple[str, Path | None], ...] = ()
     """(what, folder, entries, bytes) for the program cache and the caches in `others`
     (the CLI adds the LLVM objects' folder)."""
     out = []
-    for what, d in (("compiled programs", program_dir()),) + others:
-        files = [p for p in d.iterdir() if p.is_file()] if d is not None and d.is_dir() else []
+    mine = (("compiled programs", program_dir(), ".prog"),
+            ("run images (direct mode)", program_dir(), ".run"))
+    for what, d, suffix in mine + tuple((w, d, "") for w, d in others):
+        files = [p for p in d.iterdir() if p.is_file() and p.name.endswith(suffix)] \
+            if d is not None and d.is_dir() else []
         out.append((what, d, len(files), sum(p.stat().st_size for p in files)))
     return out
 
@@ -289,10 +294,10 @@ def info(others: tuple[tuple[str, Path | None], ...] = ()
 def clear(others: tuple[tuple[str, Path | None], ...] = ()) -> int:
     """Remove every entry of the program cache and those in `others`; the number removed."""
     n = 0
-    for _, d, _, _ in info(others):
+    for d in {d for _, d, _, _ in info(others)}:
         if d is not None and d.is_dir():
             for p in d.iterdir():
-                if p.is_file() and (p.suffix in (".prog", ".o", ".tmp")):
+                if p.is_file() and (p.suffix in (".prog", ".run", ".o", ".tmp")):
                     p.unlink(missing_ok=True)
                     n += 1
     return n

@@ -17,14 +17,20 @@ from atlasc.compiler.errors import (AtlasError, QueryError, QueryErrors, QueryNa
                                     QueryTypeError, raise_all)
 from atlasc.compiler.program import tables
 from atlasc.compiler.program.program import Program, Query, Row, evidence_conflict
-from atlasc.compiler.language import ast as A
-from atlasc.compiler.language.resolve import domain_hint, unknown
+from atlasc.compiler.language.scope import domain_hint, unknown
 from atlasc.compiler.names import lookup, unquote
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.source import Span
 
 CMDLINE = "<command line>"
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class _Named:
+    """A name as the user wrote it (as language.ast.Name is, for scope.unknown)."""
+    span: Span
+    text: str
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,7 @@ def _split(arg: str) -> int | None:
 def _var(program: Program, name: str, span: Span) -> Var:
     v = program.env.find(name, span)
     if v is None:
-        raise unknown(A.Name(span, name), "variable", program.env.names,
+        raise unknown(_Named(span, name), "variable", program.env.names,
                       program.env.kinds.get(name))
     return v
 

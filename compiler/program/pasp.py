@@ -12,7 +12,7 @@ from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.language import typed as Ty
-from atlasc.compiler.language.pasp import Semantics, TPasp
+from atlasc.compiler.language.typed import Semantics, TPasp
 
 if TYPE_CHECKING:
     from atlasc.compiler.program.program import Query, Row

@@ -1,8 +1,10 @@
 """A compiled `.query` program: its queries, their tractability reports, and evaluation.
 
-`build(text, file, base_dir)` runs the front end (parse, resolve, model checks, typing) and
-lowers every query through the operators.  A query whose tractability conditions fail keeps its
-`StructuralPropertyError` in its report and refuses to run.
+`build.build(text, file, base_dir)` runs the front end (parse, resolve, model checks, typing)
+and lowers every query through the operators.  A query whose tractability conditions fail
+keeps its `StructuralPropertyError` in its report and refuses to run.  This module imports no
+part of the front end that only compiling needs (the parser, the models' readers), so that a
+program loaded from the compiled-program cache runs without them (compiler/program/cache.py).
 """
 from __future__ import annotations
 
@@ -10,33 +12,23 @@ import html
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterable, Mapping as TMapping, Sequence
+from typing import Any, Callable, Iterable, Mapping as TMapping, Protocol, Sequence
 
 import numpy as np
 
-from atlasc.compiler.deep import deep
 from atlasc.compiler.errors import QueryError, QueryNameError, QueryTypeError, StructuralPropertyError
-from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import typed as Ty
-from atlasc.compiler.language.lower import Guard, Lowerer, QueryFailed
+from atlasc.compiler.language.guards import Guard
+from atlasc.compiler.language.scope import Names, did_you_mean
 from atlasc.compiler.program import marginals, tables
 from atlasc.compiler.program.results import Entry, QueryResult, ResultRow
 from atlasc.compiler.program.values import index_array, value_index
 from atlasc.compiler.program.undefined import cell_index, columns, overflow, undefined
 from atlasc.compiler.program.undefined import columns as undefined_columns
-from atlasc.compiler.language.models import check_models
-from atlasc.compiler.language.modelinfo import ModelInfo
-from atlasc.compiler.language.diagnose import Diagnostics
-from atlasc.compiler.language.parse import Parsed, parse_all
-from atlasc.compiler.program.repair import plan as repair_plan
-from atlasc.compiler.program.views import Views
-from atlasc.compiler.language.resolve import Env, did_you_mean, resolve
-from atlasc.compiler.language.typecheck import Checker
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.reporthtml import headline_html, step_html
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.semirings.base import Semiring
-from atlasc.compiler.semirings.wide import Wide
 from atlasc.compiler.names import lookup
 from atlasc.compiler.source import Span
 from atlasc.compiler.version import stamped
@@ -175,6 +167,23 @@ class ProgramReport:
 
 
 # ---- queries ----------------------------------------------------------------------------------
+class Declared(Protocol):
+    """Where a query or model is declared (a declaration of language/ast.py, or what a run
+    image keeps of it: compiler/program/manifest.py)."""
+
+    @property
+    def span(self) -> Span: ...
+
+
+class ViewLines(Protocol):
+    """What a query's report shows of the views compiled for it (views.Views)."""
+
+    def lines(self, name: str) -> tuple[str, ...]: ...
+
+    def to_json(self, name: str) -> list[dict[str, Any]]: ...
+
+
+# ----------------------------------------------------------------------------------
 Result = QueryResult | marginals.MarginalsResult
 
 
@@ -183,7 +192,7 @@ class Query:
     """One query of a program: its circuit when certified tractable (None when refused, with
     the reason in `error`), its report, and `run` to evaluate it on evidence."""
     name: str
-    decl: A.QueryDecl
+    decl: Declared                # the query's declaration (language.ast.QueryDecl)
     typed: Ty.T
     program: "Program" = field(repr=False)
     circuit: Circuit | None = None
@@ -298,11 +307,6 @@ def evidence_conflict(q: Query, v: Var, agg: Ty.TAggregate, span: Span | None = 
                           notes=((agg.span, f"{v.name} is aggregated here"),))
 
 
-def _used_guards(program: Program, q: Query) -> list[Guard]:
-    names = {t.name for t in Ty.walk(q.typed) if isinstance(t, Ty.TQuery)}
-    return [g for n in sorted(names) for g in program.queries[n].guards]
-
-
 def _evaluate(q: Query, c: Circuit, rows: list[Row]) -> QueryResult:
     free, summed = q.free, q.typed.summed
     flat_ev: list[dict[Var, int]] = []
@@ -359,10 +363,16 @@ class Program:
     and `run` to evaluate several queries on the same evidence."""
     file: str
     text: str
-    env: Env
-    models: dict[str, ModelInfo]
-    views: Views = field(repr=False)       # the views its queries need (views.py)
+    env: Names                             # resolve.Env when built; Names in a run image
+    models: dict[str, Any]                 # language.modelinfo.ModelInfo by name
+    views: ViewLines = field(repr=False)   # the views its queries need (views.Views)
     queries: dict[str, Query] = field(default_factory=dict)
+    files: tuple[str, ...] = ()            # the model files (absolute) it read
+
+    @property
+    def inputs(self) -> set[Path]:
+        """The files the program was compiled from (the query file and its model files)."""
+        return {Path(self.file).resolve()} | {Path(f) for f in self.files}
 
     @property
     def variables(self) -> dict[str, Var]:
@@ -458,112 +468,3 @@ class Program:
                                  did_you_mean(name, self.env.names) or "variables: " +
                                  ", ".join(sorted(self.env.vars)))
         return v
-
-
-# ---- the driver -------------------------------------------------------------------------------
-def build(text: str, file: str, base_dir: Path, progress: Progress | None = None,
-          repair: bool = False, strict: bool = False,
-          only: Collection[str] | None = None) -> Program:
-    """Compile a program (every query, or those in `only` with what they use; the whole file
-    is checked either way); deeply nested input gets room to recurse (compiler.deep)."""
-    parsed = parse_all(text, file)
-    return deep(lambda: _build(parsed, base_dir, progress, repair, strict, only),
-                parsed.module.depth)
-
-
-def _build(parsed: Parsed, base_dir: Path, progress: Progress | None,
-           repair: bool, strict: bool, only: Collection[str] | None = None) -> Program:
-    text, file = parsed.module.text, parsed.module.file
-    diag = Diagnostics(file, parsed.broken)
-    for err in parsed.errors:
-        diag.add(err)
-    env = resolve(parsed.module, base_dir, diag)
-    models = check_models(env, diag, progress)
-    typed = Checker(env, models).check_all(diag)
-    for name in list(typed):
-        decl = env.queries[name]
-        diag.check(decl, (decl.name,), lambda: marginals.check_placement(typed, [name]))
-    diag.raise_errors()
-    program = Program(file, text, env, models, views=Views(models, strict))
-    for name, t in typed.items():
-        program.queries[name] = Query(name, env.queries[name], t, program)
-    program.views.plan(typed)
-    _lower_all(program, progress, repair, _known(only, typed))
-    return program
-
-
-def _known(only: Collection[str] | None, typed: Collection[str]) -> Collection[str] | None:
-    """`only` if it names queries that all exist (else everything, and the unknown name is
-    the caller's error, with its hint)."""
-    return only if only and all(n in typed for n in only) else None
-
-
-MAX_REPAIRS = 4
-
-
-def _lower_all(program: Program, progress: Progress | None, repair: bool = False,
-               only: Collection[str] | None = None) -> None:
-    """Lower every query, or only those named in `only` and the earlier queries they use
-    (the others are left out of the program, so their models are never compiled)."""
-    done: set[str] = set()
-
-    def earlier(name: str) -> Circuit:
-        q = program.queries[name]
-        if name not in done:
-            lower(q)
-        if q.circuit is None:
-            assert q.error is not None
-            raise QueryFailed(name, q.error)
-        return q.circuit
-
-    def lower(q: Query) -> None:
-        done.add(q.name)
-        _lower_one(program, q, earlier, progress, repair)
-
-    for q in list(program.queries.values()):
-        if q.name not in done and (only is None or q.name in only):
-            lower(q)
-    if only is not None:
-        program.queries = {n: q for n, q in program.queries.items() if n in done}
-
-
-def _lower_one(program: Program, q: Query, earlier: Callable[[str], Circuit],
-               progress: Progress | None, repair: bool) -> None:
-    if progress is not None:
-        progress(f"compiling query {q.name}")
-    for attempt in range(MAX_REPAIRS + 1):
-        try:
-            lowerer = Lowerer(program.models, earlier, program.views.options(q.name))
-            q.circuit, q.error = lowerer.lower(q.typed), None
-            q.guards = lowerer.guards + _used_guards(program, q)
-            q.inconsistent = pasp.flags(q, lowerer.lower)
-            break
-        except StructuralPropertyError as e:
-            q.error = e
-            if attempt == MAX_REPAIRS:
-                break
-            why = program.views.extend(q.name, e)
-            if why == "strict":
-                program.views.strict_hint(e)
-            if why is not None and not (repair and _repair(program, q, e)):
-                break
-        except QueryFailed as e:
-            q.error, q.dependency = e.error, e.name
-            break
-
-
-def _repair(program: Program, q: Query, e: StructuralPropertyError) -> bool:
-    """Recompile a model so that the failed condition can hold; False if there is no repair."""
-    earlier = tuple(s for r in q.repaired for s in r.opts.nested)
-    fix = repair_plan(e, program.models, earlier)
-    if isinstance(fix, str):
-        q.repairs.append(f"not repaired: {fix}")
-        return False
-    model = program.models[fix.model]
-    if model.opts == fix.opts:
-        q.repairs.append(f"not repaired: {fix.model} already has {fix.opts.describe()}")
-        return False
-    model.recompile(fix.opts)
-    q.repairs.append(fix.describe())
-    q.repaired.append(fix)
-    return True

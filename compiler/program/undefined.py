@@ -28,9 +28,9 @@ import numpy as np
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.semirings.base import Semiring
 from atlasc.compiler.semirings.wide import Wide
-from atlasc.compiler.language.lower import Guard
+from atlasc.compiler.language.guards import Guard
 from atlasc.compiler.ir.evaluation import evaluator
-from atlasc.compiler.language.sugar import EVIDENCE_ZERO
+from atlasc.compiler.language.guards import EVIDENCE_ZERO
 from atlasc.compiler.language.positivity import cells, failing, shown, stratum
 
 Columns = dict[Var, np.ndarray]       # Var -> (B,) value indices, -1 where unobserved

@@ -16,14 +16,7 @@ from atlasc.compiler.api import compile_file
 from atlasc.compiler.program import cache
 from atlasc.runtime.llvm import run as llvm_run
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-
-
-@pytest.fixture()
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("ATLASC_PROGRAM_CACHE", str(tmp_path / "programs"))
-    monkeypatch.setattr(cache, "STATS", cache.Stats())
-    return tmp_path / "programs"
+from tests.program.conftest import EXAMPLES, copy_examples, damaged
 
 
 def _values(prog) -> dict[str, list]:
@@ -33,13 +26,6 @@ def _values(prog) -> dict[str, list]:
             r = q.run()
             out[name] = r.to_json()
     return out
-
-
-def _copy(tmp_path: Path, name: str) -> Path:
-    for f in EXAMPLES.iterdir():
-        if f.suffix in (".query", ".bif", ".lp", ".cnf", ".nnf"):
-            (tmp_path / f.name).write_bytes(f.read_bytes())
-    return tmp_path / name
 
 
 @pytest.mark.parametrize("name", ["sprinkler.query", "mmap.query", "pasp.query",
@@ -65,16 +51,7 @@ def test_damaged_entry_is_rebuilt(cache_dir: Path, damage: str) -> None:
     path = EXAMPLES / "sprinkler.query"
     compile_file(path, cache=True)
     entry = _entry(cache_dir)
-    data = bytearray(entry.read_bytes())
-    if damage == "flip":
-        data[len(data) // 2] ^= 0xFF
-    elif damage == "truncate":
-        data = data[: len(data) - 100]
-    elif damage == "empty":
-        data = bytearray()
-    else:
-        data = bytearray(b"not an entry at all" * 10)
-    entry.write_bytes(bytes(data))
+    entry.write_bytes(damaged(entry.read_bytes(), damage))
     prog = compile_file(path, cache=True)
     assert cache.STATS.rejected == 1 and cache.STATS.builds == 2
     assert _values(prog) == _values(compile_file(path))
@@ -83,7 +60,7 @@ def test_damaged_entry_is_rebuilt(cache_dir: Path, damage: str) -> None:
 
 
 def test_changed_model_file_is_rebuilt(cache_dir: Path, tmp_path: Path) -> None:
-    q = _copy(tmp_path, "core.query")
+    q = copy_examples(tmp_path, "core.query")
     before = _values(compile_file(q, cache=True))
     bif = tmp_path / "sprinkler.bif"
     bif.write_text(bif.read_text().replace("table 0.8, 0.2;", "table 0.7, 0.3;"))
