@@ -170,7 +170,8 @@ def _table(q: "Query", c: Circuit, ev: Columns, B: int) -> ArrayResult:
     K = int(np.prod([v.size for v in free], dtype=np.int64))
     combos = np.asarray(list(itertools.product(*(range(v.size) for v in free))),
                         np.int32).reshape(K, len(free))
-    flat_ev = {v: np.repeat(x, K) for v, x in ev.items() if v in summed or v in free}
+    flat_ev = {v: x if K == 1 else np.repeat(x, K) for v, x in ev.items()
+               if v in summed or v in free}
     flat_asg = {v: np.tile(combos[:, j], B) for j, v in enumerate(free)}
     maxed = q.argmax_vars()
     res = evaluator().evaluate_columns(c, flat_ev, flat_asg, B * K, argmax=bool(maxed))

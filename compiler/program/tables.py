@@ -147,8 +147,10 @@ def _open(path: Path, fmt: str, chunk_rows: int, errors: Errors) -> Iterator[pa.
 
 
 def _csv(path: Path, block: int, errors: Errors) -> Iterator[pa.RecordBatch]:
-    """Every column read as text (a value is looked up in its domain, never guessed); a row
-    with another number of cells than the header is reported and skipped."""
+    """Every column read as text (a value is looked up in its domain, never guessed),
+    dictionary-encoded by the reader (the codes are what `encode` maps, without a pass of
+    pyarrow.compute, nor its import); a row with another number of cells than the header is
+    reported and skipped."""
     check_utf8(path)
     names = csv_header(path)
 
@@ -163,7 +165,8 @@ def _csv(path: Path, block: int, errors: Errors) -> Iterator[pa.RecordBatch]:
                                  Span(str(path), line, 1, line, 1 + max(1, len(row.text)),
                                       "\n" * (line - 1) + row.text)))
         return "skip"
-    conv = pcsv.ConvertOptions(column_types={n: pa.string() for n in names},
+    text = pa.dictionary(pa.int32(), pa.string())     # codes per distinct text, as encode reads
+    conv = pcsv.ConvertOptions(column_types={n: text for n in names},
                                strings_can_be_null=False, quoted_strings_can_be_null=False)
     return iter(pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=block),
                               parse_options=pcsv.ParseOptions(invalid_row_handler=ragged),
@@ -172,12 +175,16 @@ def _csv(path: Path, block: int, errors: Errors) -> Iterator[pa.RecordBatch]:
 
 def check_utf8(path: Path) -> None:
     """A positioned error at the first byte of a CSV file that is not UTF-8 (one pass in
-    blocks, C speed); pyarrow and the csv module would stop with no position."""
+    blocks, C speed: an ASCII block, with no character left open by the one before, is not
+    decoded); pyarrow and the csv module would stop with no position."""
     dec = codecs.getincrementaldecoder("utf-8-sig")()
     offset = 0
     with open(path, "rb") as f:
         while block := f.read(1 << 22):
             pending = len(dec.getstate()[0])
+            if not pending and block.isascii():
+                offset += len(block)
+                continue
             try:
                 dec.decode(block)
             except UnicodeDecodeError as e:
