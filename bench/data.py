@@ -1,12 +1,14 @@
 """Bench: data in and out of `atlasc run` at engine speed (issue 14), each number a ratio of
 two measurements made in this run, on this machine.
 
-  rows      `atlasc run alarm.query --data rows.csv --out out.csv` on 20,000 evidence rows
-            (3 random variables observed per row), the program loaded from the cache: the
-            whole process (start-up, imports, cache load included) and its data path alone
-            (read + evaluate + write, as -v reports them), per row, against PySDD's own model
-            counter on the same network and evidence, one row at a time (bench/runtime.py
-            drives it), and against `Query.run_array` on the same rows in one process
+  rows      `atlasc run alarm.query --data rows.csv --out out.csv` on 20,000 and on 200,000
+            evidence rows (3 random variables observed per row), the program loaded from the
+            cache: the whole process (start-up, imports, cache load included) per row at
+            each size and the slope between them ((T(200,000) - T(20,000)) / 180,000: what a
+            row costs once the process runs), and the data path alone (read + evaluate +
+            write, as -v reports them), against PySDD's own model counter on the same
+            network and evidence, one row at a time (bench/runtime.py drives it), and
+            against `Query.run_array` on the same rows in one process
   marginals all marginals of alarm through the CLI on 2,000 and 20,000 rows (linear: the ratio
             of the two data paths), and against a probability-of-evidence run on the same rows
   stream    10^6 and 10^7 rows of alarm (37 variables) from Parquet through
@@ -38,7 +40,7 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 OUT = HERE / "RESULTS-data.md"
-ROWS, SMALL, OBSERVED, SEED = 20_000, 2_000, 3, 0
+ROWS, BIG, SMALL, OBSERVED, SEED = 20_000, 200_000, 2_000, 3, 0
 ATLASC = [sys.executable, "-m", "atlasc"]
 WRAP = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
         "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
@@ -135,18 +137,21 @@ def rows_case(d: Path, env: dict[str, str], reps: int) -> dict[str, Any]:
     from atlasc.compiler.api import compile_file
     q = query_file(d, "alarm", "query pe = sum[*] bn\nquery marg = marginals(bn)")
     prog = compile_file(q)
-    names, E = evidence_codes(prog, ROWS, SEED)
-    csv = d / "rows.csv"
+    names, E_big = evidence_codes(prog, BIG, SEED)
+    E = E_big[:ROWS]
+    csv, csv_big = d / "rows.csv", d / "rows-big.csv"
     write_csv(prog, names, E, csv)
+    write_csv(prog, names, E_big, csv_big)
     cli(["run", str(q), "-q", "pe"], env)                     # fills the cache
-    ours = best(["run", str(q), "-q", "pe", "--data", str(csv), "--out", str(d / "o.csv")],
-                env, reps)
+    ours, big = (best(["run", str(q), "-q", "pe", "--data", str(f), "--out",
+                       str(d / "o.csv")], env, reps) for f in (csv, csv_big))
     qe = prog.queries["pe"]
     qe.run_array(E, names)
-    arr = statistics.median(_cpu(lambda: qe.run_array(E, names)) for _ in range(5))
+    arr, arr_big = (statistics.median(_cpu(lambda: qe.run_array(x, names)) for _ in range(5))
+                    for x in (E, E_big))
     pysdd = _pysdd(prog, names, E)
-    return {"ours": ours, "array": arr, "pysdd": pysdd, "q": q, "csv": csv, "prog": prog,
-            "names": names, "E": E}
+    return {"ours": ours, "big": big, "array": arr, "array_big": arr_big, "pysdd": pysdd,
+            "q": q, "csv": csv, "prog": prog, "names": names, "E": E}
 
 
 def _cpu(fn: Any) -> float:
@@ -213,27 +218,43 @@ def us(x: float) -> str:
     return f"{x * 1e6:.1f} us"
 
 
+def rows_table(r: dict[str, Any]) -> list[str]:
+    """Per row at 20,000 and 200,000 rows and the slope between: each against PySDD."""
+    o, b, p = r["ours"], r["big"], r["pysdd"]
+    per = {k: (o[k] / ROWS, b[k] / BIG, (b[k] - o[k]) / (BIG - ROWS))
+           for k in ("cpu", "wall", "data")}
+    per["array"] = (r["array"] / ROWS, r["array_big"] / BIG,
+                    (r["array_big"] - r["array"]) / (BIG - ROWS))
+
+    def cells(k: str) -> str:
+        return " | ".join(f"{us(x)} ({p / x:.1f}x PySDD)" if x > 0 else "-" for x in per[k])
+    return [
+        "## `run --data` on alarm (3 variables observed per row), per row", "",
+        f"PySDD's model counter, one row at a time: {us(p)} CPU a row (>= 100x PySDD is "
+        f"<= {us(p / 100)} a row).  The whole process is `atlasc run alarm.query -q pe "
+        "--data rows.csv --out o.csv` with the program in the cache (start-up, imports, "
+        f"cache load: {o['cpu']:.2f} s CPU in all at 20,000 rows, {b['cpu']:.2f} s at "
+        "200,000); the data path is read + evaluate + write as -v reports them; the slope is "
+        "(T(200,000) - T(20,000)) / 180,000.", "",
+        "| measurement | 20,000 rows | 200,000 rows | slope |", "|---|---|---|---|",
+        f"| whole process, CPU | {cells('cpu')} |",
+        f"| whole process, wall | {cells('wall')} |",
+        f"| data path, CPU (at 20,000 rows: read {_ph(o, 'read')} s + evaluate "
+        f"{_ph(o, 'evaluate')} s + write {_ph(o, 'write')} s) | {cells('data')} |",
+        f"| `Query.run_array` on the same rows, in process, CPU | {cells('array')} |",
+        f"| data path / run_array | {o['data'] / r['array']:.2f}x | "
+        f"{b['data'] / r['array_big']:.2f}x | - |", ""]
+
+
 def write(r: dict[str, Any], m: dict[str, Any], s: list[dict[str, Any]], c: dict[str, Any]
           ) -> None:
-    o, n = r["ours"], ROWS
     lines = [
         "# Data in and out of `atlasc run` (bench/data.py)", "",
         f"{datetime.date.today()}, {_machine()}, load average {os.getloadavg()[0]:.1f} at the "
         "end (the machine is shared: wall times include waiting for a core; CPU times do "
         "not).  Every ratio is of two measurements made in the same run.  Regenerate with "
         "`python bench/data.py`.", "",
-        "## `run --data` on 20,000 rows of alarm (3 variables observed per row)", "",
-        "| measurement | per row | ratio |", "|---|---|---|",
-        f"| PySDD model counter, one row at a time, CPU | {us(r['pysdd'])} | 1 |",
-        f"| `atlasc run --data rows.csv --out o.csv`, whole process (start-up, imports, cache "
-        f"load: {o['wall']:.2f} s wall, {o['cpu']:.2f} s CPU in all), wall | {us(o['wall'] / n)}"
-        f" | {r['pysdd'] / (o['wall'] / n):.1f}x PySDD |",
-        f"| the same, CPU time | {us(o['cpu'] / n)} | {r['pysdd'] / (o['cpu'] / n):.1f}x PySDD |",
-        f"| its data path, CPU (read {_ph(o, 'read')} s + evaluate {_ph(o, 'evaluate')} s + "
-        f"write {_ph(o, 'write')} s) | {us(o['data'] / n)} | "
-        f"{r['pysdd'] / (o['data'] / n):.0f}x PySDD |",
-        f"| `Query.run_array` on the same rows, in process, CPU | {us(r['array'] / n)} | data path "
-        f"= {o['data'] / r['array']:.2f}x run_array |", "",
+        *rows_table(r),
         "## All marginals through the CLI (alarm; CPU times: the data path as -v reports it, "
         "and the whole process)", "",
         "| run | data path | whole process |", "|---|---|---|",
@@ -267,7 +288,7 @@ def _machine() -> str:
 def main(quick: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        env = dict(os.environ, ATLASC_PROGRAM_CACHE=str(d / "programs"))
+        env = dict(os.environ, ATLASC_CACHE_DIR=str(d / "cache"))   # programs and objects
         r = rows_case(d, env, 3)
         m = marginals_case(d, env, r, 3)
         s = stream_case(d, env, [10 ** 6] if quick else [10 ** 6, 10 ** 7], r)
