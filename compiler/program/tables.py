@@ -167,7 +167,8 @@ def _csv(path: Path, block: int, errors: Errors) -> Iterator[pa.RecordBatch]:
         return "skip"
     text = pa.dictionary(pa.int32(), pa.string())     # codes per distinct text, as encode reads
     conv = pcsv.ConvertOptions(column_types={n: text for n in names},
-                               strings_can_be_null=False, quoted_strings_can_be_null=False)
+                               strings_can_be_null=False, quoted_strings_can_be_null=False,
+                               check_utf8=False)        # check_utf8 above read every byte
     return iter(pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=block),
                               parse_options=pcsv.ParseOptions(invalid_row_handler=ragged),
                               convert_options=conv))
