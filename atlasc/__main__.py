@@ -1,5 +1,15 @@
-"""`python -m atlasc`: the command line (the same as the `atlasc` command)."""
-from atlasc.compiler.cli import main
+"""`python -m atlasc` and the `atlasc` command: the command line (compiler/cli.py).
+
+Its imports run without the garbage collector: they make tens of thousands of objects that
+all live on (modules, functions, classes), which the collector would traverse again and
+again; the command line turns it back on, with those objects frozen out of its way, before
+it runs a command (compiler/console.py `started`).  Loading a cached program pauses it too
+(compiler/program/cache.py); compiling does not."""
+from atlasc.compiler.console import starting
+
+starting()
+
+from atlasc.compiler.cli import main  # noqa: E402  (after starting: its imports are start-up)
 
 if __name__ == "__main__":
     main()

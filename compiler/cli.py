@@ -25,7 +25,7 @@ from atlasc.compiler.atomic import cleanup_on_signals, output_error, write_atomi
 from atlasc.compiler.errors import AtlasError, OutputError, QueryError, SourceWarning
 from atlasc.compiler.program.load import compile_file
 from atlasc.compiler.commands import Commands
-from atlasc.compiler.console import Console
+from atlasc.compiler.console import Console, started
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.ir.serialize import dumps
 from atlasc.compiler.paths import object_cache_dir
@@ -220,6 +220,7 @@ def _quiet_too(ctx: click.Context, param: click.Parameter, given: bool) -> bool:
 @VERBOSE
 def main() -> None:
     """Compile queries over semirings to algebraic circuits, with tractability certificates."""
+    started()                   # the imports are done (atlasc/__main__.py)
     warnings.showwarning = _show_warning
 
 

@@ -8,6 +8,7 @@ throttles).  Without a terminal, a stage line is logged only under -v.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import sys
@@ -27,6 +28,25 @@ LOG = logging.getLogger("atlasc")
 REDRAW = 0.5
 SHOW_AFTER = 1.0           # seconds of work before a bar appears
 _FACTOR = re.compile(r"(?:\] )?(?P<what>[^:]*): factor (?P<i>\d+)/(?P<n>\d+)")
+
+_STARTING: list[bool] = []
+
+
+def starting() -> None:
+    """The command line's imports: no garbage collection until `started`
+    (atlasc/__main__.py)."""
+    if gc.isenabled():
+        gc.disable()
+        _STARTING.append(True)
+
+
+def started() -> None:
+    """The imports are done: what they made is frozen out of the collector's way (it lives
+    to the end), and the collector runs again for the command."""
+    if _STARTING:
+        _STARTING.clear()
+        gc.freeze()
+        gc.enable()
 
 
 @dataclass

@@ -21,6 +21,7 @@ alone); `atlasc run --no-cache` skips it once.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import os
@@ -153,7 +154,8 @@ def unpacked(data: bytes) -> tuple[Deps, Any] | None:
     payload = unseal(data)
     empty: tuple[Deps, Any, list[tuple[Any, Any]]] = ([], None, [])
     try:
-        deps, program, linear = _Unpickler(io.BytesIO(payload)).load() if payload else empty
+        with gc_paused():
+            deps, program, linear = _Unpickler(io.BytesIO(payload)).load() if payload else empty
     except Exception:           # an entry of another atlasc: rebuilt, never trusted
         deps, program, linear = empty
     if program is None or any(file_hash(Path(p)) != h for p, h in deps):
@@ -204,6 +206,20 @@ def pack(program: Any, check_files: bool = True, deps: Deps | None = None) -> by
     with deep_recursion():
         _Pickler(buf, protocol=5).dump((deps, program, linearised(program)))
     return seal(buf.getvalue())
+
+
+class gc_paused:
+    """No garbage collection while an entry is unpickled: every object it makes lives on,
+    and the collector would walk the growing graph again and again (pathfinder's entry:
+    about 0.03 s of a 0.5 s warm run)."""
+
+    def __enter__(self) -> None:
+        self.was = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.was:
+            gc.enable()
 
 
 class deep_recursion:

@@ -206,7 +206,8 @@ def _image(payload: bytes) -> tuple[Program, list[tuple[Any, Any]]] | None:
     try:
         if not _unchanged(pickle.Unpickler(f).load()):
             return None
-        program, linear = cache._Unpickler(f).load()
+        with cache.gc_paused():
+            program, linear = cache._Unpickler(f).load()
     except Exception:           # an entry of another atlasc: never trusted
         return None
     return (program, linear) if isinstance(program, Program) else None
