@@ -123,7 +123,8 @@ def _ignored() -> tuple[str, ...]:
 
 def dependencies(program: Program, read: set[str]) -> cache.Deps:
     """The manifest: the model files and the other files read, with their content hashes
-    (None for one that cannot be hashed: then no direct entry is written)."""
+    (None for one that cannot be hashed: then no direct entry is written).  A file read that
+    is gone when the compile ends (a temporary file of pysdd's) is not one of them."""
     skip = _ignored()
     query = str(Path(program.file).resolve())
     paths = set(program.files) | {str(Path(p).resolve()) for p in read
