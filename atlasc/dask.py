@@ -167,6 +167,13 @@ def check_columns(program: Program, path: str, names: Sequence[str]) -> None:
     tables.check_header(column_lookup(program), path, fmt, names)
 
 
+def part(i: int) -> str:
+    """The name of the i-th part: zero-padded, so that readers that list a directory in name
+    order (pyarrow, pandas) read the rows in the input's order (part.10 would come before
+    part.2)."""
+    return f"part.{i:06d}.parquet"
+
+
 def run_files(program: Program, query: str, data: str, out: str, scheduler: str) -> int:
     """`atlasc run --dask`: the rows of `data` through `query` on the cluster, written to the
     directory `out` as partitioned Parquet (written aside, then renamed into place, so a
@@ -179,7 +186,7 @@ def run_files(program: Program, query: str, data: str, out: str, scheduler: str)
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         with client_for(scheduler):
-            run(program, frame, query).to_parquet(tmp, write_index=True)
+            run(program, frame, query).to_parquet(tmp, write_index=True, name_function=part)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -190,4 +197,4 @@ def run_files(program: Program, query: str, data: str, out: str, scheduler: str)
 
 
 __all__ = ["Shipment", "check_columns", "client_for", "evaluate_frame", "local_frame", "meta",
-           "read_frame", "run", "run_files", "shipment", "unpacked"]
+           "part", "read_frame", "run", "run_files", "shipment", "unpacked"]
