@@ -8,8 +8,10 @@
   (evaluated at 30 digits with mpmath, and reported in the notes);
 * otherwise it is None (undecided, so absent) and the notes say so.  Never a guess.
 
-Every sympy call runs under a short time guard (SIGALRM, main thread only; elsewhere the
-expensive tactics are skipped), so a derivation cannot hang.
+Every sympy call runs under a short time guard (SIGPROF, main thread only; elsewhere the
+expensive tactics are skipped), so a derivation cannot hang.  The guards count the process's
+CPU time, not the wall clock: what a derivation proves does not depend on how loaded the
+machine is (a wall-clock guard of 0.25 s timed out at load 25 and left a property undecided).
 
 tau is total: on the carrier minus 0_S it is the expression, and tau(0_S) is `at_zero` if given
 (like the builtin recip's 0 -> 0), else the expression at 0_S, else its one-sided limit from
@@ -112,25 +114,26 @@ def _can_guard() -> bool:
 
 @contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
-    """Raise _Timeout in this (main) thread after `seconds`; an outer timer is kept."""
+    """Raise _Timeout in this (main) thread after `seconds` of CPU time; an outer timer is
+    kept."""
     def handler(signum: int, frame: Any) -> None:
-        signal.setitimer(signal.ITIMER_REAL, 0.02)   # again, if this one is swallowed
+        signal.setitimer(signal.ITIMER_PROF, 0.02)   # again, if this one is swallowed
         raise _Timeout()
-    outer_left = signal.getitimer(signal.ITIMER_REAL)[0]
-    start = time.monotonic()
-    old = signal.signal(signal.SIGALRM, handler)
+    outer_left = signal.getitimer(signal.ITIMER_PROF)[0]
+    start = _now()
+    old = signal.signal(signal.SIGPROF, handler)
     old_hook = sys.unraisablehook
     sys.unraisablehook = _drop_timeouts(old_hook)
-    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer_left) if outer_left else seconds)
+    signal.setitimer(signal.ITIMER_PROF, min(seconds, outer_left) if outer_left else seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, old)
         sys.unraisablehook = old_hook
         if outer_left:
-            rest = outer_left - (time.monotonic() - start)
-            signal.setitimer(signal.ITIMER_REAL, max(rest, 1e-3))
+            rest = outer_left - (_now() - start)
+            signal.setitimer(signal.ITIMER_PROF, max(rest, 1e-3))
 
 
 def _drop_timeouts(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -236,7 +239,8 @@ def _remaining() -> float:
 
 
 def _now() -> float:
-    return time.monotonic()
+    """The clock of the guards and the derivation's deadline: this process's CPU time."""
+    return time.process_time()
 
 
 @contextmanager
