@@ -21,8 +21,8 @@ from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.adapters import Options
 from atlasc.compiler.language.modelinfo import ModelInfo
-from atlasc.compiler.language.sugar import (Call, _disjoint, _need_prob, nonzero, noted,
-                                            register)
+from atlasc.compiler.language.sugar import (Call, _disjoint, _need_prob, network_operand,
+                                            nonzero, noted, register)
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var, fmt_vars
 from atlasc.compiler.ops import model as as_model
@@ -68,25 +68,18 @@ def _ev(evidence: tuple[tuple[Var, int], ...]) -> str:
 
 
 def _network_operand(call: Call) -> tuple[str, tuple[tuple[Var, int], ...]]:
-    """The Bayesian network the call names, and the evidence written after `|`."""
-    t = call.operand
-    evidence: tuple[tuple[Var, int], ...] = ()
-    if isinstance(t, Ty.TGiven) and isinstance(t.operand, Ty.TModel):
-        evidence, t = t.evidence, t.operand
-    info = call.checker.models.get(t.name) if isinstance(t, Ty.TModel) else None
-    if not isinstance(t, Ty.TModel) or info is None or info.network is None:
-        what = f"{t.name} is a {info.kind} model" if isinstance(t, Ty.TModel) and info else \
-            "the operand is an expression"
-        raise call.fail(f"graph surgery needs a Bayesian network (inline bayesnet, BIF, "
-                        f"XMLBIF, UAI BAYES): {what}",
-                        hint="write effect(bn, do = {X}, outcome = {Y}) with bn a network")
+    """The Bayesian network the call names, and the evidence written after `|` (none on the
+    treatment)."""
+    name, evidence = network_operand(
+        call, "graph surgery needs a Bayesian network (inline bayesnet, BIF, XMLBIF, UAI "
+        "BAYES): {what}", "write effect(bn, do = {X}, outcome = {Y}) with bn a network")
     X = call.groups[0]
     on_x = [v for v, _ in evidence if v in X]
     if on_x:
         raise call.fail(f"evidence on the treatment {on_x[0].name}: do({fmt_vars(X)}) sets it",
                         hint="observe other variables, or choose the treatment's rows of the "
                              "table")
-    return t.name, evidence
+    return name, evidence
 
 
 def _mutilated(call: Call, name: str, X: frozenset[Var]) -> Ty.TModel:

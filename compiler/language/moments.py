@@ -23,7 +23,7 @@ from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.adapters import Options
 from atlasc.compiler.language.modelinfo import ModelInfo
 from atlasc.compiler.language.queries import number_arg
-from atlasc.compiler.language.sugar import Call, _need_prob, register
+from atlasc.compiler.language.sugar import Call, _need_prob, network_operand, register
 from atlasc.compiler.ops import model as as_model
 from atlasc.compiler.ops.moments import second_moment_table
 from atlasc.compiler.semirings import MOMENTS, PROB
@@ -62,7 +62,10 @@ def _dirichlet(call: Call, total: Ty.T, s: float) -> Ty.T:
     if not s > 0 or s == float("inf"):
         raise QueryTypeError(f"dirichlet {s:g} is not a positive equivalent sample size",
                              call.extra("dirichlet").span, "write dirichlet = 10")
-    name, evidence = _network(call)
+    name, evidence = network_operand(
+        call, "dirichlet posteriors are on the CPT rows of a Bayesian network (inline "
+        "bayesnet, BIF, XMLBIF, UAI BAYES): {what}, whose parameters are not CPT rows",
+        "use dropout = p for any circuit")
     net = call.checker.models[name].network
     assert net is not None
     copies = {v: Var(v.name + "'", v.domain) for v in net.variables}
@@ -79,22 +82,6 @@ def _dirichlet(call: Call, total: Ty.T, s: float) -> Ty.T:
     return Ty.TMoments(call.span, MOMENTS, frozenset(), total.summed, "dirichlet", s, total,
                        second, tuple((c, v) for v, c in copies.items()),
                        label=f"moments(dirichlet = {s:g})", notes=(note,))
-
-
-def _network(call: Call) -> tuple[str, tuple[tuple[Var, int], ...]]:
-    """The Bayesian network the call names, and the evidence written after `|`."""
-    t = call.operand
-    evidence: tuple[tuple[Var, int], ...] = ()
-    if isinstance(t, Ty.TGiven) and isinstance(t.operand, Ty.TModel):
-        evidence, t = t.evidence, t.operand
-    info = call.checker.models.get(t.name) if isinstance(t, Ty.TModel) else None
-    if not isinstance(t, Ty.TModel) or info is None or info.network is None:
-        what = f"{t.name} is a {info.kind} model" if isinstance(t, Ty.TModel) and info else \
-            "the operand is an expression"
-        raise call.fail(f"dirichlet posteriors are on the CPT rows of a Bayesian network "
-                        f"(inline bayesnet, BIF, XMLBIF, UAI BAYES): {what}, whose "
-                        "parameters are not CPT rows", hint="use dropout = p for any circuit")
-    return t.name, evidence
 
 
 def _doubled_model(call: Call, name: str, net: BayesNet, s: float,

@@ -12,7 +12,6 @@ statement declares are returned too, so that later uses of them are not reported
 from __future__ import annotations
 
 import bisect
-import gc
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +25,7 @@ from lark.lexer import PatternStr
 
 from atlasc.compiler.deep import MAX_DEPTH
 from atlasc.compiler.errors import QueryError, QuerySyntaxError, raise_all
+from atlasc.compiler.gcpause import gc_paused
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language.flatparse import MIN_CHARS, NAME_RE, Spans, statement
 from atlasc.compiler.names import canonical, is_plain, quote, unquote
@@ -95,21 +95,8 @@ def _fast(lines: "Lines", text: str) -> tuple[list[A.Stmt], int]:
     (flatparse.py: the AST lark would give), the runs of others by lark, each run in one
     parse.  UnexpectedInput as a whole-text parse would raise it (the caller then reports
     every broken statement)."""
-    with _no_gc():
+    with gc_paused():
         return _chunks(lines, text)
-
-
-class _no_gc:
-    """The cyclic collector paused: millions of new AST objects made it run again and again
-    (a third of the parse of a 5 MB formula), and they hold no cycles."""
-
-    def __enter__(self) -> None:
-        self.was = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.was:
-            gc.enable()
 
 
 def _chunks(lines: "Lines", text: str) -> tuple[list[A.Stmt], int]:

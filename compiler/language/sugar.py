@@ -395,3 +395,19 @@ def marginals(call: Call) -> Ty.T:
         raise call.fail("the model has no free variable")
     order = tuple(dict.fromkeys(call.written[0])) if call.written else sorted_vars(X)
     return Ty.TMarginals(call.span, t.sr, X, t.summed | (t.vars - X), order, t)
+
+
+def network_operand(call: Call, needs: str, hint: str
+                    ) -> tuple[str, tuple[tuple[Var, int], ...]]:
+    """The Bayesian network a call's operand names, and the evidence written after `|`; an
+    error saying what the call `needs` (and `hint`) when the operand is no network."""
+    t = call.operand
+    evidence: tuple[tuple[Var, int], ...] = ()
+    if isinstance(t, Ty.TGiven) and isinstance(t.operand, Ty.TModel):
+        evidence, t = t.evidence, t.operand
+    info = call.checker.models.get(t.name) if isinstance(t, Ty.TModel) else None
+    if not isinstance(t, Ty.TModel) or info is None or info.network is None:
+        what = f"{t.name} is a {info.kind} model" if isinstance(t, Ty.TModel) and info else \
+            "the operand is an expression"
+        raise call.fail(needs.format(what=what), hint=hint)
+    return t.name, evidence

@@ -21,7 +21,6 @@ alone); `atlasc run --no-cache` skips it once.
 """
 from __future__ import annotations
 
-import gc
 import hashlib
 import io
 import os
@@ -37,6 +36,7 @@ from atlasc.compiler import atomic
 from atlasc.compiler.paths import cache_root
 from atlasc.compiler.atomic import write_atomic_bytes
 from atlasc.compiler.errors import AtlasError
+from atlasc.compiler.gcpause import gc_paused
 from atlasc.compiler.ir.builder import Builder, adopted
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.language import typed as Ty
@@ -206,20 +206,6 @@ def pack(program: Any, check_files: bool = True, deps: Deps | None = None) -> by
     with deep_recursion():
         _Pickler(buf, protocol=5).dump((deps, program, linearised(program)))
     return seal(buf.getvalue())
-
-
-class gc_paused:
-    """No garbage collection while an entry is unpickled: every object it makes lives on,
-    and the collector would walk the growing graph again and again (pathfinder's entry:
-    about 0.03 s of a 0.5 s warm run)."""
-
-    def __enter__(self) -> None:
-        self.was = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.was:
-            gc.enable()
 
 
 class deep_recursion:

@@ -29,6 +29,7 @@ from typing import Any, Callable
 
 from atlasc.compiler import atomic
 from atlasc.compiler.atomic import write_atomic_bytes
+from atlasc.compiler.gcpause import gc_paused
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.paths import object_cache_dir
@@ -207,7 +208,7 @@ def _image(payload: bytes) -> tuple[Program, list[tuple[Any, Any]]] | None:
     try:
         if not _unchanged(pickle.Unpickler(f).load()):
             return None
-        with cache.gc_paused():
+        with gc_paused():
             program, linear = cache._Unpickler(f).load()
     except Exception:           # an entry of another atlasc: never trusted
         return None

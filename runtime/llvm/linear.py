@@ -22,13 +22,12 @@ an all-zero row read by constants (their block is one entry).
 """
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
+from atlasc.compiler.gcpause import gc_paused
 from atlasc.compiler.ir.nodes import Node, Op
 from atlasc.compiler.ir.traverse import topo
 from atlasc.compiler.ir.variables import Var, sorted_vars
@@ -92,21 +91,8 @@ def levels(order: list[Node]) -> dict[int, int]:
 
 def linearize(root: Node, argmax: bool = False, keep: bool = False) -> Program:
     """keep: every node keeps its own slot (what a backward pass needs) instead of reuse."""
-    with _no_gc():
+    with gc_paused():
         return _linearize(root, argmax, keep)
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """The pass allocates millions of small objects and frees none: the cyclic collector
-    would rescan them over and over (it doubled the time at 10^6 nodes)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _stage_order(nodes: list[Node]) -> tuple[list[Node], dict[int, int] | None]:
