@@ -11,23 +11,43 @@ points as the `Evaluator` that `atlasc/__init__.py` installs.
 """
 from __future__ import annotations
 
-from typing import Sequence
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from atlasc.compiler.ir.circuit import Circuit
+from atlasc.compiler.ir.evaluation import Columns
 from atlasc.compiler.ir.flat import FlatView
 from atlasc.compiler.ir.nodes import Node
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.semirings import PROB
-from atlasc.runtime import flat, llvm
-from atlasc.runtime.llvm import marginals as llvm_marginals
-from atlasc.runtime.llvm import run as llvm_run
-from atlasc.runtime.llvm.export import emit_module, program_npz
-from atlasc.runtime.llvm.linear import Program
-from atlasc.runtime.llvm.run import Columns
+from atlasc.runtime import flat
 from atlasc.runtime.logspace import rescue, rescue_columns, suspects
-from atlasc.runtime.reference import EvalResult, Row, batch_rows
+from atlasc.runtime.reference import ArrayEval, EvalResult, Row, batch_rows
+
+if TYPE_CHECKING:
+    from atlasc.runtime.llvm.linear import Program
+
+
+class _Later:
+    """A module of the LLVM back end, imported at its first use: a run the flat arrays answer
+    (bnlearn networks' marginals) does not load llvmlite and the kernels' modules (~70 ms of
+    CPU at start-up; tests/test_startup_llvm.py)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        mod: ModuleType = importlib.import_module(self._name)
+        return getattr(mod, attr)
+
+
+llvm = _Later("atlasc.runtime.llvm")
+llvm_marginals = _Later("atlasc.runtime.llvm.marginals")
+llvm_run = _Later("atlasc.runtime.llvm.run")
+llvm_export = _Later("atlasc.runtime.llvm.export")
 
 
 def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
@@ -75,7 +95,7 @@ def _flat_evaluate(c: FlatView, evidence: Sequence[Row] | None,
 
 
 def _flat_columns(c: FlatView, evidence: Columns, assignment: Columns, rows: int,
-                  argmax: bool) -> llvm.ArrayEval | None:
+                  argmax: bool) -> ArrayEval | None:
     if not _flat_pays(c, rows):
         return None
     cols = dict(evidence)
@@ -83,7 +103,7 @@ def _flat_columns(c: FlatView, evidence: Columns, assignment: Columns, rows: int
         cols[v] = np.where(np.asarray(x) >= 0, x, cols[v]) if v in cols else np.asarray(x)
     watch: list[str] = []
     raw, best = flat.view_values(c, cols, rows, argmax, watch)
-    return None if watch else llvm.ArrayEval(raw, best, "numpy (flat arrays)")
+    return None if watch else ArrayEval(raw, best, "numpy (flat arrays)")
 
 
 def _flat_marginals(c: FlatView, evidence: Columns, rows: int, vars: Sequence[Var],
@@ -112,7 +132,7 @@ def marginals(c: Circuit, evidence: Sequence[Row], vars: Sequence[Var]) -> dict[
 
 # ---- columns: one int array per variable, no per-row Python ---------------------------------
 def evaluate_columns(c: Circuit, evidence: Columns, assignment: Columns, rows: int,
-                     argmax: bool = False) -> llvm.ArrayEval:
+                     argmax: bool = False) -> ArrayEval:
     """evidence / assignment: Var -> int array (rows,), -1 where unobserved.  Returns the raw
     values (rows, *elem), the maximising values per maximised variable, and the engine; prob
     and maxprod rows whose value left the double range are recomputed in log space
@@ -150,7 +170,7 @@ def adopt(c: Circuit, prepared: dict[str, Program]) -> None:
 
 
 def export(c: Circuit, argmax: bool = False) -> tuple[str, bytes]:
-    return emit_module(c, argmax), program_npz(c, argmax)
+    return llvm_export.emit_module(c, argmax), llvm_export.program_npz(c, argmax)
 
 
 class _LLVM:

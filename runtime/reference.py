@@ -24,6 +24,16 @@ Row = dict[Var, "int | None"]      # an evidence row: value indices; missing or 
 
 
 @dataclass
+class ArrayEval:
+    """A batch evaluated from columns (the LLVM kernels', or the flat arrays')."""
+    raw: np.ndarray                       # (B, *elem) in the root semiring's numpy type
+    argmax: dict[Var, np.ndarray] | None  # maximised variable -> value index per row
+    engine: str
+    log: np.ndarray | None = None         # (B,) natural log of a value beyond the double
+    #                                       range (raw holds its carrier 0 or inf), NaN elsewhere
+
+
+@dataclass
 class EvalResult:
     values: list[Any]
     raw: np.ndarray

@@ -46,3 +46,32 @@ def test_first_evaluation_loads_the_runtime():
         assert abs(sum(e.value for e in entries) - 1) < 1e-12, entries
     """
     assert _loaded_after(code)["llvmlite"] is True
+
+
+def _chain_bif(n: int) -> str:
+    """A chain of n binary variables: over TREE_MIN_VARS, so it takes the flat route."""
+    out = ["network chain { }"]
+    out += [f"variable x{i} {{ type discrete [ 2 ] {{ a, b }}; }}" for i in range(n)]
+    out.append("probability ( x0 ) { table 0.3, 0.7; }")
+    out += [f"probability ( x{i} | x{i - 1} ) {{ (a) 0.9, 0.1; (b) 0.0, 1.0; }}"
+            for i in range(1, n)]
+    return "\n".join(out) + "\n"
+
+
+def test_flat_route_marginals_load_no_llvm(tmp_path):
+    """All marginals of a network the flat arrays answer: the LLVM back end stays unloaded
+    (runtime/evaluator.py imports it at its first non-flat use), and the answer is right:
+    x1 = b unless x0 = a and x1 = a, so P(x1 = a) = 0.3 * 0.9."""
+    bif = tmp_path / "chain.bif"
+    bif.write_text(_chain_bif(25))
+    query = tmp_path / "m.query"
+    query.write_text(f'model bn = bif "{bif}"\nquery m = marginals(bn)\n')
+    code = f"""
+        import atlasc
+        p = atlasc.compile_file({str(query)!r})
+        res = p.queries["m"].run()
+        joint, cond = res.rows[0]["x1"]["a"]
+        assert abs(joint - 0.27) < 1e-12 and abs(cond - 0.27) < 1e-12, (joint, cond)
+        assert "flat arrays" in str(p.report), p.report
+    """
+    assert _loaded_after(code) == {m: False for m in HEAVY}

@@ -6,7 +6,6 @@ interface); `evaluate_columns` takes one int array per variable (-1: unobserved)
 arrays, with no per-row Python work -- the path for large batches."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -16,17 +15,9 @@ from atlasc.compiler.ir.nodes import Node
 from atlasc.compiler.ir.variables import Var
 from atlasc.runtime.llvm.run import (Columns, Compiled, Overflow, array_codes, compiled,
                               rows_to_columns, to_semiring)
-from atlasc.runtime.reference import EvalResult, Row, _maximised_vars, batch_rows
+from atlasc.runtime.reference import (ArrayEval, EvalResult, Row, _maximised_vars,
+                                      batch_rows)
 from atlasc.runtime.reference import evaluate as ref
-
-
-@dataclass
-class ArrayEval:
-    raw: np.ndarray                       # (B, *elem) in the root semiring's numpy type
-    argmax: dict[Var, np.ndarray] | None  # maximised variable -> value index per row
-    engine: str
-    log: np.ndarray | None = None         # (B,) natural log of a value beyond the double
-    #                                       range (raw holds its carrier 0 or inf), NaN elsewhere
 
 
 def evaluate(c: Circuit | Node, *, evidence: Sequence[Row] | None = None,
