@@ -11,6 +11,7 @@ wording.  tests/sources/test_biffast.py checks both readers give the same networ
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from typing import Iterator
 
@@ -135,8 +136,50 @@ def _numbers(seg: str, n: int) -> list[float]:
         raise _Irregular from None
 
 
+_SEP = r"(?:\s*,\s*|\s+)"                             # between two names of a row
+_WORD = r"[^\s,;(){}\[\]|]+"                           # a number of a row, as text
+_ROW = re.compile(r"\(([^()]*)\)([^;]*);")
+_BODIES: dict[tuple[int, int], re.Pattern[str]] = {}
+
+
+def _body(parents: int, k: int) -> re.Pattern[str]:
+    """Only rows, each of `parents` names and k numbers (as _row would accept them)."""
+    if (parents, k) not in _BODIES:
+        names = rf"\(\s*{_NAME}(?:{_SEP}{_NAME}){{{parents - 1}}}\s*\)"
+        nums = rf"[\s,]*(?:{_WORD}[\s,]+){{{k - 1}}}{_WORD}[\s,]*"
+        _BODIES[parents, k] = re.compile(rf"(?:\s*{names}{nums};)*\s*")
+    return _BODIES[parents, k]
+
+
+def _all_rows(body: str, child: Var, parents: list[Var], index: list[dict[str, int]]
+              ) -> np.ndarray | None:
+    """A table given only by rows, read with one split of all its names and one of all its
+    numbers (pathfinder: 25,772 rows); None for any other body, or a repeated row, which
+    `_rows` reads one entry at a time."""
+    if not parents or not _body(len(parents), child.size).fullmatch(body):
+        return None
+    found = _ROW.findall(body)
+    names = [w for w in _NUMBER_SPLIT.split(" ".join(s for s, _ in found)) if w]
+    words = [w for w in _NUMBER_SPLIT.split(" ".join(n for _, n in found)) if w]
+    try:
+        idx = [[ix[s] for s in names[j::len(parents)]] for j, ix in enumerate(index)]
+        nums = np.array(list(map(float, words))).reshape(len(found), child.size)
+    except (KeyError, ValueError):
+        raise _Irregular from None
+    cell = np.ravel_multi_index(idx, tuple(p.size for p in parents)) if found else \
+        np.zeros(0, np.int64)
+    if np.unique(cell).size != cell.size:
+        return None
+    arr = np.full((math.prod(p.size for p in parents), child.size), np.nan)
+    arr[cell] = nums
+    return _filled(arr.reshape(tuple(p.size for p in parents) + (child.size,)), None)
+
+
 def _rows(body: str, child: Var, parents: list[Var], index: list[dict[str, int]]
           ) -> np.ndarray:
+    fast = _all_rows(body, child, parents, index)
+    if fast is not None:
+        return fast
     shape = tuple(p.size for p in parents) + (child.size,)
     arr = np.full(shape, np.nan)
     default, pos = None, 0
