@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from atlasc.compiler.ir.flat import FlatCircuit, FlatView, Step
+from atlasc.compiler.ir.flat import DenseStep, FlatCircuit, FlatView, Step
 from atlasc.compiler.ir.variables import Var
 
 Row = Mapping[Var, int]                 # observed value index per variable
@@ -100,6 +100,9 @@ def upward(fc: FlatCircuit, lam: Mapping[Var, np.ndarray],
     vals[:fc.leaf_slots] = fc.params.reshape((-1,) + (1,) * len(rows))
     width = int(np.prod(rows)) if rows else 1
     for s in fc.steps:
+        if isinstance(s, DenseStep):
+            vals[s.out:s.out + s.size] = dense_up(s, lam[s.var], vals, s.var in maxed, watch)
+            continue
         fn = np.maximum if s.var in maxed else np.add
         block = None
         for part in parts(s, width):
@@ -187,6 +190,9 @@ def derivatives(fc: FlatCircuit, lam: Mapping[Var, np.ndarray], vals: np.ndarray
     out = {v: np.zeros((v.size,) + vals.shape[1:]) for v in fc.variables}
     width = int(np.prod(vals.shape[1:])) if vals.ndim > 1 else 1
     for s in reversed(fc.steps):
+        if isinstance(s, DenseStep):
+            out[s.var] += dense_down(fc, s, lam[s.var], vals, d)
+            continue
         for part in parts(s, width):
             out[s.var] += _down_step(fc, part, lam[s.var], vals, d)
     return out
@@ -274,7 +280,10 @@ def mmap(fc: FlatCircuit, row: Row | None, X: Sequence[Var]) -> tuple[float, dic
     return root_value(fc, vals), best
 
 
-def _decode(s: Step, lam: np.ndarray, vals: np.ndarray, best: dict[Var, int]) -> int:
+def _decode(s: Step | DenseStep, lam: np.ndarray, vals: np.ndarray, best: Mapping[Var, int]
+            ) -> int:
+    if isinstance(s, DenseStep):
+        return dense_decode(s, lam, vals, best)
     cell = 0
     for u in s.keys:
         cell = cell * u.size + best[u]
@@ -285,6 +294,119 @@ def _decode(s: Step, lam: np.ndarray, vals: np.ndarray, best: dict[Var, int]) ->
     for g in s.gathers:
         p = p * vals[g[mine]]
     return int(s.value[mine][int(np.argmax(p))])
+
+
+# ---- dense steps (compiler/ir/flat.py DenseStep): einsums over the joined tables' values -------
+LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _operands(s: DenseStep, lam: np.ndarray, vals: np.ndarray) -> list[np.ndarray]:
+    """var's indicators, then each joined table's values in its own shape (rows last)."""
+    shape, rows = s.shape, vals.shape[1:]
+    tabs = [vals[t].reshape(tuple(shape[a] for a in ax) + rows) for t, ax in zip(s.tables, s.axes)]
+    return [lam, *tabs]
+
+
+def _subscripts(s: DenseStep, rows: bool) -> list[str]:
+    """einsum subscripts of the operands, as _operands orders them (a last letter for rows)."""
+    b = LETTERS[len(s.shape)] if rows else ""
+    return [LETTERS[len(s.keys)] + b, *("".join(LETTERS[a] for a in ax) + b for ax in s.axes)]
+
+
+def _einsum(subs: list[str], ops: list[np.ndarray], out: str) -> np.ndarray:
+    return np.einsum(",".join(subs) + "->" + out, *ops)
+
+
+def _keys_sub(s: DenseStep, rows: bool) -> str:
+    return LETTERS[:len(s.keys)] + (LETTERS[len(s.shape)] if rows else "")
+
+
+def _aligned(x: np.ndarray, sub: str, full: str) -> np.ndarray:
+    """x (subscripts `sub`) transposed and expanded to broadcast over subscripts `full`."""
+    order = sorted(range(len(sub)), key=lambda i: full.index(sub[i]))
+    x = x.transpose(order)
+    have = [sub[i] for i in order]
+    return x.reshape([x.shape[have.index(c)] if c in have else 1 for c in full])
+
+
+def _dense_product(s: DenseStep, ops: list[np.ndarray], rows: bool) -> np.ndarray:
+    """Every product of the cluster (keys, var, rows): a cluster-sized array (maxima only)."""
+    subs = _subscripts(s, rows)
+    full = LETTERS[:len(s.shape)] + (LETTERS[len(s.shape)] if rows else "")
+    p = None
+    for x, sub in zip(ops, subs):
+        y = _aligned(x, sub, full)
+        p = y if p is None else p * y
+    assert p is not None
+    return p
+
+
+def dense_up(s: DenseStep, lam: np.ndarray, vals: np.ndarray, maxed: bool,
+             watch: list[str] | None) -> np.ndarray:
+    """The result block of a dense step: (size,) + rows."""
+    rows = vals.ndim > 1
+    ops = _operands(s, lam, vals)
+    if maxed:
+        block = _dense_product(s, ops, rows).max(axis=len(s.keys))
+    else:
+        block = _einsum(_subscripts(s, rows), ops, _keys_sub(s, rows))
+    if watch is not None and _dense_left_range(s, ops, block, rows):
+        watch.append(s.var.name)
+    return block.reshape((s.size,) + vals.shape[1:])
+
+
+def _dense_left_range(s: DenseStep, ops: list[np.ndarray], block: np.ndarray,
+                      rows: bool) -> bool:
+    """As _left_range: an infinite result, or a product of non-zero factors under the
+    smallest normal double; the products are formed only when the factors' smallest non-zero
+    values could make one."""
+    if block.size and not np.isfinite(block).all():
+        return True
+    low = 1.0
+    for x in ops:
+        nz = x[x != 0]
+        low *= float(nz.min()) if nz.size else 1.0
+    if low >= TINY:
+        return False
+    nonzero = None
+    p = _dense_product(s, ops, rows)
+    for x, sub in zip(ops, _subscripts(s, rows)):
+        full = LETTERS[:len(s.shape)] + (LETTERS[len(s.shape)] if rows else "")
+        m = _aligned(x, sub, full) != 0
+        nonzero = m if nonzero is None else nonzero & m
+    return bool((p[np.broadcast_to(nonzero, p.shape)] < TINY).any())
+
+
+def dense_down(fc: FlatCircuit, s: DenseStep, lam: np.ndarray, vals: np.ndarray,
+               d: np.ndarray) -> np.ndarray:
+    """dense_up's derivatives: into the blocks of the made tables it read, and d/d[indicator]
+    (returned); each an einsum of the result's derivative with the other operands."""
+    rows = vals.ndim > 1
+    ops = _operands(s, lam, vals)
+    subs = _subscripts(s, rows)
+    ks = _keys_sub(s, rows)
+    dout = d[s.out:s.out + s.size].reshape(tuple(u.size for u in s.keys) + vals.shape[1:])
+    for j, src in enumerate(s.sources):
+        if src < 0:
+            continue
+        others = [x for i, x in enumerate(ops) if i != j + 1]
+        osubs = [x for i, x in enumerate(subs) if i != j + 1]
+        dt = _einsum([ks, *osubs], [dout, *others], subs[j + 1])
+        d[s.tables[j]] += dt.reshape((-1,) + vals.shape[1:])
+    return _einsum([ks, *subs[1:]], [dout, *ops[1:]], subs[0])
+
+
+def dense_decode(s: DenseStep, lam: np.ndarray, vals: np.ndarray, best: Mapping[Var, int]
+                 ) -> int:
+    """The value of s.var that maximises its product at the keys' values in `best`."""
+    at = [best[u] for u in s.keys]
+    p = lam.astype(np.float64).copy()
+    shape = s.shape
+    for t, ax in zip(s.tables, s.axes):
+        tab = vals[t].reshape(tuple(shape[a] for a in ax))
+        idx = tuple(slice(None) if a == len(s.keys) else at[a] for a in ax)
+        p = p * tab[idx]
+    return int(np.argmax(p))
 
 
 # ---- FlatView (compiler/ir/flat.py): the seam's entry points on a view of a flat circuit ------

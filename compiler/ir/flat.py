@@ -51,12 +51,61 @@ class Step:
     def products(self) -> int:
         return int(self.value.size)
 
+    @property
+    def sums(self) -> int:
+        return int(np.count_nonzero(np.diff(self.seg))) + 1 if self.products else 0
+
+    @property
+    def arity(self) -> int:
+        return len(self.gathers)
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return (*self.gathers, self.value, self.seg)
+
+
+@dataclass
+class DenseStep:
+    """A step held by its tables rather than its products (a large cluster with few
+    structural zeros): the product of cell c of the cluster (keys + (var,), row-major) is
+    [var = c's value] * prod_j vals[tables[j][c restricted to axes[j]]], and result cell r is
+    the sum over var.  Evaluating it is one einsum over the tables' values, so neither the
+    compile nor a pass makes a cluster-sized index array; its products are every cell of the
+    cluster (the zero ones too: their values are 0), its sums every result cell."""
+    var: Var
+    keys: tuple[Var, ...]
+    out: int
+    size: int
+    tables: tuple[np.ndarray, ...]        # per table joined: its cells' slots, row-major
+    axes: tuple[tuple[int, ...], ...]     # per table joined: the cluster axis of each variable
+    sources: tuple[int, ...]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(u.size for u in self.keys) + (self.var.size,)
+
+    @property
+    def products(self) -> int:
+        return self.size * self.var.size
+
+    @property
+    def sums(self) -> int:
+        return self.size
+
+    @property
+    def arity(self) -> int:
+        return len(self.tables)
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return self.tables
+
 
 @dataclass
 class FlatCircuit:
     variables: tuple[Var, ...]
     params: np.ndarray                    # slot values 0..leaf_slots-1 (slot 0 is 0.0)
-    steps: list[Step]
+    steps: list[Step | DenseStep]
     roots: np.ndarray                     # slots multiplied at the root
     slots: int                            # length of the value vector
     facts: dict[Prop, Fact]
@@ -70,18 +119,18 @@ class FlatCircuit:
     @property
     def nodes(self) -> int:
         """Nodes of the equivalent node circuit: leaves, products, non-empty sums, root."""
-        sums = sum(int(np.count_nonzero(np.diff(s.seg))) + 1 for s in self.steps if s.products)
+        sums = sum(s.sums for s in self.steps)
         inds = sum(v.size for v in self.variables)
         return self.leaf_slots + inds + sum(s.products for s in self.steps) + sums + 1
 
     @property
     def edges(self) -> int:
         """Edges of the equivalent node circuit: a product's children and its sum's edge."""
-        return sum(s.products * (len(s.gathers) + 2) for s in self.steps) + int(self.roots.size)
+        return sum(s.products * (s.arity + 2) for s in self.steps) + int(self.roots.size)
 
     @property
     def nbytes(self) -> int:
-        arrays = [a for s in self.steps for a in (*s.gathers, s.value, s.seg)]
+        arrays = [a for s in self.steps for a in s.arrays]
         return int(sum(a.nbytes for a in arrays) + self.params.nbytes)
 
 
@@ -181,4 +230,4 @@ def _shared(v: FlatView) -> Circuit:
     return v.as_nodes()
 
 
-__all__ = ["FlatCircuit", "FlatView", "Step"]
+__all__ = ["DenseStep", "FlatCircuit", "FlatView", "Step"]

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from atlasc.compiler.ir.circuit import Circuit
-from atlasc.compiler.ir.flat import FlatCircuit, FlatView, Step
+from atlasc.compiler.ir.flat import DenseStep, FlatCircuit, FlatView, Step
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree
 from atlasc.compiler.semirings import PROB
@@ -35,6 +35,23 @@ IDX = np.int32          # slots, values and segments: 4 bytes an entry (< 2^31 s
 MEMORY_HINT = ("the elimination order's largest cluster does not fit in memory: a network of "
                "smaller treewidth, fewer constrained variables, or a machine with more memory "
                "(--max-nodes does not raise this limit)")
+
+
+DENSE_MIN_CELLS = 1 << 12  # a smaller cluster is held as products (exact node counts, zeros)
+DENSE_MIN_KEPT = 0.25      # ... and one whose products are mostly structural zeros
+DENSE_BYTES = 24           # per result cell of a dense step: its value, its derivative and
+#                            the einsum's output (runtime/flat.py)
+MAX_AXES = 40              # einsum's letters: a cluster of more variables is held as products
+
+
+def dense_pays(cells: int, hit: list[FlatTable], axes: int) -> bool:
+    """Hold the step as its tables (DenseStep) when the cluster is large and, by the tables'
+    fractions of non-zero cells (as if independent), most of its products are not zero: then
+    an einsum over the tables costs less than building and gathering the index arrays."""
+    if not hit or cells < DENSE_MIN_CELLS or axes > MAX_AXES:
+        return False
+    kept = math.prod(np.count_nonzero(t.cells) / max(t.cells.size, 1) for t in hit)
+    return kept >= DENSE_MIN_KEPT
 
 
 SMALL_STEP = 64 * 2**20  # a step needing less is not checked against the memory available
@@ -123,7 +140,7 @@ def _index(t: FlatTable, at: dict[int, int], shape: tuple[int, ...]) -> np.ndarr
 class FlatEliminator:
     def __init__(self, budget: Budget, start: int, total: int) -> None:
         self.budget, self.next, self.total, self.done = budget, start, max(total, 1), 0
-        self.steps: list[Step] = []
+        self.steps: list[Step | DenseStep] = []
         self.made = 0                      # products so far
 
     def eliminate(self, v: Var, vid: int, hit: list[FlatTable]) -> FlatTable:
@@ -133,6 +150,8 @@ class FlatEliminator:
         at[vid] = len(out)
         shape = tuple(u.size for u in out) + (v.size,)
         cells = math.prod(shape)
+        if dense_pays(cells, hit, len(shape)):
+            return self._dense(v, hit, out, at, tuple(w for w, _ in joined), cells)
         self._check(v, cells, len(hit))
         cols = [t.cells[_index(t, at, shape)].ravel() for t in hit]
         keep = np.flatnonzero(np.logical_and.reduce([c != 0 for c in cols])) if cols \
@@ -146,12 +165,27 @@ class FlatEliminator:
         return FlatTable(out, self._result(step), len(self.steps) - 1, self._vtree(v, hit),
                          tuple(w for w, _ in joined))
 
-    def _memory(self, v: Var, cells: int, tables: int) -> None:
+    def _dense(self, v: Var, hit: list[FlatTable], out: tuple[Var, ...], at: dict[int, int],
+               ids: tuple[int, ...], cells: int) -> FlatTable:
+        """The step as its tables (DenseStep): no index array of the cluster's size; its
+        result table has a slot for every cell."""
+        size, base = cells // v.size, self.next
+        self._check(v, cells, len(hit), size * DENSE_BYTES)
+        step = DenseStep(v, out, base, size, tuple(t.cells for t in hit),
+                         tuple(tuple(at[w] for w in t.ids) for t in hit),
+                         tuple(t.source for t in hit))
+        self.steps.append(step)
+        self.next += size
+        self.made += step.products
+        return FlatTable(out, np.arange(base, base + size, dtype=IDX), len(self.steps) - 1,
+                         self._vtree(v, hit), ids)
+
+    def _memory(self, v: Var, cells: int, tables: int, need: int | None = None) -> None:
         """Refuse, before building it, a step whose index arrays would not fit: per cell of
         the cluster an int64 index and an int32 slot per joined table while it is built, and
         up to (tables + 2) int32 entries kept (STEP_BYTES), against the memory available
         (MemAvailable) or `max_memory_mb`, whichever is smaller."""
-        need = cells * step_bytes(tables)
+        need = cells * step_bytes(tables) if need is None else need
         if need < SMALL_STEP and self.budget.limits.max_memory_mb is None:
             return
         room = available_bytes(self.budget.limits.max_memory_mb)
@@ -171,13 +205,13 @@ class FlatEliminator:
         kids = [t.vtree for t in hit if t.vtree is not None]
         return Vtree.node(Vtree.leaf(v), join_right(kids)) if kids else Vtree.leaf(v)
 
-    def _check(self, v: Var, cells: int, tables: int) -> None:
+    def _check(self, v: Var, cells: int, tables: int, need: int | None = None) -> None:
         """The memory this step needs (and a node limit, if one was asked for), then progress
         with ETA."""
         made = self.made
         if self.budget.limits.max_nodes != DEFAULT_MAX_NODES:
             fits(self.budget, v, cells, made)
-        self._memory(v, cells, tables)
+        self._memory(v, cells, tables, need)
         self.budget.check(made if self.budget.limits.max_nodes != DEFAULT_MAX_NODES else 0)
         self.done += cells
         frac = self.done / self.total
