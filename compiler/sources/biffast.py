@@ -137,18 +137,22 @@ def _numbers(seg: str, n: int) -> list[float]:
 
 
 _SEP = r"(?:\s*,\s*|\s+)"                             # between two names of a row
-_WORD = r"[^\s,;(){}\[\]|]+"                           # a number of a row, as text
 _ROW = re.compile(r"\(([^()]*)\)([^;]*);")
-_BODIES: dict[tuple[int, int], re.Pattern[str]] = {}
+_BODIES: dict[int, re.Pattern[str]] = {}
 
 
-def _body(parents: int, k: int) -> re.Pattern[str]:
-    """Only rows, each of `parents` names and k numbers (as _row would accept them)."""
-    if (parents, k) not in _BODIES:
+def _body(parents: int) -> re.Pattern[str]:
+    """Only rows, each of `parents` names (as _row would accept them) and then numbers."""
+    if parents not in _BODIES:
         names = rf"\(\s*{_NAME}(?:{_SEP}{_NAME}){{{parents - 1}}}\s*\)"
-        nums = rf"[\s,]*(?:{_WORD}[\s,]+){{{k - 1}}}{_WORD}[\s,]*"
-        _BODIES[parents, k] = re.compile(rf"(?:\s*{names}{nums};)*\s*")
-    return _BODIES[parents, k]
+        _BODIES[parents] = re.compile(rf"(?:\s*{names}[^;(){{}}\[\]|]*;)*\s*")
+    return _BODIES[parents]
+
+
+def _words(seg: str) -> list[str]:
+    """The numbers of `seg` as text, split at white space and commas (as _numbers: str.split
+    and the pattern's \\s agree on what is white space)."""
+    return seg.replace(",", " ").split()
 
 
 def _all_rows(body: str, child: Var, parents: list[Var], index: list[dict[str, int]]
@@ -156,11 +160,13 @@ def _all_rows(body: str, child: Var, parents: list[Var], index: list[dict[str, i
     """A table given only by rows, read with one split of all its names and one of all its
     numbers (pathfinder: 25,772 rows); None for any other body, or a repeated row, which
     `_rows` reads one entry at a time."""
-    if not parents or not _body(len(parents), child.size).fullmatch(body):
+    if not parents or not _body(len(parents)).fullmatch(body):
         return None
     found = _ROW.findall(body)
-    names = [w for w in _NUMBER_SPLIT.split(" ".join(s for s, _ in found)) if w]
-    words = [w for w in _NUMBER_SPLIT.split(" ".join(n for _, n in found)) if w]
+    if any(len(_words(n)) != child.size for _, n in found):
+        return None
+    names = _words(" ".join(s for s, _ in found))
+    words = _words(" ".join(n for _, n in found))
     try:
         idx = [[ix[s] for s in names[j::len(parents)]] for j, ix in enumerate(index)]
         nums = np.array(list(map(float, words))).reshape(len(found), child.size)
