@@ -74,3 +74,11 @@ def test_dense_and_product_steps_agree_on_bnlearn(name: str) -> None:
         assert np.allclose(a[v], b[v], rtol=1e-10, atol=1e-15), v
     # a dense step counts every cell of its cluster; the product steps only the non-zero ones
     assert dense.edges >= prods.edges and dense.nbytes < prods.nbytes
+
+
+@given(st.lists(st.sampled_from([0.0, -0.0, 0.1, 0.5, 1.0, 1e-300, 0.3]), max_size=40))
+def test_sorted_unique_is_numpys(xs) -> None:
+    x = np.array(xs, dtype=np.float64)
+    want_v, want_i = np.unique(x, return_inverse=True)
+    got_v, got_i = F.sorted_unique(x)
+    assert np.array_equal(got_v, want_v) and np.array_equal(got_i, want_i.ravel())
