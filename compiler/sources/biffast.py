@@ -174,7 +174,7 @@ def _all_rows(body: str, child: Var, parents: list[Var], index: list[dict[str, i
         raise _Irregular from None
     cell = np.ravel_multi_index(idx, tuple(p.size for p in parents)) if found else \
         np.zeros(0, np.int64)
-    if np.unique(cell).size != cell.size:
+    if cell.size and np.bincount(cell).max() > 1:       # (np.unique would load numpy.ma)
         return None
     arr = np.full((math.prod(p.size for p in parents), child.size), np.nan)
     arr[cell] = nums
