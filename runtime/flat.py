@@ -374,6 +374,7 @@ def _dense_left_range(s: DenseStep, ops: list[np.ndarray], block: np.ndarray,
         full = LETTERS[:len(s.shape)] + (LETTERS[len(s.shape)] if rows else "")
         m = _aligned(x, sub, full) != 0
         nonzero = m if nonzero is None else nonzero & m
+    assert nonzero is not None
     return bool((p[np.broadcast_to(nonzero, p.shape)] < TINY).any())
 
 

@@ -51,7 +51,7 @@ def dense_pays(cells: int, hit: list[FlatTable], axes: int) -> bool:
     if not hit or cells < DENSE_MIN_CELLS or axes > MAX_AXES:
         return False
     kept = math.prod(np.count_nonzero(t.cells) / max(t.cells.size, 1) for t in hit)
-    return kept >= DENSE_MIN_KEPT
+    return bool(kept >= DENSE_MIN_KEPT)
 
 
 SMALL_STEP = 64 * 2**20  # a step needing less is not checked against the memory available
@@ -253,6 +253,7 @@ def compile_flat(m: Model, *, constrained: Iterable[Var] | None = None,
     vt = join_right(kids) if kids and not (roots == 0).any() else None
     meta = {"source": m.kind, "model": m, "path": m.file, "route": "elimination", "arrays": "flat",
             "treewidth": od.width, "order": od.order, "largest_cluster_log2": od.log2_weight,
+            "order_heuristic": od.heuristic,
             "order_cells": od.total_cells,
             "constrained": X, "compile_seconds": budget.elapsed, **(info or {})}
     fc = FlatCircuit(tuple(m.variables), params, el.steps, roots, el.next,
