@@ -141,7 +141,8 @@ def smokers_program(n: int) -> str:
 
 
 # ---- running --------------------------------------------------------------------------------
-def run(script: str | None, args: list[str], limit: float) -> dict | None:
+def run(script: str | None, args: list[str], limit: float, nice: int = 0,
+        env: dict[str, str] | None = None) -> dict | None:
     """A Python script (its last line of output is JSON) or, with `script` None, the atlasc
     command line `atlasc problog FILE --json`, in a subprocess stopped after `limit` seconds
     of CPU (RLIMIT_CPU; and after WALL times that of wall time).  `wall` is the process's
@@ -153,9 +154,10 @@ def run(script: str | None, args: list[str], limit: float) -> dict | None:
 
     def limited() -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (cap, cap + 5))
+        os.nice(nice)
     with tempfile.TemporaryFile("w+") as err:
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT,
-                             preexec_fn=limited)
+                             preexec_fn=limited, env=None if env is None else {**os.environ, **env})
         timer = threading.Timer(limit * WALL, p.kill)
         timer.start()
         assert p.stdout is not None
@@ -191,6 +193,14 @@ def check(ours: dict, theirs: dict | None) -> str:
     return "yes"
 
 
+def least(runs: list[dict | None]) -> dict | None:
+    """The run of least CPU time (the others measured the machine's noise), None if one
+    failed."""
+    if any(r is None or "error" in r for r in runs):
+        return next((r for r in runs if r is not None and "error" in r), None)
+    return min(runs, key=lambda r: r["wall"])  # type: ignore[index]
+
+
 def cell(r: dict | None, limit: float, key: str) -> str:
     if r is None:
         return f"did not finish in {limit:.0f} s"
@@ -200,110 +210,143 @@ def cell(r: dict | None, limit: float, key: str) -> str:
 
 
 def bench_case(name: str, text: str, limit: float, rows: list[str],
-               together: bool = False) -> bool:
-    """One program: atlasc (its command and the phases), ProbLog default, ProbLog -k sdd, the
-    four runs at the same time (each is measured in its own CPU time).  True if ProbLog
-    timed out.  `together`: the big case (kept for the command line, the same)."""
+               saved: dict | None = None) -> None:
+    """One program: atlasc's command twice (cold, with an empty program cache, then again:
+    the direct mode), its phases in a script, ProbLog default and -k sdd, at the same time
+    (each is measured in its own CPU time).  `saved`: ProbLog's results of --long runs, used
+    for the pipelines it has for this program instead of running them again."""
     d = Path(tempfile.mkdtemp())
     f = d / f"{name.split()[0]}.pl"
     f.write_text(text)
-    jobs = {"cli": (None, [str(f)], limit * 2),
-            "atlasc": (ATLASC_RUN, [str(f)], limit * 2),
+    given = (saved or {}).get(name, {})
+    jobs = {"atlasc": (ATLASC_RUN, [str(f)], limit * 2),
             "default": (PROBLOG_RUN, [str(f), "default"], limit),
             "sdd": (PROBLOG_RUN, [str(f), "sdd"], limit)}
+    jobs = {k: j for k, j in jobs.items() if k not in given}
+    cache = {"ATLASC_PROGRAM_CACHE": str(d / "c1")}        # the kept answers of cold's run
     from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(len(jobs)) as ex:      # CPU times: concurrency does not count
+    with ThreadPoolExecutor(max(1, len(jobs))) as ex:      # CPU times: concurrency does not count
         futs = {k: ex.submit(run, *a) for k, a in jobs.items()}
+        cold = least([run(None, [str(f)], limit * 2, env={"ATLASC_PROGRAM_CACHE": str(d / c)})
+                      for c in ("c1", "c2")])          # an empty cache: computes, keeps answers
+        cached = least([run(None, [str(f)], limit * 2, env=cache) for _ in range(3)])
         res = {k: fu.result() for k, fu in futs.items()}
-    ours, cli = res["atlasc"], res["cli"]
-    pb = {k: res[k] for k in ("default", "sdd")}
-    if ours is None or "error" in ours or cli is None or "error" in cli:
-        rows.append(f"| {name} | | {cell(cli, limit * 2, 'wall')} | | | | | "
-                    + " | ".join(f"{cell(pb[k], limit, 'wall')} | {cell(pb[k], limit, 'compile')}"
-                                 f" | {cell(pb[k], limit, 'eval')}" for k in pb) + " | | |")
+    limits = {k: given[k]["limit"] if k in given else limit for k in ("default", "sdd")}
+    pb = {k: given[k]["result"] if k in given else res[k] for k in ("default", "sdd")}
+    problog = " | ".join(f"{cell(pb[k], limits[k], 'wall')} | {cell(pb[k], limits[k], 'compile')}"
+                         f" | {cell(pb[k], limits[k], 'eval')}" for k in pb)
+    ours = res["atlasc"]
+    if any(r is None or "error" in r for r in (ours, cold, cached)):
+        rows.append(f"| {name} | | {cell(cold, limit * 2, 'wall')} | "
+                    f"{cell(cached, limit * 2, 'wall')} | | | | | {problog} | | | | |")
         print(rows[-1], flush=True)
-        return True
+        return
     ok = [check(ours, pb[k]) for k in pb]
-    check(cli, pb["default"] if pb["default"] and "answers" in pb["default"] else pb["sdd"])
+    for r in (cold, cached):
+        check(r, pb["default"] if pb["default"] and "answers" in pb["default"] else pb["sdd"])
     done = [r for r in pb.values() if r and "wall" in r and "error" not in r]
     best = min((r["wall"] for r in done), default=None)
     work = min((r["compile"] + r["eval"] for r in done), default=None)
-    mine = ours["compile"] + ours["eval"]
-    ratio = f"{best / cli['wall']:.1f}x" if best else f"> {limit / cli['wall']:.0f}x"
-    wratio = f"{work / mine:.1f}x" if work else f"> {limit / mine:.0f}x"
-    rows.append(f"| {name} | {ours['encoding']} | {cli['wall']:.2f} | {ours['ground']:.3f} | "
-                f"{ours['compile'] - ours['ground']:.3f} | {ours['eval']:.3f} | "
-                f"{ours['size']} | "
-                + " | ".join(f"{cell(pb[k], limit, 'wall')} | {cell(pb[k], limit, 'compile')}"
-                             f" | {cell(pb[k], limit, 'eval')}" for k in pb)
-                + f" | {ratio} | {wratio} | {'/'.join(ok)} |")
+    bound = min(limits.values())
+
+    def speedup(theirs: float | None, mine: float) -> str:
+        return f"{theirs / mine:.1f}x" if theirs else f"> {bound / mine:.0f}x"
+    rows.append(f"| {name} | {ours['encoding']} | {cold['wall']:.2f} | {cached['wall']:.2f} | "
+                f"{ours['ground']:.3f} | {ours['compile'] - ours['ground']:.3f} | "
+                f"{ours['eval']:.3f} | {ours['size']} | {problog} | "
+                f"{speedup(best, cold['wall'])} | {speedup(best, cached['wall'])} | "
+                f"{speedup(work, ours['compile'] + ours['eval'])} | {'/'.join(ok)} |")
     print(rows[-1], flush=True)
-    return any(r is None for r in pb.values())
+
+
+def program(case: str) -> tuple[str, str]:
+    """A case named on the command line (alarm, grid6, smokers24): its row name and text."""
+    if case == "alarm":
+        return "alarm (37 vars, 105 queries)", alarm_program()
+    if case.startswith("grid"):
+        n = int(case[4:])
+        return f"grid {n}x{n}", grid_program(n)
+    n = int(case.removeprefix("smokers"))
+    return f"smokers n={n}", smokers_program(n)
+
+
+def long_runs(cases: list[str], limit: float, jobs: int, save: Path) -> None:
+    """ProbLog alone on the big cases, both pipelines, each in its own process under nice 10
+    at the CPU limit, `jobs` at a time; each result is added to `save` (JSON) as it ends, for
+    the table run's --problog-from."""
+    from concurrent.futures import ThreadPoolExecutor
+    d = Path(tempfile.mkdtemp())
+    work = []
+    for case in cases:
+        name, text = program(case)
+        f = d / f"{case}.pl"
+        f.write_text(text)
+        work += [(name, k, f) for k in ("sdd", "default")]
+    lock = threading.Lock()
+
+    def one(name: str, k: str, f: Path) -> None:
+        r = run(PROBLOG_RUN, [str(f), k], limit, nice=10)
+        with lock:
+            got = json.loads(save.read_text()) if save.exists() else {}
+            got.setdefault(name, {})[k] = {"limit": limit, "result": r,
+                                           "ended": time.strftime("%H:%M:%S")}
+            save.write_text(json.dumps(got, indent=1))
+        print(name, k, "did not finish" if r is None else r.get("wall"), flush=True)
+    with ThreadPoolExecutor(jobs) as ex:
+        for w in work:
+            ex.submit(one, *w)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=float, default=120.0)
     ap.add_argument("--big-limit", type=float, default=600.0)
-    ap.add_argument("--grid", type=int, nargs="*", default=[3, 4, 5])
-    ap.add_argument("--smokers", type=int, nargs="*", default=[4, 8, 12, 16])
-    ap.add_argument("--big-grid", type=int, default=6)
-    ap.add_argument("--only-big", action="store_true", help="only the big case (printed)")
+    ap.add_argument("--grid", type=int, nargs="*", default=[3, 4, 5, 6])
+    ap.add_argument("--smokers", type=int, nargs="*", default=[4, 8, 12, 16, 20, 24])
+    ap.add_argument("--problog-from", type=Path, help="ProbLog's results of --long runs (JSON)")
     ap.add_argument("--alarm", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--long", nargs="*", help="ProbLog alone on these cases (alarm, grid6, "
+                    "smokers24), saved to --save")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--save", type=Path, default=ROOT / "bench" / "problog-long.json")
     args = ap.parse_args()
+    if args.long:
+        long_runs(args.long, args.big_limit, args.jobs, args.save)
+        return
     rows: list[str] = []
     started = time.perf_counter()
-    if args.only_big:
-        bench_case(f"grid {args.big_grid}x{args.big_grid}",
-                   grid_program(args.big_grid), args.big_limit, rows, together=True)
-        return
-    if args.alarm:
-        bench_case("alarm (37 vars, 105 queries)", alarm_program(), args.limit, rows)
-    for n in args.grid:
-        bench_case(f"grid {n}x{n}", grid_program(n), args.limit, rows)
-    for n in args.smokers:
-        bench_case(f"smokers n={n}", smokers_program(n), args.limit, rows)
-    if args.big_grid:
-        bench_case(f"grid {args.big_grid}x{args.big_grid}",
-                   grid_program(args.big_grid), args.big_limit, rows, together=True)
+    saved = json.loads(args.problog_from.read_text()) if args.problog_from else None
+    cases = (["alarm"] if args.alarm else []) + [f"grid{n}" for n in args.grid] + \
+        [f"smokers{n}" for n in args.smokers]
+    for case in cases:
+        bench_case(*program(case), args.limit, rows, saved)
     write(rows, args, time.perf_counter() - started)
 
 
 def write(rows: list[str], args: argparse.Namespace, total: float) -> None:
-    head = ("| program | atlasc encoding | atlasc end to end (s) | atlasc ground | "
-            "atlasc compile | atlasc eval | SDD size | "
+    head = ("| program | atlasc encoding | atlasc end to end, cold (s) | atlasc end to end, "
+            "cached | atlasc ground | atlasc compile | atlasc eval | SDD size | "
             "ProbLog default end to end | compile | eval | ProbLog -k sdd end to end | "
-            "compile | eval | speed-up end to end (best ProbLog / atlasc) | speed-up compile + "
-            "eval | same answers (default/sdd) |\n|" + "---|" * 16)
-    text = f"""# ProbLog programs: atlasc against ProbLog
-
-`.venv/bin/python bench/problog.py --limit {args.limit:.0f} --big-limit {args.big_limit:.0f} \
---grid {' '.join(map(str, args.grid))} --smokers {' '.join(map(str, args.smokers))} \
---big-grid {args.big_grid}`
-({datetime.date.today()}, {platform.machine()}, {os.cpu_count()} CPUs shared with other jobs;
-total {total:.0f} s of wall time).  Seconds of CPU time (user + system): the machine was
-shared with other sessions' test runs (load 15-25 on 2 CPUs), where wall time measures the
-load.  End to end is a subprocess's CPU time, Python start and imports included: for atlasc
-the command `atlasc problog FILE --json`, for ProbLog a script doing what its command line
-does (`get_evaluatable(k).create_from(PrologFile(f)).evaluate()`).  ProbLog's compile is
-parse + ground + cycle breaking + knowledge compilation, its eval the weighted model counts.
-atlasc's columns (measured in a script, imports outside the timers): ground is ProbLog's
-parser and grounder, cycles left in; compile the knowledge compilation (the least fixpoint
-of the cyclic formula as SDDs, one SDD with the queries as branches, or the joint
-encoding); eval the answers (the SDD's weighted model counts in libsdd).  SDD size is
-atlasc's root SDD.  `speed-up end to end` is the best ProbLog end to end over atlasc's
-command; `speed-up compile + eval` ProbLog's compile + eval over atlasc's ground + compile
-+ eval (start-up and imports left out).  The encoding column says how atlasc compiled the
-queries (docs/problog.md): `roots`, each query a branch of one SDD; `joint`, the atoms as
-variables with local definitions.  Runs stop at the limit of CPU seconds (RLIMIT_CPU; the
-last grid at --big-limit; the four runs of a program at once, each timed in its own CPU
-time).  Where ProbLog finishes, every
-answer agrees within 1e-6 (asserted, the command's answers too).
-
-{head}
-""" + "\n".join(rows) + "\n"
+            "compile | eval | speed-up end to end, cold (best ProbLog / atlasc) | speed-up, "
+            "cached | speed-up compile + eval | same answers (default/sdd) |\n|" + "---|" * 18)
+    command = (f"`.venv/bin/python bench/problog.py --limit {args.limit:.0f} --grid "
+               f"{' '.join(map(str, args.grid))} --smokers {' '.join(map(str, args.smokers))}"
+               + (f" --problog-from {args.problog_from}" if args.problog_from else "")
+               + ("" if args.alarm else " --no-alarm") + "`")
+    text = (TEXT.replace("COMMAND", command).replace("TOTAL", f"{total:.0f}")
+            .replace("DATE", str(datetime.date.today())).replace("HEAD", head)
+            .replace("ROWS", "\n".join(rows)))
     OUT.write_text(text)
     print(text)
+
+
+TEXT = """# ProbLog programs: atlasc against ProbLog
+
+COMMAND (DATE, total TOTAL s of wall time)
+
+HEAD
+ROWS
+"""
 
 
 if __name__ == "__main__":

@@ -23,3 +23,15 @@ def object_cache_dir() -> Path | None:
         return cache_root()
     root = cache_root()
     return root / "llvm" if root is not None else None
+
+
+def program_dir() -> Path | None:
+    """ATLASC_PROGRAM_CACHE: off, or a folder for the programs alone (compiler/program/cache.py,
+    and the ProbLog answers of compiler/problogdirect.py)."""
+    own = os.environ.get("ATLASC_PROGRAM_CACHE")
+    if own == "off":
+        return None
+    if own:
+        return Path(own)
+    root = cache_root()
+    return root / "programs" if root is not None else None

@@ -7,11 +7,14 @@ its plumbing (the guard that renders errors and sets exit codes, the console).
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any, Callable
 
 import click
 
+from atlasc.compiler import problogdirect
 from atlasc.compiler.errors import AtlasError
+from atlasc.compiler.program import manifest
 from atlasc.compiler.program import problog as P
 from atlasc.compiler.version import stamped
 
@@ -38,21 +41,25 @@ def commands(guard: Callable[..., Any], console: Callable[[], Any],
                     show_report: bool, allow_python: bool) -> int:
         """Answer a ProbLog program's queries (query/1, evidence/1,2) as ProbLog prints them."""
         progress = console().compile_progress()
+        problogdirect.watch()
         try:
-            s, answers = P.run(file, mpe=mpe, over=P.map_atoms(over), data=data, progress=progress,
-                               allow_python=allow_python, report=show_report)
+            with manifest.recording() as read:
+                s, answers = P.run(file, mpe=mpe, over=P.map_atoms(over), data=data,
+                                   progress=progress, allow_python=allow_python,
+                                   report=show_report)
         finally:
             progress.close()
-        if show_report:
-            click.echo(P.report_text(s))
+        out = P.report_text(s) + "\n" if show_report else ""
+        click.echo(out, nl=False)
         batch = data is not None
         if not batch and answers[0].undefined:
             raise AtlasError(f"{file}: {answers[0].undefined}")
-        if as_json:
-            click.echo(json.dumps(stamped("problog-results", P.json_value(answers, batch)),
-                                  indent=2))
-        else:
-            click.echo(P.text(answers, batch))
-        return EXIT_UNDEFINED if any(a.undefined for a in answers) else 0
+        shown = (json.dumps(stamped("problog-results", P.json_value(answers, batch)), indent=2)
+                 if as_json else P.text(answers, batch)) + "\n"
+        click.echo(shown, nl=False)
+        out += shown
+        code = EXIT_UNDEFINED if any(a.undefined for a in answers) else 0
+        problogdirect.store(sys.argv[1:], manifest.inputs(file, (), read), out, code)
+        return code
 
     return [problog_cmd]

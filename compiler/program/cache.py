@@ -33,7 +33,7 @@ from typing import Any
 import cloudpickle
 
 from atlasc.compiler import atomic
-from atlasc.compiler.paths import cache_root
+from atlasc.compiler.paths import cache_root, program_dir
 from atlasc.compiler.atomic import write_atomic_bytes
 from atlasc.compiler.errors import AtlasError
 from atlasc.compiler.gcpause import gc_paused
@@ -43,39 +43,14 @@ from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.ir.nodes import Leaf, Node
 from atlasc.compiler.semirings import registry as R
 from atlasc.compiler.semirings.base import Semiring
-from atlasc.compiler.version import __version__
+from atlasc.compiler.version import __version__, source_hash
 
 MAGIC = b"ATLASC-PROG\x01"
-_SOURCE_HASH: list[str] = []
 
 
 def root_dir() -> Path | None:
     """The cache's folder (LLVM objects and programs), None when caching is off."""
     return cache_root()
-
-
-def program_dir() -> Path | None:
-    """ATLASC_PROGRAM_CACHE: off, or a folder for the programs alone."""
-    own = os.environ.get("ATLASC_PROGRAM_CACHE")
-    if own == "off":
-        return None
-    if own:
-        return Path(own)
-    root = root_dir()
-    return root / "programs" if root is not None else None
-
-
-def source_hash() -> str:
-    """A hash of atlasc's own source files (computed once per process)."""
-    if not _SOURCE_HASH:
-        here = Path(__file__).resolve().parents[2]
-        h = hashlib.sha256()
-        for sub in ("compiler", "runtime", "grammar", "atlasc"):
-            for p in sorted((here / sub).rglob("*")):
-                if p.suffix in (".py", ".lark") and "__pycache__" not in p.parts:
-                    h.update(str(p.relative_to(here)).encode() + b"\0" + p.read_bytes())
-        _SOURCE_HASH.append(h.hexdigest())
-    return _SOURCE_HASH[0]
 
 
 def key(text: str, file: str, base_dir: Path, options: dict[str, Any]) -> str:
@@ -285,7 +260,8 @@ def info(others: tuple[tuple[str, Path | None], ...] = ()
     (the CLI adds the LLVM objects' folder)."""
     out = []
     mine = (("compiled programs", program_dir(), ".prog"),
-            ("run images (direct mode)", program_dir(), ".run"))
+            ("run images (direct mode)", program_dir(), ".run"),
+            ("ProbLog answers (direct mode)", program_dir(), ".answers"))
     for what, d, suffix in mine + tuple((w, d, "") for w, d in others):
         files = [p for p in d.iterdir() if p.is_file() and p.name.endswith(suffix)] \
             if d is not None and d.is_dir() else []
@@ -299,7 +275,7 @@ def clear(others: tuple[tuple[str, Path | None], ...] = ()) -> int:
     for d in {d for _, d, _, _ in info(others)}:
         if d is not None and d.is_dir():
             for p in d.iterdir():
-                if p.is_file() and (p.suffix in (".prog", ".run", ".o", ".tmp")):
+                if p.is_file() and (p.suffix in (".prog", ".run", ".answers", ".o", ".tmp")):
                     p.unlink(missing_ok=True)
                     n += 1
     return n

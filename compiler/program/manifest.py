@@ -124,13 +124,18 @@ def _ignored() -> tuple[str, ...]:
 
 def dependencies(program: Program, read: set[str]) -> cache.Deps:
     """The manifest: the model files and the other files read, with their content hashes
-    (None for one that cannot be hashed: then no direct entry is written).  A file read that
-    is gone when the compile ends (a temporary file of pysdd's) is not one of them."""
+    (None for one that cannot be hashed: then no direct entry is written)."""
+    return inputs(program.file, program.files, read)
+
+
+def inputs(file: str, files: Any, read: set[str]) -> cache.Deps:
+    """The files `files` and those `read` but `file` itself (whose bytes are in the key), with
+    their content hashes.  A file read that is gone when the compile ends (a temporary file of
+    pysdd's), or is in one of the _ignored folders, is not one of them."""
     skip = _ignored()
-    query = str(Path(program.file).resolve())
-    paths = set(program.files) | {str(Path(p).resolve()) for p in read
-                                  if os.path.isfile(p) and not
-                                  os.path.realpath(p).startswith(skip)}
+    query = str(Path(file).resolve())
+    paths = set(files) | {str(Path(p).resolve()) for p in read
+                          if os.path.isfile(p) and not os.path.realpath(p).startswith(skip)}
     return [(p, cache.file_hash(Path(p))) for p in sorted(paths - {query})]
 
 

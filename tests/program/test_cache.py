@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from atlasc.compiler.api import compile_file
+from atlasc.compiler import version
 from atlasc.compiler.program import cache
 from atlasc.runtime.llvm import run as llvm_run
 
@@ -76,7 +77,7 @@ def test_version_change_is_a_miss(cache_dir: Path, monkeypatch: pytest.MonkeyPat
     compile_file(path, cache=True)
     assert cache.STATS.builds == 2 and cache.STATS.hits == 0
     assert len(list(cache_dir.glob("*.prog"))) == 2
-    monkeypatch.setattr(cache, "_SOURCE_HASH", ["another atlasc"])
+    monkeypatch.setattr(version, "_SOURCE_HASH", ["another atlasc"])
     compile_file(path, cache=True)
     assert cache.STATS.builds == 3
 
