@@ -32,11 +32,11 @@ from atlasc.compiler.atomic import write_atomic_bytes
 from atlasc.compiler.gcpause import gc_paused
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.evaluation import evaluator
-from atlasc.compiler.paths import object_cache_dir
+from atlasc.compiler.paths import object_cache_dir, program_dir
 from atlasc.compiler.program import cache
 from atlasc.compiler.program.program import Program
 from atlasc.compiler.source import Span
-from atlasc.compiler.version import __version__
+from atlasc.compiler.version import __version__, source_hash
 
 MAGIC = b"ATLASC-RUN\x01"
 
@@ -72,7 +72,7 @@ def run_image(p: Program) -> Program:
 
 
 def key(data: bytes, file: str, options: dict[str, Any]) -> str:
-    parts = [__version__, cache.source_hash(), sys.version, "direct", os.path.abspath(file),
+    parts = [__version__, source_hash(), sys.version, "direct", os.path.abspath(file),
              str(Path(file).resolve()), repr(sorted(options.items()))]
     h = hashlib.sha256("\x00".join(parts).encode() + b"\x00")
     h.update(data)
@@ -117,7 +117,7 @@ def _ignored() -> tuple[str, ...]:
     here = Path(cache.__file__).resolve().parents[2]
     folders = [sys.prefix, sys.base_prefix, sys.exec_prefix, "/proc", "/sys", "/dev"]
     folders += [str(here / sub) for sub in ("compiler", "runtime", "grammar", "atlasc")]
-    folders += [str(d) for d in (cache.root_dir(), cache.program_dir(), object_cache_dir())
+    folders += [str(d) for d in (cache.root_dir(), program_dir(), object_cache_dir())
                 if d is not None]
     return tuple(os.path.join(os.path.realpath(f), "") for f in folders)
 
@@ -141,7 +141,7 @@ def inputs(file: str, files: Any, read: set[str]) -> cache.Deps:
 
 # ---- entries ------------------------------------------------------------------------------------
 def _path(k: str) -> Path | None:
-    d = cache.program_dir()
+    d = program_dir()
     return d / f"{k}.run" if d is not None else None
 
 

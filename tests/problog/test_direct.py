@@ -25,14 +25,15 @@ PROBE = textwrap.dedent("""
     try:
         runpy.run_module("atlasc", run_name="__main__")
     finally:
-        loaded = sorted(m for m in ("problog", "pysdd", "click") if m in sys.modules)
+        loaded = sorted(m for m in ("problog", "pysdd", "click", "lark", "sympy", "llvmlite")
+                        if m in sys.modules)
         print("loaded:", " ".join(loaded), file=sys.stderr)
 """)
 
 
 def atlasc(cache: Path, cwd: Path, *args: str) -> tuple[str, str, int]:
-    """`atlasc ARGS` in a fresh interpreter with its program cache in `cache`: (stdout, the
-    modules of ProbLog, pysdd and click it loaded, exit code)."""
+    """`atlasc ARGS` in a fresh interpreter with its program cache in `cache`: (stdout, which
+    of ProbLog, pysdd, click, lark, sympy and llvmlite it loaded, exit code)."""
     env = dict(os.environ, ATLASC_PROGRAM_CACHE=str(cache))
     done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True,
                           text=True, cwd=cwd, env=env)
@@ -48,6 +49,8 @@ def work(tmp_path: Path) -> Path:
 
 
 def test_an_unchanged_program_answers_without_problog(work: Path) -> None:
+    """The first run loads what answering needs (not the parser of the query language, the
+    mapping compiler or the LLVM back end: the answers are libsdd's model counts)."""
     cache = work / "cache"
     first = atlasc(cache, work, "problog", "consult_main.pl", "--json")
     assert first[1] == "loaded: click problog pysdd" and first[2] == 0
