@@ -9,16 +9,19 @@ Programs (generated into a temporary directory):
 * smokers/friends at population n (friends: a ring with chords, so the program is cyclic),
   every smokes/asthma atom queried, evidence on one person.
 
-Each tool runs in its own subprocess (so imports count, and a run is stopped at the time
-limit): `end to end` is the subprocess's wall time; `compile` is parse + ground + knowledge
-compilation (ProbLog: `get_evaluatable(k).create_from(...)`; atlasc: load + the circuit),
-`eval` the answers from the compiled form (ProbLog: `.evaluate()`; atlasc: the marginals pass
-through the LLVM runtime, its JIT included).  ProbLog runs with its default pipeline and with
-`-k sdd`.  Every answer atlasc gives is checked against ProbLog's where ProbLog finishes
-(within 1e-6).
+Each tool runs in its own subprocess (so imports count, and a run is stopped at its limit of
+CPU time): `end to end` is the subprocess's CPU time (user + system); atlasc's command runs
+cold (an empty program cache) and cached (again: the direct mode, compiler/problogdirect.py).
+`compile` is parse + ground + knowledge compilation (ProbLog: `get_evaluatable(k).create_from
+(...)`; atlasc: load + the SDD), `eval` the answers from the compiled form (ProbLog:
+`.evaluate()`; atlasc: the SDD's weighted model counts).  ProbLog runs with its default
+pipeline and with `-k sdd`.  Every answer atlasc gives is checked against ProbLog's where
+ProbLog finishes (within 1e-6).
 
-    .venv/bin/python bench/problog.py [--limit SECONDS] [--big-limit SECONDS]
-writes bench/RESULTS-problog.md.
+    .venv/bin/python bench/problog.py --long alarm grid6 smokers24 [--big-limit 600]
+        ProbLog alone on the big cases (nice 10, two at a time), saved to bench/problog-long.json
+    .venv/bin/python bench/problog.py [--limit SECONDS] [--problog-from bench/problog-long.json]
+        the table, bench/RESULTS-problog.md (ProbLog's saved runs used where given)
 """
 from __future__ import annotations
 
@@ -308,6 +311,7 @@ def main() -> None:
     ap.add_argument("--long", nargs="*", help="ProbLog alone on these cases (alarm, grid6, "
                     "smokers24), saved to --save")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=OUT, help="the results table (markdown)")
     ap.add_argument("--save", type=Path, default=ROOT / "bench" / "problog-long.json")
     args = ap.parse_args()
     if args.long:
@@ -336,7 +340,7 @@ def write(rows: list[str], args: argparse.Namespace, total: float) -> None:
     text = (TEXT.replace("COMMAND", command).replace("TOTAL", f"{total:.0f}")
             .replace("DATE", str(datetime.date.today())).replace("HEAD", head)
             .replace("ROWS", "\n".join(rows)))
-    OUT.write_text(text)
+    args.out.write_text(text)
     print(text)
 
 
