@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import re
 import sys
 import time
@@ -30,11 +31,18 @@ SHOW_AFTER = 1.0           # seconds of work before a bar appears
 _FACTOR = re.compile(r"(?:\] )?(?P<what>[^:]*): factor (?P<i>\d+)/(?P<n>\d+)")
 
 _STARTING: list[bool] = []
+# OpenBLAS (numpy's) starts a worker thread per core when numpy is imported, and an idle
+# worker spins for 2^28 cycles (OPENBLAS_THREAD_TIMEOUT's default) before it sleeps: about
+# 0.05 s of CPU in every `atlasc` process, whose work is not BLAS.  A timeout of 2^4 cycles
+# makes an idle worker sleep at once; the number of threads (the parallelism of a large
+# product) is unchanged.  The user's own setting wins.
+OPENBLAS_SPIN = ("OPENBLAS_THREAD_TIMEOUT", "4")
 
 
 def starting() -> None:
-    """The command line's imports: no garbage collection until `started`
-    (atlasc/__main__.py)."""
+    """The command line's imports: no garbage collection until `started`, and OpenBLAS's
+    idle workers not spinning (atlasc/__main__.py: before numpy is imported)."""
+    os.environ.setdefault(*OPENBLAS_SPIN)
     if gc.isenabled():
         gc.disable()
         _STARTING.append(True)

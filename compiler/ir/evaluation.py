@@ -9,17 +9,19 @@ that let the compiled-program cache keep what the back end made for a circuit.
 """
 from __future__ import annotations
 
-from typing import Any, Protocol, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 from atlasc.compiler.errors import InternalCompilerError
-from atlasc.compiler.ir.circuit import Circuit
-from atlasc.compiler.ir.nodes import Node
-from atlasc.compiler.ir.variables import Var
 
+if TYPE_CHECKING:   # types only: `import atlasc` (the seam's installer) loads neither numpy
+    #                 nor the circuits, so the command line can set up before numpy loads
+    import numpy as np
 
-Columns = dict[Var, np.ndarray]     # evidence by variable: value indices (rows,), -1 unobserved
+    from atlasc.compiler.ir.circuit import Circuit
+    from atlasc.compiler.ir.nodes import Node
+    from atlasc.compiler.ir.variables import Var
+
+    Columns = dict[Var, np.ndarray]  # evidence by variable: value indices (rows,), -1 unobserved
 
 
 class Evaluator(Protocol):
