@@ -30,6 +30,7 @@ from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.ir.serialize import dumps
 from atlasc.compiler.paths import object_cache_dir
 from atlasc.compiler.program import cache as program_cache
+from atlasc.compiler.program.manifest import refresh as keep_made
 from atlasc.compiler.program import stream, tables
 from atlasc.compiler.program import evidence as ev
 from atlasc.compiler.program.textout import result_text
@@ -304,6 +305,7 @@ def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str 
                 code = EXIT_UNDEFINED
     with _console().phase("write"):
         _print_results(results, fmt or "text", rows is not None)
+    keep_made(program)          # what the run built, kept in the cache for the next run
     return code
 
 
@@ -338,6 +340,7 @@ def _run_table(file: str, names: tuple[str, ...], evidence: tuple[str, ...],
         _protect(Path(out), _inputs(program, file) |
                  ({Path(data).resolve()} if data else set()))
     summary = _stream(program, queries, common, data, data_format, out, fmt)
+    keep_made(program)
     if summary.undefined and not code:
         code = EXIT_UNDEFINED
     return code

@@ -24,7 +24,7 @@ from atlasc.compiler.ir.nodes import Node
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.semirings import PROB
 from atlasc.runtime import flat
-from atlasc.runtime.logspace import rescue, rescue_columns, suspects
+from atlasc.runtime.logspace import made_twin, rescue, rescue_columns, suspects
 from atlasc.runtime.reference import ArrayEval, EvalResult, Row, batch_rows
 
 if TYPE_CHECKING:
@@ -156,17 +156,35 @@ def marginals_columns(c: Circuit, evidence: Columns, rows: int, vars: Sequence[V
 # ---- the program cache: linear programs made once, kept with the compiled program -------------
 def prepare(c: Circuit, argmax: bool = False, keep: bool = False) -> dict[str, Program]:
     """Linearise c for a mode now (values; argmax; keep: all marginals); its linear programs
-    so far, by mode (numpy tables: picklable).  A flat view needs nothing: its arrays are it."""
-    if isinstance(c, FlatView):
+    so far, by mode (numpy tables: picklable), with its log-space twin's if a run made it.  A
+    flat view needs nothing made: its arrays are it; once a batch past the break-even ran on
+    its node circuit, that circuit's programs are returned (the cache keeps them)."""
+    if not isinstance(c, FlatView):
+        llvm_run.compiled(c, argmax, keep)
+    return _made(c)
+
+
+TWIN = "log:"       # the twin's modes in what `prepare` returns
+
+
+def _made(c: Circuit) -> dict[str, Program]:
+    if isinstance(c, FlatView) and not c.materialised:
         return {}
-    llvm_run.compiled(c, argmax, keep)
-    return llvm_run.programs(c)
+    made = dict(llvm_run.programs(c))
+    twin = made_twin(c)
+    if twin is not None:
+        made.update({TWIN + m: p for m, p in llvm_run.programs(twin).items()})
+    return made
 
 
 def adopt(c: Circuit, prepared: dict[str, Program]) -> None:
-    if isinstance(c, FlatView):
+    if not prepared:
         return
-    llvm_run.adopt(c, prepared)
+    llvm_run.adopt(c, {m: p for m, p in prepared.items() if not m.startswith(TWIN)})
+    twin = made_twin(c)
+    if twin is not None:
+        llvm_run.adopt(twin, {m[len(TWIN):]: p for m, p in prepared.items()
+                              if m.startswith(TWIN)})
 
 
 def export(c: Circuit, argmax: bool = False) -> tuple[str, bytes]:

@@ -41,6 +41,13 @@ def log_twin(c: Circuit) -> Circuit | None:
     return twin
 
 
+def made_twin(c: Circuit) -> Circuit | None:
+    """The twin `log_twin` made for c earlier (kept in c.info: the program cache stores it),
+    None if none was made."""
+    twin: Circuit | None = c.info.get(_MEMO_KEY)
+    return twin
+
+
 def _build_twin(c: Circuit) -> Circuit | None:
     src = c.root.sr
     dst = TWINS.get(src.name)

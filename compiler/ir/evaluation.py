@@ -22,6 +22,8 @@ if TYPE_CHECKING:   # types only: `import atlasc` (the seam's installer) loads n
     from atlasc.compiler.ir.variables import Var
 
     Columns = dict[Var, np.ndarray]  # evidence by variable: value indices (rows,), -1 unobserved
+else:
+    Columns = dict                   # the same alias at run time, without numpy's import
 
 
 class Evaluator(Protocol):

@@ -29,9 +29,11 @@ from typing import Any, Callable
 
 from atlasc.compiler import atomic
 from atlasc.compiler.atomic import write_atomic_bytes
+from atlasc.compiler.errors import InternalCompilerError
 from atlasc.compiler.gcpause import gc_paused
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.evaluation import evaluator
+from atlasc.compiler.ir.flat import FlatCircuit, FlatView
 from atlasc.compiler.paths import object_cache_dir, program_dir
 from atlasc.compiler.program import cache
 from atlasc.compiler.program.program import Program
@@ -154,30 +156,74 @@ def store(k: str, program: Program, deps: Any) -> None:
     try:
         pickle.dump(deps, buf, protocol=5)
         image = run_image(program)
-        _ImagePickler(buf, protocol=5).dump((image, cache.linearised(image)))
+        linear = cache.linearised(image)
+        _ImagePickler(buf, {id(c) for c, _ in linear}, protocol=5).dump((image, linear))
         write_atomic_bytes(path, atomic.seal(MAGIC, buf.getvalue()))
     except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
         pass                    # what cannot be cached is compiled again next time
+    _STORED[id(program)] = (program, k, deps, _made(linear))
 
 
 COMPILE_ONLY = ("model",)      # Circuit.info kept for recompiling (sources/repair.py)
 
 
-def _circuit(state: dict[str, Any]) -> Circuit:
-    c: Circuit = object.__new__(Circuit)
-    c.__dict__.update(state)
-    return c
+def _rebuilt(cls: type, state: dict[str, Any]) -> Any:
+    obj = object.__new__(cls)
+    obj.__dict__.update(state)
+    return obj
+
+
+def _no_recipe() -> Circuit:
+    raise InternalCompilerError("a run image keeps no model to build this view's node "
+                                "circuit from")
 
 
 class _ImagePickler(cache._Pickler):
     """The cache's pickler, leaving out what only a compile reads: a source circuit's
-    model (a run image never recompiles), whose classes would load the model readers."""
+    model (a run image never recompiles), whose classes would load the model readers.  A
+    flat view whose node circuit a run built (a batch past the break-even,
+    runtime/evaluator.py) keeps it, and no longer its recipe (which holds the model); nor
+    does a flat view that no query runs (a view's source)."""
+
+    def __init__(self, f: Any, runs: set[int], protocol: int) -> None:
+        super().__init__(f, protocol=protocol)
+        self.runs = runs
 
     def reducer_override(self, obj: Any) -> Any:
-        if type(obj) is Circuit and any(k in obj.info for k in COMPILE_ONLY):
-            info = {k: v for k, v in obj.info.items() if k not in COMPILE_ONLY}
-            return _circuit, (dict(vars(obj), info=info),)
+        t = type(obj)
+        if t in (Circuit, FlatCircuit) and any(k in obj.info for k in COMPILE_ONLY):
+            return _rebuilt, (t, _run_state(obj))
+        if t is FlatView:
+            state = _run_state(obj)
+            if obj.materialised or id(obj) not in self.runs:
+                state["recipe"] = _no_recipe
+            return _rebuilt, (t, state)
         return super().reducer_override(obj)
+
+
+def _run_state(c: Circuit | FlatCircuit) -> dict[str, Any]:
+    return dict(vars(c), info={k: v for k, v in c.info.items() if k not in COMPILE_ONLY})
+
+
+# ---- what runs made: kept for the next run ------------------------------------------------------
+_STORED: dict[int, tuple[Program, str, Any, list[tuple[str, ...]]]] = {}
+
+
+def _made(linear: list[tuple[Any, Any]]) -> list[tuple[str, ...]]:
+    return [tuple(sorted(prepared)) for _, prepared in linear]
+
+
+def refresh(program: Program) -> None:
+    """After a run: if it made something the program's direct entry lacks (the node circuit
+    of a flat view and its kernels' programs, a log-space twin), the entry is written again
+    with it, so the next run loads it instead of building it."""
+    found = _STORED.get(id(program))
+    if found is None or found[0] is not program:
+        return
+    _, k, deps, made = found
+    if _made(cache.linearised(program)) != made:
+        with cache.deep_recursion():
+            store(k, program, deps)
 
 
 def _unchanged(deps: Any) -> bool:
@@ -201,23 +247,25 @@ def load(k: str) -> Program | None:
     if image is None:
         cache.STATS.rejected += 1
         return None
-    program, linear = image
+    deps, program, linear = image
     for c, prepared in linear:
         evaluator().adopt(c, prepared)
     cache.STATS.hits += 1
+    _STORED[id(program)] = (program, k, deps, _made(linear))
     return program
 
 
-def _image(payload: bytes) -> tuple[Program, list[tuple[Any, Any]]] | None:
+def _image(payload: bytes) -> tuple[Any, Program, list[tuple[Any, Any]]] | None:
     f = io.BytesIO(payload)
     try:
-        if not _unchanged(pickle.Unpickler(f).load()):
+        deps = pickle.Unpickler(f).load()
+        if not _unchanged(deps):
             return None
         with gc_paused():
             program, linear = cache._Unpickler(f).load()
     except Exception:           # an entry of another atlasc: never trusted
         return None
-    return (program, linear) if isinstance(program, Program) else None
+    return (deps, program, linear) if isinstance(program, Program) else None
 
 
 def compiled(data: bytes, file: str, k: str, options: dict[str, Any],

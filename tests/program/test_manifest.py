@@ -11,8 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from atlasc.compiler.ir.flat import FlatView
 from atlasc.compiler.program import cache, manifest
 from atlasc.compiler.program.load import compile_file
 
@@ -143,3 +145,77 @@ def test_a_cached_cli_run_loads_no_parser_and_no_reader(cache_dir: Path, tmp_pat
     assert "lark" in first                              # the first run compiled
     assert second == "HEAVY [] 0", second
     assert first.endswith(" 0")
+
+
+# ---- what a run builds is kept: the node circuit of a flat view past the break-even ------------
+CHAIN = 24                       # variables: past networks.TREE_MIN_VARS, the flat route's
+
+
+def _chain(tmp_path: Path) -> Path:
+    """A chain network on the flat route, with zero CPT cells (zero-probability rows: the
+    log-space twin is built for them)."""
+    parts = ["network chain { }"]
+    parts += [f"variable x{i} {{ type discrete [ 2 ] {{ a, b }}; }}" for i in range(CHAIN)]
+    parts.append("probability ( x0 ) { table 0.3, 0.7; }")
+    parts += [f"probability ( x{i} | x{i - 1} ) {{ (a) {0.2 if i % 5 else 0.0}, "
+              f"{0.8 if i % 5 else 1.0}; (b) 0.6, 0.4; }}" for i in range(1, CHAIN)]
+    (tmp_path / "chain.bif").write_text("\n".join(parts) + "\n")
+    q = tmp_path / "chain.query"
+    q.write_text('model bn = bif "chain.bif"\nquery pe = sum[*] bn\n')
+    return q
+
+
+def _rows(n: int) -> tuple[np.ndarray, list[str]]:
+    rng = np.random.default_rng(7)
+    E = np.where(rng.random((n, CHAIN)) < 0.2, rng.integers(0, 2, (n, CHAIN)), -1)
+    return E, [f"x{i}" for i in range(CHAIN)]
+
+
+def test_a_node_circuit_a_run_built_is_kept_for_the_next_run(cache_dir: Path,
+                                                             tmp_path: Path) -> None:
+    q = _chain(tmp_path)
+    E, names = _rows(5000)
+    prog = compile_file(q, cache=True, lean=True, queries=["pe"])
+    view = prog.queries["pe"].circuit
+    assert isinstance(view, FlatView) and not view.materialised
+    want = prog.queries["pe"].run_array(E, names)
+    assert view.materialised                        # the batch ran on the node circuit
+    assert (want.values == 0).any()                 # and the zero rows on its log twin
+    manifest.refresh(prog)
+    image = compile_file(q, cache=True, lean=True, queries=["pe"])
+    kept = image.queries["pe"].circuit
+    assert cache.STATS.hits == 1 and kept is not view
+    assert kept.materialised and kept.recipe is manifest._no_recipe
+    assert "model" not in kept.info and "model" not in kept.flat.info
+    assert all(prepared for _, prepared in cache.linearised(image))
+    got = image.queries["pe"].run_array(E, names)
+    assert np.array_equal(got.values, want.values)
+    flat_answer = compile_file(q).queries["pe"].run_array(E[:1], names)
+    assert np.allclose(image.queries["pe"].run_array(E[:1], names).values, flat_answer.values)
+
+
+def test_refresh_writes_only_what_is_new(cache_dir: Path, tmp_path: Path) -> None:
+    q = _chain(tmp_path)
+    prog = compile_file(q, cache=True, lean=True, queries=["pe"])
+    (entry,) = cache_dir.glob("*.run")
+    before = entry.stat().st_mtime_ns
+    prog.queries["pe"].run_array(*_rows(1))          # one row: the flat arrays answer
+    manifest.refresh(prog)
+    assert entry.stat().st_mtime_ns == before
+
+
+def test_a_cached_cli_run_past_the_break_even_builds_nothing(cache_dir: Path, tmp_path: Path
+                                                             ) -> None:
+    env = dict(os.environ, ATLASC_PROGRAM_CACHE=str(cache_dir))
+    q = _chain(tmp_path)
+    E, names = _rows(3000)
+    rows = tmp_path / "rows.csv"
+    rows.write_text(",".join(names) + "\n" + "\n".join(
+        ",".join("ab"[x] if x >= 0 else "" for x in r) for r in E) + "\n")
+    outs = [tmp_path / f"o{i}.csv" for i in range(2)]
+    runs = [subprocess.run([sys.executable, "-c", PROBE.replace(
+        '"atlasc.compiler.language.adapters")', '"atlasc.compiler.language.adapters", '
+        '"atlasc.compiler.ops.aggregate")'), "run", str(q), "-q", "pe", "--data", str(rows),
+        "--out", str(o)], env=env, text=True, capture_output=True, timeout=300) for o in outs]
+    assert runs[1].stderr.strip().splitlines()[-1] == "HEAVY [] 0", runs[1].stderr
+    assert outs[0].read_bytes() == outs[1].read_bytes()
