@@ -31,7 +31,7 @@ from atlasc.compiler.ir.serialize import dumps
 from atlasc.compiler.paths import object_cache_dir
 from atlasc.compiler.program import cache as program_cache
 from atlasc.compiler.program.manifest import refresh as keep_made
-from atlasc.compiler.program import stream, tables
+from atlasc.compiler.program import arrow, stream, tables
 from atlasc.compiler.program import evidence as ev
 from atlasc.compiler.program.textout import result_text
 from atlasc.compiler.program.writers import BINARY, TableWriter, out_format
@@ -349,6 +349,8 @@ def _run_table(file: str, names: tuple[str, ...], evidence: tuple[str, ...],
 def _stream(program: Any, queries: list[Any], common: list[Any], data: str | None,
             data_format: str | None, out: str | None, fmt: str) -> Any:
     spans: dict[Any, Any] = {}
+    with _console().phase("import"):
+        arrow.load(tables.file_format(data, data_format) if data else None, fmt)
     if data:
         chunks = tables.read_file(ev.column_lookup(program, spans), data, data_format)
     else:

@@ -59,6 +59,7 @@ def started() -> None:
 
 @dataclass
 class Console:
+    """Where a command's progress bars and -v phase timings go (stderr)."""
     quiet: bool = False
     verbose: int = 0
     start: float = field(default_factory=time.perf_counter)

@@ -31,6 +31,7 @@ WINDOW = 120           # characters of a long source line shown around an error
 
 @dataclass(frozen=True, slots=True)
 class Span:
+    """A region of a source text (1-based lines and columns), for errors' carets."""
     file: str
     line: int          # 1-based
     col: int           # 1-based

@@ -23,6 +23,7 @@ from atlasc.compiler.ir.vtree import Vtree
 
 @dataclass
 class Provenance:
+    """Where a view's nodes come from: its source circuit and the node map."""
     source: "Circuit"
     iso: dict[int, Node] | None      # source uid -> view node; None: identity
     factors: dict[int, tuple[Node, ...]] = field(default_factory=dict)

@@ -68,6 +68,7 @@ class Violation:
 
 @dataclass(frozen=True)
 class Fact:
+    """Whether a property holds of a circuit, and how that was established."""
     prop: Prop
     holds: bool | None           # None: undecided (counts as absent)
     how: How

@@ -46,6 +46,7 @@ class Leaf:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Node:
+    """A circuit node made by a Builder (hash-consed: equal nodes are one object)."""
     op: Op
     children: tuple["Node", ...]
     arg: Any

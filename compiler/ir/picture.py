@@ -28,6 +28,7 @@ OK, REFUSED, INK = "#1a7f37", "#cf222e", "#24292f"
 
 @dataclass
 class Box:
+    """One node of a drawing: its text lines, shape and colour."""
     lines: list[str]
     shape: str = "box"             # box | circle | diamond
     colour: str = INK

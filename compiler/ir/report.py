@@ -13,6 +13,7 @@ from atlasc.compiler.ir.facts import Fact
 
 @dataclass
 class Step:
+    """One operator of a query's report, with its inputs and its checks."""
     kind: str                      # model | aggregate | product | map | evidence | rename
     label: str                     # e.g. "sum[{A}]", "map[id: prob -> maxprod]"
     semiring: str

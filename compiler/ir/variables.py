@@ -15,6 +15,7 @@ BOOL_DOMAIN: tuple[str, ...] = ("false", "true")
 
 @dataclass(frozen=True, slots=True, order=True)
 class Var:
+    """A discrete variable: its name and its domain's values (their order gives the codes)."""
     name: str
     domain: tuple[str, ...] = BOOL_DOMAIN
     _hash: int = field(init=False, repr=False, compare=False, default=0)

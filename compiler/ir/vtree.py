@@ -13,6 +13,7 @@ from atlasc.compiler.ir.variables import Var
 
 @dataclass(frozen=True, eq=False)
 class Vtree:
+    """A vtree node: a leaf (var) or an internal node (left, right)."""
     var: Var | None
     left: "Vtree | None"
     right: "Vtree | None"

@@ -29,6 +29,7 @@ class Named(Protocol):
 
 @dataclass
 class Names:
+    """What a program file declares, by name (and where)."""
     file: str
     text: str
     base_dir: Path

@@ -18,6 +18,7 @@ from atlasc.compiler.source import Span
 
 @dataclass(frozen=True, eq=False)
 class T:
+    """A typed query node: its span, semiring, free and aggregated variables."""
     span: Span
     sr: Semiring
     vars: frozenset[Var]        # free variables of the result
@@ -29,16 +30,19 @@ class T:
 
 @dataclass(frozen=True, eq=False)
 class TModel(T):
+    """A model named in a query."""
     name: str
 
 
 @dataclass(frozen=True, eq=False)
 class TQuery(T):
+    """An earlier query used by name."""
     name: str
 
 
 @dataclass(frozen=True, eq=False)
 class TAggregate(T):
+    """sum[W] / max[W] of a sub-query."""
     word: str
     over: frozenset[Var]
     operand: T
@@ -49,6 +53,7 @@ class TAggregate(T):
 
 @dataclass(frozen=True, eq=False)
 class TMap(T):
+    """A mapping applied to a sub-query."""
     mapping: Mapping
     operand: T
 
@@ -58,6 +63,7 @@ class TMap(T):
 
 @dataclass(frozen=True, eq=False)
 class TProduct(T):
+    """The product of sub-queries."""
     factors: tuple[T, ...]
 
     def children(self) -> tuple[T, ...]:
@@ -66,6 +72,7 @@ class TProduct(T):
 
 @dataclass(frozen=True, eq=False)
 class TGiven(T):
+    """A sub-query under evidence."""
     evidence: tuple[tuple[Var, int], ...]
     operand: T
 
@@ -75,6 +82,7 @@ class TGiven(T):
 
 @dataclass(frozen=True, eq=False)
 class TRename(T):
+    """A sub-query with variables renamed."""
     pairs: tuple[tuple[Var, Var], ...]
     operand: T
 

@@ -27,6 +27,7 @@ class MapProps:
 
 @dataclass(frozen=True, eq=False)
 class Mapping:
+    """A map between the carriers of two semirings, with what is proven of it."""
     name: str
     src: Semiring
     dst: Semiring

@@ -47,6 +47,7 @@ INDICES_HINT = ("run_array takes value indices, not values (on var X : {1, 2, 3}
 
 @dataclass
 class ArrayResult:
+    """A query's values for a batch of rows, as arrays."""
     name: str
     semiring: str
     free: tuple[Var, ...]

@@ -62,6 +62,7 @@ def key(text: str, file: str, base_dir: Path, options: dict[str, Any]) -> str:
 # ---- entries ------------------------------------------------------------------------------------
 @dataclass
 class Stats:
+    """The cache's counts in this process (tests read them)."""
     hits: int = 0
     builds: int = 0
     rejected: int = 0          # corrupt, truncated, foreign or stale entries rebuilt

@@ -35,6 +35,7 @@ class _Named:
 
 @dataclass(frozen=True)
 class Observed:
+    """One observed variable's value (None: unobserved), and where it was named."""
     var: Var
     value: int | None
     span: Span          # where the variable was named (the -e argument, the CSV header cell)

@@ -30,6 +30,7 @@ PASSES = "one upward and one downward pass"
 
 @dataclass
 class MarginalsResult:
+    """All single-variable marginals of a query, per evidence row."""
     name: str
     semiring: str
     vars: tuple[Var, ...]

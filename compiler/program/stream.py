@@ -26,6 +26,7 @@ from atlasc.compiler.source import Span
 
 @dataclass
 class Summary:
+    """What a streamed run did: rows, undefined entries, time per phase."""
     rows: int = 0
     undefined: bool = False                 # some entry is undefined (null, with its reason)
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(

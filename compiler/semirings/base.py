@@ -18,6 +18,7 @@ import numpy as np
 
 @dataclass(frozen=True, eq=False)
 class Semiring:
+    """A commutative semiring: its carrier's constants, operations and numpy form."""
     name: str
     add_word: str
     zero: Any

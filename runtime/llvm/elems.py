@@ -48,6 +48,7 @@ class Ctx:
 
 @dataclass(frozen=True)
 class Spec:
+    """How a semiring's elements are laid out and generated in LLVM code."""
     key: str                  # identifies the generated code (cache key part)
     ty: ir.Type
     np_dtype: Any

@@ -35,6 +35,7 @@ _LOCK = threading.RLock()
 
 @dataclass
 class CacheStats:
+    """The LLVM object cache's counts in this process."""
     hits: int = 0
     builds: int = 0
     rejected: int = 0        # entries that failed the integrity check and were rebuilt

@@ -39,6 +39,7 @@ from atlasc.runtime.llvm.opcodes import LEAF, MAP, PROD, SUM, SUM_ARG
 
 @dataclass
 class Stage:
+    """A run of instructions in one semiring and level, for one kernel call."""
     sr: Semiring
     level: int
     start: int            # instruction range [start, end)

@@ -38,6 +38,7 @@ def ptr(a: np.ndarray) -> int:
 
 @dataclass
 class Tile:
+    """The buffers of one tile of rows (fixed addresses, reused)."""
     bufs: list[np.ndarray]
     choice: np.ndarray
     tmp: np.ndarray
