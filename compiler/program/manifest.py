@@ -168,7 +168,7 @@ COMPILE_ONLY = ("model",)      # Circuit.info kept for recompiling (sources/repa
 
 
 def _rebuilt(cls: type, state: dict[str, Any]) -> Any:
-    obj = object.__new__(cls)
+    obj: Any = object.__new__(cls)
     obj.__dict__.update(state)
     return obj
 
