@@ -58,6 +58,13 @@ class Fit:
     history: list[Iteration] = field(default_factory=list)
     unseen: list[Unseen] = field(default_factory=list)
 
+    @property
+    def posterior(self) -> list[np.ndarray]:
+        """The Dirichlet parameters of every CPT row (shape of the CPT's table): pseudo-count
+        + counts; under EM the expected counts of the last E-step (an approximation of the
+        posterior, docs/moments.md).  The fitted file carries them (`dirichlet_alpha`)."""
+        return [c.alpha for c in self.model.cpts if c.alpha is not None]
+
     def summary(self) -> str:
         how = "closed-form counts (complete rows)" if self.method == "counts" else (
             f"EM, {self.iterations} iterations, "
@@ -100,7 +107,7 @@ def fit_bayes(bn: BayesNet, cols: Columns, rows: int, *, pseudo_count: float = 0
     if full.all():
         tables, miss = m_step(bn, fixed, pseudo_count, unseen)
         ll = log_likelihood_of_counts(tables, fixed)
-        return Fit(_with(bn, tables), ll, "counts", rows, rows, 0, True,
+        return Fit(_with(bn, tables, fixed, pseudo_count), ll, "counts", rows, rows, 0, True,
                    [Iteration(0, ll, ll + log_prior(tables, pseudo_count), 0.0)], miss)
     return _em(bn, cols, rows, full, fixed, _Options(pseudo_count, tol, max_iter, unseen,
                                                      progress, limits),
@@ -133,7 +140,8 @@ def _em(bn: BayesNet, cols: Columns, rows: int, full: np.ndarray, fixed: list[np
         if it.objective - prev.objective <= o.tol * max(1.0, abs(prev.objective)):
             converged = True
             break
-    return Fit(_with(bn, tables), it.log_likelihood, "em", rows, int(full.sum()),
+    return Fit(_with(bn, tables, counts, o.alpha), it.log_likelihood, "em", rows,
+               int(full.sum()),
                len(history) - 1, converged, history, miss)
 
 
@@ -221,8 +229,12 @@ def initial_tables(bn: BayesNet, init: str, seed: int) -> list[np.ndarray]:
             for c in bn.cpts]
 
 
-def _with(bn: BayesNet, tables: list[np.ndarray]) -> BayesNet:
-    cpts = tuple(CPT(c.child, c.parents, t, c.line) for c, t in zip(bn.cpts, tables))
+def _with(bn: BayesNet, tables: list[np.ndarray], counts: list[np.ndarray], alpha: float
+          ) -> BayesNet:
+    """The fitted network; each CPT carries its rows' Dirichlet posterior, the pseudo-counts
+    plus the counts (expected counts of the last E-step under EM: the usual approximation)."""
+    cpts = tuple(CPT(c.child, c.parents, t, c.line, n.reshape(t.shape) + alpha)
+                 for c, t, n in zip(bn.cpts, tables, counts))
     out = BayesNet(bn.variables, cpts, bn.name, bn.file, bn.decl_lines)
     validate(out)
     return out

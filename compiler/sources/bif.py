@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Callable
+from typing import Callable, Sized
 
 import numpy as np
 
 from atlasc.compiler.ir.variables import Var
-from atlasc.compiler.sources.biffast import parse_regular
+from atlasc.compiler.sources.biffast import ALPHA, parse_regular
 from atlasc.compiler.sources.blocks import NetworkParser
 from atlasc.compiler.sources.model import CPT, BayesNet
 from atlasc.compiler.sources.text import Tok, Tokens, read_text, tokenize
@@ -133,7 +133,7 @@ class _Parser(NetworkParser):
         self.ts.expect("{")
         while not self.ts.accept("}"):
             self._entry(table)
-        self.cpts.append(CPT(child, tuple(parents), table.finish(), start.line))
+        self.cpts.append(CPT(child, tuple(parents), table.finish(), start.line, table.alpha))
 
     def _list_toks(self, close: str) -> list[Tok]:
         out: list[Tok] = []
@@ -155,11 +155,25 @@ class _Parser(NetworkParser):
         elif t.text == "(":
             states = self._list_toks(")")
             table.row(states, self._numbers(), t)
+        elif t.text == "property" and self.ts.peek() == ALPHA:
+            self.ts.next()
+            self.ts.expect("=")
+            table.posterior(self._alpha_rows(), t)
         elif t.text == "property":
             self._skip_statement()
         else:
             raise self.ts.error(f"expected 'table', 'default' or a parent configuration, "
                                 f"found {t.text!r}", t)
+
+    def _alpha_rows(self) -> list[list[Tok]]:
+        """`a, b | c, d ;`: the rows of a dirichlet_alpha property (their number tokens)."""
+        rows: list[list[Tok]] = [[]]
+        while not self.ts.accept(";"):
+            if self.ts.accept("|"):
+                rows.append([])
+            elif not self.ts.accept(","):
+                rows[-1].append(self.ts.next("a number, ',', '|' or ';'"))
+        return rows
 
     def _numbers(self) -> list[float]:
         out: list[float] = []
@@ -178,6 +192,7 @@ class _Table:
         self.shape = tuple(p.size for p in parents) + (child.size,)
         self.arr = np.full(self.shape, np.nan)
         self.default: list[float] | None = None
+        self.alpha: np.ndarray | None = None
 
     def put(self, kind: str, nums: list[float], t: Tok) -> None:
         if kind == "default":
@@ -199,13 +214,28 @@ class _Table:
                                 f"({', '.join(s.text for s in states)}) twice", t)
         self.arr[idx] = nums
 
+    def posterior(self, rows: list[list[Tok]], t: Tok) -> None:
+        """The Dirichlet parameters of every row (rows in the order atlasc writes them: parent
+        configurations row-major, the last parent fastest), each finite and >= 0."""
+        if self.alpha is not None:
+            raise self.ts.error(f"the CPT of {self.child.name} gives {ALPHA} twice", t)
+        n_rows = int(np.prod(self.shape[:-1]))
+        if len(rows) != n_rows:
+            raise self.ts.error(f"the CPT of {self.child.name}: {ALPHA} needs {n_rows} "
+                                f"row(s) separated by '|', got {len(rows)}", t)
+        out = []
+        for row in rows:
+            self._check_len(row, self.child.size, row[0] if row else t, f"a {ALPHA} row")
+            out.append([_alpha(self.ts, x) for x in row])
+        self.alpha = np.asarray(out, dtype=float).reshape(self.shape)
+
     def _state(self, p: Var, s: Tok) -> int:
         if s.text not in p.domain:
             raise self.ts.error(f"{p.name} has no value {s.text!r}; its values are "
                                 f"{{{', '.join(p.domain)}}}", s)
         return p.domain.index(s.text)
 
-    def _check_len(self, nums: list[float], n: int, t: Tok, what: str) -> None:
+    def _check_len(self, nums: Sized, n: int, t: Tok, what: str) -> None:
         if len(nums) != n:
             raise self.ts.error(f"the CPT of {self.child.name}: {what} needs {n} numbers, "
                                 f"got {len(nums)}", t)
@@ -221,3 +251,13 @@ class _Table:
             raise self.ts.error(f"the CPT of {self.child.name} misses the row ({cfg}) and has "
                                 "no default", self.start)
         return self.arr
+
+
+def _alpha(ts: Tokens, t: Tok) -> float:
+    try:
+        x = float(t.text)
+    except ValueError:
+        raise ts.error(f"expected a number, found {t.text!r}", t) from None
+    if not (x >= 0 and np.isfinite(x)):
+        raise ts.error(f"a Dirichlet parameter must be finite and >= 0, not {t.text}", t)
+    return x

@@ -5,6 +5,8 @@
     probability ( X | A, B ) { (a1, b1) 0.1, 0.9; ... }
     probability ( Y ) { table 0.2, 0.8; }
 
+A CPT that carries a Dirichlet posterior (`atlasc fit`) gets a first line
+`property dirichlet_alpha = a, b | c, d;` (each row's parameters, docs/moments.md).
 Probabilities are written with 17 significant digits, so reading the file back gives the same
 doubles.  Names and values are written as they are: BIF has no quoting, so a name holding a
 blank or one of `{}()[];,|` cannot be written and is refused.
@@ -17,6 +19,7 @@ import re
 import numpy as np
 
 from atlasc.compiler.errors import SourceError
+from atlasc.compiler.sources.biffast import ALPHA
 from atlasc.compiler.sources.model import CPT, BayesNet
 
 _BAD = re.compile(r"[\s{}()\[\];,|]")
@@ -35,14 +38,23 @@ def bif_text(bn: BayesNet, name: str | None = None) -> str:
 def _probability(c: CPT) -> str:
     head = _word(c.child.name)
     if not c.parents:
-        return f"probability ( {head} ) {{\n  table {_numbers(c.table)};\n}}\n"
+        return f"probability ( {head} ) {{\n{_posterior(c)}  table {_numbers(c.table)};\n}}\n"
     given = ", ".join(_word(p.name) for p in c.parents)
-    lines = [f"probability ( {head} | {given} ) {{\n"]
+    lines = [f"probability ( {head} | {given} ) {{\n", _posterior(c)]
     for cfg in itertools.product(*(range(p.size) for p in c.parents)):
         vals = ", ".join(_word(p.domain[i]) for p, i in zip(c.parents, cfg))
         lines.append(f"  ({vals}) {_numbers(c.table[cfg])};\n")
     lines.append("}\n")
     return "".join(lines)
+
+
+def _posterior(c: CPT) -> str:
+    """`property dirichlet_alpha = a, b | c, d;`: each row's Dirichlet parameters, rows in the
+    order of the block (first, where pyAgrum reads a property; pgmpy skips it too)."""
+    if c.alpha is None:
+        return ""
+    rows = c.alpha.reshape(-1, c.child.size)
+    return f"  property {ALPHA} = {' | '.join(_numbers(r) for r in rows)};\n"
 
 
 def _numbers(row: object) -> str:

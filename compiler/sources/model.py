@@ -40,6 +40,9 @@ class CPT:
     parents: tuple[Var, ...]
     table: np.ndarray
     line: int | None = None
+    # the Dirichlet posterior of each row (same shape as `table`), when the model carries one:
+    # written by `atlasc fit` (prior pseudo-counts + (expected) counts), docs/moments.md
+    alpha: np.ndarray | None = None
 
     @property
     def family(self) -> tuple[Var, ...]:
@@ -95,8 +98,8 @@ def renamed(m: Model, names: Mapping[str, str]) -> Model:
     lines = {names.get(k, k): n for k, n in m.decl_lines.items()}
     vs = tuple(vm[v] for v in m.variables)
     if isinstance(m, BayesNet):
-        cpts = tuple(CPT(vm[c.child], tuple(vm[p] for p in c.parents), c.table, c.line)
-                     for c in m.cpts)
+        cpts = tuple(CPT(vm[c.child], tuple(vm[p] for p in c.parents), c.table, c.line,
+                         c.alpha) for c in m.cpts)
         return dataclasses.replace(m, variables=vs, cpts=cpts, decl_lines=lines)
     fs = tuple(Factor(tuple(vm[v] for v in f.vars), f.table, f.line) for f in m.fs)
     return dataclasses.replace(m, variables=vs, fs=fs, decl_lines=lines)
@@ -156,6 +159,9 @@ def _check_cpts(bn: BayesNet) -> None:
                            f"{v.name!r}", c.line)
         _check_table(bn, c.factor(), f"the CPT of {c.child.name}")
         _check_rows(bn, c)
+        if c.alpha is not None:
+            _check_table(bn, Factor(c.family, c.alpha, c.line),
+                         f"the Dirichlet posterior (dirichlet_alpha) of {c.child.name}")
     for v in bn.variables:
         if v.name not in have:
             raise _err(bn, f"variable {v.name!r} has no CPT", bn.decl_lines.get(v.name))
