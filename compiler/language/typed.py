@@ -105,8 +105,8 @@ class TMarginals(T):
 class TMoments(T):
     """(E[V], Var[V]) of the total V of `operand` when its parameters are random (a pair in
     semiring moments, docs/moments.md): `kind` "dropout" (each sum input kept with probability
-    1 - param) or "dirichlet" (every CPT row a Dirichlet of concentration param times the
-    row; `second` is the doubled network's total, `copies` its copy -> variable pairs)."""
+    1 - param) or "dirichlet" (every CPT row a Dirichlet, param unused: the rows' alpha are in
+    `second`, the doubled network's total; `copies` its copy -> variable pairs)."""
     kind: str
     param: float
     operand: T

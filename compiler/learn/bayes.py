@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from atlasc.compiler.api import Network, Program
 from atlasc.compiler.atomic import write_atomic_bytes
 from atlasc.compiler.errors import QueryError
 from atlasc.compiler.ir.evaluation import evaluator
@@ -84,6 +85,11 @@ class Fit:
 
     def write(self, path: str | os.PathLike[str]) -> None:
         write_text(path, self.text(), (".bif",))
+
+    def compile(self, queries: str, name: str = "bn") -> Program:
+        """Compile `queries` over the fitted network, declared as model `name` with its
+        posterior: `f.compile("query m = moments(bn, dirichlet = posterior | X = a)")`."""
+        return Network(self.model, name).compile(queries)
 
 
 def write_text(path: str | os.PathLike[str], text: str, suffixes: tuple[str, ...]) -> None:

@@ -38,9 +38,9 @@ def bif_text(bn: BayesNet, name: str | None = None) -> str:
 def _probability(c: CPT) -> str:
     head = _word(c.child.name)
     if not c.parents:
-        return f"probability ( {head} ) {{\n{_posterior(c)}  table {_numbers(c.table)};\n}}\n"
+        return f"probability ( {head} ) {{\n{posterior_line(c)}  table {_numbers(c.table)};\n}}\n"
     given = ", ".join(_word(p.name) for p in c.parents)
-    lines = [f"probability ( {head} | {given} ) {{\n", _posterior(c)]
+    lines = [f"probability ( {head} | {given} ) {{\n", posterior_line(c)]
     for cfg in itertools.product(*(range(p.size) for p in c.parents)):
         vals = ", ".join(_word(p.domain[i]) for p, i in zip(c.parents, cfg))
         lines.append(f"  ({vals}) {_numbers(c.table[cfg])};\n")
@@ -48,7 +48,7 @@ def _probability(c: CPT) -> str:
     return "".join(lines)
 
 
-def _posterior(c: CPT) -> str:
+def posterior_line(c: CPT) -> str:
     """`property dirichlet_alpha = a, b | c, d;`: each row's Dirichlet parameters, rows in the
     order of the block (first, where pyAgrum reads a property; pgmpy skips it too)."""
     if c.alpha is None:
@@ -68,4 +68,4 @@ def _word(s: str) -> str:
     return s
 
 
-__all__ = ["bif_text"]
+__all__ = ["bif_text", "posterior_line"]

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.sources.bifwrite import posterior_line
 from atlasc.compiler.sources.model import CPT, BayesNet, bayesnet
 
 
@@ -59,13 +60,20 @@ def to_bif(bn: BayesNet) -> str:
 
 def _cpt_bif(c: CPT) -> list[str]:
     if not c.parents:
-        return [f"probability ( {quote(c.child.name)} ) {{ table {_row(c.table)}; }}"]
+        return [f"probability ( {quote(c.child.name)} ) {{", *_alpha(c),
+                f"  table {_row(c.table)}; }}"] if c.alpha is not None else \
+            [f"probability ( {quote(c.child.name)} ) {{ table {_row(c.table)}; }}"]
     given = ", ".join(quote(p.name) for p in c.parents)
-    out = [f"probability ( {quote(c.child.name)} | {given} ) {{"]
+    out = [f"probability ( {quote(c.child.name)} | {given} ) {{", *_alpha(c)]
     for idx in np.ndindex(*c.table.shape[:-1]):
         cfg = ", ".join(quote(p.domain[i]) for p, i in zip(c.parents, idx))
         out.append(f"  ({cfg}) {_row(c.table[idx])};")
     return out + ["}"]
+
+
+def _alpha(c: CPT) -> list[str]:
+    """The CPT's Dirichlet posterior line, if it carries one (bifwrite.posterior_line)."""
+    return [posterior_line(c).rstrip()] if c.alpha is not None else []
 
 
 def quote(word: str) -> str:
