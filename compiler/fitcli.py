@@ -113,7 +113,8 @@ def summary_json(f: Fit | ProbLogFit | PaspFit) -> str:
                                           "kept": f.kept}), indent=2)
     return json.dumps(stamped("fit", {"model": f.model.name, "rows": f.rows,
                                       "complete_rows": f.complete_rows, **common,
-                                      "unseen": [u.describe() for u in f.unseen]}), indent=2)
+                                      "unseen": [u.describe() for u in f.unseen],
+                                      "posterior": f.posterior_kind}), indent=2)
 
 
 def _protect(out: Path, inputs: list[Path]) -> None:

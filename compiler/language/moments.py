@@ -123,8 +123,9 @@ def _posterior(call: Call, total: Ty.T) -> Ty.T:
     means = [a / a.sum(axis=-1, keepdims=True) for a in alphas]
     off = max(float(np.abs(m - c.table).max()) for m, c in zip(means, net.cpts))
     note = (f"every CPT row of {name} an independent Dirichlet(alpha_row), alpha as its "
-            f"file gives it (dirichlet_alpha; atlasc fit: pseudo-counts + counts, under EM the "
-            f"expected counts of the last E-step, an approximation of the posterior): "
+            f"file gives it (dirichlet_alpha; atlasc fit: pseudo-counts + counts, the exact "
+            f"posterior for complete rows; under EM pseudo-counts + the expected counts of the "
+            f"last E-step, the usual approximation of the posterior): "
             f"E[theta] = alpha / alpha0 (at most {off:.3g} from the declared numbers), "
             f"E[V^2] the total of {name} doubled, both copies reading the evidence")
     if off > 0:

@@ -66,6 +66,13 @@ class Fit:
         posterior, docs/moments.md).  The fitted file carries them (`dirichlet_alpha`)."""
         return [c.alpha for c in self.model.cpts if c.alpha is not None]
 
+    @property
+    def posterior_kind(self) -> str:
+        """What `posterior` is: exact (counts) or the last E-step's approximation (EM)."""
+        if self.method == "counts":
+            return "exact: Dirichlet(pseudo-count + counts)"
+        return "approximate: Dirichlet(pseudo-count + the expected counts of the last E-step)"
+
     def summary(self) -> str:
         how = "closed-form counts (complete rows)" if self.method == "counts" else (
             f"EM, {self.iterations} iterations, "
@@ -77,7 +84,7 @@ class Fit:
             k = len(self.unseen)
             out += (f"; {k} parent configuration{'s' if k > 1 else ''} had no data and "
                     f"got uniform rows (first: {self.unseen[0].describe()})")
-        return out
+        return out + f"; row posteriors kept ({self.posterior_kind})"
 
     def text(self) -> str:
         """The fitted network as BIF."""

@@ -26,8 +26,9 @@ _BAD = re.compile(r"[\s{}()\[\];,|]")
 
 
 def bif_text(bn: BayesNet, name: str | None = None) -> str:
-    """The BIF text of `bn` (variables in its order, one probability block per CPT)."""
-    out = [f"network {_word(name or bn.name or 'network')} {{\n}}\n"]
+    """The BIF text of `bn` (variables in its order, one probability block per CPT; an unnamed
+    network is called atlasc: pyAgrum refuses the name `network`)."""
+    out = [f"network {_word(name or bn.name or 'atlasc')} {{\n}}\n"]
     for v in bn.variables:
         vals = ", ".join(_word(x) for x in v.domain)
         out.append(f"variable {_word(v.name)} {{\n  type discrete [ {v.size} ] {{ {vals} }};\n}}\n")
