@@ -97,3 +97,24 @@ def test_twoamc() -> None:
     assert "naive" not in q
     assert q["twoamc"]["value"] == pytest.approx(0.54)
     assert q["longhand"]["value"] == pytest.approx(0.54)
+
+
+def test_moments_posterior_of_the_fitted_example(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # the checked-in fitted file is what `atlasc fit` writes (the command in the example)
+    out = tmp_path / "fitted.bif"
+    r = CliRunner().invoke(main, ["fit", str(EX / "asia.bif"), "--data",
+                                  str(EX / "asia_rows.csv"), "--pseudo-count", "1", "-o",
+                                  str(out), "--quiet"])
+    assert r.exit_code == 0, r.output
+    from atlasc.compiler.sources import load_model
+    ours, theirs = load_model(out), load_model(EX / "asia_fitted.bif")
+    for a, b in zip(ours.cpts, theirs.cpts):
+        assert a.alpha == pytest.approx(b.alpha, rel=1e-9)
+        assert a.table == pytest.approx(b.table, rel=1e-9)
+    code, q = run_json("moments_posterior")
+    assert code == 0
+    e, var = q["dysp_posterior"]["value"]
+    e20, var20 = q["dysp_s20"]["value"]
+    assert e == pytest.approx(q["p_dysp"]["value"], rel=1e-5)   # EM: mean = one more M-step
+    assert e20 == pytest.approx(q["p_dysp"]["value"], rel=1e-12)
+    assert 0 < var < var20                     # 300 rows: more certain than s = 20 here
