@@ -23,7 +23,9 @@ from atlasc.compiler.sources.model import CPT, BayesNet, validate
 ALPHA = "dirichlet_alpha"     # property dirichlet_alpha = a, b | c, d;  (docs/moments.md)
 _END = r"(?=[\s{}()\[\];,|])"
 _NAME = r"[^\s{}()\[\];,|]+"
-_NAMES = re.compile(rf"\s*{_NAME}(?:\s*,?\s*{_NAME})*\s*")       # names, single commas
+# names, single commas; the separator is not optional (`\s*,?\s*` let a long name split
+# between repetitions in exponentially many ways before a failing fullmatch: fuzz 1:45303)
+_NAMES = re.compile(rf"\s*{_NAME}(?:(?:\s*,\s*|\s+){_NAME})*\s*")
 _NETWORK = re.compile(rf"\s*network{_END}([^{{}}()\[\];,|]*)\{{[^{{}}]*\}}")
 _PROPS = r"(?:\s*property\b[^;{}]*;)*"
 _VARIABLE = re.compile(rf"\s*variable{_END}\s*({_NAME})\s*\{{{_PROPS}\s*type\s+discrete\s*"

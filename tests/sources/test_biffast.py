@@ -111,3 +111,21 @@ def test_errors_keep_their_positions() -> None:
     with pytest.raises(AtlasError) as e:
         parse_bif(text, "m.bif")
     assert "m.bif:5" in str(e.value) or e.value.line == 5
+
+
+def test_a_long_name_before_a_bad_character_is_read_in_linear_time() -> None:
+    """fuzz 1:45303: `{ yes,!!!…!(((… no }` made the names pattern backtrack exponentially
+    (a hang); with a mandatory separator it fails at once and the token reader positions it."""
+    text = ("network fuzz { }\nvariable A { type discrete [ 2 ] { yes," + "!" * 400
+            + "(" * 50 + " no }; }\nprobability ( A ) { table 0.3, 0.7; }\n")
+    with pytest.raises(AtlasError) as e:
+        parse_bif(text, "m.bif")
+    assert "expected a name" in str(e.value)
+
+
+def test_names_split_on_white_space_and_single_commas() -> None:
+    text = ("variable A { type discrete [ 3 ] { a ,b  c }; }\n"
+            "probability ( A ) { table 0.2, 0.3, 0.5; }\n")
+    net = parse_regular(text, "m.bif")
+    assert net is not None
+    assert [(v.name, tuple(v.domain)) for v in net.variables] == [("A", ("a", "b", "c"))]
