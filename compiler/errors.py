@@ -156,5 +156,12 @@ class OutputError(AtlasError):
     naming the path."""
 
 
+class WeightRangeError(AtlasError, ValueError):
+    """A weight the compiler computes from the user's weights (a pointwise product of leaves,
+    a mapping applied to a leaf) falls outside its semiring's carrier, e.g. 1e308 * 1e308 = inf
+    in prob. Lowering positions it at the operator that computed it; a ValueError too, as
+    the builder has always raised for a weight outside the carrier."""
+
+
 class InternalCompilerError(Exception):
     pass

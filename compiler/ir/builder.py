@@ -11,7 +11,7 @@ from typing import Any, Iterable, Sequence
 from atlasc.compiler.ir.nodes import Leaf, Node, Op
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.semirings.base import Semiring
-from atlasc.compiler.errors import LimitExceeded
+from atlasc.compiler.errors import LimitExceeded, WeightRangeError
 
 EMPTY: frozenset[Var] = frozenset()
 
@@ -117,7 +117,7 @@ class Builder:
         if len(weights) != var.size:
             raise BuilderError(f"leaf over {var.name} needs {var.size} weights, "
                                f"got {len(weights)}")
-        return Leaf(var, tuple(sr.element(w) for w in weights))
+        return Leaf(var, tuple(_element(sr, var, w) for w in weights))
 
     # ---- derived facts ------------------------------------------------------------------
     def scope(self, n: Node) -> frozenset[Var]:
@@ -187,3 +187,11 @@ def relabelled(src: Builder, order: Sequence[Node], value: Any, dst: Semiring
         scope[m.uid] = src._scope[n.uid]
         new[n.uid] = m
     return adopted(nodes, scope, dict(src._interned)), new
+
+
+def _element(sr: Semiring, var: Var, w: Any) -> Any:
+    try:
+        return sr.element(w)
+    except ValueError as e:
+        raise WeightRangeError(f"a weight of {var.name} is not an element of {sr.name}: {e}") \
+            from None

@@ -13,7 +13,7 @@ from typing import Callable
 from atlasc.compiler import ops
 from atlasc.compiler.ops import moments
 from atlasc.compiler.errors import (InternalCompilerError, OperatorError, QueryError, SourceError,
-                             StructuralPropertyError)
+                             StructuralPropertyError, WeightRangeError)
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.adapters import Options, source_error_at
 from atlasc.compiler.language.modelinfo import ModelInfo
@@ -65,6 +65,9 @@ class Lowerer:
             raise
         except SourceError as e:
             raise source_error_at(e, t.span) from None
+        except WeightRangeError as e:
+            raise QueryError(str(e), t.span, hint="the weights overflow (or leave) the carrier: "
+                             "write them in a log semiring (weights[log])") from None
         except OperatorError as e:
             raise InternalCompilerError(f"the type checker let through an operator misuse "
                                         f"at {t.span.location()}: {e}") from e

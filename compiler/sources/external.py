@@ -72,11 +72,30 @@ def load_psdd(psdd_path: str | os.PathLike[str], vtree_path: str | os.PathLike[s
 
 def _vtree(path: str | os.PathLike[str]) -> tuple[VtreeTable, list[Var]]:
     vp = os.fspath(path)
-    svt = parse_vtree(read_text(vp), vp)
+    text = read_text(vp)
+    svt = parse_vtree(text, vp)
     n = max(svt.var.values())
     if sorted(svt.var.values()) != list(range(1, n + 1)):
-        raise SourceError(f"the vtree's variables are not exactly 1..{n}", file=vp)
+        raise SourceError(f"the vtree's variables are not exactly 1..{n}", file=vp,
+                          line=_bad_leaf_line(text))
     return svt, [bool_var(f"x{i}") for i in range(1, n + 1)]
+
+
+def _bad_leaf_line(text: str) -> int:
+    """The line of the first leaf whose variable is below 1 or repeated (else the header's:
+    a variable is missing)."""
+    seen: set[int] = set()
+    header = 1
+    for no, line in enumerate(text.splitlines(), 1):
+        words = line.split()
+        if words[:1] == ["vtree"]:
+            header = no
+        if words[:1] == ["L"] and len(words) == 3 and words[2].lstrip("-").isdigit():
+            v = int(words[2])
+            if v < 1 or v in seen:
+                return no
+            seen.add(v)
+    return header
 
 
 def _from_rows(rows: dict[int, SddRow], root: int, svt: VtreeTable, vs: list[Var],

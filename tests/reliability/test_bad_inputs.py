@@ -217,3 +217,32 @@ def test_an_error_inside_deep_nesting_is_found_in_linear_time(tmp_path: Path):
     assert out.startswith("t.query:2:100017: unknown variable 'AA'"), out[:200]
     stmts = parse_all("var A, B : bool\nmodel f = logic (A & !B) | B\n").module.stmts
     assert list(mentioned(stmts[-1])) == ["f", "A", "B", "B"]       # in order, as before
+
+
+def test_a_computed_weight_beyond_the_carrier_is_positioned(tmp_path: Path):
+    """Seed 1, cases 79902 and 85467: 1e308 * 1e308 (a product, a mapping) is inf in prob;
+    the builder's ValueError was an internal error."""
+    w = "var A : bool\nmodel w = weights {A: 0.5, !A: 1e308}\n"
+    out = _outcome(tmp_path, w + "query q = w * w\n")
+    assert out.startswith("t.query:3:11: a weight of A is not an element of prob"), out
+    cube = "mapping c : prob -> prob = x -> x * x * x\nquery q = map[c] w\n"
+    out = _outcome(tmp_path, w + cube)
+    assert out.startswith("t.query:4:11: a weight of A is not an element of prob"), out
+
+
+def test_a_mapping_with_a_huge_constant_is_checked_without_overflow(tmp_path: Path):
+    """Seed 1, case 69535: x -> x + 10^400 made the additivity check multiply a float by an
+    int beyond 1e308 (OverflowError, an internal error)."""
+    q = ("var A : bool\nmodel w = weights {A: 0.5, !A: 0.5}\n"
+         "mapping h : prob -> prob = x -> x + 1" + "0" * 400 + "\nquery q = map[h] w\n")
+    out = _outcome(tmp_path, q)
+    assert out == "ok" or out.startswith("t.query:"), out
+
+
+def test_a_vtree_with_a_bad_variable_names_its_line(tmp_path: Path):
+    """Seed 1, case 56749: a leaf of variable -13 was reported without a line."""
+    vtree = b"vtree 5\nL 0 1\nL 2 2\nL 4 -13\nI 3 2 4\nI 1 0 3\n"
+    sdd = b"sdd 1\nT 0\n"
+    out = _outcome(tmp_path, 'model m = sdd "m.sdd" "m.vtree"\nquery q = sum[*] m\n',
+                   {"m.vtree": vtree, "m.sdd": sdd})
+    assert out.startswith("m.vtree:4:1: the vtree's variables are not exactly 1..2"), out
