@@ -13,6 +13,8 @@ from atlasc.compiler.errors import OperatorError
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.flat import FlatView
 from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.sparse import SparseView, power, total
+from atlasc.compiler.ir.traverse import topo
 from atlasc.compiler.ir.variables import Var, fmt_vars
 from atlasc.compiler.ops import smooth
 from atlasc.compiler.ops.common import carry_view, rebuild, require, same_op
@@ -37,6 +39,9 @@ def aggregate(c: Circuit, W: Iterable[Var], label: str | None = None) -> Circuit
     c = _smooth_if_needed(c, step)
     if isinstance(c, FlatView) and (view := _flat(c, W, label, step)) is not None:
         return view
+    if isinstance(c, SparseView) and not (sr.add_word in ("max", "min") and
+                                          W & frozenset(c.free)):
+        return _sparse(c, W, label, step)       # max and min keep nodes: their argmax
     b = c.builder
 
     def visit(n: Node, kids: tuple[Node, ...]) -> Node:
@@ -64,6 +69,28 @@ def _flat(c: FlatView, W: frozenset[Var], label: str | None, step: Step) -> Flat
     step.size_of(out)
     step.keeps = tuple(str(p) for p, f in out.facts.items() if f.holds) + \
         (f"view of {out.source.name or 'the source'}",)
+    return out
+
+
+def _sparse(c: SparseView, W: frozenset[Var], label: str | None, step: Step) -> Circuit:
+    """Free variables of W become the constant ((+) of their weights)^k per weight group
+    (compiler/ir/sparse.py); the others stay free.  inner is aggregated over the rest of W."""
+    inner = aggregate(c.inner, W & c.inner.vars, label) if W & c.inner.vars else c.inner
+    b, sr = inner.builder, c.sr
+    consts, rest = [], []
+    for w, vs in c.groups:
+        k = sum(1 for v in vs if v in W)
+        consts += power(b, total(sr, w), k, sr)
+        rest.append((w, tuple(v for v in vs if v not in W) if k else vs))
+    root = b.prod([inner.root] + consts, sr) if consts else inner.root
+    m = {n.uid: n for n in topo(inner.root)}
+    out: Circuit = Circuit(root, b, c.name, facts=_kept(c, W), vtree=inner.vtree, step=step,
+                           provenance=carry_view(inner, m, tuple(consts)))
+    if any(vs for _, vs in rest):
+        out = SparseView(out, tuple(rest), name=c.name, facts=_kept(c, W), step=step,
+                         info=c.info)
+    step.size_of(out)
+    step.keeps = tuple(str(p) for p, f in out.facts.items() if f.holds)
     return out
 
 

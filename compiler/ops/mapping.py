@@ -20,6 +20,7 @@ from atlasc.compiler.ir.builder import Builder
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.flat import FlatView
 from atlasc.compiler.ir.nodes import Node, Op
+from atlasc.compiler.ir.sparse import SparseView
 from atlasc.compiler.ir.traverse import topo
 from atlasc.compiler.mappings.base import Mapping
 from atlasc.compiler.ops.common import carry_view, fail, rebuild, same_op, scope_names
@@ -46,6 +47,8 @@ def apply_mapping(c: Circuit, tau: Mapping, label: str | None = None) -> Circuit
                         step=step)
         _finish(step, view)
         return view
+    if isinstance(c, SparseView) and (tau.props.homomorphism or tau.props.multiplicative):
+        return _sparse(c, tau, label, step)
     b = c.builder
     m = rebuild(c, lambda n, kids: _visit(b, tau, n, kids), stop=lambda n: not b.scope(n))
     out = Circuit(m[c.root.uid], b, c.name, facts=_kept(c, tau), provenance=carry_view(c, m),
@@ -63,6 +66,16 @@ def _flat_answers(c: FlatView, tau: Mapping) -> bool:
     last = frozenset(c.flat.info["order"][len(c.flat.info["order"]) - len(c.vars):])
     return tau.name == "id" and (tau.src.name, tau.dst.name) in FLAT_MAPS and \
         not tau.params and last == c.vars and not c.maxed
+
+
+def _sparse(c: SparseView, tau: Mapping, label: str | None, step: Step) -> SparseView:
+    """inner mapped, and each free leaf's weights: what the node route does to every leaf
+    (no free leaf is under a sum, so C's determinism is inner's)."""
+    groups = tuple((tuple(tau.apply_py(x) for x in w), vs) for w, vs in c.groups)
+    out = SparseView(apply_mapping(c.inner, tau, label), groups, name=c.name,
+                     facts=_kept(c, tau), step=step, info=c.info)
+    _finish(step, out)
+    return out
 
 
 def _nodes(c: FlatView, tau: Mapping, label: str | None) -> Circuit:

@@ -23,7 +23,9 @@ from atlasc.compiler.sources.knowledge import (Minimizer, SddCompiler, make_layo
                                         repaired_shape, sdd_shape, Placement)
 from atlasc.compiler.sources.limits import Budget, Limits
 from atlasc.compiler.sources.networks import construction_facts, convert_rows, sdd_rows
-from atlasc.compiler.ir.vtree import balanced, is_constrained
+from atlasc.compiler.ir.vtree import is_constrained
+from atlasc.compiler.ir.facts import STRUCTURED, Fact, How
+from atlasc.compiler.ir.sparse import SparseView, groups_of
 from atlasc.compiler.sources.vtrees import choose_vtree
 
 HINT = "try another vtree (balanced / right-linear), or a weaker constraint"
@@ -183,9 +185,9 @@ def compile_cnf_clauses(clauses: Iterable[Sequence[int]], variables: Sequence[Va
             raise OperatorError(f"CNF variables are Boolean; {v.name} has {v.size} values")
     X = frozenset(constrained or ())
     fams = [[variables[abs(l) - 1] for l in c] for c in cls if c]
-    used = {v for f in fams for v in f} | X
+    used = ({v for f in fams for v in f} | X) or set(variables[:1])
     if len(variables) - SPARSE > len(used) and not isinstance(vtree, Vtree):
-        return _sparse(cls, variables, used or {variables[0]}, weights, vtree, X, limits,
+        return _sparse(cls, variables, used, weights, vtree, X, limits,
                        name, info)
     s = Session(variables, vtree, fams, X, limits, name)
     root = _cnf_sdd(s, cls, variables)
@@ -203,7 +205,8 @@ def _sparse(cls: list[tuple[int, ...]], variables: Sequence[Var], used: set[Var]
             info: dict[str, Any] | None) -> Circuit:
     """A CNF whose header declares many variables no clause mentions (`p cnf 100000 2`):
     the SDD is compiled over the mentioned variables (and the constrained ones, X) only, and
-    the others, independent of everything, are one leaf each (their literal weights) under
+    the others, independent of everything, are held apart as weight groups (a SparseView,
+    compiler/ir/sparse.py): as nodes they would be one leaf each (their literal weights) under
     the root product, on a balanced vtree beside the SDD's.  The leaves hold no sum node, so
     the SDD's X-determinism is the circuit's.  The cost follows the clauses, not the
     header."""
@@ -214,14 +217,17 @@ def _sparse(cls: list[tuple[int, ...]], variables: Sequence[Var], used: set[Var]
         [tuple(num[variables[abs(l) - 1]] * (1 if l > 0 else -1) for l in c) for c in cls],
         keep, weights={v: w for v, w in weights.items() if v in used} if weights else None,
         vtree=vtree, constrained=X, limits=limits, name=name)
-    b, sr = inner.builder, inner.sr
-    leaves = [b.input(v, (weights or {}).get(v) or (sr.one, sr.one), sr) for v in free]
-    vt = Vtree.node(inner.vtree, balanced(free)) if inner.vtree is not None else None
+    facts = dict(inner.facts)
+    if STRUCTURED in facts:
+        facts[STRUCTURED] = Fact(STRUCTURED, True, How.CONSTRUCTION, "respects the vtree "
+                                 f"(the SDD's, a balanced vtree of the {len(free)} free "
+                                 "variables)")
     meta = {**inner.info, "source": "cnf", "clauses": cls, "variables": tuple(variables),
             "weights": weights, "options": {"vtree": vtree, "constrained": X},
             "unused_variables": len(free), **(info or {})}
-    return Circuit(b.prod([inner.root] + leaves, sr), b, name=name,
-                   facts=construction_facts(vt, X), vtree=vt, info=meta)
+    sr = inner.sr
+    return SparseView(inner, groups_of(free, weights or {}, (sr.one, sr.one)), name=name,
+                      facts=facts, info=meta)
 
 
 def _cnf_sdd(s: Session, clauses: list[tuple[int, ...]], variables: Sequence[Var]) -> SddNode:
