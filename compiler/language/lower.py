@@ -54,6 +54,10 @@ class Lowerer:
             self._keep.append(t)
         return self._memo[key]
 
+    def lowered(self) -> list[Circuit]:
+        """Every circuit this lowerer made (the query's subtrees and its guards)."""
+        return list(self._memo.values())
+
     def _lower(self, t: Ty.T) -> Circuit:
         try:
             return self._dispatch(t)

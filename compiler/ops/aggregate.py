@@ -84,11 +84,13 @@ def _sparse(c: SparseView, W: frozenset[Var], label: str | None, step: Step) -> 
         rest.append((w, tuple(v for v in vs if v not in W) if k else vs))
     root = b.prod([inner.root] + consts, sr) if consts else inner.root
     m = {n.uid: n for n in topo(inner.root)}
+    folded = frozenset(c.info.get("folded", ())) | (W - c.inner.vars)
     out: Circuit = Circuit(root, b, c.name, facts=_kept(c, W), vtree=inner.vtree, step=step,
-                           provenance=carry_view(inner, m, tuple(consts)))
+                           provenance=carry_view(inner, m, tuple(consts)),
+                           info={"folded": folded})     # read by program/folded.py
     if any(vs for _, vs in rest):
         out = SparseView(out, tuple(rest), name=c.name, facts=_kept(c, W), step=step,
-                         info=c.info)
+                         info={**c.info, "folded": folded})
     step.size_of(out)
     step.keeps = tuple(str(p) for p, f in out.facts.items() if f.holds)
     return out

@@ -14,6 +14,7 @@ from typing import Iterable
 from atlasc.compiler.errors import OperatorError
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.flat import FlatView
+from atlasc.compiler.ir.sparse import SparseView
 from atlasc.compiler.ir.variables import Var, fmt_vars, sorted_vars
 from atlasc.compiler.ops import smooth
 from atlasc.compiler.ops.aggregate import FIX_DEC
@@ -45,9 +46,14 @@ def marginals(c: Circuit, X: Iterable[Var], label: str | None = None) -> Circuit
         step.notes += ("smoothed first (P2)",)
         sm = c.facts[SMOOTH]
     step.needs += (sm,)
-    out = c.restep(step, {"marginals": X}) if isinstance(c, FlatView) else \
-        Circuit(c.root, c.builder, c.name, facts=dict(c.facts), provenance=c.provenance,
-                vtree=c.vtree, step=step, info={**c.info, "marginals": X})
+    if isinstance(c, SparseView):     # free variables in closed form (program/freemarg.py)
+        out: Circuit = SparseView(c.inner, c.groups, name=c.name, facts=dict(c.facts),
+                                  step=step, info={**c.info, "marginals": X})
+    elif isinstance(c, FlatView):
+        out = c.restep(step, {"marginals": X})
+    else:
+        out = Circuit(c.root, c.builder, c.name, facts=dict(c.facts), provenance=c.provenance,
+                      vtree=c.vtree, step=step, info={**c.info, "marginals": X})
     step.size_of(out)
     step.keeps = tuple(str(p) for p, f in out.facts.items() if f.holds)
     return out

@@ -30,7 +30,8 @@ from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.evaluation import evaluator
-from atlasc.compiler.program import frames
+from atlasc.compiler.ir.sparse import SparseView
+from atlasc.compiler.program import folded, frames, freemarg
 from atlasc.compiler.program.marginals import conditionals
 from atlasc.compiler.program.pasp import check_run_evidence
 from atlasc.compiler.semirings.wide import Wide
@@ -96,6 +97,7 @@ class ArrayMarginals:
     name: str
     vars: tuple[Var, ...]
     joint: dict[str, np.ndarray]          # X -> (B, |dom X|): P(X = x, e)
+    joint_log: dict[str, np.ndarray] | None = None    # its natural log (free variables)
 
     _cond: dict[str, np.ndarray] | None = field(default=None, init=False, repr=False)
 
@@ -136,6 +138,12 @@ def run_columns(q: "Query", ev: Columns, B: int) -> ArrayResult | ArrayMarginals
     _check(q, ev, B)
     if isinstance(q.typed, Ty.TMarginals):
         targets = q.typed.targets
+        if isinstance(q.circuit, SparseView):          # free variables: program/freemarg.py
+            joint, logs, cond = freemarg.marginals(q.circuit, ev, B, targets)
+            out = ArrayMarginals(q.name, targets, {v.name: joint[v] for v in targets},
+                                 {v.name: logs[v] for v in targets})
+            out._cond = {v.name: cond[v] for v in targets}
+            return out
         joint = evaluator().marginals_columns(q.circuit, ev, B, list(targets))
         return ArrayMarginals(q.name, targets, {v.name: joint[v] for v in targets})
     out = _table(q, q.circuit, ev, B)
@@ -216,6 +224,7 @@ def _check(q: "Query", ev: Columns, B: int) -> None:
             if q.conflict(v) is not None:
                 raise QueryError("conflict")
         check_run_evidence(q, {v: 0 for v in observed})
+        folded.check_run_evidence(q, {v: 0 for v in observed})
     except QueryError:
         for b in range(B):
             q._check_rows({v: int(x[b]) for v, x in observed.items() if x[b] >= 0})

@@ -23,7 +23,7 @@ from atlasc.compiler.language.resolve import Env, resolve
 from atlasc.compiler.language.typecheck import Checker
 from atlasc.compiler.errors import StructuralPropertyError
 from atlasc.compiler.ir.circuit import Circuit
-from atlasc.compiler.program import marginals, pasp
+from atlasc.compiler.program import folded, marginals, pasp
 from atlasc.compiler.program.program import Program, Progress, Query
 from atlasc.compiler.program.repair import plan as repair_plan
 from atlasc.compiler.program.views import Views
@@ -132,6 +132,7 @@ def _lower_one(program: Program, q: Query, earlier: Callable[[str], Circuit],
             q.circuit, q.error = lowerer.lower(q.typed), None
             q.guards = lowerer.guards + _used_guards(program, q)
             q.inconsistent = pasp.flags(q, lowerer.lower)
+            q.folded = folded.of(program, q, lowerer.lowered())
             break
         except StructuralPropertyError as e:
             q.error = e

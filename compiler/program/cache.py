@@ -38,6 +38,7 @@ from atlasc.compiler.atomic import write_atomic_bytes
 from atlasc.compiler.errors import AtlasError
 from atlasc.compiler.gcpause import gc_paused
 from atlasc.compiler.ir.builder import Builder, adopted
+from atlasc.compiler.ir.sparse import SparseView
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.ir.nodes import Leaf, Node
@@ -146,7 +147,9 @@ def circuits(program: Any) -> list[tuple[Any, bool, bool]]:
     out = []
     for q in program.queries.values():
         if q.circuit is not None:
-            out.append((q.circuit, bool(q.argmax_vars()), isinstance(q.typed, Ty.TMarginals)))
+            marg = isinstance(q.typed, Ty.TMarginals)
+            c = q.circuit.inner if marg and isinstance(q.circuit, SparseView) else q.circuit
+            out.append((c, bool(q.argmax_vars()), marg))    # free variables: closed form
             out += [(g.circuit, False, False) for g in q.guards]
             out += [(f.circuit, False, False) for f in q.inconsistent]
     return out

@@ -137,11 +137,20 @@ def marginal_columns(r: Any) -> dict[str, pa.Array]:
         B = joint.shape[0]
         for i, x in enumerate(v.domain):
             out[f"{r.name}[{v.name}={x}]"] = values_array(cond[v.name][:, i], None)
+        logs = r.joint_log[v.name] if getattr(r, "joint_log", None) else None
         for i, x in enumerate(v.domain):
-            out[f"{r.name}.joint[{v.name}={x}]"] = numeric(joint[:, i],
-                                                           ~np.isfinite(joint[:, i]))
+            lost = ~np.isfinite(joint[:, i])
+            if logs is not None:        # beyond the double range: null (its log is known)
+                lost |= (joint[:, i] == 0) & (logs[:, i] > -np.inf)
+            out[f"{r.name}.joint[{v.name}={x}]"] = numeric(joint[:, i], lost)
     zero, over = np.zeros(B, bool), np.zeros(B, bool)
     for v in r.vars:
+        if getattr(r, "joint_log", None):
+            bad = ~np.isfinite(cond[v.name]).all(axis=1)
+            nothing = (r.joint_log[v.name] == -np.inf).all(axis=1)
+            zero |= bad & nothing
+            over |= bad & ~nothing
+            continue
         zero |= r.joint[v.name].sum(axis=1) <= 0
         over |= ~np.isfinite(r.joint[v.name]).all(axis=1)
     out[f"{r.name}.why"] = why_column(B, np.flatnonzero(zero | over), lambda b: OVERFLOW

@@ -16,8 +16,11 @@ import numpy as np
 
 from atlasc.compiler.errors import QueryTypeError
 from atlasc.compiler.language import typed as Ty
+from atlasc.compiler.ir.serialize import encode_value
 from atlasc.compiler.ir.variables import Var
-from atlasc.compiler.program import frames
+from atlasc.compiler.ir.sparse import SparseView
+from atlasc.compiler.program import frames, freemarg
+from atlasc.compiler.semirings.wide import Wide, needs_wide
 from atlasc.compiler.program.frames import OVERFLOW
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.program.display import UNDEFINED, html_table, text_table, value_text
@@ -36,6 +39,7 @@ class MarginalsResult:
     vars: tuple[Var, ...]
     joint: dict[str, np.ndarray]              # X -> (rows, |dom X|): P(X = x, e)
     observed: list[dict[str, str]]            # per row: the listed variables with evidence
+    joint_log: dict[str, np.ndarray] | None = None    # its natural log (free variables)
 
     @property
     def free(self) -> tuple[str, ...]:
@@ -65,8 +69,12 @@ class MarginalsResult:
         """value -> (P(X = x, e), P(X = x | e)) for one variable and one evidence row."""
         v = self._named(var)
         cond = self.conditional[var][row]
-        return {x: (float(self.joint[var][row, i]), float(cond[i]))
-                for i, x in enumerate(v.domain)}
+        return {x: (self._joint(var, row, i), float(cond[i])) for i, x in enumerate(v.domain)}
+
+    def _joint(self, var: str, row: int, i: int) -> float:
+        """P(X = x, e); a Wide (its log) where the double holds no value of it."""
+        j = float(self.joint[var][row, i])
+        return wide_joint(j, self.joint_log[var][row, i]) if self.joint_log else j
 
     def to_arrow(self) -> Any:
         """One row per evidence row: X=x columns (conditional and joint), why."""
@@ -86,9 +94,14 @@ class MarginalsResult:
 
     def undefined(self, var: str, row: int = 0) -> str | None:
         """Why P(X = x | e) is undefined for X = var in this row (None if it is defined)."""
-        if not np.isfinite(self.joint[var][row]).all():
+        if self.joint_log is not None:
+            if np.isfinite(self.conditional[var][row]).all():
+                return None
+            if not (self.joint_log[var][row] == -np.inf).all():
+                return OVERFLOW
+        elif not np.isfinite(self.joint[var][row]).all():
             return OVERFLOW
-        if self.joint[var][row].sum() > 0:
+        elif self.joint[var][row].sum() > 0:
             return None
         if var in self.observed[row]:
             return f"the evidence without {var} has probability 0"
@@ -119,7 +132,8 @@ class MarginalsResult:
                 for i, (x, (j, c)) in enumerate(self.table(v.name, b).items()):
                     lines.append(([str(b + 1)] if with_rows else []) +
                                  [name if i == 0 else "", x,
-                                  value_text(j) if np.isfinite(j) else UNDEFINED,
+                                  value_text(j) if np.isfinite(j) or isinstance(j, Wide)
+                                  else UNDEFINED,
                                   value_text(c) if c == c else UNDEFINED])
         return header, lines
 
@@ -143,13 +157,26 @@ class MarginalsResult:
     def _var_json(self, v: Var, b: int) -> dict[str, Any]:
         t = self.table(v.name, b)
         out = {"var": v.name, "observed": self.observed[b].get(v.name),
-               "table": [{"value": x, "joint": j if np.isfinite(j) else None,
+               "table": [{"value": x, "joint": _json_joint(j),
                            "conditional": None if c != c else c}
+                          | ({"joint_log": j.log} if isinstance(j, Wide) else {})
                          for x, (j, c) in t.items()]}
         why = self.undefined(v.name, b)
         if why is not None:
             out["undefined"] = why
         return out
+
+
+def wide_joint(j: float, log: float) -> float:
+    """j, or Wide(log) where j is 0, subnormal or infinite and its log is finite."""
+    return Wide.of_log(float(log)) if needs_wide(j) and np.isfinite(log) else j
+
+
+def _json_joint(j: float) -> Any:
+    """A joint in JSON: the number, its scientific text when it is a Wide, null if unknown."""
+    if isinstance(j, Wide):
+        return encode_value(j)
+    return j if np.isfinite(j) else None
 
 
 def _marginal_reasons(r: MarginalsResult, with_rows: bool) -> list[str]:
@@ -179,9 +206,17 @@ def evaluate(q: "Query", rows: list["Row"]) -> MarginalsResult:
     assert q.circuit is not None and isinstance(q.typed, Ty.TMarginals)
     targets = q.typed.targets
     ev = [{v: x for v, x in r.items() if x is not None} for r in rows] or [{}]
-    joint = evaluator().marginals(q.circuit, ev, list(targets))
     listed = frozenset(targets)
     observed = [{v.name: v.domain[x] for v, x in sorted(r.items()) if v in listed} for r in ev]
+    if isinstance(q.circuit, SparseView):
+        joint, logs, cond = freemarg.marginals(
+            q.circuit, freemarg.columns_of_rows(ev, q.circuit.vars), len(ev), targets)
+        out = MarginalsResult(q.name, q.semiring.name, targets,
+                              {v.name: joint[v] for v in targets}, observed,
+                              {v.name: logs[v] for v in targets})
+        out._cond = {v.name: cond[v] for v in targets}
+        return out
+    joint = evaluator().marginals(q.circuit, ev, list(targets))
     return MarginalsResult(q.name, q.semiring.name, targets,
                            {v.name: joint[v] for v in targets}, observed)
 

@@ -33,7 +33,7 @@ from atlasc.compiler.names import lookup
 from atlasc.compiler.source import Span
 from atlasc.compiler.version import stamped
 from atlasc.compiler.ir.evaluation import evaluator
-from atlasc.compiler.program import batch, pasp
+from atlasc.compiler.program import batch, folded, pasp
 
 Progress = Callable[[str], None]
 Row = dict[Var, "int | None"]
@@ -201,6 +201,7 @@ class Query:
     repairs: list[str] = field(default_factory=list)
     repaired: list[Any] = field(default_factory=list, repr=False)   # the Repair objects
     guards: list[Guard] = field(default_factory=list, repr=False)   # normalisers (run time)
+    folded: frozenset[Var] = frozenset()    # free variables summed in closed form (folded.py)
     inconsistent: list[Any] = field(default_factory=list, repr=False)  # PASP: pasp.Flag
 
     @property
@@ -296,6 +297,7 @@ class Query:
             if agg is not None:
                 raise evidence_conflict(self, v, agg)
         pasp.check_run_evidence(self, row)
+        folded.check_run_evidence(self, row)
 
 
 def evidence_conflict(q: Query, v: Var, agg: Ty.TAggregate, span: Span | None = None

@@ -68,7 +68,7 @@ def run_chunk(queries: Sequence[Query], common: Sequence[Observed], chunk: Chunk
 def undefined_in(results: Iterable[Any]) -> bool:
     for r in results:
         if hasattr(r, "joint"):
-            if any((t.sum(axis=1) <= 0).any() for t in r.joint.values()):
+            if any((~np.isfinite(t)).any() for t in r.conditional.values()):
                 return True
         elif r.undefined is not None and r.undefined.any():
             return True

@@ -8,10 +8,12 @@ import itertools
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from atlasc.compiler.api import compile_file
+from atlasc.compiler.errors import QueryError
 from atlasc.compiler.ir.builder import Builder
 from atlasc.compiler.ir.sparse import SparseView, power
 from atlasc.compiler.semirings import registry as R
@@ -90,12 +92,23 @@ def test_every_query_form_with_free_variables_against_enumeration(tmp_path, monk
     if best > 0:        # the argmax is a maximiser, free variables included
         x = {k: int(mpe.argmax[f"x{k}"] == "true") for k in range(1, N + 1)}
         assert x in models and _close(math.prod(_w(weights, k, x[k]) for k in x), best)
-    marg = prog.queries["marg"].run()
-    for k in {ev, 1}:
-        t = marg.table(f"x{k}")
-        for val in (0, 1):
-            joint = sum(wt[id(x)] for x in models if x[k] == val)
-            assert _close(t["true" if val else "false"][0], joint)
+    seen = {f"x{ev}": "true", "x2": "false"} if ev != 2 else {"x2": "false"}
+    rows = prog.queries["marg"].run([{}, seen])
+    arr = prog.queries["marg"].run_array(np.array([[-1, -1], [1 if ev != 2 else -1, 0]]),
+                                         [f"x{ev}", "x2"])
+    for b, e in enumerate(({}, {int(k[1:]): int(v == "true") for k, v in seen.items()})):
+        for k in {ev, 1}:
+            t = rows.table(f"x{k}", b)
+            keep = [x for x in models if all(x[u] == a for u, a in e.items() if u != k)]
+            joint = [sum(wt[id(x)] for x in keep if x[k] == val) for val in (0, 1)]
+            for val, name in ((0, "false"), (1, "true")):
+                assert _close(t[name][0], joint[val])
+                if sum(joint) > 0:
+                    assert _close(t[name][1], joint[val] / sum(joint))
+                    assert _close(arr.conditional[f"x{k}"][b, val], joint[val] / sum(joint))
+                else:
+                    assert rows.undefined(f"x{k}", b) is not None
+                    assert np.isnan(arr.conditional[f"x{k}"][b, val])
 
 
 def test_a_sparse_cnf_is_a_sparse_view_until_its_free_variables_are_summed(tmp_path):
@@ -133,3 +146,22 @@ def test_power_is_the_exact_power_in_factors_within_the_double_range(sr, x, k):
         assert math.isclose(sum(vals), k * x, rel_tol=1e-12)
     else:
         assert vals == [True]
+
+
+def test_evidence_on_a_free_variable_summed_in_closed_form_is_refused_not_ignored(
+        tmp_path, monkeypatch):
+    """The constant ((+) w)^k reads no evidence: `run -e x5=true` on `sum[*] m` would print
+    the value without it.  It is a positioned refusal; evidence on a mentioned variable, and
+    marginals with evidence on a free one, still answer (against enumeration)."""
+    monkeypatch.setattr(formulas, "SPARSE", 0)
+    prog = _run(tmp_path, [[1, -2]], {5: 0.25}, "query z = sum[*] m\n"
+                "query l = map[log: prob -> log] z\nquery marg = marginals(x5; m)\n")
+    for q in ("z", "l"):
+        with pytest.raises(QueryError) as e:
+            prog.queries[q].run({"x5": "true"})
+        assert "x5 is a variable no clause of the model mentions" in str(e.value)
+        with pytest.raises(QueryError):
+            prog.queries[q].run_array(np.array([[-1], [1]]), ["x5"])
+    assert _close(prog.queries["z"].run({"x1": "false"}).rows[0].entries[0].value, 1 * 2 ** 3)
+    t = prog.queries["marg"].run({"x5": "true", "x1": "false"}).table("x5")
+    assert _close(t["true"][1], 0.25) and _close(t["true"][0], 0.25 * 2 ** 3)
