@@ -20,6 +20,7 @@ from atlasc.compiler.ir.builder import relabelled
 from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.nodes import Op
 from atlasc.compiler.ir.traverse import topo
+from atlasc.compiler.mappings.base import Mapping
 from atlasc.compiler.semirings import registry as R
 from atlasc.compiler.semirings.wide import SMALLEST_NORMAL, Wide, needs_wide
 from atlasc.runtime.reference import Row
@@ -54,10 +55,31 @@ def _build_twin(c: Circuit) -> Circuit | None:
     if dst is None:
         return None
     order = topo(c.root)
-    if any(n.sr != src or n.op is Op.MAP for n in order):
+    if any(n.sr != src or n.op is Op.MAP and _twin_map(n.arg, src) is None for n in order):
         return None
-    b, new = relabelled(c.builder, order, _log, dst)      # log is injective on [0, inf]
+    b, new = relabelled(c.builder, order, _log, dst,      # log is injective on [0, inf]
+                        lambda m: _twin_map(m, src))
     return Circuit(new[c.root.uid], b, name=f"{c.name}[log]")
+
+
+def _twin_map(m: Any, src: Any) -> Mapping | None:
+    """log o tau o exp for the mappings that have it in closed form: recip (1/a, 0 -> 0) is
+    l -> -l (-inf -> -inf), pow(k) is l -> k l (normalize(...) and its guards: a
+    normaliser of 10^-357 is not 0)."""
+    if m.src != src or m.dst != src:
+        return None
+    if m.name == "recip":
+        k = -1.0
+    elif m.name == "pow" and len(m.params) == 1 and float(m.params[0]) > 0:
+        k = float(m.params[0])
+    else:
+        return None
+    dst = TWINS[src.name]
+
+    def fn(a: np.ndarray) -> np.ndarray:
+        a = np.asarray(a, dtype=float)
+        return np.where(np.isneginf(a), -np.inf, k * a)
+    return Mapping(f"{m.name}[log]", dst, dst, m.props, fn, m.params)
 
 
 def suspects(values: Sequence[Any]) -> list[int]:

@@ -163,13 +163,14 @@ def adopted(nodes: list[Node], scope: dict[int, frozenset[Var]],
     return b
 
 
-def relabelled(src: Builder, order: Sequence[Node], value: Any, dst: Semiring
-               ) -> tuple[Builder, dict[int, Node]]:
+def relabelled(src: Builder, order: Sequence[Node], value: Any, dst: Semiring,
+               mapping: Any = None) -> tuple[Builder, dict[int, Node]]:
     """The nodes of `order` (a topological order of src's sum, product, leaf and constant
     nodes) copied into `dst` with every leaf weight and constant replaced by value(x): one
     node per node, the same scopes.  Sound without hash-consing only when `value` is
     injective (no two nodes of src become equal), as a semiring isomorphism is; far cheaper
-    than rebuilding through `sum`/`prod`.  Returns the builder and src uid -> copy."""
+    than rebuilding through `sum`/`prod`.  `mapping` (a MAP node's mapping -> its
+    counterpart in dst) copies MAP nodes too.  Returns the builder and src uid -> copy."""
     nodes: list[Node] = []
     scope: dict[int, frozenset[Var]] = {}
     new: dict[int, Node] = {}
@@ -180,6 +181,8 @@ def relabelled(src: Builder, order: Sequence[Node], value: Any, dst: Semiring
             arg = dst.element(value(n.arg))
         elif n.op is Op.SUM or n.op is Op.PROD:
             arg = None
+        elif n.op is Op.MAP and mapping is not None:
+            arg = mapping(n.arg)
         else:
             raise BuilderError(f"relabelled copies no {n.op.value} node")
         m = Node(n.op, tuple([new[c.uid] for c in n.children]), arg, dst, len(nodes))

@@ -125,10 +125,24 @@ def _evaluate_cells(g: Guard, sev: Columns, order: tuple[Var, ...], combos: np.n
     uniq, back = distinct_rows(np.stack([sev[v] for v in vs], axis=1) if vs else
                                np.zeros((B, 0), np.int32), [v.size + 1 for v in vs])
     U, K = len(uniq), len(combos)
-    raw = evaluator().evaluate_columns(
+    res = evaluator().evaluate_columns(
         g.circuit, {v: np.repeat(uniq[:, j], K) for j, v in enumerate(vs)},
-        {v: np.tile(combos[:, j], U) for j, v in enumerate(order)}, U * K).raw
+        {v: np.tile(combos[:, j], U) for j, v in enumerate(order)}, U * K)
+    raw = _unlost(res.raw, getattr(res, "log", None))
     return raw.reshape((U, K) + raw.shape[1:])[back]
+
+
+TINY = float(np.nextafter(0.0, 1.0))
+
+
+def _unlost(raw: np.ndarray, log: np.ndarray | None) -> np.ndarray:
+    """A value that underflowed to 0.0 but has a finite log (runtime/logspace.py) is not 0:
+    the guards test only zero / non-zero (nonzero, positivity), so it becomes the smallest
+    positive double for them."""
+    if log is None or raw.dtype.kind != "f" or raw.ndim != 1:
+        return raw
+    lost = (raw == 0.0) & np.isfinite(log)
+    return np.where(lost, TINY, raw) if lost.any() else raw
 
 
 def distinct_rows(a: np.ndarray, radix: list[int]) -> tuple[np.ndarray, np.ndarray]:
