@@ -83,6 +83,10 @@ def _sparse(c: SparseView, W: frozenset[Var], label: str | None, step: Step) -> 
         consts += power(b, total(sr, w), k, sr)
         rest.append((w, tuple(v for v in vs if v not in W) if k else vs))
     root = b.prod([inner.root] + consts, sr) if consts else inner.root
+    if consts:
+        step.notes += (f"{len(W - c.inner.vars)} variables that no clause mentions summed in "
+                       f"closed form: per weight group, the constant ((+) of its weights)^k "
+                       f"({len(consts)} constant factors)",)
     m = {n.uid: n for n in topo(inner.root)}
     folded = frozenset(c.info.get("folded", ())) | (W - c.inner.vars)
     out: Circuit = Circuit(root, b, c.name, facts=_kept(c, W), vtree=inner.vtree, step=step,
