@@ -67,7 +67,7 @@ class SparseView(Circuit):
         return self.inner.vars | frozenset(self.free)
 
     @property
-    def vtree(self) -> Vtree | None:  # type: ignore[override]
+    def vtree(self) -> Vtree | None:
         if self._vtree is None and self.inner.vtree is not None:
             self._vtree = Vtree.node(self.inner.vtree, balanced(list(self.free)))
         return self._vtree

@@ -140,10 +140,10 @@ def run_columns(q: "Query", ev: Columns, B: int) -> ArrayResult | ArrayMarginals
         targets = q.typed.targets
         if isinstance(q.circuit, SparseView):          # free variables: program/freemarg.py
             joint, logs, cond = freemarg.marginals(q.circuit, ev, B, targets)
-            out = ArrayMarginals(q.name, targets, {v.name: joint[v] for v in targets},
-                                 {v.name: logs[v] for v in targets})
-            out._cond = {v.name: cond[v] for v in targets}
-            return out
+            marg = ArrayMarginals(q.name, targets, {v.name: joint[v] for v in targets},
+                                  {v.name: logs[v] for v in targets})
+            marg._cond = {v.name: cond[v] for v in targets}
+            return marg
         joint = evaluator().marginals_columns(q.circuit, ev, B, list(targets))
         return ArrayMarginals(q.name, targets, {v.name: joint[v] for v in targets})
     out = _table(q, q.circuit, ev, B)
