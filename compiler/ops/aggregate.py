@@ -39,9 +39,8 @@ def aggregate(c: Circuit, W: Iterable[Var], label: str | None = None) -> Circuit
     c = _smooth_if_needed(c, step)
     if isinstance(c, FlatView) and (view := _flat(c, W, label, step)) is not None:
         return view
-    if isinstance(c, SparseView) and not (sr.add_word in ("max", "min") and
-                                          W & frozenset(c.free)):
-        return _sparse(c, W, label, step)       # max and min keep nodes: their argmax
+    if isinstance(c, SparseView):
+        return _sparse(c, W, label, step)
     b = c.builder
 
     def visit(n: Node, kids: tuple[Node, ...]) -> Node:
@@ -89,12 +88,17 @@ def _sparse(c: SparseView, W: frozenset[Var], label: str | None, step: Step) -> 
                        f"({len(consts)} constant factors)",)
     m = {n.uid: n for n in topo(inner.root)}
     folded = frozenset(c.info.get("folded", ())) | (W - c.inner.vars)
+    fixed = dict(c.info.get("argmax_fixed", {}))    # max / min: a maximiser of each leaf
+    if sr.add_word in ("max", "min"):
+        for w, vs in c.groups:
+            i = int(sr.select(sr.array(list(w))))
+            fixed.update((v, i) for v in vs if v in W)
     out: Circuit = Circuit(root, b, c.name, facts=_kept(c, W), vtree=inner.vtree, step=step,
                            provenance=carry_view(inner, m, tuple(consts)),
-                           info={"folded": folded})     # read by program/folded.py
+                           info={"folded": folded, "argmax_fixed": fixed})  # program/folded.py
     if any(vs for _, vs in rest):
         out = SparseView(out, tuple(rest), name=c.name, facts=_kept(c, W), step=step,
-                         info={**c.info, "folded": folded})
+                         info={**c.info, "folded": folded, "argmax_fixed": fixed})
     step.size_of(out)
     step.keeps = tuple(str(p) for p, f in out.facts.items() if f.holds)
     return out

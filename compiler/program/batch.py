@@ -187,7 +187,8 @@ def _table(q: "Query", c: Circuit, ev: Columns, B: int) -> ArrayResult:
     values = res.raw.reshape((B, K) + res.raw.shape[1:])
     am = None
     if res.argmax is not None:
-        am = {v.name: a.reshape(B, K) for v, a in sorted(res.argmax.items()) if v in maxed}
+        got = {**{v: np.full(B * K, i) for v, i in q.fixed_argmax.items()}, **res.argmax}
+        am = {v.name: a.reshape(B, K) for v, a in sorted(got.items()) if v in maxed}
     out = ArrayResult(q.name, q.semiring.name, free, combos, values, am, res.engine)
     out.domains = {v.name: v.domain for v in maxed}
     if res.log is not None:            # rescued in log space (runtime/logspace.py)

@@ -133,6 +133,7 @@ def _lower_one(program: Program, q: Query, earlier: Callable[[str], Circuit],
             q.guards = lowerer.guards + _used_guards(program, q)
             q.inconsistent = pasp.flags(q, lowerer.lower)
             q.folded = folded.of(program, q, lowerer.lowered())
+            q.fixed_argmax = folded.argmax_of(lowerer.lowered())
             break
         except StructuralPropertyError as e:
             q.error = e

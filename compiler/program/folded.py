@@ -31,6 +31,15 @@ def of(program: "Program", q: "Query", circuits: Iterable[Circuit]) -> frozenset
     return frozenset(out)
 
 
+def argmax_of(circuits: Iterable[Circuit]) -> dict[Var, int]:
+    """The maximising value of each free variable a max (min) aggregation folded: the index
+    of its leaf's largest (smallest) weight, a maximiser whatever the other variables are."""
+    out: dict[Var, int] = {}
+    for c in circuits:
+        out.update(c.info.get("argmax_fixed", {}))
+    return out
+
+
 def check_run_evidence(q: "Query", row: dict[Var, Any]) -> None:
     seen = sorted(v for v, x in row.items() if x is not None and v in q.folded)
     if seen:

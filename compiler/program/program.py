@@ -202,6 +202,7 @@ class Query:
     repaired: list[Any] = field(default_factory=list, repr=False)   # the Repair objects
     guards: list[Guard] = field(default_factory=list, repr=False)   # normalisers (run time)
     folded: frozenset[Var] = frozenset()    # free variables summed in closed form (folded.py)
+    fixed_argmax: dict[Var, int] = field(default_factory=dict, repr=False)   # their maximisers
     inconsistent: list[Any] = field(default_factory=list, repr=False)  # PASP: pasp.Flag
 
     @property
@@ -323,8 +324,10 @@ def _evaluate(q: Query, c: Circuit, rows: list[Row]) -> QueryResult:
         counts.append(len(asgs))
     maxed = q.argmax_vars()
     res = evaluator().evaluate(c, evidence=flat_ev, assignment=flat_asg, argmax=bool(maxed))
-    entries = [Entry(_names(a), val, _names({v: i for v, i in res.argmax[k].items()
-                                             if v in maxed}) if res.argmax else None)
+    fixed = {v: i for v, i in q.fixed_argmax.items() if v in maxed}
+    entries = [Entry(_names(a), val, _names({**fixed, **{v: i for v, i in res.argmax[k].items()
+                                                         if v in maxed}})
+                     if res.argmax else None)
                for k, (a, val) in enumerate(zip(flat_asg, res.values))]
     out, k = [], 0
     for n in counts:
