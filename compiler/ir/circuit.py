@@ -94,3 +94,19 @@ class Circuit:
     def _repr_html_(self) -> str:
         """The circuit as an SVG picture (summarised layer by layer when it is large)."""
         return to_svg(circuit_graph(self))
+
+
+class NodesOnDemand(Circuit):
+    """A circuit held in another form (flat arrays, a circuit beside weight groups) whose node
+    circuit is built on first use by `as_nodes`: `root` and `builder` are that circuit's."""
+
+    def as_nodes(self) -> Circuit:
+        raise NotImplementedError
+
+    @property
+    def root(self) -> Node:  # type: ignore[override]
+        return self.as_nodes().root
+
+    @property
+    def builder(self) -> Builder:  # type: ignore[override]
+        return self.as_nodes().builder

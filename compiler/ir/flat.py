@@ -27,10 +27,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from atlasc.compiler.ir.builder import Builder
-from atlasc.compiler.ir.circuit import Circuit, Provenance
+from atlasc.compiler.ir.circuit import Circuit, NodesOnDemand, Provenance
 from atlasc.compiler.ir.facts import Fact, Prop
-from atlasc.compiler.ir.nodes import Node
 from atlasc.compiler.ir.report import Step as ReportStep
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree
@@ -134,7 +132,7 @@ class FlatCircuit:
         return int(sum(a.nbytes for a in arrays) + self.params.nbytes)
 
 
-class FlatView(Circuit):
+class FlatView(NodesOnDemand):
     """A circuit answered from a FlatCircuit: the model itself, or a view of it with the
     variables `summed` summed out and `maxed` maximised (semiring `sr`).  The numpy runtime
     evaluates it (upward: sums, maxima on the steps of `maxed`; downward: every marginal).  That
@@ -193,14 +191,6 @@ class FlatView(Circuit):
             c.name, c.step = self.name, c.step or self.step
             self._nodes = c
         return self._nodes
-
-    @property
-    def root(self) -> Node:  # type: ignore[override]
-        return self.as_nodes().root
-
-    @property
-    def builder(self) -> Builder:  # type: ignore[override]
-        return self.as_nodes().builder
 
     @property
     def sr(self) -> Any:

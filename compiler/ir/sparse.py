@@ -22,7 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from atlasc.compiler.ir.builder import Builder
-from atlasc.compiler.ir.circuit import Circuit, Provenance
+from atlasc.compiler.ir.circuit import Circuit, NodesOnDemand, Provenance
 from atlasc.compiler.ir.facts import Fact, Prop
 from atlasc.compiler.ir.nodes import Node
 from atlasc.compiler.ir.report import Step
@@ -41,7 +41,7 @@ def groups_of(free: Sequence[Var], weights: dict[Var, tuple[Any, ...]], default:
     return tuple((w, tuple(vs)) for w, vs in by.items())
 
 
-class SparseView(Circuit):
+class SparseView(NodesOnDemand):
     """inner (x) the product of the free leaves (see the module docstring)."""
 
     def __init__(self, inner: Circuit, groups: tuple[Group, ...], *, name: str = "",
@@ -89,14 +89,6 @@ class SparseView(Circuit):
                                   facts=dict(self.facts), vtree=self.vtree, step=self.step,
                                   info=self.info)
         return self._nodes
-
-    @property
-    def root(self) -> Node:  # type: ignore[override]
-        return self.as_nodes().root
-
-    @property
-    def builder(self) -> Builder:  # type: ignore[override]
-        return self.as_nodes().builder
 
     @property
     def size(self) -> int:
