@@ -9,6 +9,8 @@ variables differently raise `Incompatible` with both nodes.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from atlasc.compiler.ir.builder import Builder
 from atlasc.compiler.ir.nodes import Node, Op
 from atlasc.compiler.ir.variables import Var, fmt_vars
@@ -17,8 +19,11 @@ from atlasc.compiler.ir.variables import Var, fmt_vars
 def pointwise(b: Builder, leaves: list[Node]) -> Node:
     sr, var = leaves[0].sr, leaves[0].arg.var
     w = sr.array(list(leaves[0].arg.weights))
-    for lf in leaves[1:]:
-        w = sr.mul(w, sr.array(list(lf.arg.weights)))
+    # an overflow (1e308 * 1e308) is refused by the builder's carrier check, with the
+    # operator's position (WeightRangeError): numpy's warning would only be noise before it
+    with np.errstate(over="ignore", invalid="ignore"):
+        for lf in leaves[1:]:
+            w = sr.mul(w, sr.array(list(lf.arg.weights)))
     return b.input(var, [sr.to_py(w[i]) for i in range(var.size)], sr)
 
 

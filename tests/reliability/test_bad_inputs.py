@@ -219,6 +219,7 @@ def test_an_error_inside_deep_nesting_is_found_in_linear_time(tmp_path: Path):
     assert list(mentioned(stmts[-1])) == ["f", "A", "B", "B"]       # in order, as before
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
 def test_a_computed_weight_beyond_the_carrier_is_positioned(tmp_path: Path):
     """Seed 1, cases 79902 and 85467: 1e308 * 1e308 (a product, a mapping) is inf in prob;
     the builder's ValueError was an internal error."""
