@@ -210,9 +210,11 @@ def _same(u: sp.Expr, v: sp.Expr) -> bool | None:
 def _differs(u: Any, v: Any) -> bool:
     if not (mpmath.isfinite(u) and mpmath.isfinite(v)):
         return bool(u != v)
-    # in mpmath's unbounded exponent: a float times an int beyond 1e308 overflows (fuzz 1:69535)
-    scale = max(mpmath.mpf(1), abs(mpmath.mpf(u)), abs(mpmath.mpf(v)))
-    return bool(abs(mpmath.mpf(u) - mpmath.mpf(v)) > REL_TOL * scale)
+    try:
+        return bool(abs(u - v) > REL_TOL * max(1, abs(u), abs(v)))
+    except OverflowError:     # a float times an int beyond 1e308 (fuzz 1:69535): in mpmath
+        mu, mv = mpmath.mpf(u), mpmath.mpf(v)
+        return bool(abs(mu - mv) > REL_TOL * max(mpmath.mpf(1), abs(mu), abs(mv)))
 
 
 def _in_carrier(v: Any, carrier: str) -> bool:
