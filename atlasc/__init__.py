@@ -14,10 +14,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from atlasc.compiler.version import __version__
-from atlasc.compiler.ir.evaluation import Evaluator, install
-from atlasc.compiler.program.frontend import FrontEnd, install as install_front_end
-from atlasc.compiler.errors import (AtlasError, QueryError, SourceError,
+from atlasc.compiler import classcode
+
+classcode.install()  # first: the dataclasses below are built from kept code (compiler/classcode.py)
+
+from atlasc.compiler.version import __version__  # noqa: E402
+from atlasc.compiler.ir.evaluation import Evaluator, install  # noqa: E402
+from atlasc.compiler.program.frontend import FrontEnd, install as install_front_end  # noqa: E402
+from atlasc.compiler.errors import (AtlasError, QueryError, SourceError,  # noqa: E402
                                     StructuralPropertyError)
 
 

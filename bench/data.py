@@ -35,6 +35,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from prepare import byte_compile  # noqa: E402  (bench/prepare.py)
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
@@ -285,16 +286,6 @@ def write(r: dict[str, Any], m: dict[str, Any], s: list[dict[str, Any]], c: dict
 
 def _machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-
-
-def byte_compile() -> None:
-    """atlasc's modules byte-compiled, as a pip install leaves them: this environment sets
-    PYTHONDONTWRITEBYTECODE, and the editable install has no __pycache__, so every measured
-    process would otherwise compile ~150 modules from source (~0.3 s)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run([sys.executable, "-m", "compileall", "-q",
-                    *(str(HERE.parent / d) for d in ("atlasc", "compiler", "runtime", "grammar"))],
-                   env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def main(quick: bool) -> None:

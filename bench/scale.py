@@ -30,6 +30,7 @@ from dataclasses import dataclass
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 
+from prepare import byte_compile  # noqa: E402  (bench/prepare.py)
 from atlasc.compiler.sources.bif import load_bif_model  # noqa: E402
 from atlasc.compiler.sources.orders import elimination_order  # noqa: E402
 
@@ -233,18 +234,6 @@ def _agree(arg: dict | None, other: Run) -> str:
         return "-"
     return "yes" if arg["argmax"] == {k: str(v) for k, v in json.loads(other.out).items()} else \
         f"no: {json.dumps(arg)[:200]} vs {other.out.strip()}"
-
-
-def byte_compile() -> None:
-    """Write atlasc's .pyc files, as a pip install does: an editable install run with
-    PYTHONDONTWRITEBYTECODE=1 (this machine's environment) has none and would compile ~150
-    modules from source in every measured process (~0.35 s of CPU), which pyAgrum's and
-    numpy's installed packages do not."""
-    root = os.path.dirname(HERE)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run([PY, "-m", "compileall", "-q", *(os.path.join(root, d) for d in
-                    ("atlasc", "compiler", "runtime", "grammar"))], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
 
 
 def main(argv: list[str]) -> None:
