@@ -7,6 +7,11 @@ the target triple, CPU name and features.  An entry is written atomically (a tem
 the same directory, then `os.replace`) with a header carrying the payload's length and SHA-256;
 a truncated, corrupt or foreign entry fails that check and is rebuilt and rewritten, never
 loaded.  Set ATLASC_CACHE_DIR to move the cache, ATLASC_CACHE_DIR=off to disable it.
+
+A cached object is loaded by atlasc's own loader (native.py), with the key computed from the
+host facts the JIT recorded, so a run whose kernels are all cached loads no llvmlite.binding
+(~40 ms); the JIT (`Jit`: target machine and MCJIT) is made at its first use: a kernel to
+compile, an object the loader does not support, no host record yet.
 """
 from __future__ import annotations
 
@@ -18,16 +23,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from typing import TYPE_CHECKING
+
 import llvmlite
-import llvmlite.binding as llvm
-from llvmlite import ir
 
 from atlasc.compiler.atomic import seal, unseal, write_atomic_bytes
 from atlasc.compiler.paths import object_cache_dir as cache_dir
+from atlasc.runtime.llvm import native
 from atlasc.runtime.llvm.elems import Spec
 from atlasc.runtime.llvm.kernels import (KERNEL_VERSION, allocate_module, backtrack_module,
                                   backward_module, stage_module)
 from atlasc.compiler.version import __version__
+
+if TYPE_CHECKING:
+    import llvmlite.binding as llvm
+    from llvmlite import ir
 
 MAGIC = b"ATLASC-OBJ\x01"
 _LOCK = threading.RLock()
@@ -39,10 +49,15 @@ class CacheStats:
     hits: int = 0
     builds: int = 0
     rejected: int = 0        # entries that failed the integrity check and were rebuilt
+    native: int = 0          # kernels loaded by atlasc's loader (native.py), not by MCJIT
 
 
-class Engine:
+class Jit:
+    """LLVM: the host's target machine and one MCJIT engine."""
+
     def __init__(self) -> None:
+        import llvmlite.binding as llvm      # ~40 ms: only when something needs LLVM itself
+        self.llvm = llvm
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
         self.triple = llvm.get_process_triple()
@@ -54,14 +69,49 @@ class Engine:
         backing = llvm.parse_assembly("")
         backing.triple = self.triple
         self.ee = llvm.create_mcjit_compiler(backing, self.tm)
+        self.facts = {"llvm": ".".join(map(str, llvm.llvm_version_info)),
+                      "triple": self.triple, "cpu": self.cpu, "features": self.features}
+        native.record(cache_dir(), self.facts)
+
+
+class Engine:
+    def __init__(self) -> None:
         self.fns: dict[str, int] = {}
         self.stats = CacheStats()
+        self.native = native.supported()     # False: every kernel through MCJIT (tests)
+        self._jit: Jit | None = None
+        self._facts: dict[str, str] | None = None
+
+    @property
+    def jit(self) -> Jit:
+        if self._jit is None:
+            self._jit = Jit()
+        return self._jit
+
+    @property
+    def triple(self) -> str:
+        return self.jit.triple
+
+    @property
+    def cpu(self) -> str:
+        return self.jit.cpu
+
+    @property
+    def tm(self) -> llvm.TargetMachine:
+        return self.jit.tm
+
+    def facts(self) -> dict[str, str]:
+        """The host's LLVM, triple, CPU and features: recorded by an earlier JIT, or the JIT's."""
+        if self._facts is None:
+            found = native.recorded(cache_dir()) if self.native and self._jit is None else None
+            self._facts = found or self.jit.facts
+        return self._facts
 
     # ---- keys and cache files -------------------------------------------------------------
     def key(self, what: str) -> str:
-        parts = [what, KERNEL_VERSION, __version__, llvmlite.__version__,
-                 ".".join(map(str, llvm.llvm_version_info)), self.triple, self.cpu,
-                 self.features]
+        f = self.facts()
+        parts = [what, KERNEL_VERSION, __version__, llvmlite.__version__, f["llvm"],
+                 f["triple"], f["cpu"], f["features"]]
         return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
 
     def _load(self, path: Path) -> bytes | None:
@@ -97,6 +147,7 @@ class Engine:
         return obj
 
     def optimise(self, mod: ir.Module) -> llvm.ModuleRef:
+        llvm = self.jit.llvm
         m = llvm.parse_assembly(str(mod))
         m.verify()
         pto = llvm.create_pipeline_tuning_options(speed_level=3)
@@ -113,13 +164,27 @@ class Engine:
         with _LOCK:
             if name not in self.fns:
                 obj = self.object_code(key, make)
-                self.ee.add_object_file(llvm.ObjectFileRef.from_data(obj))
-                self.ee.finalize_object()
-                addr = self.ee.get_function_address(name)
+                addr = self._native(obj, name) or self._mcjit(obj, name)
                 if not addr:
                     raise RuntimeError(f"compiled kernel {name} has no address")
                 self.fns[name] = addr
             return self.fns[name]
+
+    def _native(self, obj: bytes, name: str) -> int | None:
+        if not self.native:
+            return None
+        try:
+            addr = native.load(obj).get(name)
+        except native.Unsupported:
+            return None
+        self.stats.native += addr is not None
+        return addr
+
+    def _mcjit(self, obj: bytes, name: str) -> int:
+        jit = self.jit
+        jit.ee.add_object_file(jit.llvm.ObjectFileRef.from_data(obj))
+        jit.ee.finalize_object()
+        return int(jit.ee.get_function_address(name))
 
     # ---- the kernels ------------------------------------------------------------------------
     def _kernel(self, what: str, fname: str, build: Callable[[], ir.Module]) -> int:
