@@ -13,10 +13,10 @@ HEAVY = ("llvmlite", "PIL")
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "backdoor.query"
 
 
-def _loaded_after(code: str) -> dict[str, bool]:
+def _loaded_after(code: str, modules: tuple[str, ...] = HEAVY) -> dict[str, bool]:
     probe = textwrap.dedent(code) + textwrap.dedent(f"""
         import sys as _s
-        print(json.dumps({{m: m in _s.modules for m in {HEAVY!r}}}))
+        print(json.dumps({{m: m in _s.modules for m in {modules!r}}}))
     """)
     done = subprocess.run([sys.executable, "-c", "import json\n" + probe], capture_output=True,
                           text=True, check=True)
@@ -75,3 +75,23 @@ def test_flat_route_marginals_load_no_llvm(tmp_path):
         assert "flat arrays" in str(p.report), p.report
     """
     assert _loaded_after(code) == {m: False for m in HEAVY}
+
+
+def test_a_bif_run_loads_no_problog_support(tmp_path):
+    """compiler.problog (ProbLog programs) is imported at the first ProbLog model only: a
+    BIF query's run does not load it, and a ProbLog model's does."""
+    bif = tmp_path / "chain.bif"
+    bif.write_text(_chain_bif(3))
+    pl = tmp_path / "coin.pl"
+    pl.write_text("0.4::heads.\n")
+    runs = {}
+    for name, model in (("bif", f'bif "{bif}"'), ("pl", f'problog "{pl}"')):
+        query = tmp_path / f"{name}.query"
+        query.write_text(f"model m = {model}\nquery q = marginals(m)\n")
+        code = f"""
+            import atlasc
+            atlasc.compile_file({str(query)!r}).queries["q"].run()
+        """
+        runs[name] = _loaded_after(code, ("atlasc.compiler.problog",))
+    assert runs == {"bif": {"atlasc.compiler.problog": False},
+                    "pl": {"atlasc.compiler.problog": True}}

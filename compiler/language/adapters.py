@@ -6,12 +6,13 @@ circuits of other tools: nnf, sdd, psdd), are compiled or loaded through `atlasc
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from atlasc.compiler import problog, sources
+from atlasc.compiler import sources
 from atlasc.compiler.sources.limits import limits_of
 from atlasc.compiler.errors import QueryError, QueryNameError, SourceError
 from atlasc.compiler.language import ast as A
@@ -221,8 +222,15 @@ def _cnf_model(cnf: Cnf, vs: list[Var], path: Path, body: A.FileModel, name: str
     return LoadedModel(tuple(vs), R.PROB if weighted else R.BOOL, build, rename=rename_to)
 
 
+def _problog_support() -> Any:
+    """compiler.problog, imported at the first ProbLog model: a run of any other model kind
+    does not load it (a few ms of every start-up; tests/test_startup_llvm.py)."""
+    return importlib.import_module("atlasc.compiler.problog")
+
+
 def _problog(path: Path, body: A.FileModel, name: str, base: Path) -> LoadedModel:
     """A ProbLog program (docs/problog.md): every ground atom a variable named as written."""
+    problog = _problog_support()
     prog = _read(lambda: problog.load(path, all_atoms=True), body, base)
 
     def build(o: Options, p: Progress | None) -> Circuit:
