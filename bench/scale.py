@@ -6,13 +6,16 @@ alone (a child forked from this bench would inherit the bench's resident pages i
 `atlasc run q.query --json --no-cache` (parse, compile, evaluate) for `marginals(bn)` without
 and with evidence (two leaf variables at their first value), and pyAgrum's LazyPropagation
 computing every posterior on the same network and evidence; then `mmap(Q; bn)` over 3 root
-variables (a constrained elimination order) against pgmpy's `map_query` (marginal MAP by
+variables and over 5 variables (the roots first, then the next variables of the file; a
+constrained elimination order) against pgmpy's `map_query` (marginal MAP by
 variable elimination) and against the argmax of pyAgrum's exact joint posterior of Q
 (pyAgrum has no marginal MAP of its own; the joint posterior settles near ties), each with a
 timeout.  atlasc's marginals are compared with pyAgrum's (largest absolute difference).
 The machine is shared, so times are CPU seconds; ratios are atlasc / baseline in the same
 run.  Writes bench/RESULTS-scale.md (the table part; notes are kept by hand below it).
-Usage: python bench/scale.py [--timeout S] [network ...]
+With `--repeat N` every measured command runs N times (atlasc and its baseline alternately) and
+each cell is the run of median CPU time (a failed or timed-out run is reported as such).
+Usage: python bench/scale.py [--timeout S] [--repeat N] [network ...]
 """
 from __future__ import annotations
 
@@ -78,6 +81,20 @@ def run(cmd: list[str], timeout: float) -> Run:
 
 MEMORY_CAP = 8 * 2**30      # address space of every measured process: the machine is shared,
 #                             and pyAgrum's posteriors of link took 17 GB before the OOM killer
+
+
+REPEAT = 1
+
+
+def runs(cmds: list[list[str]], timeout: float) -> list[Run]:
+    """Each of cmds REPEAT times, in turn; per command its run of median CPU (or a failure)."""
+    seen: list[list[Run]] = [[] for _ in cmds]
+    for _ in range(REPEAT):
+        for cmd, rs in zip(cmds, seen):
+            if all(r.cpu is not None for r in rs):
+                rs.append(run(cmd, timeout))
+    return [rs[-1] if rs[-1].cpu is None else
+            sorted(rs, key=lambda r: r.cpu or 0.0)[len(rs) // 2] for rs in seen]
 
 
 def _cap() -> None:
@@ -153,9 +170,10 @@ def setup(name: str, d: str) -> dict[str, object]:
     leaves = [v for v in bn.variables if v not in children][:2]
     ev = {v.name: v.domain[0] for v in leaves}
     od = elimination_order(bn.variables, [c.family for c in bn.cpts])
-    roots = [c.child for c in bn.cpts if not c.parents][:3]
+    roots = [c.child for c in bn.cpts if not c.parents]
+    five = (roots + [v for v in bn.variables if v not in roots])[:5]
     return {"plain": plain, "ev": ev, "vars": len(bn.variables), "width": od.width,
-            "mmap": [v.name for v in roots]}
+            "mmap": [[v.name for v in roots[:3]], [v.name for v in five]]}
 
 
 def query_file(d: str, plain: str, body: str, model_opts: str = "") -> str:
@@ -170,9 +188,10 @@ def marginal_rows(name: str, d: str, s: dict, timeout: float) -> list[str]:
     for ev in ({}, s["ev"]):
         q = query_file(d, s["plain"], "marginals(bn)")
         flags = [a for k, v in ev.items() for a in ("-e", f"{k}={v}")]
-        a = Run(None, 0.0, 0.0, "", "skipped (no answer without evidence)") if skip else \
-            run([ATLASC, "run", q, "--json", "--no-cache", "--quiet", *flags], timeout)
-        g = run([PY, "-c", PYAGRUM, s["plain"], json.dumps(ev)], timeout)
+        g_cmd = [PY, "-c", PYAGRUM, s["plain"], json.dumps(ev)]
+        a, g = (Run(None, 0.0, 0.0, "", "skipped (no answer without evidence)"),
+                runs([g_cmd], timeout)[0]) if skip else \
+            runs([[ATLASC, "run", q, "--json", "--no-cache", "--quiet", *flags], g_cmd], timeout)
         rows.append(_marginal_row(name, s, ev, a, g))
         skip = a.cpu is None
         s["answered"] = not skip
@@ -198,15 +217,14 @@ def _t(r: Run) -> str:
     return f"{r.cpu:.2f} s" if r.cpu is not None else r.note
 
 
-def mmap_row(name: str, d: str, s: dict, timeout: float) -> str:
-    Q = s["mmap"]
+def mmap_row(name: str, d: str, s: dict, Q: list[str], timeout: float) -> str:
     opts = " with vtree constrained {" + ", ".join(Q) + "}"
     q = query_file(d, s["plain"], "mmap({" + ", ".join(Q) + "}; bn)", opts)
-    a = run([ATLASC, "run", q, "--json", "--no-cache", "--quiet"], timeout)
-    p = run([PY, "-c", PGMPY_MAP, s["plain"], json.dumps(Q)], timeout)
+    a, p = runs([[ATLASC, "run", q, "--json", "--no-cache", "--quiet"],
+                 [PY, "-c", PGMPY_MAP, s["plain"], json.dumps(Q)]], timeout)
     arg = json.loads(a.out)["queries"][0]["rows"][0] if a.cpu is not None else None
-    g = run([PY, "-c", PYAGRUM_MAP, s["plain"], json.dumps(Q),
-             json.dumps(arg["argmax"] if arg else {})], timeout)
+    g = runs([[PY, "-c", PYAGRUM_MAP, s["plain"], json.dumps(Q),
+               json.dumps(arg["argmax"] if arg else {})]], timeout)[0]
     return (f"| {name} | {', '.join(Q)} | {_t(a)} | {_m(a)} | {_t(p)} | {_agree(arg, p)} "
             f"| {_t(g)} | {_exact(arg, g)} |")
 
@@ -237,10 +255,15 @@ def _agree(arg: dict | None, other: Run) -> str:
 
 
 def main(argv: list[str]) -> None:
+    global REPEAT
     byte_compile()
     timeout = 120.0
-    if argv[:1] == ["--timeout"]:
-        timeout, argv = float(argv[1]), argv[2:]
+    while argv[:1] in (["--timeout"], ["--repeat"]):
+        if argv[0] == "--timeout":
+            timeout = float(argv[1])
+        else:
+            REPEAT = int(argv[1])
+        argv = argv[2:]
     names = argv or NETWORKS
     marg, mm = [], []
     with tempfile.TemporaryDirectory() as d:
@@ -249,14 +272,39 @@ def main(argv: list[str]) -> None:
             new = marginal_rows(name, d, s, timeout)
             print("\n".join(new), flush=True)
             marg += new
-            mm.append(mmap_row(name, d, s, timeout) if s["answered"] else
-                      f"| {name} | {', '.join(s['mmap'])} | skipped (marginals had no answer) "
-                      "| - | - | - | - | - |")
-            print(mm[-1], flush=True)
+            for Q in s["mmap"]:
+                mm.append(mmap_row(name, d, s, Q, timeout) if s["answered"] else
+                          f"| {name} | {', '.join(Q)} | skipped (marginals had no answer) "
+                          "| - | - | - | - | - |")
+                print(mm[-1], flush=True)
             write(marg, mm, timeout)       # after every network: a cut-short run keeps its rows
 
 
+def kept(rows: list[str], old: list[str]) -> list[str]:
+    """old (a table of an earlier run) with each re-run network's rows replaced by its rows."""
+    new: dict[str, list[str]] = {}
+    for r in rows:
+        new.setdefault(r.split("|")[1], []).append(r)
+    out: list[str] = []
+    for r in old:
+        out += new.pop(r.split("|")[1], []) if r.split("|")[1] in new or \
+            any(r.split("|")[1] == o.split("|")[1] for o in rows) else [r]
+    return out + [r for rs in new.values() for r in rs]
+
+
+def old_tables() -> tuple[list[str], list[str]]:
+    """The marginal and the MMAP rows of the table in OUT (empty lists if there is none)."""
+    if not os.path.exists(OUT):
+        return [], []
+    parts = open(OUT).read().split(NOTES, 1)[0].split("Marginal MAP over ")
+    tables = [[ln for ln in p.splitlines() if ln.startswith("| ") and
+               not ln.startswith("| network ")] for p in parts]
+    return (tables + [[], []])[0], (tables + [[], []])[1]
+
+
 def write(marg: list[str], mm: list[str], timeout: float) -> None:
+    old_marg, old_mm = old_tables()
+    marg, mm = kept(marg, old_marg), kept(mm, old_mm)
     head = ("| network | vars | width | evidence | atlasc (CPU) | pyAgrum (CPU) | ratio | "
             "peak MiB atlasc / pyAgrum | memory ratio | max abs diff |\n|" + "---|" * 10)
     mhead = ("| network | Q | atlasc mmap (CPU) | peak MiB | pgmpy map_query (CPU) | same "
@@ -264,8 +312,11 @@ def write(marg: list[str], mm: list[str], timeout: float) -> None:
     text = (f"# Scale bench (bench/scale.py, timeout {timeout:g} s wall per run)\n\n"
             "All marginals end to end through `atlasc run --json --no-cache` (parse, compile, "
             "evaluate), against pyAgrum LazyPropagation in the same run; CPU seconds (user + "
-            "sys) and max RSS of each process alone (/usr/bin/time, nice 19).\n\n"
-            + head + "\n" + "\n".join(marg) + "\n\nMarginal MAP over 3 root variables:\n\n"
+            "sys) and max RSS of each process alone (/usr/bin/time, nice 19); with --repeat N "
+            "the run of median CPU of N.\n\n"
+            + head + "\n" + "\n".join(marg) + "\n\nMarginal MAP over "
+            "3 root variables and over 5 variables (roots first, then the next ones of the "
+            "file):\n\n"
             + mhead + "\n" + "\n".join(mm) + "\n")
     if os.path.exists(OUT) and NOTES in open(OUT).read():
         text += open(OUT).read().split(NOTES, 1)[1].join(["\n" + NOTES, ""])
