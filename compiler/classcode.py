@@ -28,6 +28,7 @@ import os
 import sys
 import zlib
 from types import CodeType
+from typing import Any
 
 _HEADER = b"atlasc-dataclass-code\n" + importlib.util.MAGIC_NUMBER
 _LIMIT = 5_000                      # texts kept (atlasc has ~720); past it, compiled as before
@@ -41,18 +42,18 @@ def code_file() -> str:
     return os.path.join(here, "__pycache__", f"dataclass-code.{sys.implementation.cache_tag}.bin")
 
 
-def cached_exec(source: object, globals: object = None, locals: object = None) -> None:
-    """`exec`, with the code of a text `dataclasses` compiled before taken from the file."""
-    if type(source) is not str:
-        builtins.exec(source, globals, locals)  # type: ignore[arg-type]
-        return
+def cached_exec(source: str, globals: dict[str, Any], locals: dict[str, Any]) -> None:
+    """`exec` as `dataclasses` calls it (its only caller), with the code of a text compiled
+    before taken from the file.  The text is the one `dataclasses` writes from the field names
+    of a class defined in Python source, never text a user gave: what it runs is what
+    `dataclasses` would run without this module."""
     code = _codes.get(source)
     if code is None:
         code = compile(source, "<string>", "exec", dont_inherit=True)
         if len(_codes) < _LIMIT:
             _codes[source] = code
             _fresh.append(source)
-    builtins.exec(code, globals, locals)  # type: ignore[arg-type]
+    builtins.exec(code, globals, locals)
 
 
 def _decode(blob: bytes) -> dict[str, CodeType]:

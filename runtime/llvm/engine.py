@@ -21,9 +21,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import llvmlite
 
@@ -91,10 +89,6 @@ class Engine:
     @property
     def triple(self) -> str:
         return self.jit.triple
-
-    @property
-    def cpu(self) -> str:
-        return self.jit.cpu
 
     @property
     def tm(self) -> llvm.TargetMachine:
