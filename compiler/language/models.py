@@ -137,8 +137,8 @@ def _args(env: Env, args: tuple[A.Formula, ...], used: dict[Var, None]) -> tuple
 
 def _lit_key(g: A.Formula) -> tuple[bool, str] | None:
     """(negated, name) of `X` or `!X`; None for anything else."""
-    neg = isinstance(g, A.FNot)
-    lit = g.arg if neg else g
+    lit = g.arg if isinstance(g, A.FNot) else g
+    neg = lit is not g
     return (neg, lit.var.text) if isinstance(lit, A.FLit) and lit.value is None else None
 
 
