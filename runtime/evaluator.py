@@ -96,14 +96,29 @@ def _flat_evaluate(c: FlatView, evidence: Sequence[Row] | None,
 
 def _flat_columns(c: FlatView, evidence: Columns, assignment: Columns, rows: int,
                   argmax: bool) -> ArrayEval | None:
-    if not _flat_pays(c, rows):
+    if not _flat_pays(c, rows) or c.sr.name not in FLAT_CARRIERS:
         return None
     cols = dict(evidence)
     for v, x in assignment.items():
         cols[v] = np.where(np.asarray(x) >= 0, x, cols[v]) if v in cols else np.asarray(x)
     watch: list[str] = []
     raw, best = flat.view_values(c, cols, rows, argmax, watch)
-    return None if watch else ArrayEval(raw, best, "numpy (flat arrays)")
+    if watch or c.sr.name == "count" and not _exact_counts(raw):
+        return None
+    if c.sr.name == "count":
+        raw = np.array([int(x) for x in raw], dtype=object)
+    return ArrayEval(raw, best, "numpy (flat arrays)")
+
+
+FLAT_CARRIERS = ("prob", "maxprod", "count")   # a Boolean view's arrays hold counts: nodes
+EXACT = 2.0**53
+
+
+def _exact_counts(raw: np.ndarray) -> bool:
+    """Counts in doubles are exact when every root is below 2^53: the values are naturals
+    under + and x, so a rounded (>= 2^53) value that reaches a root through non-zero
+    factors makes that root >= 2^53 too (one multiplied by 0 contributes nothing)."""
+    return bool(raw.size == 0 or (np.all(np.isfinite(raw)) and raw.max() < EXACT))
 
 
 def _flat_marginals(c: FlatView, evidence: Columns, rows: int, vars: Sequence[Var],

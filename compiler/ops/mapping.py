@@ -60,9 +60,18 @@ def apply_mapping(c: Circuit, tau: Mapping, label: str | None = None) -> Circuit
 FLAT_MAPS = {("prob", "maxprod")}    # id between carriers the flat runtime evaluates alike
 
 
+FLAT_INDICATOR = ("count", "prob")   # indicator: bool -> S on a Boolean view's arrays
+
+
 def _flat_answers(c: FlatView, tau: Mapping) -> bool:
     """id: prob -> maxprod on a view whose free variables are all eliminated last: every
-    remaining sum of the arrays is over them, so it becomes the maximum (runtime/flat.py)."""
+    remaining sum of the arrays is over them, so it becomes the maximum (runtime/flat.py).
+    indicator: bool -> count / prob on a Boolean view with nothing aggregated (a CNF,
+    compiler/sources/cnfflat.py): its arrays hold 1 for true and 0 for false with + and x,
+    which is the mapped circuit itself (the mapping theorem, C deterministic)."""
+    if tau.name == "indicator" and tau.src.name == "bool":
+        return tau.dst.name in FLAT_INDICATOR and not tau.params and not c.maxed \
+            and not c.summed
     last = frozenset(c.flat.info["order"][len(c.flat.info["order"]) - len(c.vars):])
     return tau.name == "id" and (tau.src.name, tau.dst.name) in FLAT_MAPS and \
         not tau.params and last == c.vars and not c.maxed

@@ -149,8 +149,9 @@ def _index(t: FlatTable, at: dict[int, int], shape: tuple[int, ...]) -> np.ndarr
 
 
 class FlatEliminator:
-    def __init__(self, budget: Budget, start: int, total: int) -> None:
+    def __init__(self, budget: Budget, start: int, total: int, vtrees: bool = True) -> None:
         self.budget, self.next, self.total, self.done = budget, start, max(total, 1), 0
+        self.vtrees = vtrees               # False: no vtree (each node's variable set)
         self.steps: list[Step | DenseStep] = []
         self.made = 0                      # products so far
 
@@ -211,8 +212,9 @@ class FlatEliminator:
         filled = np.bincount(step.seg, minlength=step.size) > 0
         return np.where(filled, step.out + np.arange(step.size, dtype=IDX), 0).astype(IDX)
 
-    @staticmethod
-    def _vtree(v: Var, hit: list[FlatTable]) -> Vtree:
+    def _vtree(self, v: Var, hit: list[FlatTable]) -> Vtree | None:
+        if not self.vtrees:
+            return None
         kids = [t.vtree for t in hit if t.vtree is not None]
         return Vtree.node(Vtree.leaf(v), join_right(kids)) if kids else Vtree.leaf(v)
 
@@ -233,9 +235,11 @@ class FlatEliminator:
 
 def compile_flat(m: Model, *, constrained: Iterable[Var] | None = None,
                  limits: Limits | None = None, order: Order | None = None,
-                 info: dict[str, Any] | None = None) -> FlatCircuit:
+                 info: dict[str, Any] | None = None, vtree: bool = True) -> FlatCircuit:
     """The network polynomial of `m` as a flat circuit, along a min-fill order that eliminates
-    `constrained` last (the same order as compile_elimination's)."""
+    `constrained` last (the same order as compile_elimination's).  `vtree=False`: no
+    elimination vtree (its nodes hold their variable sets: quadratic on a long chain), so
+    no structured-decomposability fact."""
     X = frozenset(constrained or ())
     facs = m.factors()
     budget = Budget(limits, m.name or f"the {m.kind} network", HINT, unit="the circuit")
@@ -243,7 +247,7 @@ def compile_flat(m: Model, *, constrained: Iterable[Var] | None = None,
     ix = {v: i for i, v in enumerate(m.variables)}
     params, leaves = leaf_tables(facs, ix)
     pool = Pool(leaves, len(ix))
-    el = FlatEliminator(budget, params.size, od.total_cells)
+    el = FlatEliminator(budget, params.size, od.total_cells, vtree)
     for v in od.order:
         vid = ix[v]
         pool.add(el.eliminate(v, vid, pool.take(vid)))
@@ -270,14 +274,13 @@ WHY = ("variable elimination along the order, held as numpy index arrays (one la
 
 def flat_model(m: Model, *, constrained: Iterable[Var] | None = None,
                limits: Limits | None = None, order: Order | None = None,
-               info: dict[str, Any] | None = None) -> FlatView:
+               info: dict[str, Any] | None = None, vtree: bool = True) -> FlatView:
     """The network polynomial as a FlatView: evaluated from flat arrays; its node circuit (the
     node route along the same order) is built only if an operator needs nodes."""
     X = tuple(constrained or ())
     od = order or elimination_order(m.variables, [f.vars for f in m.factors()],
                                     last=frozenset(X))
-    fc = compile_flat(m, constrained=X, limits=limits, order=od,
-                      info=info)
+    fc = compile_flat(m, constrained=X, limits=limits, order=od, info=info, vtree=vtree)
     fc.info["options"] = {"vtree": None, "constrained": frozenset(X), "nested": ()}
     quiet = dataclasses.replace(limits, progress=None) if limits is not None else None
     recipe = partial(_node_model, m, X, quiet, od, info)

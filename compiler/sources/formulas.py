@@ -9,6 +9,7 @@ PROB circuit computing the weight of each model (0 elsewhere): its sum is the WM
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Iterable, Mapping, Sequence
 
 from pysdd.sdd import SddNode
@@ -19,6 +20,7 @@ from atlasc.compiler.ir.variables import Var, fmt_vars
 from atlasc.compiler.ir.vtree import Vtree
 from atlasc.compiler.semirings import BOOL, PROB
 from atlasc.compiler.sources.convert import VarMap, project_vtree
+from atlasc.compiler.sources.cnfflat import flat_cnf, flat_order, used_count
 from atlasc.compiler.sources.knowledge import (Minimizer, SddCompiler, make_layout, manager_for,
                                         repaired_shape, sdd_shape, Placement)
 from atlasc.compiler.sources.limits import Budget, Limits
@@ -177,13 +179,20 @@ def compile_cnf_clauses(clauses: Iterable[Sequence[int]], variables: Sequence[Va
                         vtree: Vtree | str | None = None,
                         constrained: Iterable[Var] | None = None,
                         limits: Limits | None = None, name: str = "cnf",
-                        info: dict[str, Any] | None = None) -> Circuit:
-    """A BOOL circuit of the CNF (PROB with literal weights when `weights` is given)."""
+                        info: dict[str, Any] | None = None, route: str = "auto") -> Circuit:
+    """A BOOL circuit of the CNF (PROB with literal weights when `weights` is given).  Route
+    "auto": a large CNF of low treewidth goes by elimination into flat arrays
+    (compiler/sources/cnfflat.py; "flat" asks for that), others through an SDD ("sdd")."""
     cls = [tuple(c) for c in clauses]
     for v in variables:
         if v.size != 2:
             raise OperatorError(f"CNF variables are Boolean; {v.name} has {v.size} values")
     X = frozenset(constrained or ())
+    od = flat_order(cls, variables, used_count(cls, X), X, route) if vtree is None else None
+    if od is not None:
+        sdd = partial(compile_cnf_clauses, cls, variables, weights=weights, constrained=X,
+                      limits=limits, name=name, info=info, route="sdd")
+        return flat_cnf(cls, variables, weights, X, limits, name, od, info or {}, sdd)
     fams = [[variables[abs(l) - 1] for l in c] for c in cls if c]
     used = ({v for f in fams for v in f} | X) or set(variables[:1])
     if len(variables) - SPARSE > len(used) and not isinstance(vtree, Vtree):
@@ -216,7 +225,7 @@ def _sparse(cls: list[tuple[int, ...]], variables: Sequence[Var], used: set[Var]
     inner = compile_cnf_clauses(
         [tuple(num[variables[abs(l) - 1]] * (1 if l > 0 else -1) for l in c) for c in cls],
         keep, weights={v: w for v, w in weights.items() if v in used} if weights else None,
-        vtree=vtree, constrained=X, limits=limits, name=name)
+        vtree=vtree, constrained=X, limits=limits, name=name, route="sdd")
     facts = dict(inner.facts)
     if STRUCTURED in facts:
         facts[STRUCTURED] = Fact(STRUCTURED, True, How.CONSTRUCTION, "respects the vtree "

@@ -110,3 +110,29 @@ def test_an_error_in_a_long_statement_is_lark_s(tail: str, monkeypatch):
     monkeypatch.setattr(P, "MIN_CHARS", 10 ** 9)
     assert fast == [e.render() for e in parse_all(text, "f.query").errors]
     assert fast or "true" in tail           # lark's contextual lexer reads `var` as a name
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.sampled_from("ABC")), min_size=1, max_size=12),
+       st.sampled_from(["&", "|"]))
+def test_repeated_literals_count_as_brute_force(lits, op: str):
+    """The lowering reads a repeated literal of an and/or once (models._args): the model
+    count is brute force's."""
+    import itertools
+    import atlasc
+    body = f" {op} ".join(("!" if neg else "") + x for neg, x in lits)
+    p = atlasc.compile_string(f"var A, B, C : bool\nmodel m = logic {body} {op} A\n"
+                              "query q = sum[*] map[indicator: bool -> count] m\n")
+    got = p.queries["q"].run().to_numpy()
+    scope = sorted({x for _, x in lits} | {"A"})
+    agg = all if op == "&" else any
+    want = sum(agg([a[scope.index(x)] != neg for neg, x in lits] + [a[scope.index("A")]])
+               for a in itertools.product([False, True], repeat=len(scope)))
+    assert float(got.ravel()[0]) == want
+
+
+def test_an_unknown_name_repeated_is_reported_at_its_first_occurrence():
+    import atlasc
+    with pytest.raises(QueryError) as e:
+        atlasc.compile_string("var A : bool\nmodel m = logic A & Z & A & Z\nquery q = sum[*] m\n")
+    assert e.value.render().startswith("<string>:2:21:") and "Z" in e.value.render()
