@@ -114,11 +114,20 @@ def _labels(schema: pa.Schema) -> list[str]:
             if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)]
 
 
+def _codecs(schema: pa.Schema) -> dict[str, str]:
+    """Each column's Parquet compression: the floating-point columns (probabilities,
+    marginals) stored uncompressed, every other column zstd.  zstd takes a quarter off a
+    column of probabilities and costs three times the rest of the write: alarm's 212 columns of
+    marginals over 20,000 rows, 0.10 s with zstd for 26 MB, 0.03 s without for 34 MB."""
+    return {f.name: "none" if pa.types.is_floating(f.type) else "zstd" for f in schema}
+
+
 def _open(fmt: str, sink: Any, schema: pa.Schema) -> Any:
     if fmt == "csv":
         return pcsv.CSVWriter(sink, schema)
     if fmt == "parquet":
-        return pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=_labels(schema))
+        return pq.ParquetWriter(sink, schema, compression=_codecs(schema),
+                                use_dictionary=_labels(schema))
     if fmt == "arrow":
         return ipc.new_file(sink, schema)
     if fmt == "jsonl":
