@@ -154,10 +154,10 @@ class _Gather:
     def run(self, grad: np.ndarray, touched: np.ndarray, r0: int, n: int,
             out: dict[Var, np.ndarray]) -> None:
         g = np.where(touched[self.S, None] != 0, grad[self.S, 0, :n], 0.0) * self.V
-        buf = np.zeros((n, self.width))
-        buf[:, self.P] = g.T
+        buf = np.zeros((self.width, n))          # values by rows: the scatter copies rows
+        buf[self.P] = g
         for v, (a, b) in self.cols.items():
-            out[v][r0:r0 + n] = buf[:, a:b]
+            out[v][r0:r0 + n] = buf[a:b].T
 
 
 def _input_leaves(p: Program, rsid: int, vars: Sequence[Var]
