@@ -8,21 +8,19 @@ several apply, the lowest non-zero code wins.
 """
 from __future__ import annotations
 
-import errno
 import json
 import logging
-import os
 import sys
 from dataclasses import dataclass
 import warnings
 from pathlib import Path
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable
 
 import click
 
 from atlasc.compiler.version import __version__, stamped
-from atlasc.compiler.atomic import cleanup_on_signals, output_error, write_atomic_bytes
-from atlasc.compiler.errors import AtlasError, OutputError, QueryError, SourceWarning
+from atlasc.compiler.atomic import write_atomic_bytes
+from atlasc.compiler.errors import OutputError, QueryError
 from atlasc.compiler.program.load import compile_file
 from atlasc.compiler.commands import Commands
 from atlasc.compiler.console import Console, started
@@ -31,16 +29,15 @@ from atlasc.compiler.ir.serialize import dumps
 from atlasc.compiler.paths import object_cache_dir
 from atlasc.compiler.program import cache as program_cache
 from atlasc.compiler.program.manifest import refresh as keep_made
-from atlasc.compiler.program import arrow, stream, tables
 from atlasc.compiler.program import evidence as ev
 from atlasc.compiler.program.textout import result_text
-from atlasc.compiler.program.writers import BINARY, TableWriter, out_format
+from atlasc.compiler.tablerun import (EXIT_INTRACTABLE, EXIT_UNDEFINED, TABLE_FORMATS, guard,
+                                      inputs, protect, run_table, runnable, show_warning)
 from atlasc import dask as adask
 from atlasc.compiler.ir import picture
 from atlasc.compiler.ir.raster import FORMATS, render
 
 LOG = logging.getLogger("atlasc")
-EXIT_USER, EXIT_INTRACTABLE, EXIT_INTERNAL, EXIT_UNDEFINED = 2, 3, 4, 5
 EXIT_CODES = ("Exit codes: 0 success; 2 bad input (file:line:col, the line, a caret); 3 a "
               "query refused (not certified tractable, never evaluated); 4 internal error; 5 "
               "an answer with undefined entries (null in JSON, `undefined` in text, with the "
@@ -49,11 +46,6 @@ EXIT_CODES = ("Exit codes: 0 success; 2 bad input (file:line:col, the line, a ca
 
 
 # ---- plumbing ---------------------------------------------------------------------------------
-def _die(e: AtlasError) -> NoReturn:
-    click.echo(e.render(), err=True)
-    sys.exit(e.exit_code)
-
-
 @dataclass
 class Settings:
     """The options every command shares (given before or after the command name)."""
@@ -142,7 +134,6 @@ def _run_dask(program: Any, names: tuple[str, ...], data: str | None, out: str |
 
 
 DATA_FORMATS = ("csv", "parquet", "arrow", "jsonl")
-TABLE_FORMATS = ("csv", "parquet", "arrow", "jsonl")
 OUT_FORMATS = ("text", "json") + TABLE_FORMATS
 
 
@@ -153,57 +144,11 @@ STRICT_HELP = ("Compile no view: a query that needs a vtree its model was not de
                "is refused (exit 3) instead of getting a view compiled for it.")
 
 
-def _guard(fn: Callable[..., int]) -> Callable[..., None]:
-    """Run a command: user errors are rendered (never a traceback) and set the exit code; a
-    fault writing the standard output (a full disk, a closed pipe) is a one-line error."""
-    def run(*args: Any, **kw: Any) -> None:
-        cleanup_on_signals()
-        try:
-            code = fn(*args, **kw)
-            sys.stdout.flush()
-        except AtlasError as e:
-            _die(e)
-        except OSError as e:
-            if e.errno == errno.EPIPE:
-                _quiet_stdout()
-                sys.exit(130)
-            _die(_stdout_error(e))
-        except (KeyboardInterrupt, BrokenPipeError):
-            sys.exit(130)
-        except Exception as e:  # an internal error: say so, without a traceback by default
-            if os.environ.get("ATLASC_DEBUG"):
-                raise
-            click.echo(f"atlasc: internal compiler error: {type(e).__name__}: {e}\n"
-                       "(set ATLASC_DEBUG=1 for the traceback)", err=True)
-            sys.exit(EXIT_INTERNAL)
-        sys.exit(code)
-    run.__name__ = fn.__name__
-    run.__doc__ = fn.__doc__
-    return run
-
-
-def _stdout_error(e: OSError) -> AtlasError:
-    """An I/O fault that escaped a command: the standard output unless the error names a
-    file."""
-    _quiet_stdout()
-    name = e.filename if isinstance(e.filename, str) else "the standard output"
-    return output_error(name, e)
-
-
-def _quiet_stdout() -> None:
-    """Nothing more goes to a standard output that failed (not even the flush at exit)."""
-    sys.stdout = open(os.devnull, "w")
-
-
 def write_atomic(path: Path, data: str | bytes, protected: set[Path]) -> None:
     """Write through a temporary file in the same directory, then rename over `path`.
     Refuses to overwrite an input (the query file or a model file)."""
-    _protect(path, protected)
+    protect(path, protected)
     write_atomic_bytes(path.resolve(), data.encode("utf-8") if isinstance(data, str) else data)
-
-
-def _inputs(program: Any, path: str) -> set[Path]:
-    return program.inputs | {Path(path).resolve()}
 
 
 def _quiet_too(ctx: click.Context, param: click.Parameter, given: bool) -> bool:
@@ -222,19 +167,7 @@ def _quiet_too(ctx: click.Context, param: click.Parameter, given: bool) -> bool:
 def main() -> None:
     """Compile queries over semirings to algebraic circuits, with tractability certificates."""
     started()                   # the imports are done (atlasc/__main__.py)
-    warnings.showwarning = _show_warning
-
-
-_SHOW = warnings.showwarning
-
-
-def _show_warning(message: Warning | str, category: type[Warning], *args: Any,
-                  **kw: Any) -> None:
-    """Our warnings as they are written (file:line: warning: ...), others as Python shows them."""
-    if issubclass(category, SourceWarning):
-        click.echo(str(message), err=True)
-    else:
-        _SHOW(message, category, *args, **kw)
+    warnings.showwarning = show_warning
 
 
 @main.command()
@@ -246,7 +179,7 @@ def _show_warning(message: Warning | str, category: type[Warning], *args: Any,
 @click.option("--repair", is_flag=True, help=REPAIR_HELP)
 @click.option("--strict", is_flag=True, help=STRICT_HELP)
 @_shared
-@_guard
+@guard
 def check(file: str, as_json: bool, quiet: bool, repair: bool, strict: bool) -> int:
     """Print the tractability report of every query (exit 3 if one is not certified)."""
     report = _compile(file, repair, strict).report
@@ -280,7 +213,7 @@ def check(file: str, as_json: bool, quiet: bool, repair: bool, strict: bool) -> 
 @click.option("--repair", is_flag=True, help=REPAIR_HELP)
 @click.option("--strict", is_flag=True, help=STRICT_HELP)
 @shared_options
-@_guard
+@guard
 def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str | None,
         data_format: str | None, out: str | None, scheduler: str | None, fmt: str | None,
         as_json: bool, repair: bool, strict: bool) -> int:
@@ -291,12 +224,13 @@ def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str 
                          repair)
     fmt = "json" if as_json and fmt is None else fmt
     if out is not None or fmt in TABLE_FORMATS:
-        return _run_table(file, names, evidence, data, data_format, out, fmt, repair, strict)
+        return run_table(lambda: _compile(file, repair, strict, names, lean=True), _console(),
+                         file, names, evidence, data, data_format, out, fmt)
     program = _compile(file, repair, strict, names, lean=True)
     with _console().phase("read"):
         picked, common, rows = ev.run_inputs(program, names, evidence,
-                                             Path(data) if data else None, data_format)
-    queries, code = _runnable(picked)
+                                              Path(data) if data else None, data_format)
+    queries, code = runnable(picked)
     results = []
     with _console().phase("evaluate"):
         for q in queries:
@@ -309,73 +243,12 @@ def run(file: str, names: tuple[str, ...], evidence: tuple[str, ...], data: str 
     return code
 
 
-def _runnable(queries: list[Any]) -> tuple[list[Any], int]:
-    """The queries to run; a refused one is reported on stderr (exit 3)."""
-    ok = [q for q in queries if q.tractable]
-    for q in queries:
-        if not q.tractable:
-            click.echo(q.report.render(), err=True)
-    return ok, (EXIT_INTRACTABLE if len(ok) < len(queries) else 0)
-
-
 def _print_results(results: list[Any], fmt: str, with_rows: bool) -> None:
     if fmt == "json":
         click.echo(json.dumps(stamped("results", {"queries": [r.to_json() for r in results]}),
                               indent=2))
     else:
         click.echo("\n\n".join(result_text(r, with_rows=with_rows) for r in results))
-
-
-def _run_table(file: str, names: tuple[str, ...], evidence: tuple[str, ...],
-               data: str | None, data_format: str | None, out: str | None, fmt: str | None,
-               repair: bool, strict: bool) -> int:
-    """--out / a table format: rows streamed in chunks into one result table."""
-    fmt = out_format(out, fmt if fmt in TABLE_FORMATS else None)
-    if out is None and fmt in BINARY:
-        raise QueryError(f"--format {fmt} writes a binary file: give it with --out FILE")
-    program = _compile(file, repair, strict, names, lean=True)
-    picked, common, _ = ev.run_inputs(program, names, evidence, None)
-    queries, code = _runnable(picked)
-    if out is not None:
-        _protect(Path(out), _inputs(program, file) |
-                 ({Path(data).resolve()} if data else set()))
-    summary = _stream(program, queries, common, data, data_format, out, fmt)
-    keep_made(program)
-    if summary.undefined and not code:
-        code = EXIT_UNDEFINED
-    return code
-
-
-def _stream(program: Any, queries: list[Any], common: list[Any], data: str | None,
-            data_format: str | None, out: str | None, fmt: str) -> Any:
-    spans: dict[Any, Any] = {}
-    with _console().phase("import"):
-        arrow.load(tables.file_format(data, data_format) if data else None, fmt)
-    if data:
-        chunks = tables.read_file(ev.column_lookup(program, spans), data, data_format)
-    else:
-        chunks = iter([tables.Chunk(0, 1, {})])
-    console = _console()
-    bar = console.rows_bar(tables.count_rows(data, data_format) if data and console.bars
-                           else None)
-    writer = TableWriter(fmt, Path(out).resolve() if out else None)
-    try:
-        with writer:
-            summary = stream.stream(queries, common, chunks, writer, spans, bar.update)
-    finally:
-        bar.close()
-    for phase, sec in summary.seconds.items():
-        LOG.info("%s: %.3f s (CPU %.3f s) (%d rows)", phase, sec, summary.cpu[phase],
-                 summary.rows)
-    if out is None:
-        click.echo(writer.sink.getvalue().decode("utf-8"), nl=False)
-    return summary
-
-
-def _protect(path: Path, protected: set[Path]) -> None:
-    if path.resolve() in protected:
-        raise QueryError(f"refusing to overwrite the input file {path}", None,
-                         "choose another output path")
 
 
 def _object_caches() -> tuple[tuple[str, Path | None], ...]:
@@ -388,7 +261,7 @@ def cache_cmd() -> None:
 
 
 @cache_cmd.command(name="info")
-@_guard
+@guard
 def cache_info() -> int:
     """Where the caches are, their entries and sizes."""
     for what, where, n, size in program_cache.info(_object_caches()):
@@ -399,7 +272,7 @@ def cache_info() -> int:
 
 
 @cache_cmd.command(name="clear")
-@_guard
+@guard
 def cache_clear() -> int:
     """Remove every entry (the next runs compile again)."""
     click.echo(f"removed {program_cache.clear(_object_caches())} cache entries")
@@ -412,14 +285,14 @@ def cache_clear() -> int:
               help="The output directory (created if needed).")
 @click.option("--strict", is_flag=True, help=STRICT_HELP)
 @shared_options
-@_guard
+@guard
 def compile_cmd(file: str, out: str, strict: bool) -> int:
     """Write every query's report, and each certified query's circuit (JSON) and LLVM IR.
 
     A refused query gets its report only (an earlier circuit of it in OUTPUT is removed), the
     others are written all the same, and the exit code is 3."""
     program = _compile(file, strict=strict)
-    protected, outdir = _inputs(program, file), Path(out)
+    protected, outdir = inputs(program, file), Path(out)
     if outdir.exists() and not outdir.is_dir():
         raise OutputError(f"cannot write to {out}: it exists and is not a directory")
     report = program.report
@@ -472,7 +345,7 @@ def _write_llvm(q: Any, outdir: Path, protected: set[Path]) -> None:
               help="Draw the compiled circuit instead of the operator tree (a circuit of "
                    f"more than {picture.MAX_DRAWN} nodes is summarised layer by layer).")
 @shared_options
-@_guard
+@guard
 def show(file: str, name: str, out: str, fmt: str | None, show_circuit: bool) -> int:
     """Draw a query's operator tree with its report, or its circuit (no graphviz needed)."""
     program = _compile(file, queries=(name,))
@@ -487,7 +360,7 @@ def show(file: str, name: str, out: str, fmt: str | None, show_circuit: bool) ->
     if out == "-":
         _stdout(data)
     else:
-        write_atomic(Path(out), data, _inputs(program, file))
+        write_atomic(Path(out), data, inputs(program, file))
         click.echo(f"wrote {out}")
     return 0 if q.tractable else EXIT_INTRACTABLE
 
@@ -509,7 +382,7 @@ def _stdout(data: str | bytes) -> None:
         click.echo(data, nl=False)
 
 
-main.plumbing = (_guard, _console, shared_options)
+main.plumbing = (guard, _console, shared_options)
 
 
 if __name__ == "__main__":
