@@ -6,7 +6,7 @@ The parser (`parse.py`) only shapes the tree; names, domains and semirings are c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
+from typing import Sequence, Union
 
 from atlasc.compiler.source import Span
 
@@ -57,7 +57,7 @@ class Domain:
 @dataclass(frozen=True)
 class VarDecl:
     span: Span
-    names: tuple[Name, ...]
+    names: Sequence[Name]         # a tuple, or a long list in compact form (runs.NameRun)
     domain: Domain | None
 
 
@@ -103,7 +103,7 @@ class FNot:
 class FNary:
     span: Span
     op: str               # "and" | "or"
-    args: tuple["Formula", ...]
+    args: Sequence["Formula"]     # a tuple, or a long flat run in compact form (runs.LitRun)
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ used, with its other uses as notes.  `raise_errors` raises them in source order.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from atlasc.compiler.errors import AtlasError, QueryError, QueryErrors, raise_all
 from atlasc.compiler.language import ast as A
+from atlasc.compiler.language.runs import LitRun, NameRun
 from atlasc.compiler.source import Span
 
 T = TypeVar("T")
@@ -35,7 +36,7 @@ class Diagnostics:
         key = (where.line, where.col) if where else (0, 0)    # not offsets: some spans lack
         self.errors.append((key, len(self.errors), err))     # them
 
-    def check(self, stmt: Any, declares: tuple[A.Name, ...], fn: Callable[[], T]) -> T | None:
+    def check(self, stmt: Any, declares: Sequence[A.Name], fn: Callable[[], T]) -> T | None:
         """fn(), or None after a user error in it (kept unless it follows from an earlier
         one); on an error the names `stmt` declares are broken."""
         try:
@@ -103,6 +104,10 @@ def mentioned(node: Any) -> Iterator[str]:
         node = stack.pop()
         if isinstance(node, A.Name):
             yield node.text
+        elif isinstance(node, LitRun):
+            yield from node.names                   # its distinct names (no node made)
+        elif isinstance(node, NameRun):
+            yield from node.texts()
         elif isinstance(node, tuple):
             stack.extend(reversed(node))
         elif dataclasses.is_dataclass(node) and not isinstance(node, (Span, type)):

@@ -19,8 +19,13 @@ from __future__ import annotations
 
 import bisect
 import re
+from array import array
+
+import numpy as np
 
 from atlasc.compiler.language import ast as A
+from atlasc.compiler.language import flatscan
+from atlasc.compiler.language.runs import LitRun
 from atlasc.compiler.source import Source, Span
 
 NAME = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?"
@@ -142,42 +147,51 @@ def _logic(text: str, kw_tok: Token, pos: int, end: int, kw: frozenset[str], sp:
     if head is None or head[0][1][2] != "=" or head[0][2][2] != "logic":
         return None
     name = _name(head[0][0], kw, sp)
-    flat = _flat(text, head[1], end, kw, sp)
-    if name is None or flat is None:
+    flat = _flat(text, head[1], end, sp)
+    if name is None or flat is None or any(t in kw for t in flat[0].names):
         return None
-    args, depth, op, last = flat
-    f = A.FNary(sp(args[0].span.start, last), op, tuple(args))
+    run, op = flat
+    last = run.end()
+    f = A.FNary(sp(run.start(), last), op, run)
     logic = A.LogicModel(sp(head[0][2][0], last), f, ())
+    depth = AND_DEPTH + 1 if len(run.negated) else AND_DEPTH
     return [A.ModelDecl(sp(kw_tok[0], last), name, logic)], depth
 
 
-def _flat(text: str, pos: int, end: int, kw: frozenset[str], sp: Spans
-          ) -> tuple[list[A.Formula], int, str, int] | None:
+def _flat(text: str, pos: int, end: int, sp: Spans) -> tuple[LitRun, str] | None:
     """L1 op L2 op ... Lk to the end of the statement, one op throughout (k >= 2), each a
-    NAME or !NAME: the literals, the depth, "and" or "or", where the last ends."""
-    args: list[A.Formula] = []
-    file, source, FLit, Name = sp.file, sp.source, A.FLit, A.Name
-    op, depth = "", AND_DEPTH
-    k, ls = sp.line_of(pos)
+    NAME or !NAME: the literals and "and" or "or".  By arrays (flatscan.py) when the text
+    is ASCII without comments, else literal by literal."""
+    seg = text[pos:end]
+    got = flatscan.literals(seg)
+    if got is None:
+        return _flat_slow(text, pos, end, sp)
+    s, op, neg, bangs = got
+    names, ids = flatscan.name_ids(seg, s)
+    run = LitRun(names, ids, s.starts + pos, neg, bangs + pos, sp)
+    return run, "and" if op == "&" else "or"
+
+
+def _flat_slow(text: str, pos: int, end: int, sp: Spans) -> tuple[LitRun, str] | None:
+    """_flat by one regular expression per literal (comments, non-ASCII text)."""
+    starts, negated, bangs = array("q"), array("q"), array("q")
+    index: dict[str, int] = {}
+    ids = array("i")
+    op = ""
     for m in _LIT.finditer(text, pos, end):
         if m.start() != pos:
             return None
         neg, t, nxt = m.groups()
-        s, e = m.span(2)
-        if t in kw:
-            return None
-        if s >= sp.next:
-            k, ls = sp.line_of(s)
-        span = Span(file, k + 1, s - ls + 1, k + 1, e - ls + 1, source, s, e)
-        lit = FLit(span, Name(span, t), None)
         if neg is not None:
-            args.append(A.FNot(sp(m.start(1), e), lit))
-            depth = AND_DEPTH + 1
-        else:
-            args.append(lit)
+            negated.append(len(starts))
+            bangs.append(m.start(1))
+        starts.append(m.start(2))
+        ids.append(index.setdefault(t, len(index)))
         if not nxt:
-            ok = len(args) >= 2 and _TAIL.match(text, m.end(2), end)
-            return (args, depth, "and" if op == "&" else "or", e) if ok else None
+            ok = len(starts) >= 2 and _TAIL.match(text, m.end(2), end)
+            run = LitRun(tuple(index), np.asarray(ids, np.int32), np.asarray(starts, np.int64),
+                         np.asarray(negated, np.int64), np.asarray(bangs, np.int64), sp)
+            return (run, "and" if op == "&" else "or") if ok else None
         if op and nxt != op:
             return None
         op, pos = nxt, m.end()

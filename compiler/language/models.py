@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from atlasc.compiler.language.modelinfo import (ModelInfo, declare_source_var, e
                                                 probability, semiring)
 from atlasc.compiler.language.pasp import check_pasp
 from atlasc.compiler.language.resolve import Env
+from atlasc.compiler.language.runs import LitRun
 from atlasc.compiler.language.scope import domain_hint
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.semirings import registry as R
@@ -121,10 +122,13 @@ def formula(env: Env, f: A.Formula, used: dict[Var, None]) -> tuple[Any, ...]:
     return ("or", ("and", a, b), ("and", ("not", a), ("not", b)))
 
 
-def _args(env: Env, args: tuple[A.Formula, ...], used: dict[Var, None]) -> tuple[Any, ...]:
+def _args(env: Env, args: Sequence[A.Formula], used: dict[Var, None]) -> tuple[Any, ...]:
     """The forms of an and/or's arguments, a literal (`X`, `!X`) once: and/or are idempotent,
     so the 7*10^6 literals of a 50 MB formula over 1,000 variables compile as 1,000; each name
-    is resolved at its first occurrence (where an error about it is reported, as before)."""
+    is resolved at its first occurrence (where an error about it is reported, as before).  A
+    run in compact form (runs.LitRun) says where those first occurrences are itself."""
+    if isinstance(args, LitRun):
+        return tuple(formula(env, args[k], used) for k in args.firsts())
     out: list[Any] = []
     seen: set[tuple[bool, str] | None] = set()
     for g in args:

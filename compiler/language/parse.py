@@ -82,7 +82,7 @@ def parse_all(text: str, file: str = "<string>") -> Parsed:
     broken: dict[str, Span] = {}
     for start, end in statement_chunks(text):
         try:
-            more, d = _one(lines, text[start:end], start)
+            more, d = _fast_or_lark(lines, text, start, end)
             stmts, depth = stmts + more, max(depth, d)
         except UnexpectedInput as e:
             errors.append(_syntax_error(e, lines, start, end))
@@ -116,6 +116,14 @@ def _chunks(lines: "Lines", text: str) -> tuple[list[A.Stmt], int]:
             stmts.extend(fast[0])
             depth = max(depth, fast[1])
     return stmts, depth
+
+
+def _fast_or_lark(lines: "Lines", text: str, start: int, end: int) -> tuple[list[A.Stmt], int]:
+    """One statement, by the fast path if it is a long flat one (a file with an error
+    elsewhere still reads its 50 MB formula in seconds), else by lark."""
+    sp = Spans(lines.file, lines.source, lines.starts)
+    fast = statement(text, start, end, name_keywords(), sp)
+    return fast if fast is not None else _one(lines, text[start:end], start)
 
 
 @lru_cache(maxsize=1)

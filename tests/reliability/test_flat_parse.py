@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from atlasc.compiler.errors import QueryError
 from atlasc.compiler.language import flatparse
 from atlasc.compiler.language.parse import Lines, _one, name_keywords, parse_all
+from atlasc.compiler.language.runs import LitRun, NameRun
 
 NAMES = st.sampled_from(["A", "B1", "x_2", "_y", "a.b", "true", "var", "with", "logic", "C",
                          "inf", "model", "sum"])
@@ -78,7 +79,7 @@ def _spans(x, out=None):
     elif is_dataclass(x):
         for f in fields(x):
             _spans(getattr(x, f.name), out)
-    elif isinstance(x, (tuple, list)):
+    elif isinstance(x, (tuple, list, LitRun, NameRun)):
         for y in x:
             _spans(y, out)
     return out
@@ -136,3 +137,79 @@ def test_an_unknown_name_repeated_is_reported_at_its_first_occurrence():
     with pytest.raises(QueryError) as e:
         atlasc.compile_string("var A : bool\nmodel m = logic A & Z & A & Z\nquery q = sum[*] m\n")
     assert e.value.render().startswith("<string>:2:21:") and "Z" in e.value.render()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.sampled_from(["A", "B1", "x_2", "m.y"]),
+                          st.sampled_from([" ", "", "\n", "  \t"])), min_size=2, max_size=10),
+       st.sampled_from(["&", "|"]))
+def test_the_array_scan_reads_as_the_regular_expressions(lits, op: str):
+    """flatscan.py's arrays and flatparse's literal-by-literal reading give the same run."""
+    text = "model m = logic " + f" {op} ".join(("!" + g if neg else "") + x + g
+                                             for neg, x, g in lits)
+    lines = Lines("f.query", text)
+    sp = flatparse.Spans(lines.file, lines.source, lines.starts)
+    fast = flatparse._flat(text, 16, len(text), sp)
+    slow = flatparse._flat_slow(text, 16, len(text), sp)
+    assert fast is not None and slow is not None
+    assert fast[1] == slow[1] and fast[0].names == slow[0].names
+    for a, b in zip(("ids", "starts", "negated", "bangs"), ("ids", "starts", "negated", "bangs")):
+        assert getattr(fast[0], a).tolist() == getattr(slow[0], b).tolist()
+    assert tuple(fast[0]) == tuple(slow[0])
+
+
+def _long(body: str, op: str) -> str:
+    """`body` repeated (and/or are idempotent) past the parser's fast-path threshold."""
+    return f" {op} ".join([body] * (flatparse.MIN_CHARS // len(body) + 2))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.sampled_from("ABC")), min_size=1, max_size=12),
+       st.sampled_from(["&", "|"]))
+def test_a_long_run_counts_as_brute_force(lits, op: str):
+    """A long flat run (read as arrays, lowered from its first occurrences) has brute
+    force's model count: repeated and negated literals, A & !A, A | !A."""
+    import itertools
+    import atlasc
+    body = _long(f" {op} ".join(("!" if neg else "") + x for neg, x in lits), op)
+    p = atlasc.compile_string(f"var A, B, C : bool\nmodel m = logic {body}\n"
+                              "query q = sum[*] map[indicator: bool -> count] m\n")
+    assert isinstance(p.queries["q"].decl, object)
+    got = p.queries["q"].run().to_numpy()
+    scope = sorted({x for _, x in lits})
+    agg = all if op == "&" else any
+    want = sum(agg([a[scope.index(x)] != neg for neg, x in lits])
+               for a in itertools.product([False, True], repeat=len(scope)))
+    assert float(got.ravel()[0]) == want
+
+
+def test_errors_inside_a_long_run_are_at_their_positions():
+    """An unknown name and a non-Boolean `!X` in the middle of long runs: each reported
+    where it is (line:col, caret), with the errors of the other statements."""
+    import atlasc
+    left, right = _long("A & !B", "&"), _long("A | !B", "|")
+    text = (f"var A, B : bool\nvar E : {{lo, hi}}\nmodel m = logic {left} & Zed & {left}\n"
+            f"model n = logic {right} | !E | {right}\nquery q = sum[*] nope\n")
+    with pytest.raises(QueryError) as e:
+        atlasc.compile_string(text)
+    out = e.value.render()
+    lines = text.split("\n")
+    assert f"<string>:3:{lines[2].index('Zed') + 1}: unknown variable 'Zed'" in out
+    assert f"<string>:4:{lines[3].index('!E') + 2}: E is not Boolean" in out
+    assert "<string>:5:" in out and "nope" in out
+    assert len(out.split("\n")[1]) < 200                   # the source line is cut to a window
+
+
+def test_a_syntax_error_elsewhere_leaves_a_long_run_to_the_fast_path(monkeypatch):
+    """After a syntax error the statements are parsed one by one: a long flat one still by
+    the fast path (lark would take minutes on 50 MB), and its errors are still reported."""
+    import atlasc.compiler.language.parse as P
+    calls: list[int] = []
+    one = P._one
+    monkeypatch.setattr(P, "_one", lambda lines, chunk, base: calls.append(len(chunk)) or
+                        one(lines, chunk, base))
+    body = _long("A & !B", "&")
+    text = f"var A, B : bool\nmodel m = logic {body} & Zed\nquery q = sum[*] m &&\n"
+    parsed = parse_all(text, "f.query")
+    assert [e.span.line for e in parsed.errors] == [3]
+    assert max(calls) < 100 and isinstance(parsed.module.stmts[1].body.formula.args, LitRun)
