@@ -25,7 +25,7 @@ import numpy as np
 
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import flatscan
-from atlasc.compiler.language.runs import LitRun
+from atlasc.compiler.language.runs import LitRun, NameRun
 from atlasc.compiler.source import Source, Span
 
 NAME = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?"
@@ -101,43 +101,51 @@ def _name(t: Token, kw: frozenset[str], sp: Spans) -> A.Name | None:
 def _var(text: str, kw_tok: Token, pos: int, end: int, kw: frozenset[str], sp: Spans
          ) -> tuple[list[A.Stmt], int] | None:
     """var N1, ..., Nk [: NAME]."""
-    names, last, pos = _items(text, pos, end, kw, sp)
-    if not names:
+    colon = text.find(":", pos, end)
+    names = _items(text, pos, end if colon < 0 else colon, sp)
+    if names is None or names.holding(kw):
         return None
-    domain = None
-    if not _TAIL.match(text, pos, end):
-        rest = _take(text, pos, end, 2)
+    domain, last = None, int(names.ends[-1])
+    if colon >= 0:
+        rest = _take(text, colon, end, 2)
         if rest is None or rest[0][0][2] != ":" or not _TAIL.match(text, rest[1], end):
             return None
         d = _name(rest[0][1], kw, sp)
         if d is None:
             return None
         domain, last = A.Domain(d.span, "named", d), rest[0][1][1]
-    return [A.VarDecl(sp(kw_tok[0], last), tuple(names), domain)], VAR_DEPTH
+    return [A.VarDecl(sp(kw_tok[0], last), names, domain)], VAR_DEPTH
 
 
-def _items(text: str, pos: int, end: int, kw: frozenset[str], sp: Spans
-           ) -> tuple[list[A.Name], int, int]:
-    """N1, N2, ..., Nk from pos: the names, where the last ends, where the list ends."""
-    names: list[A.Name] = []
-    file, source, Name = sp.file, sp.source, A.Name
-    last = pos
-    k, ls = sp.line_of(pos)
+def _items(text: str, pos: int, end: int, sp: Spans) -> NameRun | None:
+    """N1, N2, ..., Nk, all of text[pos:end]: by arrays (flatscan.py) when ASCII without
+    comments, else name by name."""
+    s = flatscan.names(text[pos:end])
+    if s is None:
+        return _items_slow(text, pos, end, sp)
+    dots = np.flatnonzero(s.cls == flatscan.DOT)
+    dotted = np.unique(np.searchsorted(s.starts, dots, "right") - 1)
+    return NameRun(text, s.starts + pos, s.ends + pos, sp, dotted)
+
+
+def _items_slow(text: str, pos: int, end: int, sp: Spans) -> NameRun | None:
+    """_items by one regular expression per name."""
+    starts, ends, dotted = array("q"), array("q"), array("q")
     for m in _ITEM.finditer(text, pos, end):
         if m.start() != pos:
-            return [], 0, 0
+            return None
         t, comma = m.groups()
-        s, e = m.span(1)
-        if t in kw:
-            return [], 0, 0
-        if s >= sp.next:
-            k, ls = sp.line_of(s)
-        names.append(Name(Span(file, k + 1, s - ls + 1, k + 1, e - ls + 1, source, s, e), t))
-        last = e
+        if "." in t:
+            dotted.append(len(starts))
+        starts.append(m.start(1))
+        ends.append(m.end(1))
         if not comma:
-            return names, last, m.end(1)
+            if not _TAIL.match(text, m.end(1), end):
+                return None
+            return NameRun(text, np.asarray(starts, np.int64), np.asarray(ends, np.int64), sp,
+                           np.asarray(dotted, np.int64))
         pos = m.end()
-    return [], 0, 0                             # a trailing comma, or nothing
+    return None                                 # a trailing comma, or nothing
 
 
 def _logic(text: str, kw_tok: Token, pos: int, end: int, kw: frozenset[str], sp: Spans

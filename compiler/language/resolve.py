@@ -6,6 +6,7 @@ The result is an `Env`; model bodies, mappings and query expressions are checked
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from atlasc.compiler.language import ast as A
 from atlasc.compiler.language.diagnose import Diagnostics
 from atlasc.compiler.ir.variables import BOOL_DOMAIN, Var
 from atlasc.compiler.source import Span
-from atlasc.compiler.language.scope import Names, domain_hint, unknown
+from atlasc.compiler.language.runs import NameRun
+from atlasc.compiler.language.scope import Names, RunNames, domain_hint, unknown
 
 RESERVED = frozenset({"var", "model", "mapping", "query", "logic", "weights", "bayesnet",
                       "pasp", "with", "sum", "max", "min", "or", "agg", "map", "true", "false",
@@ -106,7 +108,25 @@ def _declare_vars(env: Env, decl: A.VarDecl, diag: Diagnostics) -> None:
     domain = diag.check(decl, decl.names, lambda: _domain(decl.domain))
     if domain is None:
         return
+    if isinstance(decl.names, NameRun):
+        return _declare_run(env, decl, decl.names, domain, diag)
     for name in decl.names:
+        if diag.check(decl, _breaks(env, name), lambda: _declare(env, name, "variable")):
+            env.vars[name.text] = Var(name.text, domain)
+
+
+def _declare_run(env: Env, decl: A.VarDecl, names: NameRun, domain: tuple[str, ...],
+                 diag: Diagnostics) -> None:
+    """A long var list at once (by hash, no object per name); the names that fail -- a
+    repeat, a name declared before, a reserved word, a dotted name -- are declared one by one
+    as above, so their errors are the same, and left out of the run."""
+    run = RunNames(names.text, names.starts, names.ends, names.span_of, names.hashes)
+    bad = set(run.repeats()) | set(names.holding(itertools.chain(env.spans, RESERVED))) | \
+        set(names.dotted.tolist())
+    run.dropped.update(bad)
+    env.declare_run(run, domain)
+    for k in sorted(bad):
+        name = names[k]
         if diag.check(decl, _breaks(env, name), lambda: _declare(env, name, "variable")):
             env.vars[name.text] = Var(name.text, domain)
 

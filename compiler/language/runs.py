@@ -11,11 +11,12 @@ them read the arrays instead (models._args, resolve._declare_vars, diagnose.ment
 from __future__ import annotations
 
 import operator
-from typing import Any, Callable, Iterator, Sequence, overload
+from typing import Any, Callable, Iterable, Iterator, Sequence, overload
 
 import numpy as np
 
 from atlasc.compiler.language import ast as A
+from atlasc.compiler.language.scope import name_hashes, name_texts
 from atlasc.compiler.source import Span
 
 SpanOf = Callable[[int, int], Span]         # (start, end) offsets -> their Span
@@ -110,12 +111,22 @@ class LitRun(_Run, Sequence[A.Formula]):
 
 class NameRun(_Run, Sequence[A.Name]):
     """The names N1, N2, ... of a `var` list: `starts[k]`, `ends[k]` the offsets of name k in
-    `text` (its text is read off on demand)."""
+    `text` (its text is read off on demand), `hashes[k]` its hash, `dotted` the indices of
+    the names with a dot (`m.x`, which no declaration may have)."""
 
-    __slots__ = ("text", "starts", "ends", "span_of")
+    __slots__ = ("text", "starts", "ends", "span_of", "hashes", "dotted")
 
-    def __init__(self, text: str, starts: np.ndarray, ends: np.ndarray, span_of: SpanOf) -> None:
+    def __init__(self, text: str, starts: np.ndarray, ends: np.ndarray, span_of: SpanOf,
+                 dotted: np.ndarray) -> None:
         self.text, self.starts, self.ends, self.span_of = text, starts, ends, span_of
+        self.dotted = dotted
+        self.hashes = name_hashes(text, starts, ends)
+
+    def __getstate__(self) -> tuple[Any, ...]:        # str hashes differ between processes
+        return self.text, self.starts, self.ends, self.span_of, self.dotted
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.__init__(*state)                            # type: ignore[misc]
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -135,5 +146,10 @@ class NameRun(_Run, Sequence[A.Name]):
 
     def texts(self) -> Iterator[str]:
         """Each name's text, in order (no span made)."""
-        text = self.text
-        return (text[s:e] for s, e in zip(self.starts.tolist(), self.ends.tolist()))
+        return name_texts(self.text, self.starts, self.ends)
+
+    def holding(self, words: Iterable[str]) -> list[int]:
+        """The indices of the names that are one of `words`, in order."""
+        words = set(words)
+        cand = np.flatnonzero(np.isin(self.hashes, [hash(w) for w in words]))
+        return [int(k) for k in cand if self.text[self.starts[k]:self.ends[k]] in words]

@@ -213,3 +213,28 @@ def test_a_syntax_error_elsewhere_leaves_a_long_run_to_the_fast_path(monkeypatch
     parsed = parse_all(text, "f.query")
     assert [e.span.line for e in parsed.errors] == [3]
     assert max(calls) < 100 and isinstance(parsed.module.stmts[1].body.formula.args, LitRun)
+
+
+def _errors(text: str) -> list[str]:
+    import atlasc
+    try:
+        atlasc.compile_string(text)
+    except QueryError as e:
+        return e.render().split("\n\n")
+    return []
+
+
+@pytest.mark.parametrize("extra", [["V7"], ["m"], ["a.b"], ["logic", "V3"], []])
+def test_a_long_var_list_declares_as_name_by_name(extra, monkeypatch):
+    """A long var list is declared at once (scope.RunNames, by hash); its repeats, names
+    declared before, reserved words and dotted names are the errors they are without the
+    fast path, at the same positions, and the program answers the same."""
+    import atlasc.compiler.language.parse as P
+    names = [f"V{i}" for i in range(700)]
+    names[350:350] = extra
+    text = ("model m = logic V1 | !V2\nvar " + ", ".join(names) + " : bool\n"
+            "query q = sum[*] map[indicator: bool -> count] m\nquery r = sum[*] nope\n")
+    fast = _errors(text)
+    monkeypatch.setattr(P, "MIN_CHARS", 10 ** 9)
+    assert fast == _errors(text) and "'nope'" in fast[-2 if extra else -1]
+    assert not extra or fast[0].startswith("<string>:2:") and f"'{extra[0]}'" in fast[0]
