@@ -204,3 +204,56 @@ def _flat_slow(text: str, pos: int, end: int, sp: Spans) -> tuple[LitRun, str] |
             return None
         op, pos = nxt, m.end()
     return None
+
+
+def blanked(text: str, start: int, end: int) -> str | None:
+    """text[start:end] -- a long `var` or `model M = logic` statement that the fast path
+    refused -- with the middle of each of its runs blanked out (spaces; lines and offsets
+    kept): `N1, <blank> Nj, ...`, `L1 & <blank> Lj & ...`.  LALR reads such a run in one
+    state whatever its length (after `x op` and after `x op x op`, the same items follow;
+    one item later the stacks are the same), so lark's error in this text is its error in
+    the original one, at the same offset, found without reading 50 MB token by token;
+    None if there is no run to cut."""
+    head = _take(text, start, end, 1)
+    if head is None or head[0][0][2] not in ("var", "model"):
+        return None
+    pos, rx, more = head[1], _ITEM, 2
+    if head[0][0][2] == "model":
+        rest = _take(text, pos, end, 3)
+        if rest is None or rest[0][1][2] != "=" or rest[0][2][2] != "logic":
+            return None
+        pos, rx, more = rest[1], _LIT, 3
+    cuts = _run_cuts(text, pos, end, rx, more)
+    if not cuts:
+        return None
+    out, at = [], start
+    for a, b in cuts:
+        out += [text[at:a], "\n".join(" " * len(p) for p in text[a:b].split("\n"))]
+        at = b
+    return "".join(out) + text[at:end]
+
+
+def _run_cuts(text: str, pos: int, end: int, rx: re.Pattern[str], more: int
+              ) -> list[tuple[int, int]]:
+    """Each run of items (`rx`, separator group `more`, one separator throughout): from the
+    end of its first item to the start of its last one, where that is not empty."""
+    cuts: list[tuple[int, int]] = []
+    first: re.Match[str] | None = None
+    last = first
+    while pos < end:
+        m = rx.match(text, pos, end)
+        if first is not None and last is not None and m is not None and \
+                m.group(more) == first.group(more):
+            last, pos = m, m.end()
+            continue
+        if first is not None and last is not None and last.start() > first.end():
+            cuts.append((first.end(), last.start()))
+        first = last = m if m is not None and m.group(more) else None
+        if first is not None:
+            pos = first.end()
+        else:
+            t = _TOKEN.match(text, pos, end)
+            pos = t.end() if t is not None else pos + 1
+    if first is not None and last is not None and last.start() > first.end():
+        cuts.append((first.end(), last.start()))
+    return cuts

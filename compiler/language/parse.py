@@ -27,7 +27,7 @@ from atlasc.compiler.deep import MAX_DEPTH
 from atlasc.compiler.errors import QueryError, QuerySyntaxError, raise_all
 from atlasc.compiler.gcpause import gc_paused
 from atlasc.compiler.language import ast as A
-from atlasc.compiler.language.flatparse import MIN_CHARS, NAME_RE, Spans, statement
+from atlasc.compiler.language.flatparse import MIN_CHARS, NAME_RE, Spans, blanked, statement
 from atlasc.compiler.names import canonical, is_plain, quote, unquote
 from atlasc.compiler.paths import cache_root
 from atlasc.compiler.source import Source, Span
@@ -106,6 +106,7 @@ def _chunks(lines: "Lines", text: str) -> tuple[list[A.Stmt], int]:
     for start, end in statement_chunks(text) + [(len(text), len(text))]:
         fast = statement(text, start, end, kw, sp) if end > start else None
         if fast is None and end > start:
+            _precheck(lines, text, start, end)
             run = start if run is None else run
             continue
         if run is not None:
@@ -123,7 +124,27 @@ def _fast_or_lark(lines: "Lines", text: str, start: int, end: int) -> tuple[list
     elsewhere still reads its 50 MB formula in seconds), else by lark."""
     sp = Spans(lines.file, lines.source, lines.starts)
     fast = statement(text, start, end, name_keywords(), sp)
-    return fast if fast is not None else _one(lines, text[start:end], start)
+    if fast is not None:
+        return fast
+    _precheck(lines, text, start, end)
+    return _one(lines, text[start:end], start)
+
+
+def _precheck(lines: "Lines", text: str, start: int, end: int) -> None:
+    """A long statement the fast path refused: lark's syntax error in it, if any, found on
+    the statement with its runs cut short (flatparse.blanked; kept, as parse_all reads a
+    broken text twice); a run that parses is read whole by lark (& mixed with |, say)."""
+    if (start, end) not in lines.refused:
+        cut = blanked(text, start, end) if end - start >= MIN_CHARS else None
+        lines.refused[start, end] = None
+        try:
+            if cut is not None:
+                parser().parse(cut)
+        except UnexpectedInput as e:
+            lines.refused[start, end] = e
+    err = lines.refused[start, end]
+    if err is not None:
+        raise err
 
 
 @lru_cache(maxsize=1)
@@ -222,6 +243,7 @@ class Lines:
         self.file, self.text = file, text
         self.source = Source(file, text)        # shared by every span of this text
         self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.refused: dict[tuple[int, int], UnexpectedInput | None] = {}   # _precheck's
 
     def _line_col(self, offset: int) -> tuple[int, int]:
         k = bisect.bisect_right(self.starts, offset) - 1

@@ -238,3 +238,27 @@ def test_a_long_var_list_declares_as_name_by_name(extra, monkeypatch):
     monkeypatch.setattr(P, "MIN_CHARS", 10 ** 9)
     assert fast == _errors(text) and "'nope'" in fast[-2 if extra else -1]
     assert not extra or fast[0].startswith("<string>:2:") and f"'{extra[0]}'" in fast[0]
+
+
+BREAKS = st.sampled_from([" & &", " & (", " ( ", " A1 A2", " & A1 :", " & !", " | A1 &&",
+                          " & A1 = ", ")", " & A1 | (A2 & A3 & A4", ",", " & # c\n &", " & 3",
+                          " , ,", " A1", ""])
+
+
+@settings(max_examples=80, deadline=None)
+@given(at=st.integers(0, 1500), bad=BREAKS, op=st.sampled_from(["&", "|", ","]),
+       tail=st.sampled_from(["", "\nquery q = sum[*] m\n", "\nquery q = sum[*] nope &&\n"]))
+def test_a_syntax_error_inside_a_long_run_is_lark_s(at: int, bad: str, op: str, tail: str):
+    """A syntax error anywhere in a long run (a var list, an and/or) is found on the run cut
+    short (flatparse.blanked) and is exactly lark's on the whole text: position, message."""
+    import atlasc.compiler.language.parse as P
+    sep = f" {op} "
+    names = [("!" if i % 7 == 3 and op != "," else "") + f"A{i % 50}" for i in range(1500)]
+    run = sep.join(names[:at]) + bad + sep + sep.join(names[at:])
+    head = "var A0 : bool\nvar " if op == "," else "var A0 : bool\nmodel m = logic "
+    text = head + run + tail
+    fast = [e.render() for e in parse_all(text, "f.query").errors]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(P, "MIN_CHARS", 10 ** 9)
+        mp.setattr(flatparse, "MIN_CHARS", 10 ** 9)
+        assert fast == [e.render() for e in parse_all(text, "f.query").errors]
