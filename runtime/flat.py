@@ -16,17 +16,38 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from atlasc.compiler.ir.flat import DenseStep, FlatCircuit, FlatView, Step
+from atlasc.compiler.ir.flat import BatchStep, DenseStep, FlatCircuit, FlatView, Step
 from atlasc.compiler.ir.variables import Var
 
 Row = Mapping[Var, int]                 # observed value index per variable
 
 
+def _ones(shape: tuple[int, ...], memo: dict[tuple[int, ...], np.ndarray]) -> np.ndarray:
+    """A read-only array of ones, one per shape: the indicators of every unobserved variable
+    (10^6 of them: one array each cost a second)."""
+    got = memo.get(shape)
+    if got is None:
+        got = memo[shape] = np.ones(shape)
+        got.setflags(write=False)
+    return got
+
+
+class Indicators(dict[Var, np.ndarray]):
+    """Var -> indicator values; `set` holds the variables whose values are not all ones
+    (observed or weighted): a batch of others reads a block of ones."""
+    set: frozenset[Var] = frozenset()
+
+
 def lambdas(fc: FlatCircuit, row: Row | None = None,
             weights: Mapping[Var, np.ndarray] | None = None) -> dict[Var, np.ndarray]:
     """The indicator values of every variable: one-hot where observed, times soft weights."""
-    out = {}
+    out, memo = Indicators(), {}
+    special = set()
     for v in fc.variables:
+        if (row is None or row.get(v, -1) < 0) and (weights is None or v not in weights):
+            out[v] = _ones((v.size,), memo)
+            continue
+        special.add(v)
         lam = np.ones(v.size)
         if row is not None and row.get(v, -1) >= 0:
             lam = np.zeros(v.size)
@@ -34,6 +55,7 @@ def lambdas(fc: FlatCircuit, row: Row | None = None,
         if weights is not None and v in weights:
             lam = lam * np.asarray(weights[v], dtype=np.float64)
         out[v] = lam
+    out.set = frozenset(special)
     return out
 
 
@@ -102,17 +124,51 @@ def upward(fc: FlatCircuit, lam: Mapping[Var, np.ndarray],
     for s in fc.steps:
         if isinstance(s, DenseStep):
             vals[s.out:s.out + s.size] = dense_up(s, lam[s.var], vals, s.var in maxed, watch)
-            continue
-        fn = np.maximum if s.var in maxed else np.add
-        block = None
-        for part in parts(s, width):
-            p = _product(part, lam[s.var], vals)
-            got = _segment(part, p, fn)
-            if watch is not None and _left_range(part, lam[s.var], vals, p, got):
-                watch.append(s.var.name)
-            block = got if block is None else fn(block, got)   # values >= 0: 0 elsewhere
-        vals[s.out:s.out + s.size] = block
+        elif isinstance(s, BatchStep):
+            vals[s.out:s.out + s.size] = _batch_up(s, lam, vals, maxed, width, watch)
+        else:
+            fn = np.maximum if s.var in maxed else np.add
+            vals[s.out:s.out + s.size] = _block(s, lam[s.var], vals, fn, width, watch,
+                                                s.var.name)
     return vals
+
+
+def _block(s: Step | BatchStep, lam: np.ndarray, vals: np.ndarray, fn: np.ufunc, width: int,
+           watch: list[str] | None, name: str) -> np.ndarray:
+    """The result block of a step: its products' sums (or maxima), part by part."""
+    block = None
+    for part in parts(s, width):
+        p = _product(part, lam, vals)
+        got = _segment(part, p, fn)
+        if watch is not None and _left_range(part, lam, vals, p, got):
+            watch.append(name)
+        block = got if block is None else fn(block, got)   # values >= 0: 0 elsewhere
+    assert block is not None or not s.products
+    return block if block is not None else np.zeros((s.size,) + vals.shape[1:])
+
+
+def batch_lam(s: BatchStep, lam: Mapping[Var, np.ndarray]) -> np.ndarray:
+    """The indicators of a batch's variables, concatenated ((2 n,) or (2 n, rows)); ones
+    when none of them is observed or weighted."""
+    if isinstance(lam, Indicators) and lam.set.isdisjoint(s.vars):
+        one = lam[s.vars[0]]
+        return np.ones((2 * len(s.vars),) + one.shape[1:])
+    return np.concatenate([lam[v] for v in s.vars])
+
+
+def _batch_up(s: BatchStep, lam: Mapping[Var, np.ndarray], vals: np.ndarray,
+              maxed: frozenset[Var], width: int, watch: list[str] | None) -> np.ndarray:
+    """A batch's blocks: sums, maxima for its variables in `maxed` (each its own cells)."""
+    lb = batch_lam(s, lam)
+    name = f"{s.vars[0].name} and {len(s.vars) - 1} more"
+    mx = np.array([v in maxed for v in s.vars]) if maxed else None
+    if mx is None or not mx.any():
+        return _block(s, lb, vals, np.add, width, watch, name)
+    top = _block(s, lb, vals, np.maximum, width, watch, name)
+    if mx.all():
+        return top
+    cell = np.repeat(mx, 1 << s.width).reshape((-1,) + (1,) * (vals.ndim - 1))
+    return np.where(cell, top, _block(s, lb, vals, np.add, width, watch, name))
 
 
 def _left_range(s: Step, lam: np.ndarray, vals: np.ndarray, p: np.ndarray,
@@ -132,6 +188,15 @@ def root_value(fc: FlatCircuit, vals: np.ndarray) -> Any:
     if vals.ndim == 1:
         return float(np.prod(vals[fc.roots])) if fc.roots.size else 1.0
     return np.prod(vals[fc.roots], axis=0) if fc.roots.size else np.ones(vals.shape[1])
+
+
+def _root_left(fc: FlatCircuit, vals: np.ndarray, raw: np.ndarray) -> bool:
+    """The root's product of non-zero slots left the double range (0, subnormal, inf)."""
+    if not fc.roots.size:
+        return False
+    nonzero = (vals[fc.roots] != 0).all(axis=0)
+    lost = (np.abs(raw) < TINY) | ~np.isfinite(raw)
+    return bool((lost & nonzero).any())
 
 
 def value(fc: FlatCircuit, row: Row | None = None) -> float:
@@ -192,10 +257,33 @@ def derivatives(fc: FlatCircuit, lam: Mapping[Var, np.ndarray], vals: np.ndarray
     for s in reversed(fc.steps):
         if isinstance(s, DenseStep):
             out[s.var] += dense_down(fc, s, lam[s.var], vals, d)
-            continue
-        for part in parts(s, width):
-            out[s.var] += _down_step(fc, part, lam[s.var], vals, d)
+        elif isinstance(s, BatchStep):
+            _batch_down(fc, s, batch_lam(s, lam), vals, d, width, out)
+        else:
+            for part in parts(s, width):
+                out[s.var] += _down_step(fc, part, lam[s.var], vals, d)
     return out
+
+
+def _batch_down(fc: FlatCircuit, s: BatchStep, lb: np.ndarray, vals: np.ndarray,
+                d: np.ndarray, width: int, out: dict[Var, np.ndarray]) -> None:
+    """A batch's derivatives: into the made tables it read (a gather at or past the leaf
+    slots), and d/d[indicator] of each of its variables (into `out`)."""
+    ind = np.zeros((2 * len(s.vars),) + vals.shape[1:])
+    for part in parts(s, width):
+        dp = d[part.out + part.seg] * lb[part.value]
+        cs = _children(part, vals)
+        for j, g in enumerate(part.gathers):
+            made = g >= fc.leaf_slots
+            if made.any():
+                w = _product_of([dp] + [c for k, c in enumerate(cs) if k != j])
+                assert w is not None
+                np.add.at(d, g[made], w[made])
+        full = _product_of([d[part.out + part.seg]] + cs)
+        assert full is not None
+        ind += _scatter(part.value, full, ind.shape[0])
+    for i, v in enumerate(s.vars):
+        out[v] += ind[2 * i:2 * i + 2]
 
 
 def marginals(fc: FlatCircuit, rows: Sequence[Row | None], vars: Sequence[Var],
@@ -239,10 +327,15 @@ def lambda_columns(fc: FlatCircuit, cols: Mapping[Var, np.ndarray], a: int, b: i
                    weights: Mapping[Var, np.ndarray] | None = None) -> dict[Var, np.ndarray]:
     """The indicators of rows a..b-1 as (|dom v|, rows), or (|dom v|,) when b - a == 1."""
     n = b - a
-    out = {}
+    out, memo = Indicators(), {}
+    special = set()
     for v in fc.variables:
-        lam = np.ones((v.size, n))
         x = cols.get(v)
+        if x is None and (weights is None or v not in weights):
+            out[v] = _ones((v.size,) if n == 1 else (v.size, n), memo)
+            continue
+        special.add(v)
+        lam = np.ones((v.size, n))
         if x is not None:
             x = np.asarray(x[a:b])
             seen = np.flatnonzero(x >= 0)
@@ -251,6 +344,7 @@ def lambda_columns(fc: FlatCircuit, cols: Mapping[Var, np.ndarray], a: int, b: i
         if weights is not None and v in weights:
             lam = lam * np.asarray(weights[v], dtype=np.float64)[:, None]
         out[v] = lam[:, 0] if n == 1 else lam
+    out.set = frozenset(special)
     return out
 
 
@@ -273,11 +367,7 @@ def mmap(fc: FlatCircuit, row: Row | None, X: Sequence[Var]) -> tuple[float, dic
         raise ValueError("mmap needs the flat circuit compiled with these variables constrained")
     lam = lambdas(fc, row)
     vals = upward(fc, lam, maxed)
-    best: dict[Var, int] = {}
-    for s in reversed(fc.steps):
-        if s.var in maxed:
-            best[s.var] = _decode(s, lam[s.var], vals, best)
-    return root_value(fc, vals), best
+    return root_value(fc, vals), _decode_all(fc, lam, vals, maxed, {})
 
 
 def _decode(s: Step | DenseStep, lam: np.ndarray, vals: np.ndarray, best: Mapping[Var, int]
@@ -425,6 +515,8 @@ def view_values(c: FlatView, cols: Mapping[Var, np.ndarray], B: int, argmax: boo
         lam = lambda_columns(fc, cols, a, b)
         vals = upward(fc, lam, c.maxed, watch)
         raw[a:b] = root_value(fc, vals)
+        if watch is not None and _root_left(fc, vals, raw[a:b]):
+            watch.append("the root")
         if best is not None:
             _decode_rows(c, cols, lam, vals, a, b, best)
     return raw, best
@@ -445,9 +537,34 @@ def _decode_all(fc: FlatCircuit, lam: Mapping[Var, np.ndarray], vals: np.ndarray
                 maxed: frozenset[Var], row: Row) -> dict[Var, int]:
     known = {v: x for v, x in row.items() if x is not None and x >= 0}
     for s in reversed(fc.steps):
-        if s.var in maxed and s.var not in known:
+        if isinstance(s, BatchStep):
+            known.update(_decode_batch(fc, s, batch_lam(s, lam), vals, maxed, known))
+        elif s.var in maxed and s.var not in known:
             known[s.var] = _decode(s, lam[s.var], vals, known)
     return {v: known[v] for v in maxed if v in known}
+
+
+def _decode_batch(fc: FlatCircuit, s: BatchStep, lb: np.ndarray, vals: np.ndarray,
+                  maxed: frozenset[Var], known: Mapping[Var, int]) -> dict[Var, int]:
+    """The maximising values of a batch's variables in `maxed` (not known yet), each at its
+    keys' values in `known` (decoded before: they are eliminated later); ties and a cell
+    without products give the first value, as `_decode`."""
+    todo = np.array([v in maxed and v not in known for v in s.vars])
+    if not todo.any():
+        return {}
+    keys = np.array([[known[fc.variables[k]] if todo[i] else 0 for k in row]
+                     for i, row in enumerate(s.keys.tolist())], dtype=np.int64)
+    cell = (keys << (s.width - 1 - np.arange(s.width))).sum(axis=1) if s.width else \
+        np.zeros(len(s.vars), np.int64)
+    var = s.seg >> s.width
+    mine = np.flatnonzero(todo[var] & ((s.seg & ((1 << s.width) - 1)) == cell[var]))
+    p = lb[s.value[mine]]
+    for g in s.gathers:
+        p = p * vals[g[mine]]
+    score = np.full((len(s.vars), 2), -np.inf)
+    score[var[mine], s.value[mine] & 1] = p
+    pick = np.argmax(score, axis=1)
+    return {v: int(pick[i]) for i, v in enumerate(s.vars) if todo[i]}
 
 
 __all__ = ["derivatives", "lambda_columns", "lambdas", "marginals", "marginals_columns", "mmap",

@@ -63,6 +63,50 @@ class Step:
 
 
 @dataclass
+class BatchStep:
+    """Many eliminations at once: Boolean variables `vars` no two of which share a table (an
+    independent set of the interaction graph), each with `width` neighbours and joining
+    `arity` tables, so the steps are equal in shape and one set of arrays holds them all.
+    Variable i's result table is the block out + i * 2^width .. (its keys `keys[i]`,
+    variable positions, row-major); the products are
+
+        p = lam[value[p]] * prod_j vals[gathers[j][p]]
+
+    with `lam` the indicators of `vars` concatenated (value = 2 i + x for vars[i] = x) and
+    result cell out + seg[p] (seg non-decreasing).  The same products and sums as the
+    `Step`s of the variables one at a time (in any order: none reads another's result);
+    a gather reads a leaf where its slot is below the circuit's leaf slots."""
+    vars: tuple[Var, ...]
+    vids: np.ndarray                      # (n,) the variables' positions in the circuit
+    keys: np.ndarray                      # (n, width) the result tables' variable positions
+    out: int
+    size: int                             # n * 2^width
+    gathers: tuple[np.ndarray, ...]
+    value: np.ndarray
+    seg: np.ndarray
+
+    @property
+    def width(self) -> int:
+        return int(self.keys.shape[1])
+
+    @property
+    def products(self) -> int:
+        return int(self.value.size)
+
+    @property
+    def sums(self) -> int:
+        return int(np.count_nonzero(np.diff(self.seg))) + 1 if self.products else 0
+
+    @property
+    def arity(self) -> int:
+        return len(self.gathers)
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return (*self.gathers, self.value, self.seg, self.keys, self.vids)
+
+
+@dataclass
 class DenseStep:
     """A step held by its tables rather than its products (a large cluster with few
     structural zeros): the product of cell c of the cluster (keys + (var,), row-major) is
@@ -103,7 +147,7 @@ class DenseStep:
 class FlatCircuit:
     variables: tuple[Var, ...]
     params: np.ndarray                    # slot values 0..leaf_slots-1 (slot 0 is 0.0)
-    steps: list[Step | DenseStep]
+    steps: list[Step | DenseStep | BatchStep]
     roots: np.ndarray                     # slots multiplied at the root
     slots: int                            # length of the value vector
     facts: dict[Prop, Fact]
@@ -198,7 +242,12 @@ class FlatView(NodesOnDemand):
 
     @property
     def vars(self) -> frozenset[Var]:
-        return frozenset(self.flat.variables) - self.summed - self.maxed
+        """Memoised: the operators ask several times (10^6 variables: 0.2 s a set)."""
+        got: frozenset[Var] | None = self.__dict__.get("_vars")
+        if got is None:
+            got = self.__dict__["_vars"] = frozenset(self.flat.variables) - self.summed - \
+                self.maxed
+        return got
 
     @property
     def size(self) -> int:
@@ -209,7 +258,9 @@ class FlatView(NodesOnDemand):
         return self.flat.nodes
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_nodes": None}   # the cache keeps the arrays, not nodes
+        state = {**self.__dict__, "_nodes": None}   # the cache keeps the arrays, not nodes
+        state.pop("_vars", None)
+        return state
 
     def __repr__(self) -> str:
         return (f"FlatView({self.name or '?'}: {self.sr.name} over "
@@ -220,4 +271,4 @@ def _shared(v: FlatView) -> Circuit:
     return v.as_nodes()
 
 
-__all__ = ["DenseStep", "FlatCircuit", "FlatView", "Step"]
+__all__ = ["BatchStep", "DenseStep", "FlatCircuit", "FlatView", "Step"]

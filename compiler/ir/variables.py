@@ -72,9 +72,33 @@ def var_key(v: Var) -> tuple[str, tuple[str, ...]]:
 _VAR_KEY = attrgetter("name", "domain")     # var_key in C: no Python call per variable
 
 
+_NAME = attrgetter("name")
+
+
+_LAST: list[tuple[frozenset[Var], tuple[Var, ...]]] = []   # the last large frozenset sorted
+
+
 def sorted_vars(vs: Iterable[Var]) -> tuple[Var, ...]:
-    return tuple(sorted(vs, key=_VAR_KEY))
+    """By name, then domain: names compare as strings (a tuple key costs twice as much on
+    10^6 variables); only where two share a name does the domain decide.  The last large
+    frozenset sorted is remembered (the operators and their report ask for one scope
+    several times)."""
+    if _LAST and vs is _LAST[0][0]:
+        return _LAST[0][1]
+    out = sorted(vs, key=_NAME)
+    if any(a.name == b.name for a, b in zip(out, out[1:])):
+        out.sort(key=_VAR_KEY)
+    got = tuple(out)
+    if isinstance(vs, frozenset) and len(got) > FMT_MAX:
+        _LAST[:] = [(vs, got)]
+    return got
+
+
+FMT_MAX = 1000       # a longer set prints its first and last names and its size
 
 
 def fmt_vars(vs: Iterable[Var]) -> str:
-    return "{" + ", ".join(v.name for v in sorted_vars(vs)) + "}"
+    names = [v.name for v in sorted_vars(vs)]
+    if len(names) > FMT_MAX:
+        names = names[:8] + [f"... ({len(names):,} variables) ..."] + names[-2:]
+    return "{" + ", ".join(names) + "}"

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from atlasc.compiler.ir.circuit import Circuit
-from atlasc.compiler.ir.flat import DenseStep, FlatCircuit, FlatView, Step
+from atlasc.compiler.ir.flat import BatchStep, DenseStep, FlatCircuit, FlatView, Step
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree
 from atlasc.compiler.semirings import PROB
@@ -152,7 +152,7 @@ class FlatEliminator:
     def __init__(self, budget: Budget, start: int, total: int, vtrees: bool = True) -> None:
         self.budget, self.next, self.total, self.done = budget, start, max(total, 1), 0
         self.vtrees = vtrees               # False: no vtree (each node's variable set)
-        self.steps: list[Step | DenseStep] = []
+        self.steps: list[Step | DenseStep | BatchStep] = []
         self.made = 0                      # products so far
 
     def eliminate(self, v: Var, vid: int, hit: list[FlatTable]) -> FlatTable:
@@ -283,11 +283,11 @@ def flat_model(m: Model, *, constrained: Iterable[Var] | None = None,
     fc = compile_flat(m, constrained=X, limits=limits, order=od, info=info, vtree=vtree)
     fc.info["options"] = {"vtree": None, "constrained": frozenset(X), "nested": ()}
     quiet = dataclasses.replace(limits, progress=None) if limits is not None else None
-    recipe = partial(_node_model, m, X, quiet, od, info)
+    recipe = partial(node_model, m, X, quiet, od, info)
     return FlatView(fc, PROB, recipe, name=m.name, facts=dict(fc.facts))
 
 
-def _node_model(m: Model, X: tuple[Var, ...], limits: Limits | None, od: Order,
+def node_model(m: Model, X: tuple[Var, ...], limits: Limits | None, od: Order,
                 info: dict[str, Any] | None) -> Circuit:
     """The same construction as Python nodes (compiler/sources/elimination.py)."""
     return compile_elimination(m, constrained=X, limits=limits, order=od,
@@ -295,4 +295,4 @@ def _node_model(m: Model, X: tuple[Var, ...], limits: Limits | None, od: Order,
                                      "flat arrays do not answer)"})
 
 
-__all__ = ["FlatTable", "compile_flat", "flat_model", "leaf_tables"]
+__all__ = ["FlatTable", "compile_flat", "flat_model", "leaf_tables", "node_model"]

@@ -192,7 +192,7 @@ def compile_cnf_clauses(clauses: Iterable[Sequence[int]], variables: Sequence[Va
     if od is not None:
         sdd = partial(compile_cnf_clauses, cls, variables, weights=weights, constrained=X,
                       limits=limits, name=name, info=info, route="sdd")
-        return flat_cnf(cls, variables, weights, X, limits, name, od, info or {}, sdd)
+        return flat_cnf(cls, variables, weights, X, limits, name, od, info or {}, sdd, route)
     fams = [[variables[abs(l) - 1] for l in c] for c in cls if c]
     used = ({v for f in fams for v in f} | X) or set(variables[:1])
     if len(variables) - SPARSE > len(used) and not isinstance(vtree, Vtree):

@@ -100,7 +100,7 @@ def test_a_chain_of_ten_thousand_variables_is_counted_on_the_arrays(tmp_path):
     c = prog.queries["c"].circuit
     assert isinstance(c, FlatView) and not c.materialised
     assert _value(prog, "c") == n + 1
-    assert not c.materialised and c.flat.info["treewidth"] == 1
+    assert not c.materialised and c.flat.info["treewidth"] <= 2
 
 
 def test_a_count_past_two_to_the_53_is_not_taken_from_the_doubles(tmp_path, monkeypatch):
