@@ -12,7 +12,7 @@ the maximising assignment top-down.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, TypeVar
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from atlasc.compiler.ir.flat import BatchStep, DenseStep, FlatCircuit, FlatView,
 from atlasc.compiler.ir.variables import Var
 
 Row = Mapping[Var, int]                 # observed value index per variable
+S = TypeVar("S", bound=Step | BatchStep)
 
 
 def _ones(shape: tuple[int, ...], memo: dict[tuple[int, ...], np.ndarray]) -> np.ndarray:
@@ -41,7 +42,7 @@ class Indicators(dict[Var, np.ndarray]):
 def lambdas(fc: FlatCircuit, row: Row | None = None,
             weights: Mapping[Var, np.ndarray] | None = None) -> dict[Var, np.ndarray]:
     """The indicator values of every variable: one-hot where observed, times soft weights."""
-    out, memo = Indicators(), {}
+    out, memo = Indicators(), dict[tuple[int, ...], np.ndarray]()
     special = set()
     for v in fc.variables:
         if (row is None or row.get(v, -1) < 0) and (weights is None or v not in weights):
@@ -62,7 +63,7 @@ def lambdas(fc: FlatCircuit, row: Row | None = None,
 SLICE = 1 << 20          # entries (products x rows) of one part of a large step
 
 
-def parts(s: Step, width: int = 1) -> list[Step]:
+def parts(s: S, width: int = 1) -> list[S]:
     """s, or its products in slices of at most SLICE / width (views of its arrays): a step of
     10^7 products is evaluated part by part, so its temporaries stay small."""
     per = max(1, SLICE // max(width, 1))
@@ -73,18 +74,18 @@ def parts(s: Step, width: int = 1) -> list[Step]:
             for a in range(0, s.products, per)]
 
 
-def _children(s: Step, vals: np.ndarray) -> list[np.ndarray]:
+def _children(s: Step | BatchStep, vals: np.ndarray) -> list[np.ndarray]:
     return [vals[g] for g in s.gathers]
 
 
-def _product(s: Step, lam: np.ndarray, vals: np.ndarray) -> np.ndarray:
+def _product(s: Step | BatchStep, lam: np.ndarray, vals: np.ndarray) -> np.ndarray:
     p = lam[s.value]
     for c in _children(s, vals):
         p = p * c
     return p
 
 
-def _segment(s: Step, p: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
+def _segment(s: Step | BatchStep, p: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
     """The sum (or maximum) of the products of each result cell; p is (products,) or
     (products, rows), seg non-decreasing."""
     if p.ndim == 1 and ufunc is np.add:
@@ -171,7 +172,7 @@ def _batch_up(s: BatchStep, lam: Mapping[Var, np.ndarray], vals: np.ndarray,
     return np.where(cell, top, _block(s, lb, vals, np.add, width, watch, name))
 
 
-def _left_range(s: Step, lam: np.ndarray, vals: np.ndarray, p: np.ndarray,
+def _left_range(s: Step | BatchStep, lam: np.ndarray, vals: np.ndarray, p: np.ndarray,
                 block: np.ndarray) -> bool:
     if block.size and not np.isfinite(block.max()):
         return True
@@ -327,7 +328,7 @@ def lambda_columns(fc: FlatCircuit, cols: Mapping[Var, np.ndarray], a: int, b: i
                    weights: Mapping[Var, np.ndarray] | None = None) -> dict[Var, np.ndarray]:
     """The indicators of rows a..b-1 as (|dom v|, rows), or (|dom v|,) when b - a == 1."""
     n = b - a
-    out, memo = Indicators(), {}
+    out, memo = Indicators(), dict[tuple[int, ...], np.ndarray]()
     special = set()
     for v in fc.variables:
         x = cols.get(v)

@@ -6,6 +6,7 @@ sort by name, which fixes every ordering the compiler prints.
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Iterable
@@ -98,7 +99,12 @@ FMT_MAX = 1000       # a longer set prints its first and last names and its size
 
 
 def fmt_vars(vs: Iterable[Var]) -> str:
-    names = [v.name for v in sorted_vars(vs)]
-    if len(names) > FMT_MAX:
-        names = names[:8] + [f"... ({len(names):,} variables) ..."] + names[-2:]
-    return "{" + ", ".join(names) + "}"
+    """`{a, b, c}` in sorted order; a set of more than FMT_MAX its first 8 and last 2 names
+    and its size (found without sorting it all)."""
+    vs = vs if isinstance(vs, (set, frozenset, list, tuple)) else list(vs)
+    if len(vs) <= FMT_MAX:
+        return "{" + ", ".join(v.name for v in sorted_vars(vs)) + "}"
+    first = heapq.nsmallest(8, vs, key=_VAR_KEY)
+    last = heapq.nlargest(2, vs, key=_VAR_KEY)[::-1]
+    return "{" + ", ".join([v.name for v in first] + [f"... ({len(vs):,} variables) ..."]
+                           + [v.name for v in last]) + "}"

@@ -57,6 +57,8 @@ def plan(env: Env, files: dict[str, tuple[tuple[Var, ...], dict[str, str], str]]
          ) -> dict[str, dict[str, str]]:
     """Per model (its variables, renames and file): file name -> the name of its variable
     where they differ; records `m.x` aliases and the ambiguous bare names in `env`."""
+    if len(files) == 1:
+        return _one(env, files)
     groups: dict[str, list[Member]] = {}
     for model, (variables, ren, path) in files.items():
         for v in variables:
@@ -75,3 +77,17 @@ def plan(env: Env, files: dict[str, tuple[tuple[Var, ...], dict[str, str], str]]
             else:
                 env.aliases[f"{m.model}.{name}"] = name
     return out
+
+
+def _one(env: Env, files: dict[str, tuple[tuple[Var, ...], dict[str, str], str]]
+         ) -> dict[str, dict[str, str]]:
+    """`plan` for one model file: no name can clash across files (10^6 variables: no
+    Member per variable)."""
+    (model, (variables, ren, _)), = files.items()
+    out: dict[str, str] = {}
+    for v in variables:
+        name = ren.get(v.name, v.name)
+        if name != v.name:
+            out[v.name] = name
+        env.aliases[f"{model}.{name}"] = name
+    return {model: out}
