@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from atlasc.compiler.ir.nodes import Op
 from atlasc.compiler.ir.printer import fmt_value, mapping_text, numbering, post_order
-from atlasc.compiler.ir.report import Step
+from atlasc.compiler.ir.report import Step, scope_text
 
 if TYPE_CHECKING:
     from atlasc.compiler.ir.circuit import Circuit
@@ -79,7 +79,7 @@ def _steps(step: Step) -> list[Step]:
 
 
 def _step_lines(s: Step) -> list[str]:
-    scope = "{" + ", ".join(s.scope) + "}"
+    scope = scope_text(s.names)
     out = [s.label, f"{s.semiring} over {scope}" + (f", |C|={s.edges}" if s.ok else "")]
     out += [s.condition] if s.condition else []
     if s.failure:

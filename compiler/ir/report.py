@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from atlasc.compiler.ir.facts import Fact
+from atlasc.compiler.ir.variables import SHOWN, Var, sorted_vars
+
+Scope = tuple[str, ...] | frozenset[Var]     # names, or variables named when first read
 
 
 @dataclass
@@ -17,7 +20,7 @@ class Step:
     kind: str                      # model | aggregate | product | map | evidence | rename
     label: str                     # e.g. "sum[{A}]", "map[id: prob -> maxprod]"
     semiring: str
-    scope: tuple[str, ...]
+    scope: Scope                   # read it as `names` (sorted on demand)
     inputs: tuple["Step", ...] = ()
     condition: str = ""            # the sufficient condition used
     cost: str = ""
@@ -29,6 +32,14 @@ class Step:
     failure: dict[str, Any] | None = None
     span: Any = field(default=None, compare=False)  # source span of the operator, if any
     pending: Any = field(default=None, repr=False, compare=False)   # a circuit not yet counted
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The scope's names in order (sorted when first read: a run that prints no report
+        does not sort the scope of every operator)."""
+        if isinstance(self.scope, frozenset):
+            self.scope = tuple(v.name for v in sorted_vars(self.scope))
+        return self.scope
 
     def size_of(self, c: Any) -> None:
         """`size` is |C| of the circuit c, counted when the report is rendered (a walk of the
@@ -67,7 +78,7 @@ class Step:
         return f"{self.summary_text()}  {self.status}"
 
     def summary_text(self) -> str:
-        scope = "{" + ", ".join(self.scope) + "}"
+        scope = scope_text(self.names)
         size = f", |C|={self.edges}" if self.ok else ""
         return f"{self.label}  [{self.semiring} over {scope}{size}]"
 
@@ -96,7 +107,7 @@ class Step:
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind, "label": self.label, "semiring": self.semiring,
-            "scope": list(self.scope), "ok": self.ok, "condition": self.condition,
+            "scope": list(self.names), "ok": self.ok, "condition": self.condition,
             "cost": self.cost, "size": self.edges,
             "needs": [{"property": str(f.prop), "holds": f.holds, "how": f.how.value,
                        "detail": f.detail,
@@ -105,3 +116,10 @@ class Step:
             "keeps": list(self.keeps), "notes": list(self.notes), "failure": self.failure,
             "inputs": [s.to_json() for s in self.inputs],
         }
+
+
+def scope_text(names: tuple[str, ...]) -> str:
+    """`{A, B}`; a scope past SHOWN names by its first ones and its size (as fmt_vars)."""
+    if len(names) <= SHOWN:
+        return "{" + ", ".join(names) + "}"
+    return "{" + ", ".join(names[:SHOWN // 2]) + f", ... ({len(names):,} variables)}}"

@@ -34,7 +34,7 @@ from atlasc.compiler.sources.uai import load_uai_model
 from atlasc.compiler.sources.xmlbif import load_xmlbif_model
 from atlasc.compiler.sources.hugin import load_net_model
 from atlasc.compiler.sources.dimacs import Cnf, load_dimacs
-from atlasc.compiler.ops.common import scope_names
+from atlasc.compiler.ops.common import scope_of
 from atlasc.compiler.ops.rename import rename, rename_vtree
 
 VTREE_KINDS = ("minfill", "balanced", "right", "balanced-natural", "right-natural")
@@ -150,7 +150,7 @@ def renamed(loaded: LoadedModel, names: dict[str, str]) -> LoadedModel:
         out = rename(c, ren)
         out.name = c.name
         out.step = dataclasses.replace(c.step, label=f"{label}, renamed {_pairs(ren)}",
-                                       scope=scope_names(out)) if c.step else out.step
+                                       scope=scope_of(out)) if c.step else out.step
         return out
     return LoadedModel(tuple(ren.get(v, v) for v in loaded.variables), loaded.semiring, build)
 

@@ -234,9 +234,11 @@ def probability(n: A.Number) -> float:
     return p
 
 
-def declare_source_var(env: Env, v: Var, span: Span, clash: str, mismatch: str) -> None:
+def declare_source_var(env: Env, v: Var, span: Span, clash: str,
+                       mismatch: Callable[[], str]) -> None:
     """Declare a variable a model source brings (a file's variable, a program's atom), or
-    check it against the declaration the query file already has."""
+    check it against the declaration the query file already has (`mismatch()` says how they
+    differ: made only then, a source may bring 10^6 variables)."""
     have = env.vars.get(v.name)
     if have is None:
         if v.name in env.kinds:
@@ -245,6 +247,6 @@ def declare_source_var(env: Env, v: Var, span: Span, clash: str, mismatch: str) 
                                  notes=((env.spans[v.name], "declared here"),))
         env.vars[v.name], env.kinds[v.name], env.spans[v.name] = v, "variable", span
     elif have.domain != v.domain:
-        raise QueryTypeError(f"{mismatch}, but it is declared with "
+        raise QueryTypeError(f"{mismatch()}, but it is declared with "
                              f"{{{', '.join(have.domain)}}}", span,
                              notes=((env.spans[v.name], "declared here"),))

@@ -319,6 +319,7 @@ def _file(env: Env, decl: A.ModelDecl, body: A.FileModel,
 
 def _declare_file_var(env: Env, v: Var, body: A.FileModel) -> None:
     declare_source_var(env, v, body.path_span, "the model file declares a variable",
-                       f"the model file gives {v.name} the domain {{{', '.join(v.domain)}}}")
+                       lambda: f"the model file gives {v.name} the domain "
+                               f"{{{', '.join(v.domain)}}}")
 
 

@@ -56,38 +56,56 @@ def renames(body: A.FileModel, variables: tuple[Var, ...]) -> dict[str, str]:
 def plan(env: Env, files: dict[str, tuple[tuple[Var, ...], dict[str, str], str]]
          ) -> dict[str, dict[str, str]]:
     """Per model (its variables, renames and file): file name -> the name of its variable
-    where they differ; records `m.x` aliases and the ambiguous bare names in `env`."""
-    if len(files) == 1:
-        return _one(env, files)
+    where they differ; records `m.x` aliases and the ambiguous bare names in `env`.  A name
+    that only one model has cannot clash: it goes by array comprehensions (a CNF header may
+    declare 10^6 variables), the shared ones by their members."""
+    named = {m: _names(vs, ren) for m, (vs, ren, _) in files.items()}
+    shared = _shared(named)
+    out: dict[str, dict[str, str]] = {m: {} for m in files}
     groups: dict[str, list[Member]] = {}
     for model, (variables, ren, path) in files.items():
-        for v in variables:
-            name = ren.get(v.name, v.name)
-            explicit = v.name in ren or name in env.vars
-            groups.setdefault(name, []).append(Member(model, v.name, name, explicit, path))
-    out: dict[str, dict[str, str]] = {m: {} for m in files}
+        names = named[model]
+        out[model].update((v.name, n) for v, n in zip(variables, names)
+                          if n != v.name and n not in shared)
+        env.aliases.update((f"{model}.{n}", n) for n in names if n not in shared)
+        for v, name in zip(variables, names):
+            if name in shared:
+                explicit = v.name in ren or name in env.vars
+                groups.setdefault(name, []).append(Member(model, v.name, name, explicit, path))
     for name, members in groups.items():
-        clash = len({m.path for m in members}) > 1 and not all(m.explicit for m in members)
-        for m in members:
-            final = f"{m.model}.{name}" if clash else name
-            if final != m.file_name:
-                out[m.model][m.file_name] = final
-            if clash:
-                env.ambiguous.setdefault(name, []).append(final)
-            else:
-                env.aliases[f"{m.model}.{name}"] = name
+        _place(env, out, name, members)
     return out
 
 
-def _one(env: Env, files: dict[str, tuple[tuple[Var, ...], dict[str, str], str]]
-         ) -> dict[str, dict[str, str]]:
-    """`plan` for one model file: no name can clash across files (10^6 variables: no
-    Member per variable)."""
-    (model, (variables, ren, _)), = files.items()
-    out: dict[str, str] = {}
-    for v in variables:
-        name = ren.get(v.name, v.name)
-        if name != v.name:
-            out[v.name] = name
-        env.aliases[f"{model}.{name}"] = name
-    return {model: out}
+def _names(variables: tuple[Var, ...], ren: dict[str, str]) -> list[str]:
+    if not ren:
+        return [v.name for v in variables]
+    return [ren.get(v.name, v.name) for v in variables]
+
+
+def _shared(named: dict[str, list[str]]) -> set[str]:
+    """The names more than one model has."""
+    if len(named) < 2:
+        return set()
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for names in named.values():
+        mine = set(names)
+        twice |= seen & mine
+        seen |= mine
+    return twice
+
+
+def _place(env: Env, out: dict[str, dict[str, str]], name: str, members: list[Member]
+           ) -> None:
+    """The members of a shared name: one variable, or each qualified by its model when the
+    files differ and not all of them say the name is meant to be shared."""
+    clash = len({m.path for m in members}) > 1 and not all(m.explicit for m in members)
+    for m in members:
+        final = f"{m.model}.{name}" if clash else name
+        if final != m.file_name:
+            out[m.model][m.file_name] = final
+        if clash:
+            env.ambiguous.setdefault(name, []).append(final)
+        else:
+            env.aliases[f"{m.model}.{name}"] = name

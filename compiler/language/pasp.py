@@ -103,7 +103,7 @@ def _inline_error(e: SourceError, body: A.PaspModel) -> QueryError:
 
 def _declare(env: Env, v: Var, body: A.PaspModel) -> None:
     declare_source_var(env, v, body.source_span, "the program has an atom",
-                       f"the atom {v.name} is Boolean")
+                       lambda: f"the atom {v.name} is Boolean")
 
 
 def _build(prog: P.Pasp, o: adapters.Options, name: str, progress: Progress | None

@@ -15,7 +15,7 @@ from atlasc.compiler.ir.flat import FlatView
 from atlasc.compiler.ir.nodes import Node, Op
 from atlasc.compiler.ir.sparse import SparseView, power, total
 from atlasc.compiler.ir.traverse import topo
-from atlasc.compiler.ir.variables import Var, fmt_vars
+from atlasc.compiler.ir.variables import Var, fmt_vars, sorted_vars
 from atlasc.compiler.ops import smooth
 from atlasc.compiler.ops.common import carry_view, rebuild, require, same_op
 from atlasc.compiler.ir.report import Step
@@ -33,7 +33,7 @@ def aggregate(c: Circuit, W: Iterable[Var], label: str | None = None) -> Circuit
                             f"{fmt_vars(c.vars)} of {c.name or 'the operand'}")
     sr = c.sr
     step = Step("aggregate", label or f"{sr.add_word}[{fmt_vars(W)}]", sr.name,
-                tuple(v.name for v in sorted(c.vars - W)),
+                tuple(v.name for v in sorted_vars(c.vars - W)),
                 inputs=(c.step,) if c.step else (), cost="O(|C|)")
     step.needs += (require(c, DEC, step, FIX_DEC),)
     c = _smooth_if_needed(c, step)
@@ -78,9 +78,10 @@ def _sparse(c: SparseView, W: frozenset[Var], label: str | None, step: Step) -> 
     b, sr = inner.builder, c.sr
     consts, rest = [], []
     for w, vs in c.groups:
-        k = sum(1 for v in vs if v in W)
+        left = _outside(vs, W)
+        k = len(vs) - len(left)
         consts += power(b, total(sr, w), k, sr)
-        rest.append((w, tuple(v for v in vs if v not in W) if k else vs))
+        rest.append((w, left))
     root = b.prod([inner.root] + consts, sr) if consts else inner.root
     if consts:
         step.notes += (f"{len(W - c.inner.vars)} variables that no clause mentions summed in "
@@ -102,6 +103,15 @@ def _sparse(c: SparseView, W: frozenset[Var], label: str | None, step: Step) -> 
     step.size_of(out)
     step.keeps = tuple(str(p) for p, f in out.facts.items() if f.holds)
     return out
+
+
+def _outside(vs: tuple[Var, ...], W: frozenset[Var]) -> tuple[Var, ...]:
+    """The variables of vs not in W (one set test for the common cases: all, or none)."""
+    if W.issuperset(vs):
+        return ()
+    if W.isdisjoint(vs):
+        return vs
+    return tuple(v for v in vs if v not in W)
 
 
 def _nodes(c: FlatView, W: frozenset[Var], label: str | None) -> Circuit:

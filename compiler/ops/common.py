@@ -9,7 +9,7 @@ from atlasc.compiler.ir.builder import Builder
 from atlasc.compiler.ir.circuit import Circuit, Provenance
 from atlasc.compiler.ir.nodes import Node, Op
 from atlasc.compiler.ir.traverse import topo
-from atlasc.compiler.ir.variables import sorted_vars
+from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.report import Step
 from atlasc.compiler.ir.facts import Fact, Prop
 from atlasc.compiler.properties.establish import establish
@@ -17,8 +17,9 @@ from atlasc.compiler.properties.establish import establish
 Visit = Callable[[Node, tuple[Node, ...]], Node]
 
 
-def scope_names(c: Circuit) -> tuple[str, ...]:
-    return tuple(v.name for v in sorted_vars(c.vars))
+def scope_of(c: Circuit) -> frozenset[Var]:
+    """A step's scope: the variables, named and sorted only if a report is read (Step.names)."""
+    return c.vars
 
 
 def steps_of(cs: Iterable[Circuit]) -> tuple[Step, ...]:

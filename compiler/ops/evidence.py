@@ -13,7 +13,7 @@ from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.nodes import Node, Op
 from atlasc.compiler.ir.variables import Var, fmt_vars
 from atlasc.compiler.ops import smooth
-from atlasc.compiler.ops.common import carry_view, rebuild, same_op, scope_names
+from atlasc.compiler.ops.common import carry_view, rebuild, same_op, scope_of
 from atlasc.compiler.ir.report import Step
 from atlasc.compiler.ir.facts import SMOOTH, carry
 from atlasc.compiler.properties.establish import establish
@@ -28,7 +28,7 @@ def condition(c: Circuit, evidence: MappingT[Var, int | frozenset[int]],
                             f"{c.name or 'the operand'} does not depend on")
     text = ", ".join(f"{v.name}={'|'.join(v.domain[i] for i in sorted(ev[v]))}"
                      for v in sorted(ev))
-    step = Step("evidence", label or f"| {text}", c.sr.name, scope_names(c),
+    step = Step("evidence", label or f"| {text}", c.sr.name, scope_of(c),
                 inputs=(c.step,) if c.step else (), cost="O(|C|)",
                 condition="smooth: every induced sub-circuit has a leaf over each evidence "
                           "variable (4.0)")

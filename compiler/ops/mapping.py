@@ -23,7 +23,7 @@ from atlasc.compiler.ir.nodes import Node, Op
 from atlasc.compiler.ir.sparse import SparseView
 from atlasc.compiler.ir.traverse import topo
 from atlasc.compiler.mappings.base import Mapping
-from atlasc.compiler.ops.common import carry_view, fail, rebuild, same_op, scope_names
+from atlasc.compiler.ops.common import carry_view, fail, rebuild, same_op, scope_of
 from atlasc.compiler.ir.report import Step
 from atlasc.compiler.ir.facts import Fact, How, Kind, Prop, carry, xdet
 from atlasc.compiler.properties.establish import establish
@@ -36,7 +36,7 @@ def apply_mapping(c: Circuit, tau: Mapping, label: str | None = None) -> Circuit
     if c.sr != tau.src:
         raise OperatorError(f"mapping {tau.label} reads {tau.src.name}, but "
                             f"{c.name or 'the operand'} is in {c.sr.name}")
-    step = Step("map", label or f"map[{tau.label}]", tau.dst.name, scope_names(c),
+    step = Step("map", label or f"map[{tau.label}]", tau.dst.name, scope_of(c),
                 inputs=(c.step,) if c.step else (), cost="O(|C|)")
     step.notes += _prop_notes(tau)
     if tau.props.scale is not None and tau.src == tau.dst:
@@ -82,7 +82,7 @@ def _sparse(c: SparseView, tau: Mapping, label: str | None, step: Step) -> Spars
     (no free leaf is under a sum, so C's determinism is inner's)."""
     groups = tuple((tuple(tau.apply_py(x) for x in w), vs) for w, vs in c.groups)
     out = SparseView(apply_mapping(c.inner, tau, label), groups, name=c.name,
-                     facts=_kept(c, tau), step=step, info=c.info)
+                     facts=_kept(c, tau), step=step, info=c.info, like=c)
     _finish(step, out)
     return out
 

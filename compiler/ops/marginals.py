@@ -48,7 +48,7 @@ def marginals(c: Circuit, X: Iterable[Var], label: str | None = None) -> Circuit
     step.needs += (sm,)
     if isinstance(c, SparseView):     # free variables in closed form (program/freemarg.py)
         out: Circuit = SparseView(c.inner, c.groups, name=c.name, facts=dict(c.facts),
-                                  step=step, info={**c.info, "marginals": X})
+                                  step=step, info={**c.info, "marginals": X}, like=c)
     elif isinstance(c, FlatView):
         out = c.restep(step, {"marginals": X})
     else:

@@ -9,7 +9,7 @@ from atlasc.compiler.ir.circuit import Circuit
 from atlasc.compiler.ir.nodes import Node, Op
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree
-from atlasc.compiler.ops.common import rebuild, same_op, scope_names
+from atlasc.compiler.ops.common import rebuild, same_op, scope_of
 from atlasc.compiler.ir.report import Step
 from atlasc.compiler.ir.facts import Fact, Kind, Prop, carry
 
@@ -29,7 +29,7 @@ def rename(c: Circuit, mapping: MappingT[Var, Var], label: str | None = None) ->
     text = ", ".join(f"{a.name} -> {z.name}" for a, z in sorted(ren.items()))
     out = Circuit(m[c.root.uid], b, c.name, facts=_facts(c, ren),
                   vtree=rename_vtree(c.vtree, ren), info={"renamed_from": c, "renaming": ren})
-    out.step = Step("rename", label or f"rename[{text}]", c.sr.name, scope_names(out),
+    out.step = Step("rename", label or f"rename[{text}]", c.sr.name, scope_of(out),
                     inputs=(c.step,) if c.step else (), condition="a bijective renaming keeps "
                     "every property", cost="O(|C|)")
     out.step.size_of(out)

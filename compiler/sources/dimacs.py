@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from atlasc.compiler.errors import SourceError
 from atlasc.compiler.ir.variables import Var, bool_var
@@ -26,8 +27,8 @@ class Cnf:
     show: list[int] = field(default_factory=list)
     file: str = "<cnf>"
 
-    @property
-    def variables(self) -> list[Var]:
+    @cached_property
+    def variables(self) -> list[Var]:       # made once: a header may declare 10^6 variables
         return [bool_var(f"x{i}") for i in range(1, self.nvars + 1)]
 
     def var_weights(self) -> dict[Var, tuple[float, float]]:

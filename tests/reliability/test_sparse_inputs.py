@@ -115,3 +115,40 @@ def test_a_sparse_nnf_header(tmp_path: Path):
     (tmp_path / "q.query").write_text('model m = nnf "m.nnf"\n'
                                       "query c = sum[*] map[indicator: bool -> count] m\n")
     assert _value(compile_file(str(tmp_path / "q.query")), "c").value == 2 ** 3000
+
+
+def test_a_large_scope_is_sorted_once_and_named_only_when_read(tmp_path: Path, monkeypatch):
+    """Fuzz case 2:27278 (`p cnf 1000000 1`, `c p show 1 3 0`, a count and an or: 46 s of CPU,
+    past the campaign's 20 s): every operator sorted and printed the scope of all the
+    variables (its report step, the labels and facts it keeps).  Now a run that prints no
+    report sorts no scope, and a report sorts each scope once; the answer is the closed form."""
+    from atlasc.compiler.ir import variables
+    sorts: list[int] = []
+    real = variables._by_name
+
+    def counted(vs):
+        sorts.append(len(vs))
+        return real(vs)
+
+    monkeypatch.setattr(variables, "_by_name", counted)
+    monkeypatch.setattr(variables, "_SORTED", {})
+    n = 3 * variables.BIG
+    prog = _program(tmp_path, n, ["-6"], "query c = sum[*] map[indicator: bool -> count] m\n"
+                    "query o = or[*] m\n", show="1 3", weighted=False)
+    assert _value(prog, "c").value == 2 ** (n - 1)       # x6 false, every other variable free
+    assert _value(prog, "o").value is True
+    assert sorts == []
+    text = prog.queries["c"].report.render()
+    assert f"... ({n:,} variables)}}" in text and len(text) < 20_000
+    assert sorts == [n]
+
+
+def test_the_order_of_variables_is_by_name_then_domain():
+    from atlasc.compiler.ir.variables import BIG, Var, fmt_vars, sorted_vars
+    vs = [Var(f"v{i}") for i in range(BIG)] + [Var("v7", ("a", "b")), Var("v7", ("0",))]
+    want = sorted(vs)                                    # the dataclass order: (name, domain)
+    assert sorted_vars(frozenset(vs)) == tuple(want) == sorted_vars(list(vs))
+    assert fmt_vars(vs[:3]) == "{v0, v1, v2}"
+    shown = fmt_vars(vs)
+    assert shown.startswith("{v0, v1, v10, v100, v1000, v1001,")
+    assert shown.endswith(f"... ({len(set(vs)):,} variables)}}")
