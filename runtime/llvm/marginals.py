@@ -46,12 +46,24 @@ def marginals_columns(c: Circuit, ev: Columns, B: int, vars: Sequence[Var],
     p = comp.prog
     rsid = int(p.sr_id[p.root])
     E = array_codes(p, ev, {}, B)
-    out = {v: np.empty((B, v.size)) for v in vars}
+    rows, at = by_rows(vars, B)
     with comp.lock:
         if weights:
             _reweigh(p, rsid, weights)
-        _passes(comp, rsid, _input_leaves(p, rsid, vars), E, out)
-    return out
+        _passes(comp, rsid, _input_leaves(p, rsid, vars), E, rows, at)
+    return {v: rows[a:a + v.size].T for v, a in at.items()}
+
+
+def by_rows(vars: Sequence[Var], B: int) -> tuple[np.ndarray, dict[Var, int]]:
+    """The tables by rows: one zero array (sum of |dom X|, B) and the row of each variable's
+    first value.  X's table (B, |dom X|) is a view of |dom X| rows: P(X = x, e) over the batch
+    is one contiguous run of memory, which the gather below fills a tile at a time and an
+    output column takes without a copy (compiler/program/frames.py)."""
+    at, k = {}, 0
+    for v in vars:
+        at[v] = k
+        k += v.size
+    return np.zeros((k, B)), at
 
 
 # ---- soft weights: the leaves of some variables scaled per call ---------------------------------
@@ -99,16 +111,16 @@ def _reweigh(p: Program, rsid: int, weights: dict[Var, np.ndarray]) -> None:
 
 
 def _passes(comp: Compiled, rsid: int, leaves: dict[Var, tuple[np.ndarray, np.ndarray]],
-            E: np.ndarray, out: dict[Var, np.ndarray]) -> None:
+            E: np.ndarray, rows: np.ndarray, at: dict[Var, int]) -> None:
     """Per tile: the upward stages, then the backward kernel, then X's leaves' derivatives
-    times their weights."""
+    times their weights, into X's rows of `rows` (by_rows)."""
     p, back = comp.prog, engine().backward()
     B = E.shape[1]
     t = comp.tile(B)
     grad = np.empty((p.nslots[rsid], 1, t.T))
     touched = np.empty(p.nslots[rsid], np.int8)
     tmp = np.empty(2 * t.T)
-    every = _Gather(leaves)
+    every = _Gather(leaves, at)
     dense = {v: lw for v, lw in leaves.items() if v not in every.cols}
     gather = every if every.cols else None
     for r0 in range(0, B, t.T):
@@ -121,11 +133,11 @@ def _passes(comp: Compiled, rsid: int, leaves: dict[Var, tuple[np.ndarray, np.nd
         back(p.n, ptr(p.op), ptr(p.sr_id), rsid, ptr(p.slot), ptr(p.cptr), ptr(p.cslot),
              ptr(t.bufs[rsid]), ptr(grad), n, t.T, ptr(tmp), ptr(touched))
         if gather is not None:
-            gather.run(grad, touched, r0, n, out)
+            gather.run(grad, touched, r0, n, rows)
         for v, (slots, w) in dense.items():
             g = np.where(touched[slots, None] != 0, grad[slots, 0, :n], 0.0)
             with np.errstate(invalid="ignore", over="ignore"):   # inf x 0: the caller's
-                out[v][r0:r0 + n] = g.T @ w                        # overflow check
+                rows[at[v]:at[v] + v.size, r0:r0 + n] = w.T @ g    # overflow check
 
 
 class _Gather:
@@ -133,31 +145,30 @@ class _Gather:
     the parameter leaves of compiler/learn): their marginals are one gather of derivatives
     for all of them per tile, not a matrix product per variable."""
 
-    def __init__(self, leaves: dict[Var, tuple[np.ndarray, np.ndarray]]) -> None:
-        self.slots, self.pos, self.val, self.cols = [], [], [], {}
-        at = 0
+    def __init__(self, leaves: dict[Var, tuple[np.ndarray, np.ndarray]],
+                 at: dict[Var, int]) -> None:
+        self.slots, self.pos, self.val, self.cols = [], [], [], set()
         for v, (slots, w) in leaves.items():
             nz = w != 0
             col, keep = nz.argmax(axis=1), nz.any(axis=1)
             if (nz.sum(axis=1) > 1).any() or len(np.unique(col[keep])) != int(keep.sum()):
                 continue
             self.slots.append(slots[keep])
-            self.pos.append(at + col[keep])
+            self.pos.append(at[v] + col[keep])
             self.val.append(w[keep, col[keep]])
-            self.cols[v] = (at, at + v.size)
-            at += v.size
-        self.width = at
+            self.cols.add(v)
         if self.cols:
             self.S, self.P = np.concatenate(self.slots), np.concatenate(self.pos)
             self.V = np.concatenate(self.val)[:, None]
 
     def run(self, grad: np.ndarray, touched: np.ndarray, r0: int, n: int,
-            out: dict[Var, np.ndarray]) -> None:
-        g = np.where(touched[self.S, None] != 0, grad[self.S, 0, :n], 0.0) * self.V
-        buf = np.zeros((self.width, n))          # values by rows: the scatter copies rows
-        buf[self.P] = g
-        for v, (a, b) in self.cols.items():
-            out[v][r0:r0 + n] = buf[a:b].T
+            rows: np.ndarray) -> None:
+        """The tile's derivatives times weights into their rows of by_rows's array (a value
+        no leaf weighs keeps its 0)."""
+        g = grad[self.S, 0, :n]
+        g[touched[self.S] == 0] = 0.0           # a slot the pass did not reach: garbage
+        g *= self.V
+        rows[self.P, r0:r0 + n] = g
 
 
 def _input_leaves(p: Program, rsid: int, vars: Sequence[Var]

@@ -219,6 +219,7 @@ def test_compiled_marginals_over_many_tiles(monkeypatch: Any) -> None:
     want, got = numpy_marginals(c, ev, [A, Bv, C]), llvm_marginals(c, ev, [A, Bv, C])
     for v in (A, Bv, C):
         np.testing.assert_allclose(got[v], want[v], rtol=1e-12)
+        assert got[v].base is got[A].base and got[v][:, 1].flags.c_contiguous   # by rows
 
 
 def test_argmax_when_every_maximisation_sits_in_a_leaf() -> None:
