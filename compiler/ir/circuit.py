@@ -9,16 +9,21 @@ not derived this way is its own source (identity map).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlasc.compiler.ir.builder import Builder
 from atlasc.compiler.ir.facts import Fact, Prop
 from atlasc.compiler.ir.nodes import Node
-from atlasc.compiler.ir.picture import circuit_graph, to_svg
 from atlasc.compiler.ir.report import Step
 from atlasc.compiler.ir.traverse import edges, topo
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree
+from atlasc.compiler.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import atlasc.compiler.ir.picture as picture
+else:   # html and decimal (the printer's) at the first picture, not at every start-up
+    picture = lazy_module("atlasc.compiler.ir.picture")
 
 
 @dataclass
@@ -93,7 +98,7 @@ class Circuit:
 
     def _repr_html_(self) -> str:
         """The circuit as an SVG picture (summarised layer by layer when it is large)."""
-        return to_svg(circuit_graph(self))
+        return picture.to_svg(picture.circuit_graph(self))
 
 
 class NodesOnDemand(Circuit):

@@ -6,11 +6,11 @@ parser.
 """
 from __future__ import annotations
 
-import difflib
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Generic, Iterable, Iterator, MutableMapping, Protocol, TypeVar
+from typing import (TYPE_CHECKING, Any, Callable, Generic, Iterable, Iterator, MutableMapping,
+                    Protocol, TypeVar)
 
 import numpy as np
 
@@ -18,6 +18,12 @@ from atlasc.compiler.errors import QueryNameError
 from atlasc.compiler.names import mangled, value_text
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.source import Span
+from atlasc.compiler.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import difflib
+else:   # for a did-you-mean only: not loaded by a run that names everything right
+    difflib = lazy_module("difflib")
 
 
 class Named(Protocol):

@@ -157,7 +157,8 @@ def store(k: str, program: Program, deps: Any) -> None:
         pickle.dump(deps, buf, protocol=5)
         image = run_image(program)
         linear = cache.linearised(image)
-        _ImagePickler(buf, {id(c) for c, _ in linear}, protocol=5).dump((image, linear))
+        cache.pickler(_ImageRules)(buf, {id(c) for c, _ in linear}, protocol=5).dump(
+            (image, linear))
         write_atomic_bytes(path, atomic.seal(MAGIC, buf.getvalue()))
     except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
         pass                    # what cannot be cached is compiled again next time
@@ -178,7 +179,7 @@ def _no_recipe() -> Circuit:
                                 "circuit from")
 
 
-class _ImagePickler(cache._Pickler):
+class _ImageRules(cache.Rules):
     """The cache's pickler, leaving out what only a compile reads: a source circuit's
     model (a run image never recompiles), whose classes would load the model readers.  A
     flat view whose node circuit a run built (a batch past the break-even,
@@ -186,7 +187,7 @@ class _ImagePickler(cache._Pickler):
     does a flat view that no query runs (a view's source)."""
 
     def __init__(self, f: Any, runs: set[int], protocol: int) -> None:
-        super().__init__(f, protocol=protocol)
+        super().__init__(f, protocol=protocol)  # type: ignore[call-arg]
         self.runs = runs
 
     def reducer_override(self, obj: Any) -> Any:
