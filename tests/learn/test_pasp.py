@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, reject, settings, strategies as st
 
 import atlasc
 from atlasc.compiler import pasp as P
 from atlasc.compiler.errors import AtlasError, QueryError, SourceError
 from atlasc.compiler.learn.pasp import fit_pasp
+from atlasc.compiler.pasp.encode import HeadCycle
 from atlasc.compiler.pasp.enumerate import choices
 from tests.pasp.programs import program
 
@@ -58,7 +59,10 @@ def learnable(draw: st.DrawFn) -> tuple[str, list[Row]]:
     for i in marked:
         lines[i] = re.sub(r"^[0-9.]+::", "t(_)::", lines[i])
     text = "\n".join(lines)
-    prog = P.load(text, learnable=True)
+    try:
+        prog = P.load(text, learnable=True)
+    except HeadCycle:           # tests.pasp.programs can draw (y0 | y1) :- y0: not supported
+        reject()
     atoms = [v.name for v in prog.X + prog.Y]
     rows = draw(st.lists(st.dictionaries(st.sampled_from(atoms), st.booleans(), min_size=1,
                                          max_size=3),
