@@ -436,9 +436,11 @@ class Program:
         if table is None:
             rows = self.evidence_rows(data, columns)
             return undefined_columns(rows), len(rows)
-        chunk = next(tables.table_chunks(self._column, table, max(table.num_rows, 1)),
-                     tables.Chunk(0, table.num_rows, {}))
-        return chunk.columns, table.num_rows
+        chunks = list(tables.table_chunks(self._column, table, max(table.num_rows, 1)))
+        if len(chunks) < 2:     # a table of several record batches gives one chunk each
+            return (chunks[0].columns if chunks else {}), table.num_rows
+        return {v: np.concatenate([c.columns[v] for c in chunks]) for v in chunks[0].columns
+                }, table.num_rows
 
     def _column(self, name: str, span: Any) -> Var:
         return self._var(name)

@@ -114,6 +114,19 @@ def test_python_tables_run_like_rows(prog: atlasc.Program, kind: str) -> None:
     assert batch.to_numpy()[:, 0] == pytest.approx(_want(prog))
 
 
+def test_a_table_of_several_record_batches_runs_whole(prog: atlasc.Program) -> None:
+    """An Arrow table in chunks (read_csv of a large file, concat_tables): every chunk is
+    read, in order (only the first was, and the batch failed on the lengths)."""
+    one = pa.Table.from_pandas(_frame())
+    table = pa.concat_tables([one.slice(0, 1), one.slice(1, 2), one.slice(3)])
+    assert table.column(0).num_chunks == 3
+    batch = prog.queries["pe"].run_table(table)
+    assert batch.to_numpy()[:, 0] == pytest.approx(_want(prog))
+    marg, per_row = prog.queries["marg"].run_table(table), prog.queries["marg"].run(ROWS)
+    for v in ("Rain", "Road"):
+        assert np.allclose(marg.conditional[v], per_row.conditional[v], equal_nan=True)
+
+
 def test_results_to_pandas_round_trip(prog: atlasc.Program) -> None:
     res = prog.queries["road"].run_table(_frame())
     df = res.to_pandas()
