@@ -15,7 +15,6 @@ import os
 import signal
 import struct
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from types import FrameType
@@ -36,7 +35,7 @@ def write_atomic_bytes(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = temp_beside(path)
     except OSError as e:
         raise output_error(path, e) from None
     _PENDING.add(tmp)
@@ -51,6 +50,21 @@ def write_atomic_bytes(path: Path, data: bytes) -> None:
         raise output_error(path, e) from None
     finally:
         _discard(tmp)
+
+
+def temp_beside(path: Path) -> tuple[int, str]:
+    """A new file `.NAME.<random>.tmp` in path's folder, open for writing: what
+    `tempfile.mkstemp(dir=..., prefix=..., suffix=...)` makes (O_EXCL, mode 0600, another name
+    if one exists), without importing tempfile (shutil, bz2, lzma, random: 3-8 ms of every
+    run that writes a file)."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = os.path.join(path.parent, f".{path.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name", str(path.parent))
 
 
 def _discard(tmp: str) -> None:

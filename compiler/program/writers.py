@@ -11,11 +11,10 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from atlasc.compiler.atomic import file_mode
+from atlasc.compiler.atomic import file_mode, temp_beside
 from atlasc.compiler.errors import QueryError
 from atlasc.compiler.ir.serialize import encode_value
 from atlasc.compiler.program.tables import SUFFIXES
@@ -47,8 +46,7 @@ class TableWriter:
         self._tmp: str | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, self._tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                             suffix=".tmp")
+            fd, self._tmp = temp_beside(path)
             os.fchmod(fd, file_mode(path))      # mkstemp makes 0600: use what open() would
             self.sink: Any = os.fdopen(fd, "wb")
         else:

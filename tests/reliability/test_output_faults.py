@@ -41,7 +41,7 @@ def test_show_under_a_file_names_the_path(tmp_path: Path):
 def test_unwritable_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     def refuse(*a: object, **k: object) -> None:
         raise PermissionError(13, "Permission denied", str(tmp_path / "ro"))
-    monkeypatch.setattr(atomic.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(atomic, "temp_beside", refuse)
     with pytest.raises(OutputError, match="Permission denied"):
         atomic.write_atomic_bytes(tmp_path / "ro" / "x.dot", b"data")
 
@@ -85,3 +85,14 @@ atomic.write_atomic_bytes(Path({str(tmp_path)!r}) / "out.json", b"x" * 100000)
     signum = getattr(signal, sig)
     assert done.returncode in (128 + signum, -signum), done.stderr
     assert not _leftovers(tmp_path) and not (tmp_path / "out.json").exists()
+
+
+def test_a_temporary_file_is_new_private_and_beside_its_target(tmp_path: Path):
+    """atomic.temp_beside (tempfile.mkstemp's contract, without tempfile's imports)."""
+    made = [atomic.temp_beside(tmp_path / "x.csv") for _ in range(3)]
+    for fd, _ in made:
+        os.close(fd)
+    names = [Path(n) for _, n in made]
+    assert len(set(names)) == 3 and all(n.parent == tmp_path for n in names)
+    assert all(n.name.startswith(".x.csv.") and n.suffix == ".tmp" for n in names)
+    assert all(n.stat().st_mode & 0o777 == 0o600 for n in names)
