@@ -8,7 +8,7 @@ program loaded from the compiled-program cache runs without them (compiler/progr
 """
 from __future__ import annotations
 
-import html
+import importlib
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,6 @@ from atlasc.compiler.program.values import index_array, value_index
 from atlasc.compiler.program.undefined import cell_index, columns, overflow, undefined
 from atlasc.compiler.program.undefined import columns as undefined_columns
 from atlasc.compiler.ir.circuit import Circuit
-from atlasc.compiler.ir.reporthtml import headline_html, step_html
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.semirings.base import Semiring
 from atlasc.compiler.names import lookup
@@ -90,9 +89,10 @@ class QueryReport:
 
     def _repr_html_(self) -> str:
         """The operator tree, green where certified, red where refused (Jupyter)."""
-        head = headline_html(self.span.location(), self.headline(), self.tractable,
-                             self._notes())
-        return head + (step_html(self.step) if self.step is not None else "")
+        html = importlib.import_module("atlasc.compiler.ir.reporthtml")   # Jupyter only
+        head = html.headline_html(self.span.location(), self.headline(), self.tractable,
+                                  self._notes())
+        return head + (html.step_html(self.step) if self.step is not None else "")
 
     def to_json(self) -> dict[str, Any]:
         err = self.error
@@ -158,7 +158,7 @@ class ProgramReport:
 
     def _repr_html_(self) -> str:
         return "<hr>".join(q._repr_html_() for q in self.queries) + \
-            f"<p>{html.escape(self.summary())}</p>"
+            f"<p>{importlib.import_module('html').escape(self.summary())}</p>"
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON (schema atlasc/1, kind report: docs/schemas)."""

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import codecs
 import csv
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
@@ -29,6 +28,12 @@ from atlasc.compiler.names import unquote
 from atlasc.compiler.program.values import value_index
 from atlasc.compiler.source import Span
 from atlasc.compiler.program.arrow import ipc, pa, pc, pcsv, pj, pq
+from atlasc.compiler.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import difflib
+else:   # for a did-you-mean only: not loaded by a run whose values are all in their domains
+    difflib = lazy_module("difflib")
 
 
 CHUNK_ROWS = 1 << 16
