@@ -131,6 +131,28 @@ def test_a_failed_direct_run_leaves_the_output_as_it_was(folder: Path) -> None:
     assert [p.name for p in folder.iterdir() if p.name.startswith(".kept")] == []
 
 
+KILL = ("import os, signal; from atlasc.compiler.program import writers; "
+        "w = writers.TableWriter.write; writers.TableWriter.write = lambda self, t: "
+        "(w(self, t), os.kill(os.getpid(), signal.SIG{sig})); ")
+
+
+@pytest.mark.parametrize("sig", ["TERM", "INT"])
+def test_a_signal_mid_write_leaves_no_file_in_either_path(folder: Path, sig: str) -> None:
+    """SIGTERM or SIGINT once the first chunk is written: exit 128 + 15 or 130, the file
+    that was there left as it was and no temporary file, the direct mode as the full
+    command line."""
+    args = ["run", "q.query", "--data", "rows.csv", "--out", "sig.csv"]
+    atlasc(folder, FULL, args, "sig.csv")
+    killed = KILL.format(sig=sig)
+    (folder / "sig.csv").write_text("mine\n")
+    (code, _, _, kept), took = atlasc(folder, killed + DIRECT, args, "sig.csv")
+    (folder / "sig.csv").write_text("mine\n")
+    full, _ = atlasc(folder, killed + FULL, args, "sig.csv")
+    assert (took, code, kept) == (D, 143 if sig == "TERM" else 130, b"mine\n")
+    assert full[0] == code and full[3] == kept
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".sig.csv")]
+
+
 def test_the_direct_mode_takes_a_cached_run_without_click(tmp_path: Path) -> None:
     folder = _files(tmp_path)           # a cache of its own: empty at first
     args = ["run", "q.query", "-q", "pe", "--data", "rows.csv", "--out", "x.csv"]
