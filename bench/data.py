@@ -152,9 +152,36 @@ def rows_case(d: Path, env: dict[str, str], reps: int) -> dict[str, Any]:
     qe.run_array(E, names)
     arr, arr_big = (statistics.median(_cpu(lambda: qe.run_array(x, names)) for _ in range(5))
                     for x in (E, E_big))
+    table = _text_table(csv)
+    api = statistics.median(_cpu(lambda: qe.run_table(table)) for _ in range(5))
+    floor = best_floor(env, reps * 2)
     pysdd = _pysdd(prog, names, E)
     return {"ours": ours, "big": big, "array": arr, "array_big": arr_big, "pysdd": pysdd,
-            "q": q, "csv": csv, "prog": prog, "names": names, "E": E}
+            "api": api, "floor": floor, "q": q, "csv": csv, "prog": prog, "names": names,
+            "E": E}
+
+
+def _text_table(path: Path) -> pa.Table:
+    """The rows file as a user reads it (pyarrow, every column text, empty = null)."""
+    import csv as text
+    import pyarrow.csv as pcsv
+    with open(path, newline="") as f:
+        names = next(text.reader(f))
+    return pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(
+        column_types={n: pa.string() for n in names}, strings_can_be_null=True))
+
+
+def best_floor(env: dict[str, str], reps: int) -> float:
+    """The CPU of a process that only imports what a run cannot do without (Python, numpy,
+    pyarrow's CSV reader; OpenBLAS's spin off, as atlasc sets it): the median of reps."""
+    code = "import numpy, pyarrow.csv"
+    runs = []
+    for _ in range(reps):
+        done = subprocess.run([sys.executable, "-c", WRAP, sys.executable, "-c", code],
+                              env=dict(env, OPENBLAS_THREAD_TIMEOUT="4"),
+                              capture_output=True, text=True, check=True)
+        runs.append(float(done.stdout.split()[3]))
+    return statistics.median(runs)
 
 
 def _cpu(fn: Any) -> float:
@@ -246,7 +273,13 @@ def rows_table(r: dict[str, Any]) -> list[str]:
         f"{_ph(o, 'evaluate')} s + write {_ph(o, 'write')} s) | {cells('data')} |",
         f"| `Query.run_array` on the same rows, in process, CPU | {cells('array')} |",
         f"| data path / run_array | {o['data'] / r['array']:.2f}x | "
-        f"{b['data'] / r['array_big']:.2f}x | - |", ""]
+        f"{b['data'] / r['array_big']:.2f}x | - |", "",
+        f"The floor, measured in this run: `python -c \"import numpy, pyarrow.csv\"` (no "
+        f"atlasc) is {r['floor']:.3f} s CPU (median of 6), {us(r['floor'] / ROWS)} a row of "
+        f"20,000: the whole process above is {o['cpu']:.3f} s, {o['cpu'] - r['floor']:.3f} s "
+        "more.  From Python: `Query.run_table` of those 20,000 rows as a pyarrow Table of "
+        f"text columns, in process: {r['api']:.3f} s CPU ({us(r['api'] / ROWS)} a row, "
+        f"{r['api'] / r['array']:.2f}x run_array).", ""]
 
 
 def write(r: dict[str, Any], m: dict[str, Any], s: list[dict[str, Any]], c: dict[str, Any]
