@@ -259,10 +259,10 @@ def check_header(lookup: Any, path: str | Path, fmt: str, names: Sequence[str]) 
 def _header(lookup: Any, path: Path, fmt: str, names: Sequence[str], errors: Errors
             ) -> list[Var | None]:
     """The variable of each column; None for a column that names none (reported)."""
-    text = _line(path, 1) if fmt == "csv" else ""
+    spans = _cell_spans(path, _line(path, 1), 1) if fmt == "csv" else []
     out: list[Var | None] = []
     for j, name in enumerate(names):
-        span = _cell_span(path, text, 1, j, name) if fmt == "csv" else None
+        span = spans[j] if j < len(spans) else None
         try:
             v = lookup(name, span)
             if v in out:
@@ -309,14 +309,19 @@ def _find_line(path: Path, text: str, nth: int) -> int:
 
 def _cell_span(path: Path, text: str, line: int, j: int, cell: str) -> Span | None:
     """The span of cell j of a CSV line (text is that line); None if it cannot be found."""
-    col = 1
-    for k, c in enumerate(next(csv.reader([text]), [])):
+    spans = _cell_spans(path, text, line)
+    return spans[j] if j < len(spans) else None
+
+
+def _cell_spans(path: Path, text: str, line: int) -> list[Span]:
+    """The span of every cell of a CSV line, in one pass (the header's: one per column)."""
+    out, col = [], 1
+    for c in next(csv.reader([text]), []):
         at = text.find(c, col - 1) + 1 if c else col
-        if k == j:
-            return Span(str(path), line, max(at, 1), line, max(at, 1) + max(1, len(c)),
-                        "\n" * (line - 1) + text)
+        out.append(Span(str(path), line, max(at, 1), line, max(at, 1) + max(1, len(c)),
+                        "\n" * (line - 1) + text))
         col = max(col, at) + len(c) + 1
-    return None
+    return out
 
 
 @dataclass
