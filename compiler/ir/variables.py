@@ -9,7 +9,9 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Iterable
+from typing import Callable, Iterable, TypeVar
+
+T = TypeVar("T")
 
 BOOL_DOMAIN: tuple[str, ...] = ("false", "true")
 
@@ -89,11 +91,17 @@ def sorted_vars(vs: Iterable[Var]) -> tuple[Var, ...]:
     costs ~0.6 s."""
     if not (isinstance(vs, frozenset) and len(vs) >= BIG):
         return tuple(sorted(vs, key=_VAR_KEY))
-    out = _SORTED.get(vs)
+    return _kept(_SORTED, vs, _by_name)
+
+
+def _kept(memo: dict[frozenset[Var], T], vs: frozenset[Var],
+          make: Callable[[frozenset[Var]], T]) -> T:
+    """make(vs), remembered for the last _KEPT sets."""
+    out = memo.get(vs)
     if out is None:
-        out = _SORTED[vs] = _by_name(vs)
-        while len(_SORTED) > _KEPT:
-            del _SORTED[next(iter(_SORTED))]
+        out = memo[vs] = make(vs)
+        while len(memo) > _KEPT:
+            del memo[next(iter(memo))]
     return out
 
 
@@ -118,6 +126,13 @@ def fmt_vars(vs: Iterable[Var]) -> str:
     s = vs if isinstance(vs, frozenset) else frozenset(vs)
     if len(s) <= SHOWN:
         return "{" + ", ".join(v.name for v in sorted_vars(s)) + "}"
+    return _kept(_SHOWN, s, _abbreviated)
+
+
+_SHOWN: dict[frozenset[Var], str] = {}
+
+
+def _abbreviated(s: frozenset[Var]) -> str:
     first = _SORTED.get(s) or heapq.nsmallest(SHOWN // 2, s, key=_VAR_KEY)
     head = ", ".join(v.name for v in first[:SHOWN // 2])
     return f"{{{head}, ... ({len(s):,} variables)}}"

@@ -16,7 +16,7 @@ from atlasc.compiler.errors import QueryNameError, QueryTypeError
 from atlasc.compiler.language import adapters, namespaces
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language.diagnose import Diagnostics, each
-from atlasc.compiler.language.modelinfo import (ModelInfo, declare_source_var, element, options,
+from atlasc.compiler.language.modelinfo import (ModelInfo, declare_source_vars, element, options,
                                                 probability, semiring)
 from atlasc.compiler.language.pasp import check_pasp
 from atlasc.compiler.language.resolve import Env
@@ -309,17 +309,15 @@ def _file(env: Env, decl: A.ModelDecl, body: A.FileModel,
           progress: Callable[[str], None] | None, loaded: adapters.LoadedModel) -> ModelInfo:
     name = decl.name.text
     scope = frozenset(loaded.variables)
-    for v in loaded.variables:
-        _declare_file_var(env, v, body)
+    declare_source_vars(env, loaded.variables, body.path_span,
+                        "the model file declares a variable", _domain_given)
     opts = options(env, body.options, scope)
     return ModelInfo(name, decl, body.kind.text, loaded.semiring, scope,
                      lambda o: loaded.compile(o, progress), opts, loaded.parents,
                      loaded.network)
 
 
-def _declare_file_var(env: Env, v: Var, body: A.FileModel) -> None:
-    declare_source_var(env, v, body.path_span, "the model file declares a variable",
-                       lambda: f"the model file gives {v.name} the domain "
-                               f"{{{', '.join(v.domain)}}}")
+def _domain_given(v: Var) -> str:
+    return f"the model file gives {v.name} the domain {{{', '.join(v.domain)}}}"
 
 

@@ -23,7 +23,7 @@ from atlasc.compiler.language import adapters
 from atlasc.compiler.language import ast as A
 from atlasc.compiler.language import typed as Ty
 from atlasc.compiler.language.typed import CREDAL, MAXENT, Semantics, TPasp
-from atlasc.compiler.language.modelinfo import ModelInfo, declare_source_var, options
+from atlasc.compiler.language.modelinfo import ModelInfo, declare_source_vars, options
 from atlasc.compiler.language.resolve import Env
 from atlasc.compiler.language.sugar import Call, noted, register
 from atlasc.compiler.ir.circuit import Circuit
@@ -52,8 +52,8 @@ def check_pasp(env: Env, decl: A.ModelDecl, body: A.PaspModel,
                progress: Progress | None) -> PaspInfo:
     name = decl.name.text
     prog = _load(env, body)
-    for v in prog.X + prog.Y:
-        _declare(env, v, body)
+    declare_source_vars(env, prog.X + prog.Y, body.source_span, "the program has an atom",
+                        _boolean)
     scope = frozenset(prog.X + prog.Y)
     opts = options(env, body.options, scope)
     if opts.constrained and frozenset(opts.constrained) != frozenset(prog.X):
@@ -101,9 +101,8 @@ def _inline_error(e: SourceError, body: A.PaspModel) -> QueryError:
     return QueryError(e.message, Span(s.file, line, col, line, width, s.source), e.hint)
 
 
-def _declare(env: Env, v: Var, body: A.PaspModel) -> None:
-    declare_source_var(env, v, body.source_span, "the program has an atom",
-                       lambda: f"the atom {v.name} is Boolean")
+def _boolean(v: Var) -> str:
+    return f"the atom {v.name} is Boolean"
 
 
 def _build(prog: P.Pasp, o: adapters.Options, name: str, progress: Progress | None

@@ -121,6 +121,20 @@ class Table(MutableMapping[str, V], Generic[V]):
     def add_run(self, run: RunNames, value: Callable[[RunNames, int], V]) -> None:
         self.parts.append((run, value))
 
+    def plain(self) -> dict[str, V] | None:
+        """The table as its one dict (made if the table is empty), None if it holds a run:
+        for bulk updates at a dict's speed."""
+        if not self.parts:
+            self.parts.append({})
+        return self._only()
+
+    def _only(self) -> dict[str, V] | None:
+        """The one dict when the table holds no run (the common case, and a model file's 10^6
+        variables: a plain dict's speed, not a Python loop over parts per name)."""
+        if len(self.parts) == 1 and isinstance(p := self.parts[0], dict):
+            return p
+        return None
+
     def _lookup(self, key: str) -> tuple[bool, V | None]:
         for part in self.parts:
             if isinstance(part, dict):
@@ -131,15 +145,28 @@ class Table(MutableMapping[str, V], Generic[V]):
         return False, None
 
     def __getitem__(self, key: str) -> V:
+        if (only := self._only()) is not None:
+            return only[key]
         found, value = self._lookup(key)
         if not found:
             raise KeyError(key)
         return value                                        # type: ignore[return-value]
 
     def __contains__(self, key: object) -> bool:
+        if (only := self._only()) is not None:
+            return key in only
         return isinstance(key, str) and self._lookup(key)[0]
 
+    def get(self, key: str, default: Any = None) -> Any:
+        if (only := self._only()) is not None:
+            return only.get(key, default)
+        found, value = self._lookup(key)
+        return value if found else default
+
     def __setitem__(self, key: str, value: V) -> None:
+        if (only := self._only()) is not None:
+            only[key] = value
+            return
         for part in self.parts:
             if isinstance(part, dict) and key in part:
                 part[key] = value
