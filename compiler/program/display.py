@@ -1,12 +1,17 @@
 """Plain-text and HTML tables (the `atlasc run` text form, the REPL and Jupyter displays)."""
 from __future__ import annotations
 
-import html
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from atlasc.compiler.ir.printer import fmt_value
+from atlasc.compiler.lazy import lazy_module
 from atlasc.compiler.semirings.wide import Wide
+
+if TYPE_CHECKING:
+    import html
+else:   # for the HTML tables (Jupyter) only: not loaded by a run
+    html = lazy_module("html")
 
 UNDEFINED = "undefined"
 MOMENTS = "moments"                       # the semiring of moments(...) queries

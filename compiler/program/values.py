@@ -10,15 +10,20 @@ always a value of the variable's domain, never an index (docs/language.md, "Pyth
 """
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from atlasc.compiler.errors import QueryTypeError
 from atlasc.compiler.ir.variables import Var
+from atlasc.compiler.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import difflib
+else:   # for a did-you-mean only: not loaded by a run whose values are all in their domains
+    difflib = lazy_module("difflib")
 
 
 def value_index(v: Var, x: Any) -> int | None:
