@@ -473,7 +473,8 @@ def table_chunks(lookup: Any, table: pa.Table, chunk_rows: int = CHUNK_ROWS
 
 def rows_of(chunk: Chunk) -> list[dict[Var, int | None]]:
     """A chunk as rows of value indices (None: unobserved), for the per-row `run` path."""
-    cols = {v: c.tolist() for v, c in chunk.columns.items()}
-    return [{v: (x if x >= 0 else None) for v, x in ((v, c[b]) for v, c in cols.items())}
-            for b in range(chunk.rows)]
+    vs = list(chunk.columns)
+    cells = zip(*(c.tolist() for c in chunk.columns.values())) if vs else \
+        iter([()] * chunk.rows)
+    return [{v: (x if x >= 0 else None) for v, x in zip(vs, row)} for row in cells]
 
