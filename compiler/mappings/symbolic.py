@@ -320,8 +320,8 @@ def counterexample(tau: Tau, src_op: str, dst_op: str) -> str | None:
             try:
                 lhs = tau.num(num_op(src_op, a, b))
                 rhs = num_op(dst_op, tau.num(a), tau.num(b))
-            except (Undefined, OverflowError):  # e.g. exp(exp(x)) past mpmath's digits: no
-                continue                          # refutation from this pair, no proof either
+            except (Undefined, OverflowError, MemoryError):  # exp(exp(x)) past mpmath's
+                continue        # digits, or its memory: no refutation from this pair, no proof
             if _differs(lhs, rhs):
                 return (f"a={_fmt(a)}, b={_fmt(b)}: tau(a {_OP_TEXT[src_op]} b) = {_fmt(lhs)} "
                         f"but tau(a) {_OP_TEXT[dst_op]} tau(b) = {_fmt(rhs)}")
