@@ -24,7 +24,8 @@ from atlasc.compiler.ir.nodes import Node
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.semirings import PROB
 from atlasc.runtime import flat
-from atlasc.runtime.logspace import made_twin, rescue, rescue_columns, suspects
+from atlasc.compiler.semirings.wide import SMALLEST_NORMAL
+from atlasc.runtime.logspace import from_log, made_twin, rescue, rescue_columns, suspects
 from atlasc.runtime.reference import ArrayEval, EvalResult, Row, batch_rows
 
 if TYPE_CHECKING:
@@ -91,7 +92,10 @@ def _flat_evaluate(c: FlatView, evidence: Sequence[Row] | None,
         return None
     best: list[Row] | None = [{v: int(x[r]) for v, x in res.argmax.items()} for r in range(B)] \
         if res.argmax is not None else None
-    return EvalResult([c.sr.to_py(x) for x in res.raw], res.raw, best, res.engine)
+    logs = res.log if res.log is not None else np.full(len(res.raw), np.nan)
+    values = [c.sr.to_py(x) if np.isnan(lg) else from_log(float(lg))
+              for x, lg in zip(res.raw, logs)]
+    return EvalResult(values, res.raw, best, res.engine)
 
 
 def _flat_columns(c: FlatView, evidence: Columns, assignment: Columns, rows: int,
@@ -103,6 +107,8 @@ def _flat_columns(c: FlatView, evidence: Columns, assignment: Columns, rows: int
         cols[v] = np.where(np.asarray(x) >= 0, x, cols[v]) if v in cols else np.asarray(x)
     watch: list[str] = []
     raw, best = flat.view_values(c, cols, rows, argmax, watch)
+    if watch and c.sr.name in WIDE_CARRIERS and not argmax:
+        return _wide(c, cols, rows)
     if watch or c.sr.name == "count" and not _exact_counts(raw):
         return None
     if c.sr.name == "count":
@@ -111,6 +117,23 @@ def _flat_columns(c: FlatView, evidence: Columns, assignment: Columns, rows: int
 
 
 FLAT_CARRIERS = ("prob", "maxprod", "count")   # a Boolean view's arrays hold counts: nodes
+WIDE_CARRIERS = ("prob", "maxprod")     # values past the double range: the wide pass
+
+
+def _wide(c: FlatView, cols: Columns, rows: int) -> ArrayEval | None:
+    """The view by the arrays' wide pass (mantissa and binary exponent per slot,
+    runtime/flat.py wide_upward) where the doubles left the range: a normal double where the
+    value has one, else its carrier (0 or inf) in `raw` and its natural log in `log`; a
+    true 0 stays 0.  None (the nodes answer) for a circuit with dense steps."""
+    logs = flat.view_logs(c, cols, rows)
+    if logs is None:
+        return None
+    with np.errstate(over="ignore"):
+        exact = np.exp(logs)
+    plain = np.isneginf(logs) | (exact >= SMALLEST_NORMAL) & np.isfinite(exact)
+    raw = np.where(plain, exact, np.where(logs > 0, np.inf, 0.0))
+    log = None if plain.all() else np.where(plain, np.nan, logs)
+    return ArrayEval(raw, None, "numpy (flat arrays, wide exponents)", log)
 EXACT = 2.0**53
 
 

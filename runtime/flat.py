@@ -387,6 +387,119 @@ def _decode(s: Step | DenseStep, lam: np.ndarray, vals: np.ndarray, best: Mappin
     return int(s.value[mine][int(np.argmax(p))])
 
 
+# ---- wide values: every slot as a mantissa and a binary exponent (np.frexp's) -------------
+MIN_EXP = np.iinfo(np.int64).min // 4
+
+
+def _wnorm(m: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    f, de = np.frexp(m)
+    return f, np.where(f != 0, e + de, 0)
+
+
+def _wreduce(seg: np.ndarray, size: int, pm: np.ndarray, pe: np.ndarray, maxed: bool
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Per result cell the sum (or maximum) of the products pm * 2^pe: each scaled to the
+    cell's largest exponent, so nothing leaves the double range (a product far below the
+    largest one is lost to rounding, as in any double sum)."""
+    top = np.full((size,) + pm.shape[1:], MIN_EXP, dtype=np.int64)
+    np.maximum.at(top, seg, np.where(pm != 0, pe, MIN_EXP))
+    top = np.where(top == MIN_EXP, 0, top)
+    scaled = np.ldexp(pm, pe - top[seg])
+    if pm.ndim == 1 and not maxed:
+        return _wnorm(np.bincount(seg, scaled, minlength=size).astype(np.float64), top)
+    tot = np.zeros(top.shape)
+    (np.maximum if maxed else np.add).at(tot, seg, scaled)
+    return _wnorm(tot, top)
+
+
+def _wcombine(a: tuple[np.ndarray, np.ndarray] | None, b: tuple[np.ndarray, np.ndarray],
+              maxed: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Two parts' blocks of one step, summed (or maximised) cell by cell."""
+    if a is None:
+        return b
+    top = np.maximum(np.where(a[0] != 0, a[1], MIN_EXP), np.where(b[0] != 0, b[1], MIN_EXP))
+    top = np.where(top == MIN_EXP, 0, top)
+    x, y = np.ldexp(a[0], a[1] - top), np.ldexp(b[0], b[1] - top)
+    return _wnorm(np.maximum(x, y) if maxed else x + y, top)
+
+
+def _wblock(s: Step | BatchStep, lam: np.ndarray, mant: np.ndarray, expo: np.ndarray,
+            maxed: bool, width: int) -> tuple[np.ndarray, np.ndarray]:
+    block = None
+    for part in parts(s, width):
+        pm = lam[part.value]
+        pe = np.zeros(pm.shape, dtype=np.int64)
+        for g in part.gathers:
+            pm = pm * mant[g]
+            pe = pe + expo[g]
+        pm, pe = _wnorm(pm, pe)
+        block = _wcombine(block, _wreduce(part.seg, part.size, pm, pe, maxed), maxed)
+    assert block is not None
+    return block
+
+
+def _wbatch(s: BatchStep, lam: Mapping[Var, np.ndarray], mant: np.ndarray, expo: np.ndarray,
+            maxed: frozenset[Var], width: int) -> tuple[np.ndarray, np.ndarray]:
+    lb = batch_lam(s, lam)
+    mx = np.array([v in maxed for v in s.vars]) if maxed else None
+    if mx is None or not mx.any():
+        return _wblock(s, lb, mant, expo, False, width)
+    top = _wblock(s, lb, mant, expo, True, width)
+    if mx.all():
+        return top
+    low = _wblock(s, lb, mant, expo, False, width)
+    cell = np.repeat(mx, 1 << s.width).reshape((-1,) + (1,) * (mant.ndim - 1))
+    return np.where(cell, top[0], low[0]), np.where(cell, top[1], low[1])
+
+
+def wide_upward(fc: FlatCircuit, lam: Mapping[Var, np.ndarray],
+                maxed: frozenset[Var] = frozenset()) -> tuple[np.ndarray, np.ndarray] | None:
+    """`upward` with every slot held as mantissa and binary exponent: the exact values of a
+    pass whose doubles underflowed or overflowed (10^-300000 is (0.5.., -996578)); None for a
+    circuit with dense steps (the nodes answer those in log space)."""
+    if any(isinstance(s, DenseStep) for s in fc.steps):
+        return None
+    rows = next(iter(lam.values())).shape[1:] if lam else ()
+    mant = np.zeros((fc.slots,) + rows)
+    expo = np.zeros((fc.slots,) + rows, dtype=np.int64)
+    m0, e0 = np.frexp(fc.params)
+    mant[:fc.leaf_slots] = m0.reshape((-1,) + (1,) * len(rows))
+    expo[:fc.leaf_slots] = e0.reshape((-1,) + (1,) * len(rows))
+    width = int(np.prod(rows)) if rows else 1
+    for s in fc.steps:
+        if isinstance(s, BatchStep):
+            m, e = _wbatch(s, lam, mant, expo, maxed, width)
+        else:
+            assert isinstance(s, Step)
+            m, e = _wblock(s, lam[s.var], mant, expo, s.var in maxed, width)
+        mant[s.out:s.out + s.size], expo[s.out:s.out + s.size] = m, e
+    return mant, expo
+
+
+LN2 = float(np.log(2.0))
+
+
+def wide_root_log(fc: FlatCircuit, mant: np.ndarray, expo: np.ndarray) -> np.ndarray:
+    """The natural log of the root per row (-inf for a true 0)."""
+    if not fc.roots.size:
+        return np.zeros(mant.shape[1:]) if mant.ndim > 1 else np.zeros(())
+    m, e = mant[fc.roots], expo[fc.roots]
+    with np.errstate(divide="ignore"):
+        return np.log(m).sum(axis=0) + e.sum(axis=0) * LN2
+
+
+def view_logs(c: FlatView, cols: Mapping[Var, np.ndarray], B: int) -> np.ndarray | None:
+    """The log of the view at each row, by the wide pass (None: it has dense steps)."""
+    fc = c.flat
+    out = np.empty(B)
+    for a, b in chunks(fc, B):
+        got = wide_upward(fc, lambda_columns(fc, cols, a, b), c.maxed)
+        if got is None:
+            return None
+        out[a:b] = wide_root_log(fc, *got)
+    return out
+
+
 # ---- dense steps (compiler/ir/flat.py DenseStep): einsums over the joined tables' values -------
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -568,5 +681,5 @@ def _decode_batch(fc: FlatCircuit, s: BatchStep, lb: np.ndarray, vals: np.ndarra
     return {v: int(pick[i]) for i, v in enumerate(s.vars) if todo[i]}
 
 
-__all__ = ["derivatives", "lambda_columns", "lambdas", "marginals", "marginals_columns", "mmap",
+__all__ = ["derivatives", "view_logs", "wide_upward", "lambda_columns", "lambdas", "marginals", "marginals_columns", "mmap",
            "row_columns", "upward", "value", "view_values"]

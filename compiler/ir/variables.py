@@ -68,7 +68,13 @@ def _check_domain(name: str, domain: tuple[str, ...]) -> None:
 
 
 def bool_var(name: str) -> Var:
-    return Var(name, BOOL_DOMAIN)
+    """Var(name, BOOL_DOMAIN) without re-checking the Boolean domain (a 10^6-variable CNF
+    makes 10^6 of them)."""
+    v = object.__new__(Var)
+    object.__setattr__(v, "name", name)
+    object.__setattr__(v, "domain", BOOL_DOMAIN)
+    object.__setattr__(v, "_hash", hash((name, BOOL_DOMAIN)))
+    return v
 
 
 def var_key(v: Var) -> tuple[str, tuple[str, ...]]:

@@ -297,7 +297,7 @@ def batch_flat(clauses: Sequence[Sequence[int]], vs: Sequence[Var],
     """The CNF's flat circuit by batched rounds then min-fill; None when the order's
     clusters hold more than `max_cells` cells (then the SDD route may do better)."""
     budget = Budget(limits, name or "the CNF", HINT, unit="the circuit")
-    ix = {v: i for i, v in enumerate(vs)}
+    ix = {v: i for i, v in enumerate(vs)} if weights else {}   # weights' positions
     params, groups, consts = leaves(clauses, ix, weights)
     b = Batcher(vs, params, groups, consts, X, budget)
     b.run()
