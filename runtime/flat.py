@@ -39,20 +39,33 @@ class Indicators(dict[Var, np.ndarray]):
     set: frozenset[Var] = frozenset()
 
 
+def _defaults(fc: FlatCircuit, shape: tuple[int, ...], memo: dict[tuple[int, ...], np.ndarray]
+              ) -> Indicators:
+    """Every variable's all-ones indicators (shared read-only arrays): one dict.fromkeys
+    when the variables have one domain size (a CNF's 10^6: no Python loop)."""
+    sizes = fc.info.get("domain_sizes")
+    if sizes is None:
+        sizes = fc.info["domain_sizes"] = sorted({v.size for v in fc.variables})
+    out = Indicators()
+    if len(sizes) == 1:
+        out.update(dict.fromkeys(fc.variables, _ones((sizes[0],) + shape, memo)))
+    else:
+        out.update((v, _ones((v.size,) + shape, memo)) for v in fc.variables)
+    return out
+
+
 def lambdas(fc: FlatCircuit, row: Row | None = None,
             weights: Mapping[Var, np.ndarray] | None = None) -> dict[Var, np.ndarray]:
     """The indicator values of every variable: one-hot where observed, times soft weights."""
-    out, memo = Indicators(), dict[tuple[int, ...], np.ndarray]()
-    special = set()
-    for v in fc.variables:
-        if (row is None or row.get(v, -1) < 0) and (weights is None or v not in weights):
-            out[v] = _ones((v.size,), memo)
-            continue
-        special.add(v)
+    memo = dict[tuple[int, ...], np.ndarray]()
+    out = _defaults(fc, (), memo)
+    seen = {v for v, x in (row or {}).items() if x is not None and x >= 0 and v in out}
+    special = seen | {v for v in (weights or {}) if v in out}
+    for v in special:
         lam = np.ones(v.size)
-        if row is not None and row.get(v, -1) >= 0:
+        if v in seen:
             lam = np.zeros(v.size)
-            lam[row[v]] = 1.0
+            lam[row[v]] = 1.0      # type: ignore[index]
         if weights is not None and v in weights:
             lam = lam * np.asarray(weights[v], dtype=np.float64)
         out[v] = lam
@@ -328,15 +341,12 @@ def lambda_columns(fc: FlatCircuit, cols: Mapping[Var, np.ndarray], a: int, b: i
                    weights: Mapping[Var, np.ndarray] | None = None) -> dict[Var, np.ndarray]:
     """The indicators of rows a..b-1 as (|dom v|, rows), or (|dom v|,) when b - a == 1."""
     n = b - a
-    out, memo = Indicators(), dict[tuple[int, ...], np.ndarray]()
-    special = set()
-    for v in fc.variables:
-        x = cols.get(v)
-        if x is None and (weights is None or v not in weights):
-            out[v] = _ones((v.size,) if n == 1 else (v.size, n), memo)
-            continue
-        special.add(v)
+    memo = dict[tuple[int, ...], np.ndarray]()
+    out = _defaults(fc, () if n == 1 else (n,), memo)
+    special = {v for v in cols if v in out} | {v for v in (weights or {}) if v in out}
+    for v in special:
         lam = np.ones((v.size, n))
+        x = cols.get(v)
         if x is not None:
             x = np.asarray(x[a:b])
             seen = np.flatnonzero(x >= 0)

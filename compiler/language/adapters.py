@@ -206,7 +206,7 @@ def _cnf_model(cnf: Cnf, vs: list[Var], path: Path, body: A.FileModel, name: str
                base: Path) -> LoadedModel:
     weighted = bool(cnf.weights)
     show = tuple(vs[i - 1] for i in cnf.show)
-    weights = dict(zip(vs, cnf.var_weights().values())) if weighted else None
+    weights = dict(zip(vs, cnf.weight_pairs())) if weighted else None
 
     def build(o: Options, p: Progress | None) -> Circuit:
         constrained = o.constrained if o.constrained or o.vtree else (show or None)

@@ -103,16 +103,17 @@ def leaves(clauses: Sequence[Sequence[int]], ix: dict[Var, int],
            ) -> tuple[np.ndarray, Groups, list[int]]:
     """The distinct non-zero parameters as slots 1.. (slot 0 is 0.0), the leaf tables by
     arity and the constant tables' slots."""
-    w = [(ix[v], a, b) for v, (a, b) in (weights or {}).items() if (a, b) != (1.0, 1.0)]
-    W = np.array([(a, b) for _, a, b in w], dtype=np.float64).reshape(-1, 2)
+    pos = np.fromiter(map(ix.__getitem__, weights or {}), np.int64, len(weights or {}))
+    W = np.array(list((weights or {}).values()), dtype=np.float64).reshape(-1, 2)
+    keep = (W != 1.0).any(axis=1)               # (1, 1) is no table
+    pos, W = pos[keep], W[keep]
     nz = np.unique(np.concatenate([[1.0], W.ravel()]))
     nz = nz[nz != 0.0]
     params = np.concatenate([[0.0], nz])
     groups, consts = clause_tables(clauses, 1 + int(np.searchsorted(nz, 1.0)))
-    if len(w):
+    if pos.size:
         slots = np.where(W == 0.0, 0, 1 + np.searchsorted(nz, W)).astype(IDX)
-        unary = Tables(np.array([i for i, _, _ in w], dtype=np.int64).reshape(-1, 1), slots,
-                       np.full(len(w), -1, dtype=np.int64))
+        unary = Tables(pos.reshape(-1, 1), slots, np.full(pos.size, -1, dtype=np.int64))
         groups[1] = _concat([groups[1], unary]) if 1 in groups else unary
     return params, groups, consts
 

@@ -32,9 +32,12 @@ class Cnf:
         return [bool_var(f"x{i}") for i in range(1, self.nvars + 1)]
 
     def var_weights(self) -> dict[Var, tuple[float, float]]:
-        vs = self.variables
-        return {vs[i - 1]: (self.weights.get(-i, 1.0), self.weights.get(i, 1.0))
-                for i in range(1, self.nvars + 1)}
+        return dict(zip(self.variables, self.weight_pairs()))
+
+    def weight_pairs(self) -> list[tuple[float, float]]:
+        """(w(-x), w(x)) of x1..xn, in order (no Var made)."""
+        w = self.weights
+        return [(w.get(-i, 1.0), w.get(i, 1.0)) for i in range(1, self.nvars + 1)]
 
 
 def load_dimacs(path: str | os.PathLike[str]) -> Cnf:
