@@ -486,7 +486,7 @@ def wide_upward(fc: FlatCircuit, lam: Mapping[Var, np.ndarray],
     return mant, expo
 
 
-LN2 = float(np.log(2.0))
+LN2 = float(np.log(2))
 
 
 def wide_root_log(fc: FlatCircuit, mant: np.ndarray, expo: np.ndarray) -> np.ndarray:
