@@ -120,12 +120,14 @@ def _var(text: str, kw_tok: Token, pos: int, end: int, kw: frozenset[str], sp: S
 def _items(text: str, pos: int, end: int, sp: Spans) -> NameRun | None:
     """N1, N2, ..., Nk, all of text[pos:end]: by arrays (flatscan.py) when ASCII without
     comments, else name by name."""
-    s = flatscan.names(text[pos:end])
+    s = flatscan.names(text, pos, end)
     if s is None:
         return _items_slow(text, pos, end, sp)
     dots = np.flatnonzero(s.cls == flatscan.DOT)
     dotted = np.unique(np.searchsorted(s.starts, dots, "right") - 1)
-    return NameRun(text, s.starts + pos, s.ends + pos, sp, dotted)
+    s.starts += pos
+    s.ends += pos
+    return NameRun(text, s.starts, s.ends, sp, dotted)
 
 
 def _items_slow(text: str, pos: int, end: int, sp: Spans) -> NameRun | None:
@@ -170,13 +172,14 @@ def _flat(text: str, pos: int, end: int, sp: Spans) -> tuple[LitRun, str] | None
     """L1 op L2 op ... Lk to the end of the statement, one op throughout (k >= 2), each a
     NAME or !NAME: the literals and "and" or "or".  By arrays (flatscan.py) when the text
     is ASCII without comments, else literal by literal."""
-    seg = text[pos:end]
-    got = flatscan.literals(seg)
+    got = flatscan.literals(text, pos, end)
     if got is None:
         return _flat_slow(text, pos, end, sp)
     s, op, neg, bangs = got
-    names, ids = flatscan.name_ids(seg, s)
-    run = LitRun(names, ids, s.starts + pos, neg, bangs + pos, sp)
+    names, ids = flatscan.name_ids(text, pos, s)
+    starts = s.starts
+    starts += pos
+    run = LitRun(names, ids, starts, neg, bangs + pos, sp)
     return run, "and" if op == "&" else "or"
 
 

@@ -26,33 +26,42 @@ _WORD = re.compile(r"[A-Za-z0-9_.]+")
 CHUNK = 1 << 20                 # names per findall (bounds the list of strings it makes)
 
 
+_CLS_BYTES = _CLS.tobytes()
+_NAMECHAR_BYTES = bytes(1 if k in (LETTER, DIGIT, DOT) else 0 for k in range(256))
+
+
 @dataclass
 class Scan:
-    data: np.ndarray            # the bytes
-    cls: np.ndarray             # their classes
+    cls: np.ndarray             # the class of each character
     starts: np.ndarray          # where each name starts (offsets in the text scanned)
     ends: np.ndarray
-    punct: np.ndarray           # where each & | ! , is
-    gap: np.ndarray             # and its gap
 
 
-def scan(seg: str) -> Scan | None:
-    """Names and punctuation of `seg`, each name a well-formed NAME; None if anything else
-    is there (a comment, another character, a name starting with a digit, a second dot)."""
-    if not seg.isascii():
+def _offsets(a: np.ndarray, end: int) -> np.ndarray:
+    """Offsets as int32 when the text allows (half the memory of numpy's int64; the
+    caller adds pos < end to them)."""
+    return a.astype(np.int32) if end < 2 ** 31 else a
+
+
+def scan(text: str, pos: int, end: int) -> Scan | None:
+    """Names of text[pos:end] (offsets from pos), each a well-formed NAME; None if anything
+    but names, whitespace and & | ! , is there (a comment, a name starting with a digit, a
+    second dot)."""
+    try:
+        raw = text[pos:end].encode("ascii").translate(_CLS_BYTES)
+    except UnicodeEncodeError:
         return None
-    data = np.frombuffer(seg.encode("ascii"), np.uint8)
-    cls = _CLS[data]
-    if not cls.all():
+    cls = np.frombuffer(raw, np.uint8)      # bytes.translate: numpy's table lookup would
+    if not cls.all():                       # make an 8-byte index per character
         return None
-    word = ((cls >= LETTER) & (cls <= DOT)).view(np.int8)
-    edge = np.diff(word, prepend=np.int8(0), append=np.int8(0))
-    starts, ends = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
-    del word, edge
+    word = np.zeros(len(cls) + 2, bool)                 # a name character, padded
+    word[1:-1] = np.frombuffer(raw.translate(_NAMECHAR_BYTES), bool)
+    starts = _offsets(np.flatnonzero(word[1:] > word[:-1]), end)
+    ends = _offsets(np.flatnonzero(word[:-1] > word[1:]), end)
+    del word
     if not len(starts) or (cls[starts] != LETTER).any() or not _dots_ok(cls, starts):
         return None
-    punct = np.flatnonzero(cls >= AND)
-    return Scan(data, cls, starts, ends, punct, np.searchsorted(starts, punct, "right"))
+    return Scan(cls, starts, ends)
 
 
 def _dots_ok(cls: np.ndarray, starts: np.ndarray) -> bool:
@@ -65,55 +74,61 @@ def _dots_ok(cls: np.ndarray, starts: np.ndarray) -> bool:
     return not (np.diff(np.searchsorted(starts, dots, "right")) == 0).any()
 
 
-def _one_per_gap(gap: np.ndarray, k: int) -> bool:
-    """Exactly one in each of the gaps 1 .. k-1 (between the names), none before or after."""
-    return len(gap) == k - 1 and bool((gap == np.arange(1, k)).all())
+def _one_per_gap(at: np.ndarray, s: Scan) -> bool:
+    """`at` (increasing) has exactly one offset between each two names, none elsewhere."""
+    return len(at) == len(s.starts) - 1 and \
+        bool(((at >= s.ends[:-1]) & (at < s.starts[1:])).all())
 
 
-def literals(seg: str) -> tuple[Scan, str, np.ndarray, np.ndarray] | None:
+def literals(text: str, pos: int, end: int
+             ) -> tuple[Scan, str, np.ndarray, np.ndarray] | None:
     """`L1 op L2 op ... Lk` (k >= 2, one op throughout, each Li `X` or `! X`): the scan, the
-    op, the indices of the negated literals and where their `!` is."""
-    s = scan(seg)
-    if s is None or len(s.starts) < 2:
+    op, the indices of the negated literals and where their `!` is (offsets from pos)."""
+    s = scan(text, pos, end)
+    if s is None or len(s.starts) < 2 or (s.cls == COMMA).any():
         return None
-    kind = s.cls[s.punct]
-    if (kind == COMMA).any():
+    ands, ors = np.flatnonzero(s.cls == AND), np.flatnonzero(s.cls == OR)
+    ops, op = (ands, "&") if len(ands) else (ors, "|")
+    if (len(ands) and len(ors)) or not _one_per_gap(ops, s):
         return None
-    isop = kind != BANG
-    ops = s.punct[isop]
-    if not _one_per_gap(s.gap[isop], len(s.starts)) or (s.data[ops] != s.data[ops[0]]).any():
-        return None
-    bangs, neg = s.punct[~isop], s.gap[~isop]
+    bangs = np.flatnonzero(s.cls == BANG)
+    neg = np.searchsorted(s.starts, bangs, "right")     # the literal each `!` is before
     if len(bangs):
         if neg[-1] >= len(s.starts) or (np.diff(neg) <= 0).any():
             return None                         # a `!` after the last name, or two in a gap
         inner = neg >= 1
         if (bangs[inner] < ops[neg[inner] - 1]).any():
             return None                         # `X ! & Y`
-    return s, chr(s.data[ops[0]]), neg, bangs
+    return s, op, neg, bangs
 
 
-def names(seg: str) -> Scan | None:
-    """`N1, N2, ..., Nk` (k >= 1)."""
-    s = scan(seg)
-    if s is None or (s.cls[s.punct] != COMMA).any():
+def names(text: str, pos: int, end: int) -> Scan | None:
+    """`N1, N2, ..., Nk` (k >= 1) in text[pos:end]."""
+    s = scan(text, pos, end)
+    if s is None or (s.cls >= AND).sum() != (s.cls == COMMA).sum():
         return None
-    return s if _one_per_gap(s.gap, len(s.starts)) else None
+    return s if _one_per_gap(np.flatnonzero(s.cls == COMMA), s) else None
 
 
-def name_ids(seg: str, s: Scan) -> tuple[tuple[str, ...], np.ndarray]:
+def first_of(keys: np.ndarray, n: int) -> np.ndarray:
+    """The index of the first occurrence of each key in 0..n-1 (len(keys) if none)."""
+    first = np.full(n, len(keys), np.int64)
+    np.minimum.at(first, keys, np.arange(len(keys), dtype=np.int64))
+    return first
+
+
+def name_ids(text: str, pos: int, s: Scan) -> tuple[tuple[str, ...], np.ndarray]:
     """The distinct names in order of first occurrence, and each name's index among them
     (the strings are made CHUNK at a time: findall's list is the only per-name object)."""
     ids = np.empty(len(s.starts), np.int32)
     index: dict[str, int] = {}
     for i in range(0, len(s.starts), CHUNK):
         j = min(len(s.starts), i + CHUNK)
-        words = _WORD.findall(seg, int(s.starts[i]), int(s.ends[j - 1]))
+        words = _WORD.findall(text, pos + int(s.starts[i]), pos + int(s.ends[j - 1]))
         for w in set(words).difference(index):
             index[w] = len(index)
         ids[i:j] = np.fromiter(map(index.__getitem__, words), np.int32, j - i)
-    first = np.unique(ids, return_index=True)[1]
-    order = np.argsort(first, kind="stable")
+    order = np.argsort(first_of(ids, len(index)), kind="stable")
     renum = np.empty(len(order), np.int32)
     renum[order] = np.arange(len(order), dtype=np.int32)
     by_id = list(index)

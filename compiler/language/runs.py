@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, overload
 import numpy as np
 
 from atlasc.compiler.language import ast as A
+from atlasc.compiler.language.flatscan import first_of
 from atlasc.compiler.language.scope import name_hashes, name_texts
 from atlasc.compiler.source import Span
 
@@ -105,8 +106,8 @@ class LitRun(_Run, Sequence[A.Formula]):
         order: and/or are idempotent, so these alone decide the formula."""
         key = self.ids.astype(np.int64) * 2
         key[self.negated] += 1
-        _, first = np.unique(key, return_index=True)
-        return [int(k) for k in np.sort(first)]
+        first = first_of(key, 2 * len(self.names))
+        return sorted(int(k) for k in first[first < len(key)])
 
 
 class NameRun(_Run, Sequence[A.Name]):

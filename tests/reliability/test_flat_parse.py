@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from atlasc.compiler.errors import QueryError
-from atlasc.compiler.language import flatparse
+from atlasc.compiler.language import flatparse, flatscan
 from atlasc.compiler.language.parse import Lines, _one, name_keywords, parse_all
 from atlasc.compiler.language.runs import LitRun, NameRun
 
@@ -149,6 +149,7 @@ def test_the_array_scan_reads_as_the_regular_expressions(lits, op: str):
                                              for neg, x, g in lits)
     lines = Lines("f.query", text)
     sp = flatparse.Spans(lines.file, lines.source, lines.starts)
+    assert flatscan.literals(text, 16, len(text)) is not None
     fast = flatparse._flat(text, 16, len(text), sp)
     slow = flatparse._flat_slow(text, 16, len(text), sp)
     assert fast is not None and slow is not None
