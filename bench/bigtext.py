@@ -7,37 +7,43 @@ peak RSS (os.wait4: that process alone), then the same compile in this process p
 `--table` prints the rows of bench/RESULTS-reliability.md instead."""
 from __future__ import annotations
 
+import itertools
 import os
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 COUNT = "query q = sum[*] map[indicator: bool -> count] m\n"
 
 
 def formula(path: Path, size: int, n: int = 1000) -> int:
-    """A conjunction of A{i mod n} to about `size` characters; the number of literals."""
+    """A conjunction of A{i mod n} to about `size` characters; the number of literals
+    (written as it goes: the peak RSS of a child counts its parent's at the fork)."""
     head = "var " + ", ".join(f"A{i}" for i in range(n)) + " : bool\nmodel m = logic "
-    parts, total, i = [], len(head), 0
-    while total < size:
-        parts.append(f"A{i % n}")
-        total, i = total + len(parts[-1]) + 3, i + 1
-    path.write_text(head + " & ".join(parts) + "\n" + COUNT)
-    return i
+    return _write(path, head, (f"A{i % n}" for i in itertools.count()), " & ", size,
+                  "\n" + COUNT)
 
 
 def var_list(path: Path, size: int) -> int:
     """`var V0, V1, ...` to about `size` characters and a model over V0, V1, V2."""
-    parts, total, i = [], 4, 0
-    while total < size:
-        parts.append(f"V{i}")
-        total, i = total + len(parts[-1]) + 2, i + 1
-    path.write_text("var " + ", ".join(parts) + " : bool\nmodel m = logic V0 | V1 & !V2\n"
-                    + COUNT)
-    return i
+    return _write(path, "var ", (f"V{i}" for i in itertools.count()), ", ", size,
+                  " : bool\nmodel m = logic V0 | V1 & !V2\n" + COUNT)
+
+
+def _write(path: Path, head: str, items: Iterator[str], sep: str, size: int, tail: str) -> int:
+    """head, items joined by sep to about `size` characters, tail; the number of items."""
+    with path.open("w") as f:
+        f.write(head)
+        total, k = len(head), 0
+        while total < size:
+            part = sep.join(itertools.islice(items, 10000))
+            f.write((sep if k else "") + part)
+            total, k = total + len(part) + len(sep), k + 10000
+        f.write(tail)
+    return k
 
 
 def run(path: Path) -> tuple[float, float, str]:
