@@ -122,7 +122,7 @@ def _items(text: str, pos: int, end: int, sp: Spans) -> NameRun | None:
     comments, else name by name."""
     s = flatscan.names(text, pos, end)
     if s is None:
-        return _items_slow(text, pos, end, sp)
+        return None if flatscan.final(text, pos, end) else _items_slow(text, pos, end, sp)
     dots = np.flatnonzero(s.cls == flatscan.DOT)
     dotted = np.unique(np.searchsorted(s.starts, dots, "right") - 1)
     s.starts += pos
@@ -174,7 +174,7 @@ def _flat(text: str, pos: int, end: int, sp: Spans) -> tuple[LitRun, str] | None
     is ASCII without comments, else literal by literal."""
     got = flatscan.literals(text, pos, end)
     if got is None:
-        return _flat_slow(text, pos, end, sp)
+        return None if flatscan.final(text, pos, end) else _flat_slow(text, pos, end, sp)
     s, op, neg, bangs = got
     names, ids = flatscan.name_ids(text, pos, s)
     starts = s.starts
@@ -236,27 +236,26 @@ def blanked(text: str, start: int, end: int) -> str | None:
     return "".join(out) + text[at:end]
 
 
+_RUNS = {op: re.compile(r"(" + _GAP + (r"(?:!" + _GAP + r")?" if op != "," else "") + NAME +
+                       _GAP + re.escape(op) + r")*+") for op in "&|,"}
+
+
 def _run_cuts(text: str, pos: int, end: int, rx: re.Pattern[str], more: int
               ) -> list[tuple[int, int]]:
     """Each run of items (`rx`, separator group `more`, one separator throughout): from the
-    end of its first item to the start of its last one, where that is not empty."""
+    end of its first item to the start of its last one, where that is not empty.  After the
+    first item, the rest of the run is one possessive match (_RUNS; group 1 is its last
+    item), not a match per item."""
     cuts: list[tuple[int, int]] = []
-    first: re.Match[str] | None = None
-    last = first
     while pos < end:
         m = rx.match(text, pos, end)
-        if first is not None and last is not None and m is not None and \
-                m.group(more) == first.group(more):
-            last, pos = m, m.end()
-            continue
-        if first is not None and last is not None and last.start() > first.end():
-            cuts.append((first.end(), last.start()))
-        first = last = m if m is not None and m.group(more) else None
-        if first is not None:
-            pos = first.end()
-        else:
+        if m is None or not m.group(more):
             t = _TOKEN.match(text, pos, end)
             pos = t.end() if t is not None else pos + 1
-    if first is not None and last is not None and last.start() > first.end():
-        cuts.append((first.end(), last.start()))
+            continue
+        run = _RUNS[m.group(more)].match(text, m.end(), end)
+        assert run is not None                          # it matches the empty string
+        if run.start(1) > m.end():
+            cuts.append((m.end(), run.start(1)))
+        pos = max(run.end(), m.end())
     return cuts

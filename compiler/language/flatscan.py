@@ -64,6 +64,12 @@ def scan(text: str, pos: int, end: int) -> Scan | None:
     return Scan(cls, starts, ends)
 
 
+def final(text: str, pos: int, end: int) -> bool:
+    """Whether scan's verdict on text[pos:end] is final: an ASCII text without `#` (no
+    comment) that it refuses, the literal-by-literal reading refuses too."""
+    return text.find("#", pos, end) < 0 and text[pos:end].isascii()
+
+
 def _dots_ok(cls: np.ndarray, starts: np.ndarray) -> bool:
     """At most one dot per name, each followed by a letter (NAME is `x` or `m.x`)."""
     dots = np.flatnonzero(cls == DOT)

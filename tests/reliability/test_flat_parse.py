@@ -263,3 +263,21 @@ def test_a_syntax_error_inside_a_long_run_is_lark_s(at: int, bad: str, op: str, 
         mp.setattr(P, "MIN_CHARS", 10 ** 9)
         mp.setattr(flatparse, "MIN_CHARS", 10 ** 9)
         assert fast == [e.render() for e in parse_all(text, "f.query").errors]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["A", "B1", "m.y", "1x", "a.b.c", "a.", "!", "&", "|", ",",
+                                 " ", "\n", "(", ":", "=", "\t", "é", "# c\n"]),
+                min_size=1, max_size=14))
+def test_the_array_scan_refuses_what_the_regular_expressions_refuse(parts):
+    """Where flatscan's verdict is final (ASCII, no comment), the literal-by-literal
+    readers agree with it, run or no run."""
+    text = "".join(parts)
+    lines = Lines("f.query", text)
+    sp = flatparse.Spans(lines.file, lines.source, lines.starts)
+    if not flatscan.final(text, 0, len(text)):
+        return
+    assert (flatscan.literals(text, 0, len(text)) is None) == \
+        (flatparse._flat_slow(text, 0, len(text), sp) is None)
+    assert (flatscan.names(text, 0, len(text)) is None) == \
+        (flatparse._items_slow(text, 0, len(text), sp) is None)
