@@ -281,3 +281,42 @@ def test_the_array_scan_refuses_what_the_regular_expressions_refuse(parts):
         (flatparse._flat_slow(text, 0, len(text), sp) is None)
     assert (flatscan.names(text, 0, len(text)) is None) == \
         (flatparse._items_slow(text, 0, len(text), sp) is None)
+
+
+def test_a_table_with_a_run_is_a_mapping_in_declaration_order():
+    """scope.Table: dict parts and runs of names in order; set, delete, copy and a pickle
+    round trip (the hashes are made again) keep what a dict would."""
+    import pickle
+    import numpy as np
+    from atlasc.compiler.language.scope import RunNames, Table
+    text = "var B, C, B, D"
+    starts, ends = np.array([4, 7, 10, 13]), np.array([5, 8, 11, 14])
+    lines = Lines("f.query", text)
+    run = RunNames(text, starts, ends, flatparse.Spans(lines.file, lines.source, lines.starts))
+    run.dropped.update(run.repeats())
+    t: Table[int] = Table()
+    t["A"] = 0
+    t.add_run(run, lambda r, k: 10 + k)
+    t["E"] = 5
+    assert list(t) == ["A", "B", "C", "D", "E"] and len(t) == 5 and t["D"] == 13
+    t["C"] = 7
+    del t["A"]
+    assert dict(t) == {"B": 10, "D": 13, "E": 5, "C": 7} and "A" not in t and "Z" not in t
+    back = pickle.loads(pickle.dumps(run))
+    assert back.find("D") == 3 and back.find("B") == 0 and back.repeats() == [2]
+    assert back.span(3).col == 14 and back.dropped == {1, 2}     # C moved to a dict
+
+
+def test_a_long_var_list_answers_as_name_by_name(monkeypatch):
+    import atlasc.compiler.language.parse as P
+    import atlasc
+    text = ("var " + ", ".join(f"V{i}" for i in range(1500)) + " : bool\n"
+            "model m = logic V1 | !V2 | V1400\nquery q = sum[*] map[indicator: bool -> count] m\n")
+    fast = atlasc.compile_string(text)
+    assert isinstance(P.parse(text).stmts[0].names, NameRun)
+    monkeypatch.setattr(P, "MIN_CHARS", 10 ** 9)
+    monkeypatch.setattr(flatparse, "MIN_CHARS", 10 ** 9)
+    slow = atlasc.compile_string(text)
+    assert float(fast.queries["q"].run().to_numpy().ravel()[0]) == 7.0 == \
+        float(slow.queries["q"].run().to_numpy().ravel()[0])
+    assert list(fast.variables) == list(slow.variables) and len(fast.variables) == 1500
