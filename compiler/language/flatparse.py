@@ -117,6 +117,17 @@ def _var(text: str, kw_tok: Token, pos: int, end: int, kw: frozenset[str], sp: S
     return [A.VarDecl(sp(kw_tok[0], last), names, domain)], VAR_DEPTH
 
 
+def var_names(text: str, start: int, end: int, kw: frozenset[str], sp: Spans
+              ) -> NameRun | None:
+    """The names of `var N1, ..., Nk : DOMAIN` (any domain: parse.py reads it)."""
+    head = _take(text, start, end, 1)
+    colon = text.find(":", start, end)
+    if head is None or head[0][0][2] != "var" or colon < 0:
+        return None
+    names = _items(text, head[1], colon, sp)
+    return None if names is None or names.holding(kw) else names
+
+
 def _items(text: str, pos: int, end: int, sp: Spans) -> NameRun | None:
     """N1, N2, ..., Nk, all of text[pos:end]: by arrays (flatscan.py) when ASCII without
     comments, else name by name."""

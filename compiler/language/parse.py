@@ -27,7 +27,8 @@ from atlasc.compiler.deep import MAX_DEPTH
 from atlasc.compiler.errors import QueryError, QuerySyntaxError, raise_all
 from atlasc.compiler.gcpause import gc_paused
 from atlasc.compiler.language import ast as A
-from atlasc.compiler.language.flatparse import MIN_CHARS, NAME_RE, Spans, blanked, statement
+from atlasc.compiler.language.flatparse import (MIN_CHARS, NAME_RE, Spans, blanked, statement,
+                                                 var_names)
 from atlasc.compiler.names import canonical, is_plain, quote, unquote
 from atlasc.compiler.paths import cache_root
 from atlasc.compiler.source import Source, Span
@@ -104,9 +105,8 @@ def _chunks(lines: "Lines", text: str) -> tuple[list[A.Stmt], int]:
     depth, run = 0, None
     kw, sp = name_keywords(), Spans(lines.file, lines.source, lines.starts)
     for start, end in statement_chunks(text) + [(len(text), len(text))]:
-        fast = statement(text, start, end, kw, sp) if end > start else None
+        fast = _fast_statement(lines, text, start, end, kw, sp) if end > start else None
         if fast is None and end > start:
-            _precheck(lines, text, start, end)
             run = start if run is None else run
             continue
         if run is not None:
@@ -123,11 +123,34 @@ def _fast_or_lark(lines: "Lines", text: str, start: int, end: int) -> tuple[list
     """One statement, by the fast path if it is a long flat one (a file with an error
     elsewhere still reads its 50 MB formula in seconds), else by lark."""
     sp = Spans(lines.file, lines.source, lines.starts)
-    fast = statement(text, start, end, name_keywords(), sp)
-    if fast is not None:
+    fast = _fast_statement(lines, text, start, end, name_keywords(), sp)
+    return fast if fast is not None else _one(lines, text[start:end], start)
+
+
+def _fast_statement(lines: "Lines", text: str, start: int, end: int, kw: frozenset[str],
+                    sp: Spans) -> tuple[list[A.Stmt], int] | None:
+    """A long flat statement (flatparse.statement), or a long var list with a domain that
+    it does not read; None: lark's (after its syntax error, if any, was raised)."""
+    fast = statement(text, start, end, kw, sp)
+    if fast is not None or end - start < MIN_CHARS:
         return fast
     _precheck(lines, text, start, end)
-    return _one(lines, text[start:end], start)
+    return _long_var(lines, text, start, end, kw, sp)
+
+
+def _long_var(lines: "Lines", text: str, start: int, end: int, kw: frozenset[str], sp: Spans
+              ) -> tuple[list[A.Stmt], int] | None:
+    """`var N1, ..., Nk : {lo, hi}`: the names as a run, the rest as lark reads it in the
+    statement with the list blanked out (flatparse.blanked: same offsets, same tree)."""
+    names = var_names(text, start, end, kw, sp)
+    cut = blanked(text, start, end) if names is not None else None
+    if names is None or cut is None:
+        return None
+    stmts, depth = _one(lines, cut, start)
+    decl = stmts[0] if len(stmts) == 1 else None
+    if not isinstance(decl, A.VarDecl):
+        return None
+    return [A.VarDecl(decl.span, names, decl.domain)], depth
 
 
 def _precheck(lines: "Lines", text: str, start: int, end: int) -> None:

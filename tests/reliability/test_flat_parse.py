@@ -320,3 +320,24 @@ def test_a_long_var_list_answers_as_name_by_name(monkeypatch):
     assert float(fast.queries["q"].run().to_numpy().ravel()[0]) == 7.0 == \
         float(slow.queries["q"].run().to_numpy().ravel()[0])
     assert list(fast.variables) == list(slow.variables) and len(fast.variables) == 1500
+
+
+@pytest.mark.parametrize("domain", ["{lo, hi}", "{lo, hi, lo}", "{'a b', \"c\"}", "{}", "bool",
+                                    "{lo, hi"])
+def test_a_long_var_list_with_any_domain(domain: str, monkeypatch):
+    """`var N1, ..., Nk : {lo, hi}`: the names as a run, the domain as lark reads it; the
+    module, its errors and its answers as without the fast path."""
+    import atlasc.compiler.language.parse as P
+    import atlasc
+    text = ("var " + ", ".join(f"V{i}" for i in range(1500)) + f" : {domain}\n"
+            "model m = logic V1 = lo | V2 = hi\nquery q = sum[*] map[indicator: bool -> count] m\n")
+    fast = parse_all(text, "f.query")
+    got = _errors(text)
+    monkeypatch.setattr(P, "MIN_CHARS", 10 ** 9)
+    monkeypatch.setattr(flatparse, "MIN_CHARS", 10 ** 9)
+    slow = parse_all(text, "f.query")
+    assert [e.render() for e in fast.errors] == [e.render() for e in slow.errors]
+    assert fast.module.stmts == slow.module.stmts and fast.module.depth == slow.module.depth
+    assert got == _errors(text)
+    if domain == "{lo, hi}":
+        assert isinstance(fast.module.stmts[0].names, NameRun) and not got
