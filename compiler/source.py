@@ -1,6 +1,8 @@
 """Source spans and the caret rendering every user-facing error uses."""
 from __future__ import annotations
 
+import itertools
+import re
 from dataclasses import dataclass, field
 
 
@@ -14,7 +16,10 @@ class Source:
         self._lines: list[str] | None = None
 
     def line(self, k: int) -> str:
-        """Line `k` (1-based), or "" outside the text."""
+        """Line `k` (1-based), or "" outside the text (lines as str.splitlines cuts them; a
+        long text is not cut whole: 7*10^6 lines took 400 MB to show one error)."""
+        if len(self.text) > BIG_TEXT:
+            return _nth_line(self.text, k)
         if self._lines is None:
             self._lines = self.text.splitlines()
         return self._lines[k - 1] if 0 < k <= len(self._lines) else ""
@@ -24,6 +29,22 @@ class Source:
 
 
 _NO_SOURCE = Source("", "")
+BIG_TEXT = 1 << 20
+_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")   # splitlines'
+
+
+def _nth_line(text: str, k: int) -> str:
+    """str.splitlines()[k - 1] (or ""), without the list: the breaks are counted."""
+    if k < 1:
+        return ""
+    start = 0
+    if k > 1:
+        before = next(itertools.islice(_BREAK.finditer(text), k - 2, None), None)
+        if before is None or before.end() == len(text):
+            return ""
+        start = before.end()
+    after = _BREAK.search(text, start)
+    return text[start:after.start() if after is not None else len(text)]
 
 
 WINDOW = 120           # characters of a long source line shown around an error

@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import re
 from array import array
+from typing import Sequence
 
 import numpy as np
 
@@ -44,7 +45,7 @@ Token = tuple[int, int, str]
 class Spans:
     """Spans of one text; `at` follows the line of increasing offsets along (no search)."""
 
-    def __init__(self, file: str, source: Source, starts: list[int]) -> None:
+    def __init__(self, file: str, source: Source, starts: Sequence[int]) -> None:
         self.file, self.source, self.starts = file, source, starts
         self.k, self.next = 0, starts[1] if len(starts) > 1 else 1 << 62
 

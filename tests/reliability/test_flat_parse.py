@@ -341,3 +341,23 @@ def test_a_long_var_list_with_any_domain(domain: str, monkeypatch):
     assert got == _errors(text)
     if domain == "{lo, hi}":
         assert isinstance(fast.module.stmts[0].names, NameRun) and not got
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "bc", "\n", "\r", "\r\n", "\x0c", "\x0b", "\x85",
+                                 "\u2028", "\x1c", " "]), max_size=12), st.integers(-1, 14))
+def test_a_long_text_s_line_is_splitlines_line(parts, k: int):
+    """source._nth_line (a text past BIG_TEXT: its lines are not all cut) is splitlines'."""
+    from atlasc.compiler.source import _nth_line
+    text = "".join(parts)
+    ref = text.splitlines()
+    assert _nth_line(text, k) == (ref[k - 1] if 0 < k <= len(ref) else "")
+
+
+def test_line_starts_count_newlines_only():
+    """parse.line_starts (an array, numpy on ASCII text) is where each \\n-line starts."""
+    from atlasc.compiler.language.parse import line_starts
+    import re
+    for text in ["", "a", "a\nb\n", "\n\n", "é\nx\ny", "a\rb\x0cc\nd"]:
+        want = [0] + [m.end() for m in re.finditer("\n", text)]
+        assert list(line_starts(text)) == want
