@@ -27,6 +27,9 @@ class Diagnostics:
         self.broken: dict[str, Span] = dict(broken or {})
         self._unknown: dict[str, QueryError] = {}
         self._more: dict[str, int] = {}             # uses of an unknown name past MAX_NOTES
+        self._order = list(self.broken)             # broken names in the order they broke
+        self._runs: list[NameRun] = []              # broken var lists in compact form
+        self._seen: dict[int, _Mentions] = {}       # statement id -> what it mentions
 
     def add(self, err: AtlasError, at: Span | None = None) -> None:
         """Keep `err` (a syntax error, a statement's first error), ordered by its position
@@ -47,18 +50,41 @@ class Diagnostics:
             for one in err.errors if isinstance(err, QueryErrors) else [err]:
                 if not self._follows(stmt, one):
                     self.add(one, getattr(stmt, "span", None))
-            for n in declares:
-                self.broken.setdefault(n.text, n.span)
+            self._break(declares)
             return None
+
+    def _break(self, declares: Sequence[A.Name]) -> None:
+        if isinstance(declares, NameRun):
+            self._runs.append(declares)             # 5*10^6 names: not one by one
+            return
+        for n in declares:
+            if n.text not in self.broken:
+                self.broken[n.text] = n.span
+                self._order.append(n.text)
+
+    def is_broken(self, name: str) -> bool:
+        return name in self.broken or any(r.has(name) for r in self._runs)
+
+    def _mentions_broken(self, stmt: Any) -> bool:
+        """Whether `stmt` names a broken declaration; the names broken since its last
+        check only are looked up (a var list of 10^6 names with 10^4 repeats)."""
+        m = self._seen.get(id(stmt))
+        if m is None:
+            m = self._seen[id(stmt)] = _Mentions(stmt)
+        if not m.hit:
+            m.hit = any(m.has(t) for t in self._order[m.names:]) or \
+                any(m.meets(r) for r in self._runs[m.runs:])
+            m.names, m.runs = len(self._order), len(self._runs)
+        return m.hit
 
     def _follows(self, stmt: Any, err: AtlasError) -> bool:
         name = getattr(err, "unknown", None)
-        if name is not None and name in self.broken:
+        if name is not None and self.is_broken(name):
             return True
         if name is not None and name in self._unknown:
             self._also(name, err)
             return True
-        if any(n in self.broken for n in mentioned(stmt)):
+        if self._mentions_broken(stmt):
             return True
         if name is not None and isinstance(err, QueryError):
             self._unknown[name] = err
@@ -82,6 +108,24 @@ class Diagnostics:
         raise_all([e for _, _, e in sorted(self.errors, key=lambda t: t[:2])])
 
 
+class _Mentions:
+    """The names one statement mentions: a set, and its var lists in compact form."""
+
+    def __init__(self, stmt: Any) -> None:
+        self.stmt = stmt                                # kept: its id stays its own
+        self.runs_of: list[NameRun] = []
+        self.small = set(mentioned(stmt, self.runs_of))
+        self.names = self.runs = 0                     # broken names, runs checked so far
+        self.hit = False
+
+    def has(self, name: str) -> bool:
+        return name in self.small or any(r.has(name) for r in self.runs_of)
+
+    def meets(self, broken: NameRun) -> bool:
+        return any(broken.has(t) for t in self.small) or \
+            any(r.shares(broken) for r in self.runs_of)
+
+
 def each(items: Iterable[Any], fn: Callable[[Any], T]) -> list[T]:
     """fn on every item, each item's user errors its own (a CPT of a network, a weight):
     all of them raised at once after the last item."""
@@ -96,9 +140,10 @@ def each(items: Iterable[Any], fn: Callable[[Any], T]) -> list[T]:
     return out
 
 
-def mentioned(node: Any) -> Iterator[str]:
+def mentioned(node: Any, runs: list[NameRun] | None = None) -> Iterator[str]:
     """The text of every name in an AST node, in order; an explicit stack (a recursive
-    generator passes each name up through every level: quadratic on 20,000-deep nesting)."""
+    generator passes each name up through every level: quadratic on 20,000-deep nesting).
+    With `runs`, a var list in compact form is put there instead of named one by one."""
     stack = [node]
     while stack:
         node = stack.pop()
@@ -106,6 +151,8 @@ def mentioned(node: Any) -> Iterator[str]:
             yield node.text
         elif isinstance(node, LitRun):
             yield from node.names                   # its distinct names (no node made)
+        elif isinstance(node, NameRun) and runs is not None:
+            runs.append(node)
         elif isinstance(node, NameRun):
             yield from node.texts()
         elif isinstance(node, tuple):

@@ -115,15 +115,16 @@ class NameRun(_Run, Sequence[A.Name]):
     `text` (its text is read off on demand), `hashes[k]` its hash, `dotted` the indices of
     the names with a dot (`m.x`, which no declaration may have)."""
 
-    __slots__ = ("text", "starts", "ends", "span_of", "hashes", "dotted")
+    __slots__ = ("text", "starts", "ends", "span_of", "hashes", "dotted", "_by_hash")
 
     def __init__(self, text: str, starts: np.ndarray, ends: np.ndarray, span_of: SpanOf,
                  dotted: np.ndarray) -> None:
         self.text, self.starts, self.ends, self.span_of = text, starts, ends, span_of
         self.dotted = dotted
         self.hashes = name_hashes(text, starts, ends)
+        self._by_hash: np.ndarray | None = None        # indices by hash, made at need
 
-    def __getstate__(self) -> tuple[Any, ...]:        # str hashes differ between processes
+    def __getstate__(self) -> tuple[Any, ...]:        # str hashes differ between processes:
         return self.text, self.starts, self.ends, self.span_of, self.dotted
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
@@ -148,6 +149,21 @@ class NameRun(_Run, Sequence[A.Name]):
     def texts(self) -> Iterator[str]:
         """Each name's text, in order (no span made)."""
         return name_texts(self.text, self.starts, self.ends)
+
+    def has(self, word: str) -> bool:
+        """Whether some name of the list is `word` (by hash: no pass over the list)."""
+        if self._by_hash is None:
+            self._by_hash = np.argsort(self.hashes, kind="stable")
+        h, order = hash(word), self._by_hash
+        lo = int(np.searchsorted(self.hashes, h, "left", sorter=order))
+        hi = int(np.searchsorted(self.hashes, h, "right", sorter=order))
+        return any(self.text[self.starts[k]:self.ends[k]] == word
+                   for k in order[lo:hi].tolist())
+
+    def shares(self, other: "NameRun") -> bool:
+        """Whether the two lists have a name in common."""
+        cand = np.flatnonzero(np.isin(self.hashes, other.hashes))
+        return any(other.has(self.text[self.starts[k]:self.ends[k]]) for k in cand.tolist())
 
     def holding(self, words: Iterable[str]) -> list[int]:
         """The indices of the names that are one of `words`, in order."""

@@ -361,3 +361,18 @@ def test_line_starts_count_newlines_only():
     for text in ["", "a", "a\nb\n", "\n\n", "é\nx\ny", "a\rb\x0cc\nd"]:
         want = [0] + [m.end() for m in re.finditer("\n", text)]
         assert list(line_starts(text)) == want
+
+
+@pytest.mark.parametrize("domain", ["bool", "boool"])
+def test_many_errors_in_a_long_var_list_are_each_reported_once(domain: str, monkeypatch):
+    """Every tenth name a repeat (or the whole list broken by its domain, and models that
+    use its names): the errors are the ones name by name gives, and the check of what a
+    statement mentions is not redone per error (diagnose._Mentions)."""
+    import atlasc.compiler.language.parse as P
+    names = [f"V{i}" if i % 10 else f"V{i // 10}" for i in range(3000)]
+    text = ("var " + ", ".join(names) + f" : {domain}\nmodel m = logic V1 | V2\n"
+            "model n = logic V5 & V2999\nquery q = sum[*] map[indicator: bool -> count] m\n")
+    fast = _errors(text)
+    monkeypatch.setattr(P, "MIN_CHARS", 10 ** 9)
+    monkeypatch.setattr(flatparse, "MIN_CHARS", 10 ** 9)
+    assert fast == _errors(text) and len(fast) == (21 if domain == "bool" else 1)
