@@ -13,13 +13,19 @@ class Source:
 
     def __init__(self, file: str, text: str) -> None:
         self.file, self.text = file, text
-        self._lines: list[str] | None = None
+        self._lines: list[str] | dict[int, str] | None = None
 
     def line(self, k: int) -> str:
         """Line `k` (1-based), or "" outside the text (lines as str.splitlines cuts them; a
-        long text is not cut whole: 7*10^6 lines took 400 MB to show one error)."""
-        if len(self.text) > BIG_TEXT:
-            return _nth_line(self.text, k)
+        text of very many lines is not cut whole: 7*10^6 lines took 400 MB to show one
+        error; its lines are found by counting breaks, and kept)."""
+        if self._lines is None and len(self.text) > BIG_TEXT and \
+                self.text.count("\n") > MANY_LINES:
+            self._lines = {}
+        if isinstance(self._lines, dict):
+            if k not in self._lines:
+                self._lines[k] = _nth_line(self.text, k)
+            return self._lines[k]
         if self._lines is None:
             self._lines = self.text.splitlines()
         return self._lines[k - 1] if 0 < k <= len(self._lines) else ""
@@ -29,7 +35,7 @@ class Source:
 
 
 _NO_SOURCE = Source("", "")
-BIG_TEXT = 1 << 20
+BIG_TEXT, MANY_LINES = 1 << 20, 100_000
 _BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")   # splitlines'
 
 

@@ -376,3 +376,13 @@ def test_many_errors_in_a_long_var_list_are_each_reported_once(domain: str, monk
     monkeypatch.setattr(P, "MIN_CHARS", 10 ** 9)
     monkeypatch.setattr(flatparse, "MIN_CHARS", 10 ** 9)
     assert fast == _errors(text) and len(fast) == (21 if domain == "bool" else 1)
+
+
+def test_a_text_of_many_lines_shows_its_lines_as_splitlines():
+    from atlasc.compiler.source import BIG_TEXT, MANY_LINES, Source
+    text = "".join(f"line {k}\r\n" if k % 3 else f"xy{k}\x0c" for k in range(MANY_LINES * 2))
+    assert len(text) > BIG_TEXT
+    ref, src = text.splitlines(), Source("f", text)
+    for k in (0, 1, 2, 3, 4, 50_000, len(ref), len(ref) + 1):
+        assert src.line(k) == (ref[k - 1] if 0 < k <= len(ref) else "")
+    assert isinstance(src._lines, dict)
