@@ -32,7 +32,7 @@ from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.ir.sparse import SparseView
 from atlasc.compiler.program import folded, frames, freemarg
-from atlasc.compiler.program.marginals import conditionals
+from atlasc.compiler.program.marginals import conditionals, rescue
 from atlasc.compiler.program.pasp import check_run_evidence
 from atlasc.compiler.semirings.wide import Wide
 from atlasc.compiler.program.undefined import (Undefined, WithOverflow, overflow,
@@ -145,7 +145,9 @@ def run_columns(q: "Query", ev: Columns, B: int) -> ArrayResult | ArrayMarginals
             marg._cond = {v.name: cond[v] for v in targets}
             return marg
         joint = evaluator().marginals_columns(q.circuit, ev, B, list(targets))
-        return ArrayMarginals(q.name, targets, {v.name: joint[v] for v in targets})
+        marg = ArrayMarginals(q.name, targets, {v.name: joint[v] for v in targets})
+        rescue(marg, q.circuit, ev)       # tables that underflowed: from logs
+        return marg
     out = _table(q, q.circuit, ev, B)
     if q.inconsistent:
         out.inconsistent = _flags(q, ev, B)

@@ -20,7 +20,7 @@ from atlasc.compiler.ir.serialize import encode_value
 from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.sparse import SparseView
 from atlasc.compiler.program import frames, freemarg
-from atlasc.compiler.semirings.wide import Wide, needs_wide
+from atlasc.compiler.semirings.wide import SMALLEST_NORMAL, Wide, needs_wide
 from atlasc.compiler.program.frames import OVERFLOW
 from atlasc.compiler.ir.evaluation import evaluator
 from atlasc.compiler.program.display import UNDEFINED, html_table, text_table, value_text
@@ -245,8 +245,82 @@ def evaluate(q: "Query", rows: list["Row"]) -> MarginalsResult:
         out._cond = {v.name: cond[v] for v in targets}
         return out
     joint = evaluator().marginals(q.circuit, ev, list(targets))
-    return MarginalsResult(q.name, q.semiring.name, targets,
-                           {v.name: joint[v] for v in targets}, observed)
+    out = MarginalsResult(q.name, q.semiring.name, targets,
+                          {v.name: joint[v] for v in targets}, observed)
+    rescue(out, q.circuit, freemarg.columns_of_rows(ev, q.circuit.vars))
+    return out
+
+
+def rescue(r: Any, c: Any, cols: dict[Var, np.ndarray]) -> None:
+    """Marginals (a MarginalsResult or an ArrayMarginals, changed in place) whose doubles
+    lost a row's tables are recomputed from logs there (`_rescue`), within RESCUE_BUDGET;
+    cols: the run's evidence columns (-1: unobserved)."""
+    bad = _underflowed(r.joint)
+    if len(bad) and _affordable(c, bad, r.vars):
+        _rescue(r, c, cols, bad)
+
+
+RESCUE_BUDGET = 2 * 10 ** 8     # rows x circuit size of a log-space rescue of marginals
+
+
+def _underflowed(joint: dict[str, np.ndarray]) -> np.ndarray:
+    """The rows with a table whose sum is below the smallest normal double (P(e without X)
+    underflowed, or is 0) or not finite: their doubles cannot tell 0 from 10^-400."""
+    bad = np.zeros(next(iter(joint.values())).shape[0] if joint else 0, bool)
+    for p in joint.values():
+        s = p.sum(axis=1)
+        bad |= (s < SMALLEST_NORMAL) | ~np.isfinite(s)
+    return np.flatnonzero(bad)
+
+
+def _affordable(c: Any, bad: np.ndarray, targets: tuple[Var, ...]) -> bool:
+    return len(bad) * sum(v.size for v in targets) * max(c.size, 1) <= RESCUE_BUDGET
+
+
+def _rescue(r: Any, c: Any, ev: dict[Var, np.ndarray], bad: np.ndarray) -> None:
+    """Each P(X = x, e without X) of the rows `bad` again, as a probability of evidence with
+    its log-space rescue (runtime/logspace.py through the evaluator: a true 0 stays 0, any
+    other value keeps its log); the conditionals of those rows from the logs."""
+    logs = {v.name: _log_of(p) for v, p in zip(r.vars, r.joint.values())}
+    for v in r.vars:
+        cols, n = _cells(c, ev, bad, v)
+        res = evaluator().evaluate_columns(c, cols, {}, n)
+        raw = np.asarray(res.raw, float).reshape(len(bad), v.size)
+        lg = _log_of(raw) if res.log is None else np.where(
+            np.isnan(res.log.reshape(raw.shape)), _log_of(raw), res.log.reshape(raw.shape))
+        logs[v.name][bad] = lg
+        r.joint[v.name] = r.joint[v.name].copy()
+        r.joint[v.name][bad] = np.where(np.isnan(lg), raw, np.exp(lg))
+    r.joint_log = logs
+    cond = conditionals(r.joint)
+    for v in r.vars:
+        cond[v.name][bad] = _from_logs(logs[v.name][bad])
+    r._cond = cond
+
+
+def _cells(c: Any, ev: dict[Var, np.ndarray], bad: np.ndarray, v: Var
+           ) -> tuple[dict[Var, np.ndarray], int]:
+    """Evidence columns of (row b, X = i) for b in bad, i in dom X: e of row b without X,
+    and X = i."""
+    cols = {u: np.repeat(np.asarray(x, np.int64)[bad], v.size) for u, x in ev.items()
+            if u in c.vars}
+    cols[v] = np.tile(np.arange(v.size, dtype=np.int64), len(bad))
+    return cols, len(bad) * v.size
+
+
+def _log_of(p: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(p > 0, np.log(np.where(p > 0, p, 1.0)), np.where(p == 0, -np.inf, np.nan))
+
+
+def _from_logs(lg: np.ndarray) -> np.ndarray:
+    """Rows of logs normalised (exp(l - logsumexp)); NaN where every entry is -inf."""
+    top = np.max(lg, axis=1, keepdims=True)
+    ok = np.isfinite(top)
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = np.exp(lg - np.where(ok, top, 0.0))
+        out = e / e.sum(axis=1, keepdims=True)
+    return np.where(ok, out, np.nan)
 
 
 def check_placement(typed: dict[str, Ty.T], names: Iterable[str] | None = None) -> None:
