@@ -281,18 +281,25 @@ def _rescue(r: Any, c: Any, ev: dict[Var, np.ndarray], bad: np.ndarray) -> None:
     """Each P(X = x, e without X) of the rows `bad` again, as a probability of evidence with
     its log-space rescue (runtime/logspace.py through the evaluator: a true 0 stays 0, any
     other value keeps its log); the conditionals of those rows from the logs."""
-    logs = {v.name: _log_of(p) for v, p in zip(r.vars, r.joint.values())}
-    for v in r.vars:
-        cols, n = _cells(c, ev, bad, v)
-        res = evaluator().evaluate_columns(c, cols, {}, n)
-        raw = np.asarray(res.raw, float).reshape(len(bad), v.size)
-        lg = _log_of(raw) if res.log is None else np.where(
-            np.isnan(res.log.reshape(raw.shape)), _log_of(raw), res.log.reshape(raw.shape))
+    cond = {x: p.copy() for x, p in r.conditional.items()}   # the other rows' stand
+    logs = {x: np.full(p.shape, np.nan) for x, p in r.joint.items()}  # NaN: the double holds it
+    blocks = [_cells(c, ev, bad, v) for v in r.vars]     # one batch for every variable
+    keys = set().union(*(cols for cols, _ in blocks))
+    n = sum(k for _, k in blocks)
+    res = evaluator().evaluate_columns(
+        c, {u: np.concatenate([cols.get(u, np.full(k, -1, np.int64)) for cols, k in blocks])
+            for u in keys}, {}, n)
+    raw_all = np.asarray(res.raw, float)
+    lg_all = _log_of(raw_all) if res.log is None else np.where(
+        np.isnan(res.log), _log_of(raw_all), res.log)
+    ends = np.cumsum([k for _, k in blocks])
+    for v, end, (_, k) in zip(r.vars, ends, blocks):
+        raw = raw_all[end - k:end].reshape(len(bad), v.size)
+        lg = lg_all[end - k:end].reshape(len(bad), v.size)
         logs[v.name][bad] = lg
         r.joint[v.name] = r.joint[v.name].copy()
         r.joint[v.name][bad] = np.where(np.isnan(lg), raw, np.exp(lg))
     r.joint_log = logs
-    cond = conditionals(r.joint)
     for v in r.vars:
         cond[v.name][bad] = _from_logs(logs[v.name][bad])
     r._cond = cond
