@@ -98,6 +98,7 @@ class ArrayMarginals:
     vars: tuple[Var, ...]
     joint: dict[str, np.ndarray]          # X -> (B, |dom X|): P(X = x, e)
     joint_log: dict[str, np.ndarray] | None = None    # its natural log (free variables)
+    lost: dict[int, float] = field(default_factory=dict)     # row -> log P(e) (marginals.py)
 
     _cond: dict[str, np.ndarray] | None = field(default=None, init=False, repr=False)
 

@@ -26,8 +26,16 @@ import numpy as np
 from atlasc.compiler.program.arrays import numeric, strings
 from atlasc.compiler.program.arrow import pa
 from atlasc.compiler.program.display import MOMENT_FIELDS, MOMENTS
+from atlasc.compiler.semirings.wide import Wide
 
 OVERFLOW = "P(X = x, e) is beyond the double range (overflow in the prob carrier)"
+
+
+def lost_text(log_pe: float) -> str:
+    """Why marginals past the log-space rescue's budget are undefined (program/marginals.py)."""
+    return (f"P(e) = {Wide.of_log(log_pe)} is below the double range and the log-space "
+            "rescue of these marginals is past its budget: ask for P(X = x, e) in log space, "
+            "map[log: prob -> log] (sum[...] (model | X = x, e))")
 
 
 def row_column(start: int, B: int) -> pa.Array:
@@ -153,8 +161,12 @@ def marginal_columns(r: Any) -> dict[str, pa.Array]:
             continue
         zero |= r.joint[v.name].sum(axis=1) <= 0
         over |= ~np.isfinite(r.joint[v.name]).all(axis=1)
-    out[f"{r.name}.why"] = why_column(B, np.flatnonzero(zero | over), lambda b: OVERFLOW
-                                      if over[b] else "the evidence has probability 0")
+    lost = getattr(r, "lost", {})
+    gone = np.zeros(B, bool)
+    gone[list(lost)] = True
+    out[f"{r.name}.why"] = why_column(B, np.flatnonzero(zero | over | gone), lambda b: (
+        lost_text(lost[b]) if b in lost else OVERFLOW if over[b]
+        else "the evidence has probability 0"))
     return out
 
 

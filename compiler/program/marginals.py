@@ -40,6 +40,7 @@ class MarginalsResult:
     joint: dict[str, np.ndarray]              # X -> (rows, |dom X|): P(X = x, e)
     observed: list[dict[str, str]]            # per row: the listed variables with evidence
     joint_log: dict[str, np.ndarray] | None = None    # its natural log (free variables)
+    lost: dict[int, float] = field(default_factory=dict, compare=False)  # row -> log P(e)
 
     @property
     def free(self) -> tuple[str, ...]:
@@ -94,6 +95,8 @@ class MarginalsResult:
 
     def undefined(self, var: str, row: int = 0) -> str | None:
         """Why P(X = x | e) is undefined for X = var in this row (None if it is defined)."""
+        if row in self.lost:
+            return frames.lost_text(self.lost[row])
         if self.joint_log is not None:
             if np.isfinite(self.conditional[var][row]).all():
                 return None
@@ -256,8 +259,28 @@ def rescue(r: Any, c: Any, cols: dict[Var, np.ndarray]) -> None:
     lost a row's tables are recomputed from logs there (`_rescue`), within RESCUE_BUDGET;
     cols: the run's evidence columns (-1: unobserved)."""
     bad = _underflowed(r.joint)
-    if len(bad) and _affordable(c, bad, r.vars):
+    if not len(bad):
+        return
+    if _affordable(c, bad, r.vars):
         _rescue(r, c, cols, bad)
+    else:
+        _mark_lost(r, c, cols, bad)
+
+
+def _mark_lost(r: Any, c: Any, ev: dict[Var, np.ndarray], bad: np.ndarray) -> None:
+    """Past the budget: P(e) of each row in `bad` (one evaluation a row, with its log-space
+    rescue); where it is not 0 the doubles lost the tables: their entries become NaN
+    (undefined, never 0) with the reason, in `lost`."""
+    cols = {u: np.asarray(x, np.int64)[bad] for u, x in ev.items() if u in c.vars}
+    res = evaluator().evaluate_columns(c, cols, {}, len(bad))
+    raw = np.asarray(res.raw, float)
+    lg = _log_of(raw) if res.log is None else np.where(np.isnan(res.log), _log_of(raw), res.log)
+    gone = bad[np.isfinite(lg)]
+    for x in r.joint:
+        r.joint[x] = r.joint[x].copy()
+        r.joint[x][gone] = np.nan
+        r.conditional[x][gone] = np.nan
+    r.lost.update(zip(gone.tolist(), lg[np.isfinite(lg)].tolist()))
 
 
 RESCUE_BUDGET = 2 * 10 ** 8     # rows x circuit size of a log-space rescue of marginals

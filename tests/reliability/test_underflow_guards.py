@@ -90,3 +90,26 @@ def test_marginals_of_impossible_evidence_stay_undefined_after_the_rescue():
                        "true: 0} }\nquery q = marginals(A; m | B)\n")
     r = c.queries["q"].run()
     assert r.undefined("A") is not None and "probability 0" in r.undefined("A")
+
+
+def test_marginals_past_the_rescue_budget_are_undefined_with_the_true_reason(monkeypatch):
+    """Past RESCUE_BUDGET the tables are not recomputed; then an underflowed row is undefined
+    (NaN, null in Arrow) with log P(e) in its reason, never 0 and never 'probability 0'."""
+    from atlasc.compiler.program import marginals as M
+    monkeypatch.setattr(M, "RESCUE_BUDGET", 0)
+    n, p, q = 400, 0.1, 0.05
+    c = compile_string(_marginals_program(n, p, q, False))
+    names = [f"X{i}" for i in range(1, n)]
+    rows = [{x: "true" for x in names}]
+    why = c.queries["m"].run(rows).undefined("X0")
+    assert why is not None and "below the double range" in why and "e-400" in why
+    ev = np.ones((2, n - 1), np.int64)
+    ev[1, 0] = -1
+    a = c.queries["m"].run_array(ev, names)
+    assert np.isnan(a.conditional["X0"]).all() and np.isnan(a.joint["X0"]).all()
+    t = a.to_arrow()
+    assert t.column("m.joint[X0=true]").null_count == 2
+    assert all("below the double range" in w for w in t.column("m.why").to_pylist())
+    z = compile_string("var A, B : bool\nmodel m = bayesnet { A: 0.5  B | A: {false: 0, "
+                       "true: 0} }\nquery q = marginals(A; m | B)\n")
+    assert "probability 0" in z.queries["q"].run().undefined("A")
