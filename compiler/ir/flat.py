@@ -34,16 +34,11 @@ from atlasc.compiler.ir.variables import Var
 from atlasc.compiler.ir.vtree import Vtree
 
 
-@dataclass
-class Step:
-    var: Var
-    keys: tuple[Var, ...]                 # the result table's variables (row-major)
-    out: int                              # first slot of the result table's block
-    size: int                             # cells of the result table (its block's length)
-    gathers: tuple[np.ndarray, ...]       # per table joined: the slot of each product's cell
-    sources: tuple[int, ...]              # per table joined: the step that made it, -1 a leaf
-    value: np.ndarray                     # per product: the value index of `var`
-    seg: np.ndarray                       # per product: its result cell, non-decreasing
+class _Layer:
+    """What a Step and a BatchStep share: products with their gathers, value and seg."""
+    gathers: tuple[np.ndarray, ...]
+    value: np.ndarray
+    seg: np.ndarray
 
     @property
     def products(self) -> int:
@@ -57,13 +52,25 @@ class Step:
     def arity(self) -> int:
         return len(self.gathers)
 
+
+@dataclass
+class Step(_Layer):
+    var: Var
+    keys: tuple[Var, ...]                 # the result table's variables (row-major)
+    out: int                              # first slot of the result table's block
+    size: int                             # cells of the result table (its block's length)
+    gathers: tuple[np.ndarray, ...]       # per table joined: the slot of each product's cell
+    sources: tuple[int, ...]              # per table joined: the step that made it, -1 a leaf
+    value: np.ndarray                     # per product: the value index of `var`
+    seg: np.ndarray                       # per product: its result cell, non-decreasing
+
     @property
     def arrays(self) -> tuple[np.ndarray, ...]:
         return (*self.gathers, self.value, self.seg)
 
 
 @dataclass
-class BatchStep:
+class BatchStep(_Layer):
     """Many eliminations at once: Boolean variables `vars` no two of which share a table (an
     independent set of the interaction graph), each with `width` neighbours and joining
     `arity` tables, so the steps are equal in shape and one set of arrays holds them all.
@@ -88,18 +95,6 @@ class BatchStep:
     @property
     def width(self) -> int:
         return int(self.keys.shape[1])
-
-    @property
-    def products(self) -> int:
-        return int(self.value.size)
-
-    @property
-    def sums(self) -> int:
-        return int(np.count_nonzero(np.diff(self.seg))) + 1 if self.products else 0
-
-    @property
-    def arity(self) -> int:
-        return len(self.gathers)
 
     @property
     def arrays(self) -> tuple[np.ndarray, ...]:

@@ -5,18 +5,18 @@ tautologies, unsatisfiable CNFs and zero weights; counts, WMC, evidence, MPE wit
 argmax and marginals through compile_file, and the flat circuit's own passes."""
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from atlasc.compiler.api import compile_file
 from atlasc.compiler.ir.flat import BatchStep, FlatView
 from atlasc.compiler.ir.variables import bool_var
 from atlasc.compiler.sources import cnfbatch, cnfflat, formulas
 from atlasc.runtime import flat
+from tests.reliability.test_cnf_flat import _close, _value, check_weighted
+from tests.reliability.test_free_variables import _models as free_models, _run as run_cnf, _w
 
 N = 9
 
@@ -40,31 +40,11 @@ def cnfs(draw):
 
 
 def _models(clauses):
-    for a in itertools.product((0, 1), repeat=N):
-        x = dict(enumerate(a, 1))
-        if all(any((x[abs(l)] == 1) == (l > 0) for l in c) for c in clauses):
-            yield x
-
-
-def _w(weights, k, x):
-    return (1 - weights[k], weights[k])[x] if k in weights else 1.0
+    return free_models(clauses, N)
 
 
 def _program(tmp, clauses, weights, queries):
-    lines = [f"p cnf {N} {len(clauses)}"]
-    lines += [f"c p weight {k} {p} 0\nc p weight -{k} {1 - p} 0" for k, p in weights.items()]
-    lines += [" ".join(map(str, c)) + " 0" for c in clauses]
-    (tmp / "m.cnf").write_text("\n".join(lines) + "\n")
-    (tmp / "q.query").write_text('model m = cnf "m.cnf"\n' + queries)
-    return compile_file(str(tmp / "q.query"))
-
-
-def _value(prog, name):
-    return prog.queries[name].run().rows[0].entries[0].value
-
-
-def _close(a, b) -> bool:
-    return math.isclose(float(a), b, rel_tol=1e-9, abs_tol=1e-12)
+    return run_cnf(tmp, clauses, weights, queries, N)
 
 
 def _batches(c) -> int:
@@ -98,22 +78,7 @@ def test_batched_wmc_mpe_and_marginals_agree_with_enumeration(tmp_path, batched,
                     f"query z = sum[*] m\nquery ze = sum[*] (m | x{ev} = true)\n"
                     "query mpe = max[*] map[id: prob -> maxprod] m\n"
                     f"query marg = marginals(x{ev}, x1; m)\n")
-    weights = weights or {1: 0.25}
-    wt = {id(x): math.prod(_w(weights, k, x[k]) for k in x) for x in models}
-    assert _close(_value(prog, "z"), sum(wt.values()))
-    assert _close(_value(prog, "ze"), sum(wt[id(x)] for x in models if x[ev] == 1))
-    mpe = prog.queries["mpe"].run().rows[0].entries[0]
-    best = max(wt.values(), default=0.0)
-    assert _close(mpe.value, best)
-    if best > 0:
-        x = {k: int(mpe.argmax[f"x{k}"] == "true") for k in range(1, N + 1)}
-        assert x in models and _close(math.prod(_w(weights, k, x[k]) for k in x), best)
-    rows = prog.queries["marg"].run([{}])
-    for k in {ev, 1}:
-        t = rows.table(f"x{k}", 0)
-        joint = [sum(wt[id(x)] for x in models if x[k] == val) for val in (0, 1)]
-        for val, name in ((0, "false"), (1, "true")):
-            assert _close(t[name][0], joint[val])
+    check_weighted(prog, models, weights or {1: 0.25}, ev, N)
 
 
 @settings(max_examples=40, deadline=None,

@@ -38,15 +38,15 @@ def _w(weights: dict[int, float], k: int, x: int) -> float:
     return (1 - weights[k], weights[k])[x] if k in weights else 1.0
 
 
-def _models(clauses):
-    for a in itertools.product((0, 1), repeat=N):
+def _models(clauses, n: int = N):
+    for a in itertools.product((0, 1), repeat=n):
         x = dict(enumerate(a, 1))
         if all(any((x[abs(l)] == 1) == (l > 0) for l in c) for c in clauses):
             yield x
 
 
-def _run(tmp: Path, clauses, weights, queries: str):
-    lines = [f"p cnf {N} {len(clauses)}"]
+def _run(tmp: Path, clauses, weights, queries: str, n: int = N):
+    lines = [f"p cnf {n} {len(clauses)}"]
     lines += [f"c p weight {k} {p} 0\nc p weight -{k} {1 - p} 0" for k, p in weights.items()]
     lines += [" ".join(map(str, c)) + " 0" for c in clauses]
     (tmp / "m.cnf").write_text("\n".join(lines) + "\n")
